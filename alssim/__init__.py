@@ -1,0 +1,28 @@
+"""alssim: an agent-based simulator of amyotrophic lateral sclerosis.
+
+Every upper and lower motor neuron of a virtual patient is an agent; the disease starts focally on
+one side of one body region and spreads to the other side and to neighbouring regions.
+
+>>> import alssim
+>>> cfg = alssim.load_config(overrides={"simulation.scale": 0.01})
+>>> res = alssim.simulate(cfg, seed=1)
+>>> df = res.to_dataframe()
+"""
+
+from alssim._version import __version__
+from alssim.config import Config, load_config
+from alssim.engine import simulate
+from alssim.errors import AlssimError, ConfigError, ResultFormatError
+from alssim.results import Result, load
+
+__all__ = [
+    "AlssimError",
+    "Config",
+    "ConfigError",
+    "Result",
+    "ResultFormatError",
+    "__version__",
+    "load",
+    "load_config",
+    "simulate",
+]

@@ -1,0 +1,381 @@
+"""Body segments, sides, neuron populations and the graph pathology spreads along.
+
+An :class:`Anatomy` is data read from TOML (``configs/anatomy/*.toml``): segments listed rostral to
+caudal, each with its El Escorial and King's region, its neuron counts at ``scale = 1``, the
+functions (ALSFRS-R items) it serves and representative muscles. From it come the neuron
+*populations* — compartment (UMN, LMN) x segment x side — and the typed edges of the spread graph.
+
+Population index convention
+---------------------------
+``index = (compartment * n_segments + segment) * 2 + side`` with ``compartment`` 0 = UMN, 1 = LMN
+and ``side`` 0 = left, 1 = right. A UMN population is named by the body side it serves; its cell
+bodies sit in the opposite hemisphere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from alssim.config.params import ParamSpec, _check_value, nearest_key
+from alssim.errors import ConfigError
+
+__all__ = [
+    "ALSFRS_ITEMS",
+    "COMPARTMENTS",
+    "EDGE_KINDS",
+    "EL_ESCORIAL_REGIONS",
+    "KINGS_REGIONS",
+    "ONSET_SITES",
+    "SIDES",
+    "Anatomy",
+    "Muscle",
+    "Segment",
+    "SpreadEdges",
+]
+
+COMPARTMENTS = ("umn", "lmn")
+SIDES = ("left", "right")
+EL_ESCORIAL_REGIONS = ("bulbar", "cervical", "thoracic", "lumbosacral")
+KINGS_REGIONS = ("bulbar", "upper_limb", "lower_limb", "respiratory")
+ONSET_SITES = ("bulbar", "upper_limb", "lower_limb", "respiratory")
+ALSFRS_ITEMS = (
+    "speech",
+    "salivation",
+    "swallowing",
+    "handwriting",
+    "cutting_food",
+    "dressing_hygiene",
+    "turning_in_bed",
+    "walking",
+    "climbing_stairs",
+    "dyspnoea",
+    "orthopnoea",
+    "respiratory_insufficiency",
+)
+EDGE_KINDS = (
+    "contralateral",
+    "caudal",
+    "rostral",
+    "anterograde",
+    "retrograde",
+    "cortical_neighbour",
+    "callosal",
+)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Muscle:
+    """A muscle served by a segment, with its healthy motor-unit count (for MUNE)."""
+
+    name: str
+    motor_units: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """One body segment (on each side).
+
+    Attributes
+    ----------
+    name : str
+        Identifier, e.g. ``"cervical_lower"``.
+    levels : str
+        Spinal or brainstem levels it spans (text).
+    el_escorial_region, kings_region, onset_site : str
+        Region of the revised El Escorial criteria, of King's staging, and the onset-site category
+        of the epidemiological literature.
+    onset_weight : float
+        Relative chance, within its onset site, that onset falls in this segment.
+    lmn_count : int
+        Lower motor neurons per side at ``scale = 1``.
+    umn_count : int
+        Upper motor neurons serving this segment, per side, at ``scale = 1``.
+    functions : dict of str to float
+        ALSFRS-R items this segment serves, with the share of the item it carries.
+    muscles : tuple of Muscle
+        Representative muscles for motor-unit number estimation.
+    """
+
+    name: str
+    levels: str
+    el_escorial_region: str
+    kings_region: str
+    onset_site: str
+    onset_weight: float
+    lmn_count: int
+    umn_count: int
+    functions: Mapping[str, float]
+    muscles: tuple[Muscle, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SpreadEdges:
+    """Directed edges of the spread graph between populations.
+
+    Attributes
+    ----------
+    source, target : ndarray of int, shape (n_edges,)
+        Population indices.
+    kind : ndarray of int, shape (n_edges,)
+        Index into :data:`EDGE_KINDS`.
+    """
+
+    source: np.ndarray
+    target: np.ndarray
+    kind: np.ndarray
+
+
+_SEGMENT_SPECS: dict[str, tuple[Any, ParamSpec]] = {
+    "name": (str, ParamSpec("", "segment identifier")),
+    "levels": (str, ParamSpec("", "levels spanned")),
+    "el_escorial_region": (str, ParamSpec("", "El Escorial region", choices=EL_ESCORIAL_REGIONS)),
+    "kings_region": (str, ParamSpec("", "King's staging region", choices=KINGS_REGIONS)),
+    "onset_site": (str, ParamSpec("", "onset-site category", choices=ONSET_SITES)),
+    "onset_weight": (float, ParamSpec("1", "relative onset chance in its site", low=0.0)),
+    "lmn_count": (int, ParamSpec("neurons", "LMNs per side at scale 1", low=1, high=10**8)),
+    "umn_count": (int, ParamSpec("neurons", "UMNs per side at scale 1", low=1, high=10**8)),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Anatomy:
+    """Segments (rostral to caudal) on two sides, and the cortical (somatotopic) order of their UMNs.
+
+    Attributes
+    ----------
+    name : str
+        Name of the anatomy (e.g. ``"default"``).
+    description : str
+        What it represents.
+    segments : tuple of Segment
+        Rostral to caudal.
+    cortical_order : tuple of str
+        Segment names in the motor cortex from medial to lateral (leg ... face); neighbours in this
+        order are cortical neighbours.
+    """
+
+    name: str
+    description: str
+    segments: tuple[Segment, ...]
+    cortical_order: tuple[str, ...]
+
+    # ------------------------------------------------------------------ parsing
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, prefix: str = "anatomy", source: str | None = None):
+        """Validate a parsed anatomy table and build an :class:`Anatomy`.
+
+        Raises
+        ------
+        ConfigError
+            Naming the full key path (``anatomy.segments[2].lmn_count``) of the first problem.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"must be a table; got {data!r}", key=prefix, source=source)
+        allowed = ("name", "description", "segments", "cortical_order")
+        for k in data:
+            if k not in allowed:
+                hint = nearest_key(k, allowed)
+                msg = f"unknown key; did you mean '{prefix}.{hint}'?" if hint else (
+                    "unknown key; valid keys here are " + ", ".join(allowed))
+                raise ConfigError(msg, key=f"{prefix}.{k}", source=source)
+        for k in allowed:
+            if k not in data:
+                raise ConfigError("missing required key", key=f"{prefix}.{k}", source=source)
+        name = _check_value(str, ParamSpec("", ""), data["name"], f"{prefix}.name", source)
+        desc = _check_value(str, ParamSpec("", ""), data["description"], f"{prefix}.description",
+                            source)
+        raw_segments = data["segments"]
+        if not isinstance(raw_segments, list) or len(raw_segments) < 2:
+            raise ConfigError("must be a list of at least two segment tables",
+                              key=f"{prefix}.segments", source=source)
+        segments = tuple(
+            _parse_segment(s, f"{prefix}.segments[{i}]", source) for i, s in enumerate(raw_segments)
+        )
+        names = [s.name for s in segments]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ConfigError(f"segment names must be unique; {dup!r} appears twice",
+                              key=f"{prefix}.segments", source=source)
+        order = _check_value(tuple[str, ...], ParamSpec("", "", choices=tuple(names)),
+                             data["cortical_order"], f"{prefix}.cortical_order", source)
+        if sorted(order) != sorted(names):
+            raise ConfigError(
+                f"must list every segment exactly once; got {list(order)!r}, segments are {names!r}",
+                key=f"{prefix}.cortical_order", source=source)
+        return cls(name, desc, segments, tuple(order))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, TOML-ready ``dict`` of this anatomy."""
+        segs = []
+        for s in self.segments:
+            d = {k: getattr(s, k) for k in _SEGMENT_SPECS}
+            d["functions"] = dict(s.functions)
+            d["muscles"] = [{"name": m.name, "motor_units": m.motor_units} for m in s.muscles]
+            segs.append(d)
+        return {"name": self.name, "description": self.description, "segments": segs,
+                "cortical_order": list(self.cortical_order)}
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        """Segment names, rostral to caudal."""
+        return tuple(s.name for s in self.segments)
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.segments)
+
+    @property
+    def n_populations(self) -> int:
+        """Number of neuron populations: 2 compartments x segments x 2 sides."""
+        return 4 * self.n_segments
+
+    def segment_index(self, name: str) -> int:
+        """Index of a segment by name."""
+        return self.segment_names.index(name)
+
+    def population_index(self, compartment: str, segment: str, side: str) -> int:
+        """Index of the population ``compartment`` x ``segment`` x ``side``."""
+        c = COMPARTMENTS.index(compartment)
+        s = self.segment_index(segment)
+        return (c * self.n_segments + s) * 2 + SIDES.index(side)
+
+    def population_table(self) -> dict[str, np.ndarray]:
+        """Labels of every population, in index order.
+
+        Returns
+        -------
+        dict
+            ``compartment``, ``segment``, ``side`` (arrays of str, shape (n_populations,)) and
+            ``compartment_index``, ``segment_index``, ``side_index`` (arrays of int).
+        """
+        p = np.arange(self.n_populations)
+        side_i = p % 2
+        seg_i = (p // 2) % self.n_segments
+        comp_i = p // (2 * self.n_segments)
+        return {
+            "compartment": np.array(COMPARTMENTS)[comp_i],
+            "segment": np.array(self.segment_names)[seg_i],
+            "side": np.array(SIDES)[side_i],
+            "compartment_index": comp_i,
+            "segment_index": seg_i,
+            "side_index": side_i,
+        }
+
+    def population_labels(self) -> list[str]:
+        """Short labels ``'lmn:cervical_lower:right'`` in index order."""
+        t = self.population_table()
+        return [f"{c}:{s}:{d}" for c, s, d in zip(t["compartment"], t["segment"], t["side"],
+                                                   strict=True)]
+
+    def counts(self, scale: float) -> np.ndarray:
+        """Neurons per population at ``scale`` (at least one each).
+
+        Returns
+        -------
+        ndarray of int64, shape (n_populations,)
+        """
+        t = self.population_table()
+        base = np.where(
+            t["compartment_index"] == 0,
+            np.array([s.umn_count for s in self.segments])[t["segment_index"]],
+            np.array([s.lmn_count for s in self.segments])[t["segment_index"]],
+        )
+        return np.maximum(1, np.rint(base * scale)).astype(np.int64)
+
+    def spread_edges(self) -> SpreadEdges:
+        """Directed, typed edges of the spread graph.
+
+        contralateral: LMN(seg, L) <-> LMN(seg, R); caudal: LMN(seg i) -> LMN(seg i+1), rostral the
+        reverse, on each side; anterograde: UMN -> LMN and retrograde: LMN -> UMN of the same
+        segment and side; cortical_neighbour: UMNs of segments adjacent in ``cortical_order``, same
+        side; callosal: UMN(seg, L) <-> UMN(seg, R).
+        """
+        src: list[int] = []
+        dst: list[int] = []
+        kind: list[int] = []
+
+        def add(a: int, b: int, k: str) -> None:
+            src.append(a)
+            dst.append(b)
+            kind.append(EDGE_KINDS.index(k))
+
+        segs = self.segment_names
+        for i, seg in enumerate(segs):
+            for side in SIDES:
+                other = SIDES[1 - SIDES.index(side)]
+                lmn = self.population_index("lmn", seg, side)
+                umn = self.population_index("umn", seg, side)
+                add(lmn, self.population_index("lmn", seg, other), "contralateral")
+                add(umn, self.population_index("umn", seg, other), "callosal")
+                add(umn, lmn, "anterograde")
+                add(lmn, umn, "retrograde")
+                if i + 1 < len(segs):
+                    add(lmn, self.population_index("lmn", segs[i + 1], side), "caudal")
+                if i > 0:
+                    add(lmn, self.population_index("lmn", segs[i - 1], side), "rostral")
+        order = self.cortical_order
+        for j in range(len(order) - 1):
+            for side in SIDES:
+                a = self.population_index("umn", order[j], side)
+                b = self.population_index("umn", order[j + 1], side)
+                add(a, b, "cortical_neighbour")
+                add(b, a, "cortical_neighbour")
+        return SpreadEdges(np.array(src), np.array(dst), np.array(kind))
+
+
+def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"must be a table; got {data!r}", key=key, source=source)
+    allowed = (*_SEGMENT_SPECS, "functions", "muscles")
+    for k in data:
+        if k not in allowed:
+            hint = nearest_key(k, allowed)
+            msg = f"unknown key; did you mean '{key}.{hint}'?" if hint else (
+                "unknown key; valid keys here are " + ", ".join(allowed))
+            raise ConfigError(msg, key=f"{key}.{k}", source=source)
+    values: dict[str, Any] = {}
+    for k, (tp, spec) in _SEGMENT_SPECS.items():
+        if k not in data:
+            raise ConfigError("missing required key", key=f"{key}.{k}", source=source)
+        values[k] = _check_value(tp, spec, data[k], f"{key}.{k}", source)
+    if not _NAME.match(values["name"]):
+        raise ConfigError(
+            f"must be a lower-case identifier (letters, digits, _); got {values['name']!r}",
+            key=f"{key}.name", source=source)
+    functions = data.get("functions", {})
+    if not isinstance(functions, Mapping):
+        raise ConfigError(f"must be a table of ALSFRS-R item = share; got {functions!r}",
+                          key=f"{key}.functions", source=source)
+    fn: dict[str, float] = {}
+    for item, share in functions.items():
+        if item not in ALSFRS_ITEMS:
+            hint = nearest_key(item, ALSFRS_ITEMS)
+            extra = f"; did you mean '{hint}'?" if hint else (
+                "; valid items are " + ", ".join(ALSFRS_ITEMS))
+            raise ConfigError(f"unknown ALSFRS-R item{extra}", key=f"{key}.functions.{item}",
+                              source=source)
+        fn[item] = _check_value(float, ParamSpec("1", "share", low=0.0, high=1.0), share,
+                                f"{key}.functions.{item}", source)
+    muscles_raw = data.get("muscles", [])
+    if not isinstance(muscles_raw, list):
+        raise ConfigError("must be a list of {name, motor_units} tables", key=f"{key}.muscles",
+                          source=source)
+    muscles = []
+    for j, m in enumerate(muscles_raw):
+        mk = f"{key}.muscles[{j}]"
+        if not isinstance(m, Mapping) or set(m) != {"name", "motor_units"}:
+            raise ConfigError(f"must be a table with keys name and motor_units; got {m!r}",
+                              key=mk, source=source)
+        muscles.append(Muscle(
+            _check_value(str, ParamSpec("", ""), m["name"], f"{mk}.name", source),
+            _check_value(int, ParamSpec("units", "", low=1, high=10**6), m["motor_units"],
+                         f"{mk}.motor_units", source),
+        ))
+    return Segment(functions=fn, muscles=tuple(muscles), **values)

@@ -1,0 +1,294 @@
+"""The typed, frozen parameters of one alssim run.
+
+Each field is declared with :func:`~alssim.config.params.param`, giving its unit, allowed range and
+meaning. The default values themselves, with the source each one rests on, live in
+``configs/default.toml``; this module says what is allowed, the TOML says what is chosen and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from alssim.anatomy import COMPARTMENTS, ONSET_SITES, SIDES, Anatomy
+from alssim.config.params import param, to_dict
+from alssim.errors import ConfigError
+
+__all__ = [
+    "Ageing",
+    "Config",
+    "Excitotoxicity",
+    "Inflammation",
+    "Mechanisms",
+    "Neurons",
+    "Onset",
+    "OxidativeStress",
+    "Pathology",
+    "Simulation",
+    "Spread",
+]
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclasses.dataclass(frozen=True)
+class Simulation:
+    """Time grid, engine choice, population scale and default seed."""
+
+    horizon_years: float = param("year", "simulated time from biological onset",
+                                 low=0.0, high=100.0, low_open=True)
+    dt_days: float = param("day", "time step of the engine", low=0.0, high=365.0, low_open=True)
+    output_interval_days: float = param("day", "interval between recorded states",
+                                        low=0.0, high=36525.0, low_open=True)
+    engine: str = param("", "'exact' (threshold engine) or 'reference' (per-neuron Bernoulli)",
+                        choices=("exact", "reference"))
+    scale: float = param("1", "factor on every neuron count", low=0.0, high=10.0, low_open=True)
+    seed: int = param("", "seed used when none is passed to simulate()", low=0, high=2**63 - 1)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        if self.output_interval_days < self.dt_days:
+            raise ConfigError(
+                f"must be at least simulation.dt_days ({self.dt_days:g}); "
+                f"got {self.output_interval_days:g}",
+                key=f"{prefix}.output_interval_days", source=source)
+        if self.horizon_years * 365.25 < self.dt_days:
+            raise ConfigError(f"must span at least one step of {self.dt_days:g} days; "
+                              f"got {self.horizon_years:g}", key=f"{prefix}.horizon_years",
+                              source=source)
+        n_steps = self.horizon_years * 365.25 / self.dt_days
+        if n_steps > 5_000_000:
+            raise ConfigError(
+                f"horizon / step gives {n_steps:.3g} steps, more than 5,000,000; raise "
+                "simulation.dt_days or shorten the horizon",
+                key=f"{prefix}.dt_days", source=source)
+
+    @property
+    def n_steps(self) -> int:
+        """Number of engine steps in the horizon."""
+        return max(1, round(self.horizon_years * 365.25 / self.dt_days))
+
+    @property
+    def steps_per_output(self) -> int:
+        """Engine steps between recorded states (the output interval rounded to whole steps)."""
+        return max(1, round(self.output_interval_days / self.dt_days))
+
+    @property
+    def dt_months(self) -> float:
+        return self.dt_days / DAYS_PER_MONTH
+
+
+@dataclasses.dataclass(frozen=True)
+class Neurons:
+    """Heterogeneity of neurons and the motor-unit pool of each LMN population."""
+
+    vulnerability_sigma: float = param(
+        "1", "SD of log vulnerability (lognormal, mean vulnerability 1)", low=0.0, high=3.0)
+    dysfunction_rate_ratio: float = param(
+        "1", "hazard of turning dysfunctional relative to the hazard of death", low=0.0,
+        high=1000.0)
+    unit_size_range: float = param(
+        "1", "largest / smallest motor-unit size in a pool (exponential spacing)", low=1.0,
+        high=10000.0)
+    fraction_s: float = param("1", "share of slow (S) motor units", low=0.0, high=1.0)
+    fraction_fr: float = param("1", "share of fatigue-resistant (FR) motor units", low=0.0,
+                               high=1.0)
+    fraction_ff: float = param("1", "share of fast-fatigable (FF) motor units", low=0.0, high=1.0)
+    vulnerability_s: float = param("1", "relative vulnerability of S units", low=0.0, high=100.0)
+    vulnerability_fr: float = param("1", "relative vulnerability of FR units", low=0.0,
+                                    high=100.0)
+    vulnerability_ff: float = param("1", "relative vulnerability of FF units", low=0.0,
+                                    high=100.0)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        total = self.fraction_s + self.fraction_fr + self.fraction_ff
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ConfigError(
+                f"fraction_s + fraction_fr + fraction_ff must be 1; got {total:g}",
+                key=f"{prefix}.fraction_ff", source=source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Onset:
+    """Where the disease starts: fixed, or sampled from the published onset-site distribution."""
+
+    mode: str = param("", "'fixed' uses segment/side/compartment; 'sampled' draws them",
+                      choices=("fixed", "sampled"))
+    segment: str = param("", "onset segment when mode = 'fixed'")
+    side: str = param("", "onset side when mode = 'fixed'", choices=SIDES)
+    compartment: str = param("", "onset compartment when mode = 'fixed'",
+                             choices=(*COMPARTMENTS, "both"))
+    initial_load: float = param("1", "pathology load seeded at the onset population(s)",
+                                low=0.0, high=1.0, low_open=True)
+    p_bulbar: float = param("1", "probability of bulbar onset", low=0.0, high=1.0)
+    p_upper_limb: float = param("1", "probability of upper-limb onset", low=0.0, high=1.0)
+    p_lower_limb: float = param("1", "probability of lower-limb onset", low=0.0, high=1.0)
+    p_respiratory: float = param("1", "probability of trunk/respiratory onset", low=0.0, high=1.0)
+    dominant_side: str = param("", "side of the dominant hand", choices=SIDES)
+    p_dominant_upper_limb: float = param(
+        "1", "probability that upper-limb onset is on the dominant side", low=0.0, high=1.0)
+    p_compartment_both: float = param("1", "probability that onset is in UMN and LMN", low=0.0,
+                                      high=1.0)
+    p_compartment_lmn: float = param("1", "probability that onset is in LMN only", low=0.0,
+                                     high=1.0)
+    p_compartment_umn: float = param("1", "probability that onset is in UMN only", low=0.0,
+                                     high=1.0)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        sites = self.site_probabilities()
+        if not math.isclose(sum(sites), 1.0, abs_tol=1e-6):
+            raise ConfigError(
+                f"p_bulbar + p_upper_limb + p_lower_limb + p_respiratory must be 1; "
+                f"got {sum(sites):g}", key=f"{prefix}.p_respiratory", source=source)
+        comp = self.compartment_probabilities()
+        if not math.isclose(sum(comp), 1.0, abs_tol=1e-6):
+            raise ConfigError(
+                f"p_compartment_both + p_compartment_lmn + p_compartment_umn must be 1; "
+                f"got {sum(comp):g}", key=f"{prefix}.p_compartment_umn", source=source)
+
+    def site_probabilities(self) -> tuple[float, ...]:
+        """Probabilities in the order of :data:`alssim.anatomy.ONSET_SITES`."""
+        return tuple(getattr(self, f"p_{s}") for s in ONSET_SITES)
+
+    def compartment_probabilities(self) -> tuple[float, float, float]:
+        """Probabilities of onset in ('both', 'lmn', 'umn')."""
+        return (self.p_compartment_both, self.p_compartment_lmn, self.p_compartment_umn)
+
+
+@dataclasses.dataclass(frozen=True)
+class Spread:
+    """Rates of the network FKPP pathology model (per month)."""
+
+    local_growth_rate: float = param("1/month", "logistic growth of pathology within a population",
+                                     low=0.0, high=100.0)
+    contralateral_rate: float = param(
+        "1/month", "LMN to the homologous LMN of the other side", low=0.0, high=100.0)
+    caudal_rate: float = param("1/month", "LMN to the next segment down, same side", low=0.0,
+                               high=100.0)
+    rostral_rate: float = param("1/month", "LMN to the next segment up, same side", low=0.0,
+                                high=100.0)
+    anterograde_rate: float = param("1/month", "UMN to LMN of the same segment and side "
+                                    "('dying forward')", low=0.0, high=100.0)
+    retrograde_rate: float = param("1/month", "LMN to UMN of the same segment and side "
+                                   "('dying back')", low=0.0, high=100.0)
+    cortical_neighbour_rate: float = param(
+        "1/month", "UMN to the somatotopic neighbour in the same hemisphere", low=0.0, high=100.0)
+    callosal_rate: float = param("1/month", "UMN to the homotopic UMN across the corpus callosum",
+                                 low=0.0, high=100.0)
+
+    def edge_rates(self) -> dict[str, float]:
+        """Rate of each edge kind of :data:`alssim.anatomy.EDGE_KINDS`."""
+        return {
+            "contralateral": self.contralateral_rate,
+            "caudal": self.caudal_rate,
+            "rostral": self.rostral_rate,
+            "anterograde": self.anterograde_rate,
+            "retrograde": self.retrograde_rate,
+            "cortical_neighbour": self.cortical_neighbour_rate,
+            "callosal": self.callosal_rate,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Pathology:
+    """Protein-aggregation pathology (TDP-43, SOD1, FUS) as a hazard on neurons."""
+
+    enabled: bool = param("", "pathology raises the hazard (off: only ageing kills)")
+    hazard_rate: float = param("1/month", "hazard of a neuron of vulnerability 1 at full load",
+                               low=0.0, high=1000.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Inflammation:
+    """Glial activation driven by local neuron loss, relaxing with a time constant."""
+
+    enabled: bool = param("", "inflammation amplifies the pathology hazard")
+    gain: float = param("1", "hazard multiplier gained at full activation", low=0.0, high=100.0)
+    response_rate: float = param("1/month", "rate at which activation follows the lost fraction",
+                                 low=0.0, high=100.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Excitotoxicity:
+    """LMN hazard raised by hyperexcitable or lost UMNs of the same segment and side."""
+
+    enabled: bool = param("", "excitotoxicity amplifies the LMN pathology hazard")
+    gain: float = param("1", "hazard multiplier gained when every UMN is affected", low=0.0,
+                        high=100.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class OxidativeStress:
+    """Global oxidative stress and mitochondrial dysfunction."""
+
+    enabled: bool = param("", "oxidative stress multiplies every hazard")
+    level: float = param("1", "stress level (1 = typical sporadic ALS)", low=0.0, high=100.0)
+    gain: float = param("1", "hazard multiplier gained per unit level", low=0.0, high=100.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ageing:
+    """Background, age-related motor-neuron loss independent of ALS pathology."""
+
+    enabled: bool = param("", "background loss on")
+    hazard_rate: float = param("1/month", "background hazard of a neuron of vulnerability 1",
+                               low=0.0, high=1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Mechanisms:
+    """The named mechanisms that make up the regional hazard factor."""
+
+    pathology: Pathology
+    inflammation: Inflammation
+    excitotoxicity: Excitotoxicity
+    oxidative_stress: OxidativeStress
+    ageing: Ageing
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Every parameter of one run: validated, typed and frozen.
+
+    Build with :func:`alssim.load_config`; derive variants with :meth:`with_overrides`.
+    """
+
+    simulation: Simulation
+    anatomy: Anatomy
+    neurons: Neurons
+    onset: Onset
+    spread: Spread
+    mechanisms: Mechanisms
+    source: str | None = dataclasses.field(default=None, compare=False)
+
+    def to_dict(self) -> dict:
+        """The effective configuration as a plain, TOML-ready ``dict`` (anatomy inlined)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if f.name == "source":
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = value.to_dict() if isinstance(value, Anatomy) else to_dict(value)
+        return out
+
+    def to_toml(self) -> str:
+        """The effective, fully resolved configuration as TOML text."""
+        from alssim.config.loader import dumps_toml
+
+        return dumps_toml(self.to_dict())
+
+    def with_overrides(self, overrides: dict) -> Config:
+        """A new config with dotted-key ``overrides`` applied and validated."""
+        from alssim.config.loader import apply_overrides, build_config
+
+        data = apply_overrides(self.to_dict(), overrides)
+        return build_config(data, source="overrides", base_dir=None)
+
+    def get(self, key: str):
+        """Value at a dotted key path, e.g. ``cfg.get('spread.contralateral_rate')``."""
+        obj = self
+        for part in key.split("."):
+            if isinstance(obj, dict):
+                obj = obj[part]
+            else:
+                obj = getattr(obj, part)
+        return obj

@@ -1,0 +1,274 @@
+"""The result of one simulated patient: labelled arrays, a tidy table, a summary, save and load.
+
+Recorded variables (:data:`VARIABLES`) are arrays of shape ``(n_times, n_populations)``; the
+populations are labelled by compartment, segment and side (see :mod:`alssim.anatomy`). Saved
+results are a folder with ``result.json`` (metadata, the effective config, a checksum) and
+``result.npz`` (numeric arrays only; loaded with ``allow_pickle=False``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alssim._version import __version__
+from alssim.errors import ResultFormatError
+
+__all__ = ["FORMAT_VERSION", "VARIABLES", "Result", "VariableSpec", "load"]
+
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class VariableSpec:
+    """Meaning of one recorded variable.
+
+    Attributes
+    ----------
+    unit : str
+    doc : str
+    dtype : type
+    lmn_only : bool
+        Defined for LMN populations only (stored as 0 for UMN populations, left out of tables).
+    """
+
+    unit: str
+    doc: str
+    dtype: type = np.float64
+    lmn_only: bool = False
+
+
+VARIABLES: dict[str, VariableSpec] = {
+    "alive": VariableSpec("neurons", "living neurons (healthy or dysfunctional)", np.int64),
+    "dysfunctional": VariableSpec("neurons", "living, hyperexcitable neurons", np.int64),
+    "dead": VariableSpec("neurons", "neurons lost since biological onset", np.int64),
+    "new_deaths": VariableSpec("neurons", "neurons lost since the previous record", np.int64),
+    "pathology": VariableSpec("1", "aggregate pathology load in [0, 1]"),
+    "inflammation": VariableSpec("1", "glial activation in [0, 1]"),
+    "excitotoxicity": VariableSpec("1", "excitotoxic drive from UMNs in [0, 1]", lmn_only=True),
+    "hazard": VariableSpec("1/month", "regional hazard factor (vulnerability-1 neuron)"),
+    "cumulative_hazard": VariableSpec("1", "regional hazard integrated since onset"),
+    "unit_size_alive": VariableSpec("smallest units", "summed size of surviving motor units",
+                                    lmn_only=True),
+    "unit_size_dysfunctional": VariableSpec(
+        "smallest units", "summed size of dysfunctional motor units", lmn_only=True),
+    "alive_s": VariableSpec("units", "surviving slow (S) motor units", np.int64, lmn_only=True),
+    "alive_fr": VariableSpec("units", "surviving FR motor units", np.int64, lmn_only=True),
+    "alive_ff": VariableSpec("units", "surviving FF motor units", np.int64, lmn_only=True),
+}
+
+
+def _finite_or_none(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(float(x), 6)
+
+
+@dataclasses.dataclass(eq=False)
+class Result:
+    """One simulated patient.
+
+    Attributes
+    ----------
+    config : Config
+        The effective configuration.
+    seed : int or None
+        The seed given (``None`` when a ``SeedSequence`` was passed).
+    onset : OnsetSite
+        Segment, side, compartment and site of onset.
+    times_months : ndarray, shape (n_times,)
+        Record times, months from biological onset.
+    counts : ndarray of int64, shape (n_populations,)
+        Neurons per population at onset.
+    variables : dict of str to ndarray, each shape (n_times, n_populations)
+        Recorded state; see :data:`VARIABLES`.
+    milestones : dict of str to ndarray, each shape (n_populations,)
+        Months from biological onset at which a population had lost 10% (``lost_10``) and 50%
+        (``lost_50``) of its neurons; ``inf`` if never within the horizon.
+    version : str
+        alssim version that made it.
+    """
+
+    config: Any
+    seed: int | None
+    onset: Any
+    times_months: np.ndarray
+    counts: np.ndarray
+    variables: dict[str, np.ndarray]
+    milestones: dict[str, np.ndarray]
+    version: str = __version__
+
+    def __post_init__(self):
+        for arr in (self.times_months, self.counts, *self.variables.values(),
+                    *self.milestones.values()):
+            arr.setflags(write=False)
+
+    # ------------------------------------------------------------------ labels
+    @property
+    def anatomy(self):
+        return self.config.anatomy
+
+    @property
+    def population_labels(self) -> list[str]:
+        """``'compartment:segment:side'`` of each population, in index order."""
+        return self.anatomy.population_labels()
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """Recorded variable ``name``, shape (n_times, n_populations)."""
+        try:
+            return self.variables[name]
+        except KeyError:
+            raise KeyError(f"no variable {name!r}; recorded: {', '.join(self.variables)}") from None
+
+    def select(self, name: str, compartment: str, segment: str, side: str) -> np.ndarray:
+        """Time series of one variable in one population, shape (n_times,)."""
+        return self[name][:, self.anatomy.population_index(compartment, segment, side)]
+
+    # ------------------------------------------------------------------ tables
+    def to_dataframe(self):
+        """Tidy long table of every recorded variable.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``time_months`` (from biological onset), ``segment``, ``side``,
+            ``population`` ('umn' or 'lmn'), ``variable``, ``value``; one row per record time,
+            population and variable (LMN-only variables have LMN rows only).
+        """
+        import pandas as pd
+
+        table = self.anatomy.population_table()
+        n_t = len(self.times_months)
+        frames = []
+        for name, arr in self.variables.items():
+            spec = VARIABLES.get(name)
+            cols = np.arange(arr.shape[1])
+            if spec is not None and spec.lmn_only:
+                cols = cols[table["compartment_index"] == 1]
+            k = len(cols)
+            frames.append(pd.DataFrame({
+                "time_months": np.repeat(self.times_months, k),
+                "segment": np.tile(table["segment"][cols], n_t),
+                "side": np.tile(table["side"][cols], n_t),
+                "population": np.tile(table["compartment"][cols], n_t),
+                "variable": name,
+                "value": arr[:, cols].astype(np.float64).ravel(),
+            }))
+        df = pd.concat(frames, ignore_index=True)
+        for c in ("segment", "side", "population", "variable"):
+            df[c] = df[c].astype("category")
+        return df
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Plain ``dict`` (JSON-ready) of the run's headline facts.
+
+        Keys: ``alssim_version``, ``seed``, ``n_neurons``, ``horizon_months``, ``onset`` (segment,
+        side, compartment, site), ``loss_months`` (per population label: months from biological
+        onset to 10% and 50% lost, ``None`` if not reached) and ``order_of_involvement``
+        (population labels in the order they lost 10%).
+        """
+        labels = self.population_labels
+        loss = {
+            lab: {k: _finite_or_none(v[i]) for k, v in self.milestones.items()}
+            for i, lab in enumerate(labels)
+        }
+        t10 = self.milestones["lost_10"]
+        order = [labels[i] for i in np.argsort(t10, kind="stable") if math.isfinite(t10[i])]
+        return {
+            "alssim_version": self.version,
+            "seed": self.seed,
+            "n_neurons": int(self.counts.sum()),
+            "horizon_months": round(float(self.times_months[-1]), 6),
+            "onset": dataclasses.asdict(self.onset),
+            "loss_months": loss,
+            "order_of_involvement": order,
+        }
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Save to folder ``path`` (``result.json`` + ``result.npz``), atomically per file.
+
+        Raises
+        ------
+        OutputExistsError
+            If ``path`` holds a saved result and ``force`` is false.
+        """
+        from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text
+
+        path = Path(path)
+        if (path / "result.json").exists() and not force:
+            raise OutputExistsError(f"{path}: already holds a result; pass force=True to replace")
+        buf = io.BytesIO()
+        arrays = {"times_months": self.times_months, "counts": self.counts}
+        arrays.update({f"var__{k}": v for k, v in self.variables.items()})
+        arrays.update({f"milestone__{k}": v for k, v in self.milestones.items()})
+        np.savez(buf, **arrays)
+        data = buf.getvalue()
+        import hashlib
+
+        atomic_write_bytes(path / "result.npz", data)
+        meta = {
+            "format": "alssim.result",
+            "format_version": FORMAT_VERSION,
+            "alssim_version": self.version,
+            "seed": self.seed,
+            "onset": dataclasses.asdict(self.onset),
+            "config_toml": self.config.to_toml(),
+            "arrays": "result.npz",
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        atomic_write_text(path / "result.json", json.dumps(meta, indent=1))
+        return path
+
+
+def load(path: str | Path) -> Result:
+    """Load a result saved with :meth:`Result.save`.
+
+    Raises
+    ------
+    ResultFormatError
+        If the folder holds no result, a file is truncated or edited (checksum mismatch), or the
+        format is foreign or newer than this alssim reads.
+    """
+    from alssim.config.loader import build_config
+    from alssim.fileio import sha256_file
+    from alssim.onset import OnsetSite
+
+    path = Path(path)
+    meta_path = path / "result.json"
+    if not meta_path.is_file():
+        raise ResultFormatError(f"{path}: no result.json here; not a saved alssim result")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultFormatError(f"{meta_path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != "alssim.result":
+        raise ResultFormatError(f"{meta_path}: not an alssim result")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ResultFormatError(
+            f"{meta_path}: format version {meta.get('format_version')!r}; this alssim reads "
+            f"version {FORMAT_VERSION}")
+    npz_path = path / str(meta.get("arrays", "result.npz"))
+    if not npz_path.is_file():
+        raise ResultFormatError(f"{npz_path}: missing")
+    if sha256_file(npz_path) != meta.get("sha256"):
+        raise ResultFormatError(f"{npz_path}: checksum mismatch; the file was truncated or edited")
+    try:
+        cfg = build_config(tomllib.loads(meta["config_toml"]), source=str(meta_path),
+                           base_dir=None)
+        with np.load(npz_path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        variables = {k[5:]: v for k, v in arrays.items() if k.startswith("var__")}
+        milestones = {k[11:]: v for k, v in arrays.items() if k.startswith("milestone__")}
+        return Result(config=cfg, seed=meta.get("seed"), onset=OnsetSite(**meta["onset"]),
+                      times_months=arrays["times_months"], counts=arrays["counts"],
+                      variables=variables, milestones=milestones,
+                      version=meta.get("alssim_version", "?"))
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ResultFormatError(f"{path}: saved result is incomplete or malformed ({exc})") from None
