@@ -145,7 +145,7 @@ _SEGMENT_SPECS: dict[str, tuple[Any, ParamSpec]] = {
 
 @dataclasses.dataclass(frozen=True)
 class Anatomy:
-    """Segments (rostral to caudal) on two sides, and the cortical (somatotopic) order of their UMNs.
+    """Segments (rostral to caudal) on two sides, and the somatotopic order of their UMNs.
 
     Attributes
     ----------
@@ -167,7 +167,9 @@ class Anatomy:
 
     # ------------------------------------------------------------------ parsing
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, prefix: str = "anatomy", source: str | None = None):
+    def from_dict(
+        cls, data: Mapping[str, Any], *, prefix: str = "anatomy", source: str | None = None
+    ):
         """Validate a parsed anatomy table and build an :class:`Anatomy`.
 
         Raises
@@ -181,33 +183,51 @@ class Anatomy:
         for k in data:
             if k not in allowed:
                 hint = nearest_key(k, allowed)
-                msg = f"unknown key; did you mean '{prefix}.{hint}'?" if hint else (
-                    "unknown key; valid keys here are " + ", ".join(allowed))
+                msg = (
+                    f"unknown key; did you mean '{prefix}.{hint}'?"
+                    if hint
+                    else ("unknown key; valid keys here are " + ", ".join(allowed))
+                )
                 raise ConfigError(msg, key=f"{prefix}.{k}", source=source)
         for k in allowed:
             if k not in data:
                 raise ConfigError("missing required key", key=f"{prefix}.{k}", source=source)
         name = _check_value(str, ParamSpec("", ""), data["name"], f"{prefix}.name", source)
-        desc = _check_value(str, ParamSpec("", ""), data["description"], f"{prefix}.description",
-                            source)
+        desc = _check_value(
+            str, ParamSpec("", ""), data["description"], f"{prefix}.description", source
+        )
         raw_segments = data["segments"]
         if not isinstance(raw_segments, list) or len(raw_segments) < 2:
-            raise ConfigError("must be a list of at least two segment tables",
-                              key=f"{prefix}.segments", source=source)
+            raise ConfigError(
+                "must be a list of at least two segment tables",
+                key=f"{prefix}.segments",
+                source=source,
+            )
         segments = tuple(
             _parse_segment(s, f"{prefix}.segments[{i}]", source) for i, s in enumerate(raw_segments)
         )
         names = [s.name for s in segments]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
-            raise ConfigError(f"segment names must be unique; {dup!r} appears twice",
-                              key=f"{prefix}.segments", source=source)
-        order = _check_value(tuple[str, ...], ParamSpec("", "", choices=tuple(names)),
-                             data["cortical_order"], f"{prefix}.cortical_order", source)
+            raise ConfigError(
+                f"segment names must be unique; {dup!r} appears twice",
+                key=f"{prefix}.segments",
+                source=source,
+            )
+        order = _check_value(
+            tuple[str, ...],
+            ParamSpec("", "", choices=tuple(names)),
+            data["cortical_order"],
+            f"{prefix}.cortical_order",
+            source,
+        )
         if sorted(order) != sorted(names):
             raise ConfigError(
-                f"must list every segment exactly once; got {list(order)!r}, segments are {names!r}",
-                key=f"{prefix}.cortical_order", source=source)
+                f"must list every segment exactly once; got {list(order)!r}, "
+                f"segments are {names!r}",
+                key=f"{prefix}.cortical_order",
+                source=source,
+            )
         return cls(name, desc, segments, tuple(order))
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,8 +238,12 @@ class Anatomy:
             d["functions"] = dict(s.functions)
             d["muscles"] = [{"name": m.name, "motor_units": m.motor_units} for m in s.muscles]
             segs.append(d)
-        return {"name": self.name, "description": self.description, "segments": segs,
-                "cortical_order": list(self.cortical_order)}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "segments": segs,
+            "cortical_order": list(self.cortical_order),
+        }
 
     # ------------------------------------------------------------------ structure
     @property
@@ -271,8 +295,10 @@ class Anatomy:
     def population_labels(self) -> list[str]:
         """Short labels ``'lmn:cervical_lower:right'`` in index order."""
         t = self.population_table()
-        return [f"{c}:{s}:{d}" for c, s, d in zip(t["compartment"], t["segment"], t["side"],
-                                                   strict=True)]
+        return [
+            f"{c}:{s}:{d}"
+            for c, s, d in zip(t["compartment"], t["segment"], t["side"], strict=True)
+        ]
 
     def counts(self, scale: float) -> np.ndarray:
         """Neurons per population at ``scale`` (at least one each).
@@ -337,8 +363,11 @@ def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
     for k in data:
         if k not in allowed:
             hint = nearest_key(k, allowed)
-            msg = f"unknown key; did you mean '{key}.{hint}'?" if hint else (
-                "unknown key; valid keys here are " + ", ".join(allowed))
+            msg = (
+                f"unknown key; did you mean '{key}.{hint}'?"
+                if hint
+                else ("unknown key; valid keys here are " + ", ".join(allowed))
+            )
             raise ConfigError(msg, key=f"{key}.{k}", source=source)
     values: dict[str, Any] = {}
     for k, (tp, spec) in _SEGMENT_SPECS.items():
@@ -348,34 +377,57 @@ def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
     if not _NAME.match(values["name"]):
         raise ConfigError(
             f"must be a lower-case identifier (letters, digits, _); got {values['name']!r}",
-            key=f"{key}.name", source=source)
+            key=f"{key}.name",
+            source=source,
+        )
     functions = data.get("functions", {})
     if not isinstance(functions, Mapping):
-        raise ConfigError(f"must be a table of ALSFRS-R item = share; got {functions!r}",
-                          key=f"{key}.functions", source=source)
+        raise ConfigError(
+            f"must be a table of ALSFRS-R item = share; got {functions!r}",
+            key=f"{key}.functions",
+            source=source,
+        )
     fn: dict[str, float] = {}
     for item, share in functions.items():
         if item not in ALSFRS_ITEMS:
             hint = nearest_key(item, ALSFRS_ITEMS)
-            extra = f"; did you mean '{hint}'?" if hint else (
-                "; valid items are " + ", ".join(ALSFRS_ITEMS))
-            raise ConfigError(f"unknown ALSFRS-R item{extra}", key=f"{key}.functions.{item}",
-                              source=source)
-        fn[item] = _check_value(float, ParamSpec("1", "share", low=0.0, high=1.0), share,
-                                f"{key}.functions.{item}", source)
+            extra = (
+                f"; did you mean '{hint}'?"
+                if hint
+                else ("; valid items are " + ", ".join(ALSFRS_ITEMS))
+            )
+            raise ConfigError(
+                f"unknown ALSFRS-R item{extra}", key=f"{key}.functions.{item}", source=source
+            )
+        fn[item] = _check_value(
+            float,
+            ParamSpec("1", "share", low=0.0, high=1.0),
+            share,
+            f"{key}.functions.{item}",
+            source,
+        )
     muscles_raw = data.get("muscles", [])
     if not isinstance(muscles_raw, list):
-        raise ConfigError("must be a list of {name, motor_units} tables", key=f"{key}.muscles",
-                          source=source)
+        raise ConfigError(
+            "must be a list of {name, motor_units} tables", key=f"{key}.muscles", source=source
+        )
     muscles = []
     for j, m in enumerate(muscles_raw):
         mk = f"{key}.muscles[{j}]"
         if not isinstance(m, Mapping) or set(m) != {"name", "motor_units"}:
-            raise ConfigError(f"must be a table with keys name and motor_units; got {m!r}",
-                              key=mk, source=source)
-        muscles.append(Muscle(
-            _check_value(str, ParamSpec("", ""), m["name"], f"{mk}.name", source),
-            _check_value(int, ParamSpec("units", "", low=1, high=10**6), m["motor_units"],
-                         f"{mk}.motor_units", source),
-        ))
+            raise ConfigError(
+                f"must be a table with keys name and motor_units; got {m!r}", key=mk, source=source
+            )
+        muscles.append(
+            Muscle(
+                _check_value(str, ParamSpec("", ""), m["name"], f"{mk}.name", source),
+                _check_value(
+                    int,
+                    ParamSpec("units", "", low=1, high=10**6),
+                    m["motor_units"],
+                    f"{mk}.motor_units",
+                    source,
+                ),
+            )
+        )
     return Segment(functions=fn, muscles=tuple(muscles), **values)

@@ -94,12 +94,19 @@ class RegionalDrivers:
     def hazard(self, state: DriverState) -> np.ndarray:
         """Regional hazard factor ``lambda`` (1/month), shape (n_populations,)."""
         amp = (1.0 + self.inflammation_gain * state.inflammation) * (
-            1.0 + self.excitotoxicity_gain * state.excitotoxicity)
-        return self.stress_factor * (self.ageing_hazard + self.pathology_hazard * state.pathology
-                                     * amp)
+            1.0 + self.excitotoxicity_gain * state.excitotoxicity
+        )
+        return self.stress_factor * (
+            self.ageing_hazard + self.pathology_hazard * state.pathology * amp
+        )
 
-    def advance(self, state: DriverState, dt_months: float, lost_fraction: np.ndarray,
-                affected_fraction: np.ndarray) -> None:
+    def advance(
+        self,
+        state: DriverState,
+        dt_months: float,
+        lost_fraction: np.ndarray,
+        affected_fraction: np.ndarray,
+    ) -> None:
         """Advance the state in place over one step.
 
         Parameters

@@ -88,8 +88,18 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
     dead = np.zeros(n_pop, dtype=np.int64)
     lam = drivers.hazard(state)
     unit0 = fates.unit_sums() if isinstance(fates, ReferenceFates) else None
-    _record(rec, 0, counts, dead, np.zeros(n_pop, dtype=np.int64), state, lam, cum,
-            unit0 or _initial_units(fates, n_pop), np.zeros(n_pop, dtype=np.int64))
+    _record(
+        rec,
+        0,
+        counts,
+        dead,
+        np.zeros(n_pop, dtype=np.int64),
+        state,
+        lam,
+        cum,
+        unit0 or _initial_units(fates, n_pop),
+        np.zeros(n_pop, dtype=np.int64),
+    )
     last_dead = dead
     for n in range(n_steps):
         lam = drivers.hazard(state)
@@ -99,8 +109,18 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
         drivers.advance(state, dt, dead / counts, affected / counts)
         if (n + 1) % every == 0:
             k = (n + 1) // every
-            _record(rec, k, counts, dead, fates.dysfunctional(), state, drivers.hazard(state),
-                    cum, fates.unit_sums(), dead - last_dead)
+            _record(
+                rec,
+                k,
+                counts,
+                dead,
+                fates.dysfunctional(),
+                state,
+                drivers.hazard(state),
+                cum,
+                fates.unit_sums(),
+                dead - last_dead,
+            )
             last_dead = dead
 
     times = np.arange(n_out) * every * dt
@@ -142,5 +162,3 @@ def _record(rec, k, counts, dead, dysfunctional, state, lam, cum, units, new_dea
     rec["unit_size_dysfunctional"][k] = units.dysfunctional_size
     for t, name in enumerate(UNIT_TYPES):
         rec[f"alive_{name.lower()}"][k] = units.alive_by_type[t]
-
-

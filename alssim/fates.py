@@ -100,14 +100,15 @@ class ExactFates:
                 size = pop.unit_size[sl].astype(np.float64)
                 utype = pop.unit_type[sl]
                 self._pre_start[p] = pos
-                for key, pre in ((kd, self._pre_death), (ky, self._pre_dys),
-                                 (km, self._pre_both)):
+                for key, pre in ((kd, self._pre_death), (ky, self._pre_dys), (km, self._pre_both)):
                     order = np.argsort(key, kind="stable")
-                    np.cumsum(size[order], out=pre[pos + 1:pos + k + 1])
+                    np.cumsum(size[order], out=pre[pos + 1 : pos + k + 1])
                     key[:] = key[order]
                     if pre is self._pre_death:
                         for t in range(len(UNIT_TYPES)):
-                            np.cumsum(utype[order] == t, out=self._pre_type[t, pos + 1:pos + k + 1])
+                            np.cumsum(
+                                utype[order] == t, out=self._pre_type[t, pos + 1 : pos + k + 1]
+                            )
                 self.total_size[p] = size.sum()
                 self.total_by_type[:, p] = np.bincount(utype, minlength=len(UNIT_TYPES))
                 pos += k + 1
@@ -126,8 +127,18 @@ class ExactFates:
     @property
     def nbytes(self) -> int:
         """Memory held by the sorted keys and prefix sums, in bytes."""
-        return sum(a.nbytes for a in (self._death, self._dys, self._both, self._pre_death,
-                                      self._pre_dys, self._pre_both, self._pre_type))
+        return sum(
+            a.nbytes
+            for a in (
+                self._death,
+                self._dys,
+                self._both,
+                self._pre_death,
+                self._pre_dys,
+                self._pre_both,
+                self._pre_type,
+            )
+        )
 
     def update(self, cumulative_hazard: np.ndarray, step_hazard: np.ndarray, dt: float):
         """Counts after the cumulative regional hazard has reached ``cumulative_hazard``.
@@ -187,8 +198,13 @@ class ReferenceFates:
 
     HEALTHY, DYSFUNCTIONAL, DEAD = 0, 1, 2
 
-    def __init__(self, pop: Population, lmn_mask: np.ndarray, root: np.random.SeedSequence,
-                 dysfunction_rate_ratio: float):
+    def __init__(
+        self,
+        pop: Population,
+        lmn_mask: np.ndarray,
+        root: np.random.SeedSequence,
+        dysfunction_rate_ratio: float,
+    ):
         self.pop = pop
         self.n_populations = len(pop.counts)
         self.lmn_mask = np.asarray(lmn_mask, dtype=bool)
@@ -202,8 +218,11 @@ class ReferenceFates:
         return self.state.nbytes + self._vuln.nbytes
 
     def _count(self, mask: np.ndarray, weights=None) -> np.ndarray:
-        return np.bincount(self.pop.population[mask], weights=None if weights is None
-                           else weights[mask], minlength=self.n_populations)
+        return np.bincount(
+            self.pop.population[mask],
+            weights=None if weights is None else weights[mask],
+            minlength=self.n_populations,
+        )
 
     def update(self, cumulative_hazard: np.ndarray, step_hazard: np.ndarray, dt: float):
         """Advance every living neuron over one step of regional hazard ``step_hazard`` (1/month).
@@ -232,5 +251,6 @@ class ReferenceFates:
         by_type = np.zeros((len(UNIT_TYPES), self.n_populations))
         for t in range(len(UNIT_TYPES)):
             by_type[t] = self._count(alive & (self.pop.unit_type == t))
-        return UnitSums(self._count(alive, size),
-                        self._count(self.state == self.DYSFUNCTIONAL, size), by_type)
+        return UnitSums(
+            self._count(alive, size), self._count(self.state == self.DYSFUNCTIONAL, size), by_type
+        )

@@ -14,8 +14,14 @@ from pathlib import Path
 
 from alssim.errors import AlssimError
 
-__all__ = ["OutputExistsError", "atomic_write_bytes", "atomic_write_text", "prepare_output_dir",
-           "sha256_file"]
+__all__ = [
+    "OutputExistsError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output_dir",
+    "prepare_output_dir",
+    "sha256_file",
+]
 
 
 class OutputExistsError(AlssimError, FileExistsError):
@@ -54,6 +60,23 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def check_output_dir(path: str | Path, *, force: bool = False) -> None:
+    """Refuse (without creating anything) an output folder that is not new or empty.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``path`` is a file, or a non-empty folder and ``force`` is false.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputExistsError(f"{path}: exists and is not a folder")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise OutputExistsError(
+            f"{path}: folder is not empty; choose another --out or pass --force to overwrite"
+        )
+
+
 def prepare_output_dir(path: str | Path, *, force: bool = False) -> Path:
     """Create ``path``, refusing a non-empty existing folder unless ``force``.
 
@@ -62,11 +85,7 @@ def prepare_output_dir(path: str | Path, *, force: bool = False) -> Path:
     OutputExistsError
         If ``path`` exists, is not empty and ``force`` is false (nothing is touched).
     """
+    check_output_dir(path, force=force)
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"{path}: exists and is not a folder")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputExistsError(
-            f"{path}: folder is not empty; choose another --out or pass --force to overwrite")
     path.mkdir(parents=True, exist_ok=True)
     return path

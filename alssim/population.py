@@ -130,12 +130,13 @@ def build_population(cfg: Config, root: np.random.SeedSequence) -> Population:
             if mean_type_vuln > 0:
                 v = v * (type_vuln[t] / mean_type_vuln)
         vulnerability[sl] = v
-        death[sl] = stream(root, "death_threshold", p).standard_exponential(size=k,
-                                                                          dtype=np.float32)
+        death[sl] = stream(root, "death_threshold", p).standard_exponential(
+            size=k, dtype=np.float32
+        )
         if c > 0:
             dysfunction[sl] = stream(root, "dysfunction_threshold", p).standard_exponential(
-                size=k, dtype=np.float32) / np.float32(c)
+                size=k, dtype=np.float32
+            ) / np.float32(c)
         else:
             dysfunction[sl] = np.inf
-    return Population(offsets, population, vulnerability, unit_type, unit_size, death,
-                      dysfunction)
+    return Population(offsets, population, vulnerability, unit_type, unit_size, death, dysfunction)

@@ -14,11 +14,19 @@ __all__ = ["add_config_arguments", "overrides_from_args", "write_json"]
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     """``CONFIG`` positional and repeatable ``--set KEY=VALUE``."""
-    p.add_argument("config", metavar="CONFIG", help="TOML config file (any subset of the keys of "
-                   "configs/default.toml)")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
-                   help="override one key, e.g. --set spread.contralateral_rate=0.05 "
-                   "(repeatable)")
+    p.add_argument(
+        "config",
+        metavar="CONFIG",
+        help="TOML config file (any subset of the keys of configs/default.toml)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one key, e.g. --set spread.contralateral_rate=0.05 (repeatable)",
+    )
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:

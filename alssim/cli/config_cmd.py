@@ -13,17 +13,29 @@ EXAMPLE = """examples:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("config", help="show or check a config", epilog=EXAMPLE,
-                       description="Show the effective config as TOML, or check one.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "config",
+        help="show or check a config",
+        epilog=EXAMPLE,
+        description="Show the effective config as TOML, or check one.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     inner = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     inner.required = True
-    show = inner.add_parser("show", help="print the effective, fully resolved config as TOML",
-                            epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    show = inner.add_parser(
+        "show",
+        help="print the effective, fully resolved config as TOML",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_config_arguments(show)
     show.set_defaults(func=_show)
-    check = inner.add_parser("check", help="validate a config; exit 0 if valid, 1 if not",
-                             epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check = inner.add_parser(
+        "check",
+        help="validate a config; exit 0 if valid, 1 if not",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_config_arguments(check)
     check.set_defaults(func=_check)
 

@@ -30,13 +30,14 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import alssim
-    from alssim.fileio import atomic_write_text, prepare_output_dir
+    from alssim.fileio import atomic_write_text, check_output_dir, prepare_output_dir
 
     if args.seed is not None and args.seed < 0:
         raise alssim.ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))
-    # validate everything before touching the output folder
+    # validate everything, and refuse a used folder, before computing or touching anything
     out = args.out
+    check_output_dir(out, force=args.force)
     res = alssim.simulate(cfg, seed=args.seed)
     prepare_output_dir(out, force=args.force)
     df = res.to_dataframe()

@@ -232,8 +232,16 @@ def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path 
     def where(key: str | None) -> str | None:
         if key is None:
             return source
-        parts = key.split("[")[0].split(".")
-        for n in range(len(parts), 0, -1):
+        key = key.split("[")[0]
+        if key in sources:
+            return sources[key]
+        # a table (cross-field check): the most specific layer that set any key below it
+        below = {v for k, v in sources.items() if k.startswith(key + ".")}
+        for layer in ("overrides", source):
+            if layer in below:
+                return layer
+        parts = key.split(".")
+        for n in range(len(parts) - 1, 0, -1):
             k = ".".join(parts[:n])
             if k in sources:
                 return sources[k]

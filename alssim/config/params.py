@@ -1,9 +1,9 @@
 """Parameter specifications as data, and the one validator that reads them.
 
 Each field of a configuration dataclass is declared with :func:`param`, which records its unit, its
-allowed range or choices and its meaning beside it. :func:`build` turns a plain ``dict`` (parsed TOML)
-into the frozen dataclass, checking every value against its specification and naming the full key
-path in any error.
+allowed range or choices and its meaning beside it. :func:`build` turns a plain ``dict``
+(parsed TOML) into the frozen dataclass, checking every value against its specification and
+naming the full key path in any error.
 """
 
 from __future__ import annotations

@@ -103,8 +103,8 @@ class Neurons:
         total = self.fraction_s + self.fraction_fr + self.fraction_ff
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             raise ConfigError(
-                f"fraction_s + fraction_fr + fraction_ff must be 1; got {total:g}",
-                key=f"{prefix}.fraction_ff", source=source)
+                f"{prefix}.fraction_s + fraction_fr + fraction_ff must be 1; got {total:g}",
+                key=prefix, source=source)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,13 +137,13 @@ class Onset:
         sites = self.site_probabilities()
         if not math.isclose(sum(sites), 1.0, abs_tol=1e-6):
             raise ConfigError(
-                f"p_bulbar + p_upper_limb + p_lower_limb + p_respiratory must be 1; "
-                f"got {sum(sites):g}", key=f"{prefix}.p_respiratory", source=source)
+                f"{prefix}.p_bulbar + p_upper_limb + p_lower_limb + p_respiratory must be 1; "
+                f"got {sum(sites):g}", key=prefix, source=source)
         comp = self.compartment_probabilities()
         if not math.isclose(sum(comp), 1.0, abs_tol=1e-6):
             raise ConfigError(
-                f"p_compartment_both + p_compartment_lmn + p_compartment_umn must be 1; "
-                f"got {sum(comp):g}", key=f"{prefix}.p_compartment_umn", source=source)
+                f"{prefix}.p_compartment_both + p_compartment_lmn + p_compartment_umn must be "
+                f"1; got {sum(comp):g}", key=prefix, source=source)
 
     def site_probabilities(self) -> tuple[float, ...]:
         """Probabilities in the order of :data:`alssim.anatomy.ONSET_SITES`."""

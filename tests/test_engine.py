@@ -1,0 +1,307 @@
+"""Engine: analytic survival, exact vs reference stepper, invariants, metamorphic relations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import alssim
+from alssim.population import build_population
+from alssim.streams import as_seed_sequence
+from tests.conftest import small_config
+
+# Only the ageing hazard is on, so the regional hazard factor is a known constant.
+CONSTANT_HAZARD = {
+    "mechanisms.pathology.enabled": False,
+    "mechanisms.inflammation.enabled": False,
+    "mechanisms.excitotoxicity.enabled": False,
+    "mechanisms.oxidative_stress.enabled": False,
+    "mechanisms.ageing.enabled": True,
+}
+UNIFORM_NEURONS = {
+    "neurons.vulnerability_sigma": 0.0,
+    "neurons.vulnerability_s": 1.0,
+    "neurons.vulnerability_fr": 1.0,
+    "neurons.vulnerability_ff": 1.0,
+}
+
+
+def test_constant_hazard_gives_exponential_survival():
+    """alive/N = exp(-v*lambda*t); ever-dysfunctional = 1 - exp(-c*v*lambda*t) (v = 1)."""
+    lam, c = 0.05, 3.0
+    cfg = small_config(
+        **CONSTANT_HAZARD,
+        **UNIFORM_NEURONS,
+        **{
+            "mechanisms.ageing.hazard_rate": lam,
+            "neurons.dysfunction_rate_ratio": c,
+            "simulation.scale": 0.1,
+        },
+    )
+    res = alssim.simulate(cfg, seed=11)
+    t = res.times_months[:, None]
+    n = res.counts[None, :].astype(float)
+    x = lam * t
+    p_alive = np.exp(-x)
+    p_dys = (1 - np.exp(-c * x)) * np.exp(-x)  # dysfunction passed, death not yet
+    # tolerance: 5 binomial standard deviations (plus one neuron for rounding)
+    for observed, p in ((res["alive"], p_alive), (res["dysfunctional"], p_dys)):
+        sd = np.sqrt(n * p * (1 - p))
+        assert np.all(np.abs(observed - n * p) <= 5 * sd + 1), np.max(
+            np.abs(observed - n * p) / (sd + 1)
+        )
+    assert res["hazard"][1:] == pytest.approx(lam)
+
+
+def test_heterogeneous_vulnerability_gives_mixture_survival():
+    """With lognormal vulnerabilities, E[alive](t) = sum_i exp(-v_i * lambda * t)."""
+    lam = 0.04
+    cfg = small_config(
+        **CONSTANT_HAZARD,
+        **{"mechanisms.ageing.hazard_rate": lam, "neurons.vulnerability_sigma": 0.8},
+    )
+    res = alssim.simulate(cfg, seed=5)
+    pop = build_population(cfg, as_seed_sequence(5))
+    for p in (0, 13):  # one UMN and one LMN population
+        v = pop.vulnerability[pop.slice(p)].astype(float)
+        for k in (12, 36, len(res.times_months) - 1):
+            prob = np.exp(-v * lam * res.times_months[k])
+            expected, sd = prob.sum(), np.sqrt((prob * (1 - prob)).sum())
+            assert abs(res["alive"][k, p] - expected) <= 5 * sd + 1
+
+
+def _death_interval_counts(res):
+    """Deaths per record interval pooled over populations, and survivors at the end."""
+    new = res["new_deaths"][1:].sum(axis=1)
+    return np.append(new, res["alive"][-1].sum())
+
+
+def test_exact_engine_and_reference_stepper_agree_in_distribution():
+    """Chi-square two-sample test on binned death times at small N, constant hazard."""
+    over = {
+        **CONSTANT_HAZARD,
+        **UNIFORM_NEURONS,
+        "mechanisms.ageing.hazard_rate": 0.03,
+        "simulation.scale": 0.004,
+        "simulation.horizon_years": 4.0,
+        "simulation.output_interval_days": 91.0,
+    }
+    exact = alssim.simulate(small_config(**over), seed=2)
+    ref = alssim.simulate(small_config(**over, **{"simulation.engine": "reference"}), seed=2)
+    table = np.vstack([_death_interval_counts(exact), _death_interval_counts(ref)])
+    _, pvalue, _, _ = stats.chi2_contingency(table)
+    assert pvalue > 0.001, table
+    # dysfunction too: dysfunctional counts at each record agree within binomial noise
+    d_e, d_r = exact["dysfunctional"].sum(axis=1), ref["dysfunctional"].sum(axis=1)
+    n = exact.counts.sum()
+    assert np.all(np.abs(d_e - d_r) <= 5 * np.sqrt(2 * n * 0.25) + 2)
+
+
+def test_exact_and_reference_agree_with_all_mechanisms_on():
+    """Full feedback model: mean lost fraction over replicates agrees between the engines."""
+    over = {
+        "simulation.scale": 0.002,
+        "simulation.horizon_years": 7.0,
+        "simulation.dt_days": 14.0,
+        "simulation.output_interval_days": 84.0,
+        "mechanisms.pathology.hazard_rate": 0.06,
+    }
+    seeds = range(12)
+    lost = {}
+    for engine in ("exact", "reference"):
+        cfg = small_config(**over, **{"simulation.engine": engine})
+        lost[engine] = np.array(
+            [
+                alssim.simulate(cfg, seed=s)["dead"][-1].sum() / cfg.anatomy.counts(0.002).sum()
+                for s in seeds
+            ]
+        )
+    assert lost["exact"].mean() > 0.05
+    _, pvalue = stats.ttest_ind(lost["exact"], lost["reference"], equal_var=False)
+    assert pvalue > 0.001, lost
+
+
+def test_default_patient_has_a_million_agents_and_scale_shrinks_all():
+    cfg = alssim.load_config()
+    full = cfg.anatomy.counts(1.0)
+    assert full.sum() >= 1_000_000
+    small = cfg.anatomy.counts(0.01)
+    assert np.all(small < full) and np.all(small >= 1)
+    assert small.sum() == pytest.approx(full.sum() * 0.01, rel=0.01)
+
+
+def test_population_struct_of_arrays(small_cfg):
+    pop = build_population(small_cfg, as_seed_sequence(1))
+    n = pop.n_neurons
+    for name in (
+        "population",
+        "vulnerability",
+        "unit_type",
+        "unit_size",
+        "death_threshold",
+        "dysfunction_threshold",
+    ):
+        assert getattr(pop, name).shape == (n,)
+    lmn = pop.unit_type >= 0
+    assert np.all(pop.unit_size[lmn] >= 1) and np.all(pop.unit_size[lmn] <= 100)
+    assert np.all(pop.unit_size[~lmn] == 0)
+    assert set(np.unique(pop.unit_type[lmn])) == {0, 1, 2}
+    # FF units are the largest and the most vulnerable on average
+    sizes = [pop.unit_size[pop.unit_type == t].mean() for t in range(3)]
+    vul = [pop.vulnerability[pop.unit_type == t].mean() for t in range(3)]
+    assert sizes[0] < sizes[1] < sizes[2] and vul[0] < vul[1] < vul[2]
+    assert pop.vulnerability[~lmn].mean() == pytest.approx(1.0, abs=0.02)
+
+
+def test_common_random_numbers_across_population_sizes():
+    """Resizing one population leaves every other neuron's attributes unchanged."""
+    a = small_config()
+    seg = a.anatomy.segments
+    anat = a.anatomy.to_dict()
+    anat["segments"][0]["lmn_count"] = seg[0].lmn_count * 2
+    b = a.with_overrides({"anatomy": anat})
+    pa = build_population(a, as_seed_sequence(4))
+    pb = build_population(b, as_seed_sequence(4))
+    changed = {a.anatomy.population_index("lmn", "bulbar", s) for s in ("left", "right")}
+    for p in range(a.anatomy.n_populations):
+        if p in changed:
+            continue
+        for name in ("vulnerability", "death_threshold", "dysfunction_threshold", "unit_size"):
+            assert np.array_equal(getattr(pa, name)[pa.slice(p)], getattr(pb, name)[pb.slice(p)])
+
+
+def test_switching_a_mechanism_off_keeps_the_neurons():
+    on = small_config()
+    off = small_config(**{"mechanisms.inflammation.enabled": False})
+    pa, pb = build_population(on, as_seed_sequence(9)), build_population(off, as_seed_sequence(9))
+    assert np.array_equal(pa.death_threshold, pb.death_threshold)
+    ra, rb = alssim.simulate(on, seed=9), alssim.simulate(off, seed=9)
+    assert ra.onset == rb.onset
+    assert np.all(rb["dead"] <= ra["dead"])  # less amplification never kills more
+
+
+def test_zero_spread_keeps_pathology_at_onset():
+    zero = {
+        f"spread.{k}_rate": 0.0
+        for k in (
+            "contralateral",
+            "caudal",
+            "rostral",
+            "anterograde",
+            "retrograde",
+            "cortical_neighbour",
+            "callosal",
+        )
+    }
+    res = alssim.simulate(small_config(**zero), seed=1)
+    seeded = set(res.onset.populations(res.anatomy))
+    for p in range(res.anatomy.n_populations):
+        if p in seeded:
+            assert res["pathology"][-1, p] > 0.5
+        else:
+            assert np.all(res["pathology"][:, p] == 0)
+
+
+def test_pathology_spreads_to_the_other_side_and_neighbours(small_result):
+    res = small_result
+    lab = res.population_labels
+    t10 = res.milestones["lost_10"]
+    onset = lab.index("lmn:cervical_lower:right")
+    assert np.isfinite(t10[onset])
+    for other in ("lmn:cervical_lower:left", "lmn:cervical_upper:right", "lmn:thoracic:right"):
+        assert t10[lab.index(other)] > t10[onset]
+    assert res.summary["order_of_involvement"][0].endswith("cervical_lower:right")
+
+
+# ----------------------------------------------------------------------------- invariants
+@st.composite
+def random_runs(draw):
+    over = {
+        "simulation.scale": draw(st.sampled_from([0.001, 0.003])),
+        "simulation.horizon_years": draw(st.floats(1.0, 6.0)),
+        "simulation.dt_days": draw(st.sampled_from([7.0, 14.0])),
+        "simulation.engine": draw(st.sampled_from(["exact", "reference"])),
+        "spread.contralateral_rate": draw(st.floats(0.0, 0.2)),
+        "spread.local_growth_rate": draw(st.floats(0.0, 1.0)),
+        "mechanisms.pathology.hazard_rate": draw(st.floats(0.0, 0.5)),
+        "neurons.vulnerability_sigma": draw(st.floats(0.0, 1.5)),
+        "onset.mode": draw(st.sampled_from(["fixed", "sampled"])),
+    }
+    over["simulation.output_interval_days"] = over["simulation.dt_days"] * draw(st.integers(1, 8))
+    return over, draw(st.integers(0, 2**32))
+
+
+@settings(max_examples=25)
+@given(random_runs())
+def test_invariants(run):
+    over, seed = run
+    cfg = small_config(**over)
+    res = alssim.simulate(cfg, seed=seed)
+    alive, dys, dead = res["alive"], res["dysfunctional"], res["dead"]
+    n = res.counts
+    assert np.all(np.diff(alive, axis=0) <= 0)  # alive never increases
+    assert np.all(dys <= alive) and np.all(dys >= 0)
+    assert np.all((alive >= 0) & (alive <= n)) and np.all(alive + dead == n)
+    assert np.all(res["new_deaths"][1:].cumsum(axis=0) == dead[1:])
+    assert np.all((res["pathology"] >= 0) & (res["pathology"] <= 1))
+    assert np.all(np.isfinite(res["hazard"])) and np.all(res["hazard"] >= 0)
+    lmn = res.anatomy.population_table()["compartment_index"] == 1
+    units = res["alive_s"] + res["alive_fr"] + res["alive_ff"]
+    assert np.array_equal(units[:, lmn], alive[:, lmn])
+    # same seed, identical arrays
+    again = alssim.simulate(cfg, seed=seed)
+    for k in res.variables:
+        assert np.array_equal(res[k], again[k])
+
+
+def test_different_seeds_differ(small_cfg):
+    a, b = alssim.simulate(small_cfg, seed=1), alssim.simulate(small_cfg, seed=2)
+    assert not np.array_equal(a["dead"], b["dead"])
+
+
+def test_seed_from_config_when_none_given(small_cfg):
+    a = alssim.simulate(small_cfg)
+    b = alssim.simulate(small_cfg, seed=small_cfg.simulation.seed)
+    assert np.array_equal(a["dead"], b["dead"]) and a.seed == small_cfg.simulation.seed
+
+
+@settings(max_examples=20)
+@given(
+    seed=st.integers(0, 2**32),
+    base=st.floats(0.0, 0.05),
+    extra=st.floats(0.0, 0.2),
+    engine_seedless=st.just(True),
+)
+def test_higher_contralateral_rate_never_delays_contralateral_involvement(
+    seed, base, extra, engine_seedless
+):
+    cfg = small_config(**{"simulation.scale": 0.003})
+    lo = cfg.with_overrides({"spread.contralateral_rate": base})
+    hi = cfg.with_overrides({"spread.contralateral_rate": base + extra})
+    r_lo, r_hi = alssim.simulate(lo, seed=seed), alssim.simulate(hi, seed=seed)
+    anat = cfg.anatomy
+    other = "left" if r_lo.onset.side == "right" else "right"
+    for comp in ("lmn", "umn"):
+        p = anat.population_index(comp, r_lo.onset.segment, other)
+        for m in ("lost_10", "lost_50"):
+            assert r_hi.milestones[m][p] <= r_lo.milestones[m][p]
+    assert np.all(r_hi["dead"] >= r_lo["dead"])
+
+
+def test_sampled_onset_follows_published_distribution():
+    cfg = alssim.load_config(overrides={"onset.mode": "sampled"})
+    from alssim.onset import choose_onset
+
+    sites = [choose_onset(cfg.onset, cfg.anatomy, as_seed_sequence(s)).site for s in range(4000)]
+    for site, p in zip(
+        ("bulbar", "upper_limb", "lower_limb", "respiratory"),
+        cfg.onset.site_probabilities(),
+        strict=True,
+    ):
+        share = sites.count(site) / len(sites)
+        assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(sites)) + 1e-9
