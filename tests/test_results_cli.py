@@ -199,3 +199,33 @@ def test_every_command_has_help_with_an_example():
         proc = subprocess.run([*CLI, cmd, "--help"], capture_output=True, text=True)
         assert proc.returncode == 0, cmd
         assert "example" in proc.stdout.lower(), cmd
+
+
+def test_kill_during_run_leaves_no_partial_output(tmp_path):
+    """kill -9 at several moments of `alssim run --out`: either no folder or a complete one."""
+    import signal
+    import time
+
+    args = [*CLI, "run", str(configs_dir() / "default.toml"), "--set", "simulation.scale=0.2"]
+    delays = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    outcomes = set()
+    for i, delay in enumerate(delays):
+        out = tmp_path / f"out{i}"
+        proc = subprocess.Popen([*args, "--out", str(out)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if out.exists():
+            names = {p.name for p in out.iterdir()}
+            assert {"timeseries.csv", "summary.json", "config.toml", "result.json",
+                    "result.npz"} <= names
+            alssim.load(out)
+            json.loads((out / "summary.json").read_text())
+            outcomes.add("complete")
+        else:
+            outcomes.add("absent")
+        # a staging folder may be left behind, but it is hidden and never at `out`
+        for p in tmp_path.iterdir():
+            assert p.name.startswith(".out") or p.name.startswith("out")
+    assert outcomes  # at least one run was interrupted or finished

@@ -25,12 +25,16 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("results/run"),
                    help="output folder (default: results/run); must be new or empty")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--plot", action="store_true",
+                   help="also write the standard figures (PNG) to DIR/figures")
+    p.add_argument("--animate", action="store_true",
+                   help="also write the body-map animation to DIR/figures (GIF, MP4 with ffmpeg)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import alssim
-    from alssim.fileio import atomic_write_text, check_output_dir, prepare_output_dir
+    from alssim.fileio import atomic_write_text, check_output_dir, staged_output_dir
 
     if args.seed is not None and args.seed < 0:
         raise alssim.ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
@@ -39,13 +43,19 @@ def run(args: argparse.Namespace) -> int:
     out = args.out
     check_output_dir(out, force=args.force)
     res = alssim.simulate(cfg, seed=args.seed)
-    prepare_output_dir(out, force=args.force)
-    df = res.to_dataframe()
-    atomic_write_text(out / "timeseries.csv", df.to_csv(index=False, float_format="%.10g"))
-    write_json(out / "summary.json", res.summary)
-    atomic_write_text(out / "config.toml", cfg.to_toml())
-    res.save(out, force=True)
+    # all files are staged beside `out` and moved in at the end: a crash leaves no partial output
+    with staged_output_dir(out, force=args.force) as stage:
+        df = res.to_dataframe()
+        atomic_write_text(stage / "timeseries.csv", df.to_csv(index=False, float_format="%.10g"))
+        write_json(stage / "summary.json", res.summary)
+        atomic_write_text(stage / "config.toml", cfg.to_toml())
+        res.save(stage, force=True)
     print(f"alssim: wrote {out}/timeseries.csv, summary.json, config.toml "
           f"({res.summary['n_neurons']:,} neurons, onset {res.onset.compartment} "
           f"{res.onset.segment} {res.onset.side})")
+    if args.plot or args.animate:
+        from alssim.cli.plot import report_written, write_figures
+
+        report_written(write_figures(res, out, figures=args.plot, animate=args.animate,
+                                     force=True))
     return 0

@@ -194,7 +194,7 @@ class Pathology:
 
     enabled: bool = param("", "pathology raises the hazard (off: only ageing kills)")
     hazard_rate: float = param("1/month", "hazard of a neuron of vulnerability 1 at full load",
-                               low=0.0, high=1000.0)
+                               low=0.0, high=1e6)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,7 +231,7 @@ class Ageing:
 
     enabled: bool = param("", "background loss on")
     hazard_rate: float = param("1/month", "background hazard of a neuron of vulnerability 1",
-                               low=0.0, high=1.0)
+                               low=0.0, high=1e6)
 
 
 @dataclasses.dataclass(frozen=True)
