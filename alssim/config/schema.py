@@ -44,6 +44,9 @@ class Simulation:
                         choices=("exact", "reference"))
     scale: float = param("1", "factor on every neuron count", low=0.0, high=10.0, low_open=True)
     seed: int = param("", "seed used when none is passed to simulate()", low=0, high=2**63 - 1)
+    memory_limit_gb: float = param(
+        "GiB", "refuse runs estimated to need more; 0 = the machine's available memory",
+        low=0.0, high=1e6)
 
     def _check(self, prefix: str, source: str | None) -> None:
         if self.output_interval_days < self.dt_days:
