@@ -10,19 +10,25 @@ one side of one body region and spreads to the other side and to neighbouring re
 """
 
 from alssim._version import __version__
+from alssim.cohort import CohortResult, load_cohort, run_cohort
 from alssim.config import Config, load_config
 from alssim.engine import simulate
 from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
+from alssim.sweep import sweep  # the function; the module is sys.modules['alssim.sweep']
 
 __all__ = [
     "AlssimError",
+    "CohortResult",
     "Config",
     "ConfigError",
     "Result",
     "ResultFormatError",
     "__version__",
     "load",
+    "load_cohort",
     "load_config",
+    "run_cohort",
     "simulate",
+    "sweep",
 ]

@@ -85,20 +85,62 @@ class RegionalDrivers:
         self.lmn_index = lmn
         self.umn_of_lmn = lmn - 2 * anat.n_segments
         self.n_populations = n
+        # the same index sets as slices when they are contiguous (the default anatomy)
+        self._lmn = _as_slice(self.lmn_index)
+        self._umn_of_lmn = _as_slice(self.umn_of_lmn)
+        # work buffers of the per-step updates
+        self._amp, self._tmp, self._drive = np.empty((3, n))
+        # scalars as arrays (array-array ufuncs are cheaper than array-scalar ones on 20 values)
+        self._const = {
+            name: np.full(n, float(value))
+            for name, value in (
+                ("one", 1.0),
+                ("growth", self.growth),
+                ("pathology_hazard", self.pathology_hazard),
+                ("ageing_hazard", self.ageing_hazard),
+                ("inflammation_gain", self.inflammation_gain),
+                ("excitotoxicity_gain", self.excitotoxicity_gain),
+                ("stress_factor", self.stress_factor),
+            )
+        }
+        self._dt = None
 
     def initial_state(self, pathology: np.ndarray) -> DriverState:
         """State at biological onset from the seeded pathology load."""
         z = np.zeros(self.n_populations)
         return DriverState(np.asarray(pathology, dtype=float).copy(), z.copy(), z.copy())
 
-    def hazard(self, state: DriverState) -> np.ndarray:
-        """Regional hazard factor ``lambda`` (1/month), shape (n_populations,)."""
-        amp = (1.0 + self.inflammation_gain * state.inflammation) * (
-            1.0 + self.excitotoxicity_gain * state.excitotoxicity
-        )
-        return self.stress_factor * (
-            self.ageing_hazard + self.pathology_hazard * state.pathology * amp
-        )
+    def hazard(self, state: DriverState, out: np.ndarray | None = None) -> np.ndarray:
+        """Regional hazard factor ``lambda`` (1/month), shape (n_populations,).
+
+        Parameters
+        ----------
+        state : DriverState
+        out : ndarray, shape (n_populations,), optional
+            Where to write the result (the engine reuses one buffer every step).
+        """
+        # lambda = S * (a + h * p * (1 + g_inf * G) * (1 + g_exc * E)), term by term in place;
+        # terms whose mechanism is off are exactly neutral and skipped.
+        out = np.empty(self.n_populations) if out is None else out
+        amp, tmp, c = self._amp, self._tmp, self._const
+        np.multiply(state.pathology, c["pathology_hazard"], out=out)
+        if self.inflammation_gain:
+            np.multiply(state.inflammation, c["inflammation_gain"], out=amp)
+            amp += c["one"]
+            if self.excitotoxicity_gain:
+                np.multiply(state.excitotoxicity, c["excitotoxicity_gain"], out=tmp)
+                tmp += c["one"]
+                amp *= tmp
+            out *= amp
+        elif self.excitotoxicity_gain:
+            np.multiply(state.excitotoxicity, c["excitotoxicity_gain"], out=amp)
+            amp += c["one"]
+            out *= amp
+        if self.ageing_hazard:
+            out += c["ageing_hazard"]
+        if self.stress_factor != 1.0:
+            out *= c["stress_factor"]
+        return out
 
     def advance(
         self,
@@ -112,7 +154,7 @@ class RegionalDrivers:
         Parameters
         ----------
         state : DriverState
-            State at the start of the step; overwritten with the state at its end.
+            State at the start of the step; its arrays are overwritten with the state at its end.
         dt_months : float
             Step length (month).
         lost_fraction : ndarray, shape (n_populations,)
@@ -121,8 +163,30 @@ class RegionalDrivers:
             Fraction dysfunctional or dead at the end of the step.
         """
         p = state.pathology
-        drive = self.growth * p + self.transmission @ p
-        state.pathology = 1.0 - (1.0 - p) * np.exp(-dt_months * drive)
-        relax = -np.expm1(-self.inflammation_rate * dt_months)
-        state.inflammation = state.inflammation + relax * (lost_fraction - state.inflammation)
-        state.excitotoxicity[self.lmn_index] = affected_fraction[self.umn_of_lmn]
+        drive, tmp, c = self._drive, self._tmp, self._const
+        if dt_months != self._dt:
+            self._dt = dt_months
+            c["minus_dt"] = np.full(self.n_populations, -dt_months)
+            c["relax"] = np.full(self.n_populations, -np.expm1(-self.inflammation_rate * dt_months))
+        # 1 - p <- (1 - p) * exp(-dt * (g * p + K p))
+        self.transmission.dot(p, out=drive)  # K p (ndarray.dot: least call overhead)
+        np.multiply(p, c["growth"], out=tmp)
+        drive += tmp
+        drive *= c["minus_dt"]
+        np.exp(drive, out=drive)
+        np.subtract(c["one"], p, out=tmp)
+        tmp *= drive
+        np.subtract(c["one"], tmp, out=p)
+        # G <- G + (1 - exp(-r dt)) (lost - G)
+        g = state.inflammation
+        np.subtract(lost_fraction, g, out=tmp)
+        tmp *= c["relax"]
+        g += tmp
+        state.excitotoxicity[self._lmn] = affected_fraction[self._umn_of_lmn]
+
+
+def _as_slice(index: np.ndarray) -> slice | np.ndarray:
+    """``index`` as an equivalent slice when it is a contiguous increasing range."""
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        return slice(int(index[0]), int(index[0]) + index.size)
+    return index

@@ -25,7 +25,7 @@ from alssim.config.schema import Config
 from alssim.dynamics import RegionalDrivers
 from alssim.fates import ExactFates, ReferenceFates
 from alssim.onset import choose_onset, initial_load
-from alssim.population import UNIT_TYPES, build_population
+from alssim.population import UNIT_TYPES, build_population, iter_population_draws
 from alssim.results import VARIABLES, Result
 from alssim.streams import as_seed_sequence
 
@@ -67,15 +67,18 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
     lmn_mask = table["compartment_index"] == 1
 
     onset = choose_onset(cfg.onset, anat, root)
-    pop = build_population(cfg, root)
     drivers = RegionalDrivers(cfg)
+    counts = anat.counts(sim.scale).astype(np.int64)
     if sim.engine == "exact":
-        fates = ExactFates(pop, lmn_mask)
+        # keys are built population by population: no per-neuron arrays outlive this call
+        fates = ExactFates.from_draws(counts, lmn_mask, iter_population_draws(cfg, root))
+        units0 = _initial_units(fates, anat.n_populations)
     else:
+        pop = build_population(cfg, root)
         fates = ReferenceFates(pop, lmn_mask, root, cfg.neurons.dysfunction_rate_ratio)
+        units0 = fates.unit_sums()
 
     n_pop = anat.n_populations
-    counts = pop.counts.astype(np.int64)
     n_steps = sim.n_steps
     every = sim.steps_per_output
     dt = sim.dt_months
@@ -85,30 +88,27 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
 
     state = drivers.initial_state(initial_load(onset, anat, cfg.onset.initial_load))
     cum = np.zeros(n_pop)
-    dead = np.zeros(n_pop, dtype=np.int64)
-    lam = drivers.hazard(state)
-    unit0 = fates.unit_sums() if isinstance(fates, ReferenceFates) else None
-    _record(
-        rec,
-        0,
-        counts,
-        dead,
-        np.zeros(n_pop, dtype=np.int64),
-        state,
-        lam,
-        cum,
-        unit0 or _initial_units(fates, n_pop),
-        np.zeros(n_pop, dtype=np.int64),
-    )
-    last_dead = dead
+    lam = drivers.hazard(state)  # hazard factor at the start of the next step
+    zeros = np.zeros(n_pop, dtype=np.int64)
+    _record(rec, 0, counts, zeros, zeros, state, lam, cum, units0, zeros)
+    # work arrays of the loop (numpy calls on ~20 values cost their overhead, so the loop
+    # allocates nothing and multiplies by arrays rather than by Python scalars)
+    dt_array = np.full(n_pop, dt)
+    step_hazard = np.empty(n_pop)
+    fractions = np.empty((2, n_pop))  # lost, and affected (dysfunctional or dead)
+    last_dead = zeros
     for n in range(n_steps):
-        lam = drivers.hazard(state)
-        cum = cum + lam * dt
-        dead, affected = fates.update(cum, lam, dt)
+        np.multiply(lam, dt_array, out=step_hazard)
+        cum += step_hazard
+        found = fates.update(cum, lam, dt)  # dead and affected, shape (2, n_pop)
+        dead = found[0]
         dead_by_step[n + 1] = dead
-        drivers.advance(state, dt, dead / counts, affected / counts)
+        np.divide(found, counts, out=fractions)
+        drivers.advance(state, dt, fractions[0], fractions[1])
+        drivers.hazard(state, out=lam)
         if (n + 1) % every == 0:
             k = (n + 1) // every
+            units = fates.unit_sums()
             _record(
                 rec,
                 k,
@@ -116,9 +116,9 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
                 dead,
                 fates.dysfunctional(),
                 state,
-                drivers.hazard(state),
+                lam,
                 cum,
-                fates.unit_sums(),
+                units,
                 dead - last_dead,
             )
             last_dead = dead

@@ -8,8 +8,9 @@ Two implementations with one interface:
     ``log(death_threshold_i / vulnerability_i) <= log Lambda_p(t)``. Those keys are computed and
     sorted once; "how many are dead now" is then a binary search, for every population at once in
     a single ``searchsorted`` over one merged array (population ``p``'s keys shifted into its own
-    band ``[p * W, (p + 1) * W)``). Dysfunction uses the same clock with its own keys. The cost of a
-    step does not grow with the number of neurons (beyond ``log N``) and no random number is drawn
+    band ``[p * W, (p + 1) * W)``). Dysfunction uses the same clock with its own threshold: a
+    second key per neuron, for "dysfunctional or dead", counts the affected. The cost of a step
+    does not grow with the number of neurons (beyond ``log N``) and no random number is drawn
     after the thresholds.
 
 :class:`ReferenceFates`
@@ -21,9 +22,11 @@ Two implementations with one interface:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
-from alssim.population import UNIT_TYPES, Population
+from alssim.population import UNIT_TYPES, Population, PopulationDraws
 from alssim.streams import stream
 
 __all__ = ["ExactFates", "ReferenceFates", "UnitSums"]
@@ -51,122 +54,180 @@ class UnitSums:
         self.alive_by_type = alive_by_type
 
 
-def _log_keys(threshold: np.ndarray, vulnerability: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log(threshold.astype(np.float64)) - np.log(vulnerability.astype(np.float64))
-
-
 class ExactFates:
     """Exact fates by sorted thresholds and binary search (see module docstring).
+
+    Two keys per neuron: its death key ``kd = log(death_threshold / v)`` and its *affected* key
+    ``ka = min(kd, ky)`` with ``ky = log(dysfunction_threshold / v)`` (the neuron is affected,
+    i.e. dysfunctional or dead, once either threshold is passed). Counting keys at or below
+    ``log Lambda`` gives the dead and the affected; the dysfunctional (alive) are their difference,
+    since a dead neuron is affected. One float64 array holds all death keys then all affected
+    keys, each sorted within its population and shifted into its own band, so one
+    ``searchsorted`` of ``2 * n_populations`` query points per step counts every population. For
+    LMN pools, prefix sums of motor-unit sizes (and unit-type counts) are kept in each key order,
+    so surviving and dysfunctional motor-unit sums are lookups.
 
     Parameters
     ----------
     pop : Population
-        The patient's neurons.
+        The patient's neurons. :meth:`from_draws` builds the same object from the neurons of one
+        population at a time, without holding every neuron's attributes at once.
     lmn_mask : ndarray of bool, shape (n_populations,)
         Which populations are LMN pools (motor-unit sums are kept for those).
     """
 
+    #: key kinds, in their order in the key array
+    KINDS = ("death", "affected")
+
     def __init__(self, pop: Population, lmn_mask: np.ndarray):
-        n_pop = len(pop.counts)
+        draws = (
+            PopulationDraws(
+                p,
+                pop.vulnerability[pop.slice(p)],
+                pop.unit_type[pop.slice(p)] if lmn_mask[p] else None,
+                pop.unit_size[pop.slice(p)] if lmn_mask[p] else None,
+                pop.death_threshold[pop.slice(p)],
+                pop.dysfunction_threshold[pop.slice(p)],
+            )
+            for p in range(len(pop.counts))
+        )
+        self._build(pop.counts, lmn_mask, draws)
+
+    @classmethod
+    def from_draws(
+        cls, counts: np.ndarray, lmn_mask: np.ndarray, draws: Iterable[PopulationDraws]
+    ) -> ExactFates:
+        """Build from the neurons of one population at a time.
+
+        Parameters
+        ----------
+        counts : ndarray of int, shape (n_populations,)
+            Neurons per population.
+        lmn_mask : ndarray of bool, shape (n_populations,)
+        draws : iterable of PopulationDraws
+            Every population once, in population order (e.g.
+            :func:`~alssim.population.iter_population_draws`).
+        """
+        self = cls.__new__(cls)
+        self._build(counts, lmn_mask, draws)
+        return self
+
+    def _build(self, counts, lmn_mask, draws: Iterable[PopulationDraws]) -> None:
+        counts = np.asarray(counts, dtype=np.int64)
+        n_pop = len(counts)
+        n = int(counts.sum())
+        n_kinds = len(self.KINDS)
         self.n_populations = n_pop
-        self.counts = pop.counts.astype(np.int64)
-        self.start = pop.offsets[:-1]
+        self.counts = counts
         self.lmn_mask = np.asarray(lmn_mask, dtype=bool)
-        band = np.arange(n_pop) * _BAND + _BAND_HALF
-        self._band = band
-        n = pop.n_neurons
-        self._death = np.empty(n)
-        self._dys = np.empty(n)
-        self._both = np.empty(n)
-        lmn_total = int(self.counts[self.lmn_mask].sum())
-        # prefix sums over LMN neurons in each order, with one leading zero per population
+        self.start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        #: band centre of (kind, population), shape (n_kinds, n_populations)
+        self._band = np.arange(n_kinds * n_pop).reshape(n_kinds, n_pop) * _BAND + _BAND_HALF
+        #: first index of (kind, population) in the key array, flattened
+        self._start = (self.start[None, :] + n * np.arange(n_kinds)[:, None]).ravel()
+        self._keys = np.empty(n_kinds * n)
+        self._q = np.empty((n_kinds, n_pop))
+        self._q_flat, self._q_shape = self._q.reshape(-1), self._q.shape  # a view of _q
+        self._lq = np.empty(n_pop)
+        self._q_low = np.full(n_pop, -_BAND_HALF - 0.5)
+        self._q_high = np.full(n_pop, _BAND_HALF - 0.5)
+        self._log_finite = False
+        lmn_total = int(counts[self.lmn_mask].sum())
+        # prefix sums over LMN neurons in each key order, with one leading zero per population
         self._pre_start = np.zeros(n_pop, dtype=np.int64)
-        self._pre_death = np.zeros(lmn_total + n_pop)
-        self._pre_dys = np.zeros(lmn_total + n_pop)
-        self._pre_both = np.zeros(lmn_total + n_pop)
+        self._pre = np.zeros((n_kinds, lmn_total + n_pop))
         self._pre_type = np.zeros((len(UNIT_TYPES), lmn_total + n_pop), dtype=np.int32)
         self.total_size = np.zeros(n_pop)
         self.total_by_type = np.zeros((len(UNIT_TYPES), n_pop))
         pos = 0
-        for p in range(n_pop):
-            sl = pop.slice(p)
-            v = pop.vulnerability[sl]
-            kd = _log_keys(pop.death_threshold[sl], v)
-            ky = _log_keys(pop.dysfunction_threshold[sl], v)
-            km = np.maximum(kd, ky)
+        seen = 0
+        for d in draws:
+            p, k = d.index, int(counts[d.index])
+            seen += 1
+            lo = self.start[p]
+            dest = [self._keys[j * n + lo : j * n + lo + k] for j in range(n_kinds)]
+            # keys log(threshold / vulnerability) in float64; temporaries of this population only
+            kd, ka = dest
+            with np.errstate(divide="ignore"):
+                log_v = np.log(d.vulnerability, dtype=np.float64)
+                np.log(d.death_threshold, out=kd, dtype=np.float64)
+                np.log(d.dysfunction_threshold, out=ka, dtype=np.float64)
+            kd -= log_v
+            ka -= log_v
+            np.minimum(ka, kd, out=ka)
+            del log_v
             if self.lmn_mask[p]:
-                k = sl.stop - sl.start
-                size = pop.unit_size[sl].astype(np.float64)
-                utype = pop.unit_type[sl]
+                size = d.unit_size.astype(np.float64)
+                sl = slice(pos + 1, pos + k + 1)
                 self._pre_start[p] = pos
-                for key, pre in ((kd, self._pre_death), (ky, self._pre_dys), (km, self._pre_both)):
-                    order = np.argsort(key, kind="stable")
-                    np.cumsum(size[order], out=pre[pos + 1 : pos + k + 1])
+                for j, key in enumerate(dest):
+                    # tied keys are equal and sums of float32 sizes are exact in float64, so
+                    # neither the sorted keys nor a prefix sum at the end of a tie depends on
+                    # how the sort orders ties
+                    order = np.argsort(key)
                     key[:] = key[order]
-                    if pre is self._pre_death:
+                    np.cumsum(size[order], out=self._pre[j, sl])
+                    if j == 0:
+                        utype = d.unit_type[order]
                         for t in range(len(UNIT_TYPES)):
-                            np.cumsum(
-                                utype[order] == t, out=self._pre_type[t, pos + 1 : pos + k + 1]
-                            )
+                            np.cumsum(utype == t, out=self._pre_type[t, sl])
                 self.total_size[p] = size.sum()
-                self.total_by_type[:, p] = np.bincount(utype, minlength=len(UNIT_TYPES))
+                self.total_by_type[:, p] = np.bincount(d.unit_type, minlength=len(UNIT_TYPES))
                 pos += k + 1
             else:
                 kd.sort()
-                ky.sort()
-                km.sort()
-            for key, out in ((kd, self._death), (ky, self._dys), (km, self._both)):
-                np.clip(key, -_BAND_HALF, _BAND_HALF, out=key)
-                key += band[p]
-                out[sl] = key
-        self._dead = np.zeros(n_pop, dtype=np.int64)
-        self._n_dys = np.zeros(n_pop, dtype=np.int64)
-        self._n_both = np.zeros(n_pop, dtype=np.int64)
+                ka.sort()
+            for j, key in enumerate(dest):
+                # clip to the band (inf keys: never, or at once) and shift into it; the keys
+                # are sorted, so only their ends can need clipping
+                key[: key.searchsorted(-_BAND_HALF, side="left")] = -_BAND_HALF
+                key[key.searchsorted(_BAND_HALF, side="right") :] = _BAND_HALF
+                key += self._band[j, p]
+        if seen != n_pop:
+            raise ValueError(f"draws gave {seen} populations; expected {n_pop}")
+        self._counts = np.zeros((n_kinds, n_pop), dtype=np.int64)
 
     @property
     def nbytes(self) -> int:
         """Memory held by the sorted keys and prefix sums, in bytes."""
-        return sum(
-            a.nbytes
-            for a in (
-                self._death,
-                self._dys,
-                self._both,
-                self._pre_death,
-                self._pre_dys,
-                self._pre_both,
-                self._pre_type,
-            )
-        )
+        return self._keys.nbytes + self._pre.nbytes + self._pre_type.nbytes
 
-    def update(self, cumulative_hazard: np.ndarray, step_hazard: np.ndarray, dt: float):
+    def update(self, cumulative_hazard: np.ndarray, step_hazard=None, dt=None):
         """Counts after the cumulative regional hazard has reached ``cumulative_hazard``.
 
         Parameters
         ----------
         cumulative_hazard : ndarray, shape (n_populations,)
-            ``Lambda_p`` at the end of the step (dimensionless).
+            ``Lambda_p`` at the end of the step (dimensionless); never decreasing from one call
+            to the next.
         step_hazard, dt
             Unused here (the exact engine needs only ``Lambda``); part of the common interface.
 
         Returns
         -------
-        dead, affected : ndarray of int64, shape (n_populations,)
-            Dead neurons, and neurons dysfunctional or dead.
+        ndarray of int64, shape (2, n_populations)
+            Dead neurons, and neurons dysfunctional or dead (unpacks as ``dead, affected``; a new
+            array at every call).
         """
-        with np.errstate(divide="ignore"):
-            q = np.log(cumulative_hazard)
-        np.clip(q, -_BAND_HALF - 0.5, _BAND_HALF - 0.5, out=q)
-        q += self._band
-        self._dead = np.searchsorted(self._death, q, side="right") - self.start
-        self._n_dys = np.searchsorted(self._dys, q, side="right") - self.start
-        self._n_both = np.searchsorted(self._both, q, side="right") - self.start
-        return self._dead, self._n_dys + self._dead - self._n_both
+        q, lq = self._q, self._lq
+        if self._log_finite:
+            np.log(cumulative_hazard, out=lq)
+        else:  # until every population has had some hazard: log(0) = -inf, clipped below
+            with np.errstate(divide="ignore"):
+                np.log(cumulative_hazard, out=lq)
+            np.maximum(lq, self._q_low, out=lq)
+            self._log_finite = bool(cumulative_hazard.all())
+        # (a finite log is above the lower clip, and the cumulative hazard never decreases)
+        np.minimum(lq, self._q_high, out=lq)
+        np.add(lq, self._band, out=q)
+        found = self._keys.searchsorted(self._q_flat, side="right")
+        found -= self._start
+        self._counts = found.reshape(self._q_shape)
+        return self._counts
 
     def dysfunctional(self) -> np.ndarray:
         """Dysfunctional (alive) neurons per population at the last update."""
-        return self._n_dys - self._n_both
+        return self._counts[1] - self._counts[0]
 
     def unit_sums(self) -> UnitSums:
         """Motor-unit sums of LMN populations at the last update."""
@@ -175,10 +236,12 @@ class ExactFates:
         dys = np.zeros(n_pop)
         by_type = np.zeros((len(UNIT_TYPES), n_pop))
         lmn = np.flatnonzero(self.lmn_mask)
-        s = self._pre_start[lmn]
-        alive[lmn] = self.total_size[lmn] - self._pre_death[s + self._dead[lmn]]
-        dys[lmn] = self._pre_dys[s + self._n_dys[lmn]] - self._pre_both[s + self._n_both[lmn]]
-        by_type[:, lmn] = self.total_by_type[:, lmn] - self._pre_type[:, s + self._dead[lmn]]
+        # positions in the prefix sums of the dead and of the affected of each LMN population
+        at = self._pre_start[lmn] + self._counts[:, lmn]
+        dead_size = self._pre[0, at[0]]
+        alive[lmn] = self.total_size[lmn] - dead_size
+        dys[lmn] = self._pre[1, at[1]] - dead_size
+        by_type[:, lmn] = self.total_by_type[:, lmn] - self._pre_type[:, at[0]]
         return UnitSums(alive, dys, by_type)
 
 
@@ -229,7 +292,8 @@ class ReferenceFates:
 
         Returns
         -------
-        dead, affected : ndarray of int64, shape (n_populations,)
+        ndarray of int64, shape (2, n_populations)
+            Dead neurons, and neurons dysfunctional or dead (unpacks as ``dead, affected``).
         """
         h = self._vuln * step_hazard[self.pop.population] * dt
         alive = self.state != self.DEAD
@@ -240,7 +304,7 @@ class ReferenceFates:
         self.state[die] = self.DEAD
         dead = self._count(self.state == self.DEAD).astype(np.int64)
         affected = self._count(self.state != self.HEALTHY).astype(np.int64)
-        return dead, affected
+        return np.stack([dead, affected])
 
     def dysfunctional(self) -> np.ndarray:
         return self._count(self.state == self.DYSFUNCTIONAL).astype(np.int64)

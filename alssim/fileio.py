@@ -30,6 +30,12 @@ class OutputExistsError(AlssimError, FileExistsError):
     """An output folder already holds files and overwriting was not asked for."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
     path = Path(path)
@@ -39,6 +45,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

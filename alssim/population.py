@@ -19,13 +19,20 @@ dysfunction first.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import numpy as np
 
 from alssim.config.schema import Config
 from alssim.streams import stream
 
-__all__ = ["UNIT_TYPES", "Population", "build_population"]
+__all__ = [
+    "UNIT_TYPES",
+    "Population",
+    "PopulationDraws",
+    "build_population",
+    "iter_population_draws",
+]
 
 UNIT_TYPES = ("S", "FR", "FF")
 
@@ -80,11 +87,38 @@ class Population:
         return slice(int(self.offsets[p]), int(self.offsets[p + 1]))
 
 
-def build_population(cfg: Config, root: np.random.SeedSequence) -> Population:
-    """Draw every neuron's attributes and thresholds for one patient.
+@dataclasses.dataclass(frozen=True, eq=False)
+class PopulationDraws:
+    """The drawn attributes of the neurons of one population (arrays of shape ``(count,)``).
+
+    Attributes
+    ----------
+    index : int
+        Population index.
+    vulnerability : ndarray of float32
+    unit_type : ndarray of int8 or None
+        Motor-unit type (LMN pools only).
+    unit_size : ndarray of float32 or None
+        Motor-unit size (LMN pools only).
+    death_threshold : ndarray of float32
+    dysfunction_threshold : ndarray of float32
+    """
+
+    index: int
+    vulnerability: np.ndarray
+    unit_type: np.ndarray | None
+    unit_size: np.ndarray | None
+    death_threshold: np.ndarray
+    dysfunction_threshold: np.ndarray
+
+
+def iter_population_draws(cfg: Config, root: np.random.SeedSequence) -> Iterator[PopulationDraws]:
+    """Draw the neurons of one patient population by population.
 
     Each attribute of each population comes from its own stream (see :mod:`alssim.streams`), so the
-    draws of one population do not depend on the size of another.
+    draws of one population do not depend on the size of another. Consumers that need only a
+    summary of each population (such as :class:`~alssim.fates.ExactFates`) never hold every
+    neuron's attributes at once.
 
     Parameters
     ----------
@@ -92,21 +126,16 @@ def build_population(cfg: Config, root: np.random.SeedSequence) -> Population:
         Anatomy (counts), ``simulation.scale`` and ``neurons`` parameters.
     root : SeedSequence
         The patient's root sequence.
+
+    Yields
+    ------
+    PopulationDraws
+        One per population, in population order.
     """
     anat = cfg.anatomy
     nc = cfg.neurons
     counts = anat.counts(cfg.simulation.scale)
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    n = int(offsets[-1])
-    population = np.repeat(np.arange(len(counts), dtype=np.int16), counts)
-    vulnerability = np.empty(n, dtype=np.float32)
-    unit_type = np.full(n, -1, dtype=np.int8)
-    unit_size = np.zeros(n, dtype=np.float32)
-    death = np.empty(n, dtype=np.float32)
-    dysfunction = np.empty(n, dtype=np.float32)
-
-    table = anat.population_table()
+    lmn = anat.population_table()["compartment_index"] == 1
     sigma = nc.vulnerability_sigma
     type_fraction = np.array([nc.fraction_s, nc.fraction_fr, nc.fraction_ff])
     type_vuln = np.array([nc.vulnerability_s, nc.vulnerability_fr, nc.vulnerability_ff])
@@ -116,27 +145,59 @@ def build_population(cfg: Config, root: np.random.SeedSequence) -> Population:
     c = nc.dysfunction_rate_ratio
 
     for p, k in enumerate(counts):
-        sl = slice(int(offsets[p]), int(offsets[p + 1]))
+        k = int(k)
         # lognormal with mean 1: log v ~ N(-sigma^2 / 2, sigma)
-        logv = stream(root, "vulnerability", p).normal(-0.5 * sigma**2, sigma, size=k)
-        v = np.exp(logv)
-        if table["compartment_index"][p] == 1:
+        v = stream(root, "vulnerability", p).normal(-0.5 * sigma**2, sigma, size=k)
+        np.exp(v, out=v)
+        unit_type = unit_size = None
+        if lmn[p]:
             # Motor-unit pool (Fuglevand 1993): rank u ~ U(0, 1), size = range**u; the smallest
             # units are S, then FR, then FF (Henneman's size principle).
             u = stream(root, "motor_units", p).random(size=k)
-            unit_size[sl] = np.exp(log_range * u)
-            t = np.searchsorted(cut, u, side="right").astype(np.int8)
-            unit_type[sl] = t
+            unit_type = np.searchsorted(cut, u, side="right").astype(np.int8)
+            u *= log_range
+            unit_size = np.exp(u, out=u).astype(np.float32)
             if mean_type_vuln > 0:
-                v = v * (type_vuln[t] / mean_type_vuln)
-        vulnerability[sl] = v
-        death[sl] = stream(root, "death_threshold", p).standard_exponential(
-            size=k, dtype=np.float32
-        )
+                v *= type_vuln[unit_type] / mean_type_vuln
+        death = stream(root, "death_threshold", p).standard_exponential(size=k, dtype=np.float32)
         if c > 0:
-            dysfunction[sl] = stream(root, "dysfunction_threshold", p).standard_exponential(
+            dysfunction = stream(root, "dysfunction_threshold", p).standard_exponential(
                 size=k, dtype=np.float32
-            ) / np.float32(c)
+            )
+            dysfunction /= np.float32(c)
         else:
-            dysfunction[sl] = np.inf
+            dysfunction = np.full(k, np.inf, dtype=np.float32)
+        yield PopulationDraws(p, v.astype(np.float32), unit_type, unit_size, death, dysfunction)
+
+
+def build_population(cfg: Config, root: np.random.SeedSequence) -> Population:
+    """Draw every neuron's attributes and thresholds for one patient.
+
+    The arrays are those of :func:`iter_population_draws`, concatenated in population order.
+
+    Parameters
+    ----------
+    cfg : Config
+        Anatomy (counts), ``simulation.scale`` and ``neurons`` parameters.
+    root : SeedSequence
+        The patient's root sequence.
+    """
+    counts = cfg.anatomy.counts(cfg.simulation.scale)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    n = int(offsets[-1])
+    population = np.repeat(np.arange(len(counts), dtype=np.int16), counts)
+    vulnerability = np.empty(n, dtype=np.float32)
+    unit_type = np.full(n, -1, dtype=np.int8)
+    unit_size = np.zeros(n, dtype=np.float32)
+    death = np.empty(n, dtype=np.float32)
+    dysfunction = np.empty(n, dtype=np.float32)
+    for d in iter_population_draws(cfg, root):
+        sl = slice(int(offsets[d.index]), int(offsets[d.index + 1]))
+        vulnerability[sl] = d.vulnerability
+        if d.unit_type is not None:
+            unit_type[sl] = d.unit_type
+            unit_size[sl] = d.unit_size
+        death[sl] = d.death_threshold
+        dysfunction[sl] = d.dysfunction_threshold
     return Population(offsets, population, vulnerability, unit_type, unit_size, death, dysfunction)

@@ -9,6 +9,7 @@ results are a folder with ``result.json`` (metadata, the effective config, a che
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -129,6 +130,17 @@ class Result:
         """Time series of one variable in one population, shape (n_times,)."""
         return self[name][:, self.anatomy.population_index(compartment, segment, side)]
 
+    @functools.cached_property
+    def clinical(self):
+        """The clinical course (:class:`~alssim.clinical.ClinicalCourse`), computed once.
+
+        Strength, UMN signs, fasciculations, ALSFRS-R, FVC, stages, EMG/MUNE/CMAP and the
+        diagnostic criteria, derived from the recorded state by :func:`alssim.clinical.assess`.
+        """
+        from alssim.clinical import assess
+
+        return assess(self)
+
     # ------------------------------------------------------------------ tables
     def to_dataframe(self):
         """Tidy long table of every recorded variable.
@@ -138,7 +150,13 @@ class Result:
         pandas.DataFrame
             Columns ``time_months`` (from biological onset), ``segment``, ``side``,
             ``population`` ('umn' or 'lmn'), ``variable``, ``value``; one row per record time,
-            population and variable (LMN-only variables have LMN rows only).
+            population and variable (LMN-only variables have LMN rows only), then every
+            clinical variable (:data:`alssim.clinical.CLINICAL_VARIABLES`): segment-level ones
+            with ``population = "clinical"``, muscle-level ones (MUNE, CMAP) with ``population``
+            = the muscle, global ones (ALSFRS-R, FVC, stages, criteria) with ``segment = "all"``,
+            ``side = "both"``, ``population = "clinical"``; the global variable
+            ``months_from_clinical_onset`` gives each record time from clinical onset (no rows
+            when there is no clinical onset within the horizon).
         """
         import pandas as pd
 
@@ -159,6 +177,7 @@ class Result:
                 "variable": name,
                 "value": arr[:, cols].astype(np.float64).ravel(),
             }))
+        frames.append(self.clinical.to_dataframe())
         df = pd.concat(frames, ignore_index=True)
         for c in ("segment", "side", "population", "variable"):
             df[c] = df[c].astype("category")
@@ -171,7 +190,11 @@ class Result:
         Keys: ``alssim_version``, ``seed``, ``n_neurons``, ``horizon_months``, ``onset`` (segment,
         side, compartment, site), ``loss_months`` (per population label: months from biological
         onset to 10% and 50% lost, ``None`` if not reached) and ``order_of_involvement``
-        (population labels in the order they lost 10%).
+        (population labels in the order they lost 10%), and ``clinical``: clinical onset, the
+        time each segment and King's region became involved, the first-spread direction, King's
+        and MiToS stage entry times, diagnosis time and categories, survival, ALSFRS-R ΔFS,
+        slope and D50 fit (see :meth:`alssim.clinical.ClinicalCourse.summary`; times from
+        clinical onset).
         """
         labels = self.population_labels
         loss = {
@@ -188,6 +211,7 @@ class Result:
             "onset": dataclasses.asdict(self.onset),
             "loss_months": loss,
             "order_of_involvement": order,
+            "clinical": self.clinical.summary(),
         }
 
     # ------------------------------------------------------------------ save / load

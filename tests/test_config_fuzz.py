@@ -163,7 +163,8 @@ def test_zero_hazard_nobody_dies():
 
 
 def test_enormous_hazard_everyone_dies_in_the_first_step():
-    cfg = load_config(overrides={**TINY, "mechanisms.ageing.hazard_rate": 1e6})
+    cfg = load_config(overrides={**TINY, "mechanisms.ageing.hazard_rate": 1e6,
+                                 "mechanisms.ageing.enabled": True})
     res = alssim.simulate(cfg, seed=0)
     dt = cfg.simulation.dt_months
     assert np.all(res.milestones["lost_50"] == pytest.approx(dt))

@@ -24,9 +24,11 @@ from typing import Any
 import tomli_w
 
 from alssim.anatomy import Anatomy
+from alssim.clinical.params import Clinical
 from alssim.config.params import build, nearest_key
 from alssim.config.schema import Config, Mechanisms, Neurons, Onset, Simulation, Spread
 from alssim.errors import ConfigError
+from alssim.patients import Cohort
 
 __all__ = [
     "apply_overrides",
@@ -217,6 +219,8 @@ _SECTIONS = {
     "onset": Onset,
     "spread": Spread,
     "mechanisms": Mechanisms,
+    "cohort": Cohort,
+    "clinical": Clinical,
 }
 
 
@@ -247,7 +251,8 @@ def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path 
                 return sources[k]
         return source
 
-    expected = ("simulation", "anatomy", "neurons", "onset", "spread", "mechanisms")
+    expected = ("simulation", "anatomy", "neurons", "onset", "spread", "mechanisms",
+                "cohort", "clinical")
     for k in data:
         if k not in expected:
             hint = nearest_key(k, expected)

@@ -11,8 +11,10 @@ import dataclasses
 import math
 
 from alssim.anatomy import COMPARTMENTS, ONSET_SITES, SIDES, Anatomy
+from alssim.clinical.params import Clinical
 from alssim.config.params import param, to_dict
 from alssim.errors import ConfigError
+from alssim.patients import Cohort
 
 __all__ = [
     "Ageing",
@@ -261,6 +263,8 @@ class Config:
     onset: Onset
     spread: Spread
     mechanisms: Mechanisms
+    cohort: Cohort
+    clinical: Clinical
     source: str | None = dataclasses.field(default=None, compare=False)
 
     def to_dict(self) -> dict:

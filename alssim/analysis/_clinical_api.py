@@ -1,0 +1,152 @@
+"""Adapter from the clinical layer's outputs to what the figures need (private).
+
+All knowledge of the layout of ``result.clinical`` lives in :func:`view`, which turns it into a
+:class:`ClinicalView` of plain arrays; the figures read only that, so they stay the same if the
+clinical layer's layout changes. :func:`view` returns ``None`` when the clinical layer is not
+available for a result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from alssim.analysis import _data
+
+__all__ = ["ASHWORTH_LABELS", "ClinicalView", "pool_series", "view"]
+
+#: Modified Ashworth grades in order (index 0-5).
+ASHWORTH_LABELS = ("0", "1", "1+", "2", "3", "4")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClinicalView:
+    """The clinical outputs the figures use; any field may be ``None`` when not available.
+
+    Times are months from biological onset; arrays of shape (T,) follow the result's records,
+    (T, S, 2) are per segment and side (left, right), (T, M, 2) per muscle and side.
+    """
+
+    times_months: np.ndarray
+    onset_months: float | None = None
+    diagnosis_months: float | None = None
+    death_months: float | None = None
+    alsfrs_total: np.ndarray | None = None
+    alsfrs_domains: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    d50: float | None = None           # months from clinical onset to ALSFRS-R 24
+    dx: float | None = None            # months, steepness of the D50 sigmoid
+    fvc_percent: np.ndarray | None = None
+    kings: np.ndarray | None = None    # str labels: "0", "1", "2", "3", "4A", "4B", "5"
+    mitos: np.ndarray | None = None    # int 0-5
+    mrc: np.ndarray | None = None      # (T, S, 2) grade 0-5
+    ashworth: np.ndarray | None = None  # (T, S, 2) index into ASHWORTH_LABELS
+    fasciculation_rate: np.ndarray | None = None  # (T, S, 2) per minute
+    strength: np.ndarray | None = None  # (T, S, 2) fraction of healthy
+    involved: np.ndarray | None = None  # (T, S, 2) bool, clinically involved (cumulative)
+    muscles: tuple[str, ...] = ()
+    muscle_segments: tuple[str, ...] = ()
+    cmap_percent: np.ndarray | None = None  # (T, M, 2) % of healthy
+    mune_percent: np.ndarray | None = None  # (T, M, 2) % of healthy
+
+
+def _get(obj: Any, name: str) -> Any:
+    """``obj[name]`` for a mapping or a ClinicalCourse, else ``None``."""
+    try:
+        return obj[name]
+    except (KeyError, TypeError, IndexError):
+        return None
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _array(x: Any) -> np.ndarray | None:
+    return None if x is None else np.asarray(x)
+
+
+def view(result) -> ClinicalView | None:
+    """The clinical outputs of ``result`` as a :class:`ClinicalView`, or ``None``.
+
+    Reads an :class:`alssim.clinical.ClinicalCourse` (``result.clinical``): its arrays
+    (``alsfrs_r``, ``alsfrs_r_*_domain``, ``fvc_percent``, ``kings_stage``, ``mitos_stage``,
+    ``mrc``, ``ashworth``, ``fasciculation_rate``, ``strength``, ``cmap_percent``,
+    ``mune_percent``) and its summary (diagnosis, death, D50 fit).
+    """
+    clin = _data.clinical(result)
+    if clin is None:
+        return None
+    if isinstance(clin, ClinicalView):
+        return clin
+    t = np.asarray(result.times_months, dtype=float)
+    events = clin.summary() if hasattr(clin, "summary") else {}
+    onset = _finite(getattr(clin, "clinical_onset_months", None))
+    diag = _finite((events.get("diagnosis") or {}).get("months"))
+    d50 = events.get("d50") or {}
+    domains = {}
+    for name in ("bulbar", "fine_motor", "gross_motor", "respiratory"):
+        arr = _get(clin, f"alsfrs_r_{name}_domain")
+        if arr is not None:
+            domains[name] = np.asarray(arr, dtype=float)
+    kings = _get(clin, "kings_stage")
+    if kings is not None:
+        from alssim.clinical.staging import KINGS_LABELS, KINGS_LEVELS
+
+        idx = np.searchsorted(np.asarray(KINGS_LEVELS), np.asarray(kings, dtype=float))
+        kings = np.asarray(KINGS_LABELS)[np.clip(idx, 0, len(KINGS_LABELS) - 1)]
+    ashworth = _get(clin, "ashworth")
+    if ashworth is not None:
+        levels = np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0])  # coded as in alssim.clinical
+        ashworth = np.abs(np.asarray(ashworth, dtype=float)[..., None] - levels).argmin(axis=-1)
+    return ClinicalView(
+        times_months=t,
+        onset_months=onset,
+        diagnosis_months=None if diag is None or onset is None else onset + diag,
+        death_months=_finite(events.get("death_months")),
+        alsfrs_total=_array(_get(clin, "alsfrs_r")),
+        alsfrs_domains=domains,
+        d50=_finite(d50.get("d50_months")),
+        dx=_finite(d50.get("dx_months")),
+        fvc_percent=_array(_get(clin, "fvc_percent")),
+        kings=kings,
+        mitos=_array(_get(clin, "mitos_stage")),
+        mrc=_array(_get(clin, "mrc")),
+        ashworth=ashworth,
+        fasciculation_rate=_array(_get(clin, "fasciculation_rate")),
+        strength=_array(_get(clin, "strength")),
+        involved=_array(_get(clin, "involved")),
+        muscles=tuple(getattr(clin, "muscles", ())),
+        muscle_segments=tuple(getattr(clin, "muscle_segments", ())),
+        cmap_percent=_array(_get(clin, "cmap_percent")),
+        mune_percent=_array(_get(clin, "mune_percent")),
+    )
+
+
+def pool_series(result, segment: str, side: str) -> dict[str, Any]:
+    """Strength, CMAP and MUNE of one LMN pool in percent of healthy, each shape (n_times,).
+
+    CMAP and MUNE are those of the segment's first representative muscle (e.g. thenar for
+    C6-T1), named under ``"muscle"``. Values are ``None`` where not available.
+    """
+    out: dict[str, Any] = {"strength": None, "cmap": None, "mune": None, "muscle": None}
+    v = view(result)
+    if v is None:
+        return out
+    s = result.anatomy.segment_index(segment)
+    c = ("left", "right").index(side)
+    if v.strength is not None:
+        out["strength"] = 100.0 * np.asarray(v.strength, dtype=float)[:, s, c]
+    if segment in v.muscle_segments:
+        m = v.muscle_segments.index(segment)
+        out["muscle"] = v.muscles[m]
+        for key, arr in (("cmap", v.cmap_percent), ("mune", v.mune_percent)):
+            if arr is not None:
+                out[key] = np.asarray(arr, dtype=float)[:, m, c]
+    return out

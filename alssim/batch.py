@@ -1,0 +1,448 @@
+"""Many runs of one config: the worker function, per-run records and the resumable run folder.
+
+Shared by :mod:`alssim.cohort` and :mod:`alssim.sweep`. A *run* is one simulated patient,
+described by plain data (:class:`RunTask`): its id, integer seed, the dotted-key overrides of its
+parameter point, whether it is a heterogeneous patient of a cohort, and whether to keep its
+trajectories. The worker function :func:`run_chunk` is module-level and takes the base config as
+TOML text, so it runs unchanged in-process, in spawned processes and on Dask workers.
+
+Seeds
+    Run ``i`` of a batch started with ``seed`` gets the integer
+    ``derive_seed(seed, i) = SeedSequence(seed, spawn_key=(i,)).generate_state(2)`` (63 bits),
+    the seed of :func:`alssim.simulate` and of the patient's attributes. It depends only on the
+    batch seed and the run's index, never on the worker or the completion order, and
+    ``alssim run --seed N`` (with the patient's config) reproduces the run alone.
+
+Run folder (``out=DIR``)
+    ``DIR/spec.json`` holds the specification and its SHA-256; each finished run is written
+    atomically to ``DIR/runs/NNNNN/RRRRRRRR.json`` the moment its result reaches the main
+    process. Running the same specification again skips the runs on disk; a folder made by a
+    different specification is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import json
+import math
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alssim._version import __version__
+from alssim.errors import ConfigError
+from alssim.fileio import OutputExistsError, atomic_write_text
+
+__all__ = [
+    "RunStore",
+    "RunTask",
+    "build_table",
+    "derive_seed",
+    "flatten_summary",
+    "run_chunk",
+    "select_outputs",
+    "spec_hash",
+]
+
+RECORD_FORMAT = "alssim.runs"
+RECORD_FORMAT_VERSION = 1
+#: Summary keys left out of per-run rows (constant or given a column of their own).
+_DROPPED = ("alssim_version", "seed")
+
+
+def derive_seed(seed: int, index: int) -> int:
+    """Integer seed (< 2**63) of run ``index`` of a batch started with ``seed``."""
+    state = np.random.SeedSequence(int(seed), spawn_key=(int(index),)).generate_state(
+        2, dtype=np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1])) & (2**63 - 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunTask:
+    """Plain-data description of one run.
+
+    Attributes
+    ----------
+    run_id : int
+    seed : int
+        Seed of :func:`alssim.simulate` (and of the patient's attributes).
+    overrides : tuple of (str, value)
+        Dotted-key overrides of the run's parameter point (empty for a cohort).
+    heterogeneous : bool
+        Sample patient attributes from the ``[cohort]`` tables.
+    keep_trajectory : bool
+        Return the full :class:`~alssim.results.Result` as well.
+    """
+
+    run_id: int
+    seed: int
+    overrides: tuple[tuple[str, Any], ...] = ()
+    heterogeneous: bool = False
+    keep_trajectory: bool = False
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def flatten_summary(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flat scalar columns of a (nested) result summary.
+
+    Nested dicts become dotted names (``loss_months.lmn:bulbar:left.lost_50``); lists of scalars
+    become one ``";"``-joined string (``order_of_involvement``); non-finite floats become
+    ``None``; the keys ``alssim_version`` and ``seed`` are left out at the top level.
+    """
+    out: dict[str, Any] = {}
+    for k, v in summary.items():
+        if not prefix and k in _DROPPED:
+            continue
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flatten_summary(v, prefix=f"{key}."))
+        elif isinstance(v, list | tuple):
+            items = [_scalar(x) for x in v]
+            if all(x is None or isinstance(x, str | int | float | bool) for x in items):
+                out[key] = ";".join("" if x is None else str(x) for x in items)
+            else:
+                out[key] = json.dumps(items, sort_keys=True, default=str)
+        else:
+            out[key] = _scalar(v)
+    return out
+
+
+def select_outputs(outputs: dict[str, Any], patterns: Sequence[str] | None) -> dict[str, Any]:
+    """Keep the outputs whose names match any of ``patterns`` (fnmatch); all if ``None``."""
+    if patterns is None:
+        return outputs
+    return {k: v for k, v in outputs.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
+
+
+# --------------------------------------------------------------------------- worker side
+_CONFIG_CACHE: dict[str, Any] = {}
+_POINT_CACHE: dict[tuple, Any] = {}
+
+
+def _base_config(config_toml: str):
+    key = hashlib.sha256(config_toml.encode("utf-8")).hexdigest()
+    cfg = _CONFIG_CACHE.get(key)
+    if cfg is None:
+        import tomllib
+
+        from alssim.config.loader import build_config
+
+        cfg = build_config(tomllib.loads(config_toml), source="batch config", base_dir=None)
+        if len(_CONFIG_CACHE) > 8:
+            _CONFIG_CACHE.clear()
+        _CONFIG_CACHE[key] = cfg
+    return key, cfg
+
+
+def _point_config(config_toml: str, overrides: tuple[tuple[str, Any], ...]):
+    key, cfg = _base_config(config_toml)
+    if not overrides:
+        return cfg
+    pkey = (key, overrides)
+    pcfg = _POINT_CACHE.get(pkey)
+    if pcfg is None:
+        pcfg = cfg.with_overrides(dict(overrides))
+        if len(_POINT_CACHE) > 64:
+            _POINT_CACHE.clear()
+        _POINT_CACHE[pkey] = pcfg
+    return pcfg
+
+
+def run_one(cfg, task: RunTask, outputs: Sequence[str] | None = None):
+    """Simulate one run; return ``(attributes, outputs, result_or_None)``.
+
+    ``attributes`` are the patient's sampled attributes (empty unless heterogeneous); ``outputs``
+    the flattened summary (see :func:`flatten_summary`) filtered by ``outputs`` patterns.
+    """
+    from alssim.engine import simulate
+    from alssim.patients import derive_config, sample_patient
+
+    attrs: dict[str, Any] = {}
+    if task.heterogeneous:
+        patient = sample_patient(cfg, np.random.SeedSequence(task.seed))
+        cfg = derive_config(cfg, patient)
+        attrs = {k: _scalar(v) for k, v in patient.as_row().items()}
+    res = simulate(cfg, seed=task.seed)
+    outs = select_outputs(flatten_summary(res.summary), outputs)
+    return attrs, outs, (res if task.keep_trajectory else None)
+
+
+def run_chunk(config_toml: str, tasks: list[dict], outputs: list[str] | None) -> list[tuple]:
+    """Worker entry point: run each task of a chunk (plain dicts of :class:`RunTask` fields).
+
+    Returns
+    -------
+    list of (run_id, attributes, outputs, Result or None)
+    """
+    out = []
+    for t in tasks:
+        task = RunTask(**{**t, "overrides": tuple(tuple(kv) for kv in t["overrides"])})
+        cfg = _point_config(config_toml, task.overrides)
+        attrs, outs, res = run_one(cfg, task, outputs)
+        out.append((task.run_id, attrs, outs, res))
+    return out
+
+
+# --------------------------------------------------------------------------- tables
+def normalise(record: Any) -> Any:
+    """The record as it reads back from JSON (so fresh and resumed runs give equal rows)."""
+    return json.loads(json.dumps(record, allow_nan=False, default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot store {type(obj).__name__} in a run record")
+
+
+def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = ()):
+    """DataFrame of ``rows`` (already in run order); columns in order of first appearance.
+
+    Columns named in ``leading`` come first. Missing values are ``NaN``/``None``.
+    """
+    import pandas as pd
+
+    rows = list(rows)
+    cols: dict[str, None] = dict.fromkeys(leading)
+    for r in rows:
+        for k in r:
+            cols.setdefault(k, None)
+    return pd.DataFrame.from_records(rows, columns=list(cols))
+
+
+def table_to_csv(df) -> str:
+    """CSV text of a run table, byte-identical for equal tables (full float precision)."""
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+# --------------------------------------------------------------------------- run folder
+def spec_hash(spec: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a batch specification."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), allow_nan=False,
+                      default=_json_default)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class RunStore:
+    """A resumable run folder: ``spec.json`` plus one atomically written record per run.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder (created if needed).
+    spec : dict
+        JSON-ready specification of the whole batch; its hash identifies the folder.
+    force : bool
+        Start afresh: delete the records (and ``extra_owned`` outputs) of whatever batch made
+        the folder. Without it, a folder made by another specification, or a non-empty folder
+        that is not a run folder, is refused.
+    extra_owned : sequence of str
+        Files or folders (relative) that the batch writes besides its records and may delete
+        on ``force``.
+
+    Raises
+    ------
+    OutputExistsError
+        With a message saying how the folder differs and what to do.
+    """
+
+    def __init__(self, path: str | Path, spec: Mapping[str, Any], *, force: bool = False,
+                 extra_owned: Sequence[str] = ()):
+        self.path = Path(path)
+        self.spec = dict(spec)
+        self.hash = spec_hash(spec)
+        self.runs_dir = self.path / "runs"
+        spec_path = self.path / "spec.json"
+        if self.path.exists() and not self.path.is_dir():
+            raise OutputExistsError(f"{self.path}: exists and is not a folder")
+        existing = None
+        if spec_path.is_file():
+            try:
+                existing = json.loads(spec_path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+                existing = {}
+        nonempty = self.path.is_dir() and any(self.path.iterdir())
+        if existing is not None and existing.get("spec_sha256") == self.hash and not force:
+            return  # resume
+        if nonempty and not force:
+            if existing is not None:
+                old = str(existing.get("spec_sha256", "?"))[:12]
+                raise OutputExistsError(
+                    f"{self.path}: holds runs of a different specification (spec hash {old}, "
+                    f"this one {self.hash[:12]}); choose another output folder or pass --force "
+                    "(force=True) to discard them")
+            raise OutputExistsError(
+                f"{self.path}: folder is not empty and is not an alssim run folder; choose "
+                "another output folder or pass --force (force=True) to write into it")
+        if force:
+            for name in ("runs", "spec.json", *extra_owned):
+                p = self.path / name
+                if p.is_dir():
+                    shutil.rmtree(p)
+                elif p.exists():
+                    p.unlink()
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(spec_path, json.dumps({
+            "format": RECORD_FORMAT,
+            "format_version": RECORD_FORMAT_VERSION,
+            "alssim_version": __version__,
+            "spec_sha256": self.hash,
+            "spec": self.spec,
+        }, indent=1, sort_keys=True, allow_nan=False, default=_json_default) + "\n")
+
+    def record_path(self, run_id: int) -> Path:
+        return self.runs_dir / f"{run_id // 1000:05d}" / f"{run_id:08d}.json"
+
+    def done(self) -> set[int]:
+        """Ids of the runs whose records are on disk."""
+        ids: set[int] = set()
+        if not self.runs_dir.is_dir():
+            return ids
+        for sub in self.runs_dir.iterdir():
+            if not sub.is_dir():
+                continue
+            for f in sub.iterdir():
+                if f.suffix == ".json" and not f.name.startswith(".") and f.stem.isdigit():
+                    ids.add(int(f.stem))
+        return ids
+
+    def write(self, run_id: int, record: Mapping[str, Any]) -> None:
+        """Write one run's record atomically."""
+        atomic_write_text(self.record_path(run_id),
+                          json.dumps(record, allow_nan=False, default=_json_default))
+
+    def read(self, run_id: int) -> dict[str, Any] | None:
+        """One run's record, or ``None`` if it is missing or unreadable (it will be re-run)."""
+        try:
+            rec = json.loads(self.record_path(run_id).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            return None
+        return rec if isinstance(rec, dict) and rec.get("run_id") == run_id else None
+
+
+def check_patterns(patterns: Any, key: str = "outputs") -> list[str] | None:
+    """Validate an ``outputs`` selection (``None`` or a list of names / glob patterns)."""
+    if patterns is None:
+        return None
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list | tuple) or not all(isinstance(p, str) and p
+                                                          for p in patterns):
+        raise ConfigError(f"must be a list of output names or glob patterns; got {patterns!r}",
+                          key=key)
+    if not patterns:
+        raise ConfigError("must name at least one output", key=key)
+    return list(patterns)
+
+
+def _chunks(tasks: Sequence[RunTask], size: int):
+    for i in range(0, len(tasks), size):
+        yield tasks[i:i + size]
+
+
+def execute(
+    config_toml: str,
+    tasks: Sequence[RunTask],
+    *,
+    outputs: Sequence[str] | None,
+    executor: Any,
+    workers: int | None,
+    store: RunStore | None,
+    progress: bool,
+    desc: str,
+    unit: str,
+    chunksize: int | None = None,
+    on_trajectory: Any = None,
+) -> dict[int, dict[str, Any]]:
+    """Run ``tasks`` (skipping those recorded in ``store``); return every record by run id.
+
+    Parameters
+    ----------
+    config_toml : str
+        The base config as TOML (plain data for the workers).
+    tasks : sequence of RunTask
+        In run-id order.
+    outputs : sequence of str, optional
+        Output name patterns to keep.
+    executor, workers
+        See :func:`alssim.executors.resolve_executor`.
+    store : RunStore, optional
+        Resumable folder: finished runs are read from it and new ones written to it at once.
+    progress : bool
+        Show a tqdm progress bar (terminal or notebook).
+    desc, unit : str
+        Progress-bar labels.
+    chunksize : int, optional
+        Runs per task sent to a worker. Default 1 with a ``store`` (so every finished run is on
+        disk as soon as it is done), else a few per worker.
+    on_trajectory : callable, optional
+        ``on_trajectory(run_id, result)`` for runs with ``keep_trajectory``, called before the
+        run's record is written.
+
+    Returns
+    -------
+    dict of int to dict
+        Records ``{"run_id", "seed", "params", "attributes", "outputs"}`` as they read back
+        from JSON.
+    """
+    from tqdm.auto import tqdm
+
+    from alssim.executors import available_cores, resolve_executor, run_tasks
+
+    records: dict[int, dict[str, Any]] = {}
+    if store is not None:
+        wanted = {t.run_id for t in tasks}
+        for rid in sorted(store.done() & wanted):
+            rec = store.read(rid)
+            if rec is not None:
+                records[rid] = rec
+    todo = [t for t in tasks if t.run_id not in records]
+    by_id = {t.run_id: t for t in todo}
+    bar = tqdm(total=len(tasks), initial=len(records), desc=desc, unit=unit,
+               disable=not progress, dynamic_ncols=True, smoothing=0.05)
+    outputs = list(outputs) if outputs is not None else None
+
+    def handle(_index: int, results: list[tuple]) -> None:
+        for run_id, attrs, outs, res in results:
+            task = by_id[run_id]
+            record = normalise({
+                "run_id": run_id,
+                "seed": task.seed,
+                "params": dict(task.overrides),
+                "attributes": attrs,
+                "outputs": outs,
+            })
+            if res is not None and on_trajectory is not None:
+                on_trajectory(run_id, res)
+            if store is not None:
+                store.write(run_id, record)
+            records[run_id] = record
+        bar.update(len(results))
+
+    try:
+        if todo:
+            if executor in (None, "processes") and workers is None:
+                # no more local processes than there are tasks (one task runs in-process)
+                workers = max(1, min(available_cores(), len(todo) // (chunksize or 1)))
+            with resolve_executor(executor, workers) as backend:
+                size = chunksize or (1 if store is not None else
+                                     max(1, min(16, len(todo) // (8 * backend.workers))))
+                payloads = (
+                    (i, (config_toml, [dataclasses.asdict(t) for t in chunk], outputs))
+                    for i, chunk in enumerate(_chunks(todo, size)))
+                run_tasks(run_chunk, payloads, backend, handle)
+    finally:
+        bar.close()
+    return records

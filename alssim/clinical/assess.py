@@ -1,0 +1,521 @@
+"""``assess(result)``: the whole clinical course of one simulated patient.
+
+Pipeline (each step a pure, vectorised function of the recorded state; no random numbers):
+
+1. pools by segment x side (:mod:`~alssim.clinical.pools`);
+2. strength: collateral reinnervation with a lag and a capacity, innervated fraction, UMN drive,
+   MRC grade, atrophy (:mod:`~alssim.clinical.strength`);
+3. UMN signs: UMN index masked by the muscle left, Modified Ashworth, reflexes, Babinski
+   (:mod:`~alssim.clinical.umn_signs`); fasciculations (:mod:`~alssim.clinical.fasciculations`);
+4. function capacity, involvement and clinical onset, ALSFRS-R items, domains, total
+   (:mod:`~alssim.clinical.alsfrs`); FVC, ventilation and gastrostomy needs, death from
+   respiratory failure (:mod:`~alssim.clinical.respiratory`);
+5. King's and MiToS stages (:mod:`~alssim.clinical.staging`);
+6. EMG, MUNE, CMAP, split hand (:mod:`~alssim.clinical.electro`); El Escorial, Awaji, Gold Coast
+   and the diagnosis visit (:mod:`~alssim.clinical.diagnosis`);
+7. headline numbers: onset, spread, stage entries, diagnosis, survival, ΔFS, slope and D50
+   (:mod:`~alssim.clinical.progression`).
+
+Times are months from biological onset in the arrays (as in the Result); the summary reports them
+from clinical onset, as the literature does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from alssim.anatomy import ALSFRS_ITEMS, EL_ESCORIAL_REGIONS, KINGS_REGIONS, SIDES
+from alssim.clinical import alsfrs as _alsfrs
+from alssim.clinical import diagnosis as _dx
+from alssim.clinical import electro as _emg
+from alssim.clinical import fasciculations as _fasc
+from alssim.clinical import progression as _prog
+from alssim.clinical import respiratory as _resp
+from alssim.clinical import staging as _stage
+from alssim.clinical import strength as _str
+from alssim.clinical import umn_signs as _umn
+from alssim.clinical._util import first_time, ratio, running_any
+from alssim.clinical.pools import pool_state
+
+__all__ = ["CLINICAL_VARIABLES", "ClinicalCourse", "ClinicalVariable", "assess"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClinicalVariable:
+    """Meaning and range of one clinical variable.
+
+    Attributes
+    ----------
+    level : str
+        ``"segment"`` (shape (T, S, 2)), ``"muscle"`` (shape (T, M, 2)) or ``"global"`` (T,).
+    unit : str
+    doc : str
+    low, high : float
+        Range of valid values (NaN allowed only where documented).
+    levels : tuple of float, optional
+        The only values the variable takes (ordinal scores).
+    """
+
+    level: str
+    unit: str
+    doc: str
+    low: float = 0.0
+    high: float = 1.0
+    levels: tuple[float, ...] | None = None
+
+
+_B = (0.0, 1.0)
+_G4 = (0.0, 1.0, 2.0, 3.0, 4.0)
+CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
+    "strength": ClinicalVariable("segment", "1", "force as a fraction of healthy"),
+    "mrc": ClinicalVariable("segment", "grade", "MRC grade 0-5", 0, 5, (0, 1, 2, 3, 4, 5)),
+    "innervated": ClinicalVariable("segment", "1", "innervated fraction of healthy fibres"),
+    "reinnervated": ClinicalVariable("segment", "1",
+                                     "fibres adopted by surviving units, fraction of healthy"),
+    "atrophy": ClinicalVariable("segment", "1", "denervated fraction of healthy fibres"),
+    "atrophy_sign": ClinicalVariable("segment", "bool", "visible wasting", levels=_B),
+    "umn_drive": ClinicalVariable("segment", "1", "voluntary drive left after UMN loss"),
+    "umn_index": ClinicalVariable("segment", "1", "UMN damage: lost + w * dysfunctional"),
+    "ashworth": ClinicalVariable("segment", "MAS", "Modified Ashworth (1+ coded 1.5)", 0, 4,
+                                 _umn.ASHWORTH_LEVELS),
+    "reflex": ClinicalVariable("segment", "grade", "reflex 0 absent .. 2 normal .. 4 clonus",
+                               0, 4, _G4),
+    "babinski": ClinicalVariable("segment", "bool", "extensor plantar (lumbosacral segments)",
+                                 levels=_B),
+    "umn_sign": ClinicalVariable("segment", "bool", "clinical UMN sign (MAS >= 1, reflex >= 3 "
+                                 "or Babinski)", levels=_B),
+    "lmn_sign": ClinicalVariable("segment", "bool", "clinical LMN sign (LMN weakness or "
+                                 "wasting)", levels=_B),
+    "fasciculation_rate": ClinicalVariable("segment", "1/min",
+                                           "fasciculations in a representative muscle", 0,
+                                           math.inf),
+    "fasciculation_score": ClinicalVariable("segment", "score", "fasciculations 0-4", 0, 4,
+                                            _G4),
+    "function": ClinicalVariable("segment", "1", "function capacity of the segment"),
+    "involved": ClinicalVariable("segment", "bool", "clinically involved (cumulative)",
+                                 levels=_B),
+    "fibrillation_density": ClinicalVariable("segment", "1", "fibrillating fibre fraction"),
+    "fibrillation_grade": ClinicalVariable("segment", "grade", "fibrillations/PSW 0-4", 0, 4,
+                                           _G4),
+    "fasciculation_potentials": ClinicalVariable("segment", "bool", "on needle EMG",
+                                                 levels=_B),
+    "mup_enlargement": ClinicalVariable("segment", "1", "mean unit enlargement (A+R)/A; NaN "
+                                        "with no unit left", 1, math.inf),
+    "chronic_neurogenic": ClinicalVariable("segment", "bool", "large MUPs on EMG", levels=_B),
+    "emg_lmn_sign": ClinicalVariable("segment", "bool", "El Escorial EMG LMN sign", levels=_B),
+    "emg_lmn_sign_awaji": ClinicalVariable("segment", "bool", "Awaji EMG LMN sign", levels=_B),
+    "split_hand_index": ClinicalVariable("segment", "1", "APB x FDI / ADM CMAP; NaN where the "
+                                         "muscles are absent", 0, math.inf),
+    "mune": ClinicalVariable("muscle", "units", "motor-unit number estimate (MUNE/MUNIX)", 0,
+                             math.inf),
+    "mune_percent": ClinicalVariable("muscle", "%", "MUNE, % of healthy", 0, 100),
+    "cmap_percent": ClinicalVariable("muscle", "%", "CMAP amplitude, % of healthy", 0, 100),
+    **{f"alsfrs_r_{name}": ClinicalVariable("global", "points", f"ALSFRS-R item {i + 1}", 0, 4,
+                                            _G4)
+       for i, name in enumerate(ALSFRS_ITEMS)},
+    **{f"alsfrs_r_{name}_domain": ClinicalVariable("global", "points", f"ALSFRS-R {name} "
+                                                   "domain", 0, 12,
+                                                   tuple(float(v) for v in range(13)))
+       for name in _alsfrs.ALSFRS_DOMAINS},
+    "alsfrs_r": ClinicalVariable("global", "points", "ALSFRS-R total", 0, 48,
+                                 tuple(float(v) for v in range(49))),
+    "fvc_percent": ClinicalVariable("global", "% predicted", "forced vital capacity", 0, 200),
+    "niv_needed": ClinicalVariable("global", "bool", "non-invasive ventilation needed",
+                                   levels=_B),
+    "gastrostomy_needed": ClinicalVariable("global", "bool", "gastrostomy needed", levels=_B),
+    "patient_alive": ClinicalVariable("global", "bool", "not yet dead of respiratory failure",
+                                      levels=_B),
+    "months_from_clinical_onset": ClinicalVariable(
+        "global", "month", "record time from clinical onset; NaN (rows left out) without one",
+        -math.inf, math.inf),
+    "kings_stage": ClinicalVariable("global", "stage", "King's 0-3, 4 = 4A, 4.5 = 4B, 5 death",
+                                    0, 5, _stage.KINGS_LEVELS),
+    "mitos_stage": ClinicalVariable("global", "stage", "MiToS 0-5", 0, 5, (0, 1, 2, 3, 4, 5)),
+    "el_escorial": ClinicalVariable("global", "category", "revised El Escorial code (0 none .. "
+                                    "4 definite)", 0, 4, _G4),
+    "awaji": ClinicalVariable("global", "category", "Awaji code (0 none .. 3 definite)", 0, 3,
+                              (0.0, 1.0, 2.0, 3.0)),
+    "gold_coast": ClinicalVariable("global", "bool", "Gold Coast criteria met", levels=_B),
+    "diagnosed": ClinicalVariable("global", "bool", "diagnosis made", levels=_B),
+}
+
+
+def _freeze(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    for v in d.values():
+        v.setflags(write=False)
+    return d
+
+
+def _num(x: float | None, digits: int = 6) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), digits)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ClinicalCourse:
+    """The clinical course of one patient: labelled arrays and headline events.
+
+    Attributes
+    ----------
+    times_months : ndarray, shape (T,)
+        Record times, months from biological onset.
+    clinical_onset_months : float
+        Months from biological onset to clinical onset; ``inf`` if not within the horizon.
+    segments : tuple of str
+        Segment names, rostral to caudal (S).
+    muscles : tuple of str
+        Representative muscles (M) and ``muscle_segments`` their segment names.
+    segment_variables : dict of str to ndarray, each shape (T, S, 2)
+    muscle_variables : dict of str to ndarray, each shape (T, M, 2)
+    global_variables : dict of str to ndarray, each shape (T,)
+    events : dict
+        Headline facts, JSON-ready (see :meth:`summary`).
+
+    All arrays are read-only; see :data:`CLINICAL_VARIABLES` for meanings, units and ranges.
+    """
+
+    times_months: np.ndarray
+    clinical_onset_months: float
+    segments: tuple[str, ...]
+    muscles: tuple[str, ...]
+    muscle_segments: tuple[str, ...]
+    segment_variables: dict[str, np.ndarray]
+    muscle_variables: dict[str, np.ndarray]
+    global_variables: dict[str, np.ndarray]
+    events: dict[str, Any]
+
+    @property
+    def months_from_clinical_onset(self) -> np.ndarray:
+        """Record times from clinical onset, shape (T,); NaN without clinical onset."""
+        if not math.isfinite(self.clinical_onset_months):
+            return np.full(len(self.times_months), np.nan)
+        return self.times_months - self.clinical_onset_months
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        for d in (self.segment_variables, self.global_variables, self.muscle_variables):
+            if name in d:
+                return d[name]
+        raise KeyError(f"no clinical variable {name!r}; see alssim.clinical.CLINICAL_VARIABLES")
+
+    def select(self, name: str, segment: str, side: str) -> np.ndarray:
+        """One segment-level variable in one segment and side, shape (T,)."""
+        return self.segment_variables[name][:, self.segments.index(segment),
+                                            SIDES.index(side)]
+
+    def summary(self) -> dict[str, Any]:
+        """Headline facts (JSON-ready; ``None`` where not reached within the horizon).
+
+        Keys: ``clinical_onset_months`` (from biological onset), ``onset_segment``,
+        ``onset_side``, ``segment_involvement_months`` and ``region_involvement_months`` (King's
+        regions), ``first_spread`` (direction contralateral / rostral / caudal, segment, side,
+        months), ``kings_stage_months`` (1-3: first time at least that stage; 4A and 4B: first
+        need of gastrostomy and of ventilation; 5: death) and ``mitos_stage_months`` (first time
+        the stage reached at least each level), ``diagnosis`` (months, criterion, categories and
+        ALSFRS-R at diagnosis), ``death_months``, ``survival_months``, ``cause_of_death``,
+        ``censored``, ``alsfrs_r_dfs``, ``alsfrs_r_slope_per_month``, ``d50``.
+        ``clinical_onset_months`` and ``death_months`` count from biological onset; every other
+        ``*_months`` value counts from clinical onset.
+        """
+        return dict(self.events)
+
+    def to_dataframe(self):
+        """Tidy table of every clinical variable.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``time_months`` (from biological onset), ``segment``, ``side``,
+            ``population``, ``variable``, ``value``. Segment-level variables: ``population`` =
+            ``"clinical"``; muscle-level ones: ``population`` = the muscle name and ``segment``
+            its segment; global ones: ``segment = "all"``, ``side = "both"``, ``population =
+            "clinical"``. Booleans are 0/1; rows whose value is undefined (NaN) are left out.
+        """
+        import pandas as pd
+
+        t = self.times_months
+        n_t = len(t)
+        frames = []
+        n_s = len(self.segments)
+        seg = np.repeat(np.array(self.segments), 2)
+        side = np.tile(np.array(SIDES), n_s)
+        for name, arr in self.segment_variables.items():
+            frames.append((name, np.tile(seg, n_t), np.tile(side, n_t), "clinical",
+                           arr.reshape(n_t, -1)))
+        n_m = len(self.muscles)
+        mseg = np.repeat(np.array(self.muscle_segments, dtype=object), 2)
+        mname = np.repeat(np.array(self.muscles, dtype=object), 2)
+        mside = np.tile(np.array(SIDES), n_m)
+        for name, arr in self.muscle_variables.items():
+            frames.append((name, np.tile(mseg, n_t), np.tile(mside, n_t), np.tile(mname, n_t),
+                           arr.reshape(n_t, -1)))
+        for name, arr in self.global_variables.items():
+            frames.append((name, "all", "both", "clinical", arr.reshape(n_t, 1)))
+        out = []
+        for name, seg_col, side_col, pop_col, arr in frames:
+            k = arr.shape[1]
+            if k == 0:
+                continue
+            value = arr.astype(np.float64).ravel()
+            keep = ~np.isnan(value)
+            df = pd.DataFrame({
+                "time_months": np.repeat(t, k),
+                "segment": seg_col,
+                "side": side_col,
+                "population": pop_col,
+                "variable": name,
+                "value": value,
+            })
+            out.append(df[keep] if not keep.all() else df)
+        return pd.concat(out, ignore_index=True)
+
+
+def assess(result, params=None) -> ClinicalCourse:
+    """Derive the clinical course of a simulated patient.
+
+    Parameters
+    ----------
+    result : Result
+        From :func:`alssim.simulate`.
+    params : alssim.clinical.params.Clinical, optional
+        Clinical parameters; default ``result.config.clinical``.
+
+    Returns
+    -------
+    ClinicalCourse
+
+    Examples
+    --------
+    >>> import alssim
+    >>> from alssim.clinical import assess
+    >>> res = alssim.simulate(alssim.load_config(overrides={"simulation.scale": 0.01}), seed=1)
+    >>> course = assess(res)
+    >>> int(course["alsfrs_r"][0])
+    48
+    """
+    cfg = result.config
+    p = params if params is not None else cfg.clinical
+    anat = cfg.anatomy
+    n_seg = anat.n_segments
+    ps = pool_state(result)
+    t = ps.times_months
+
+    # 2. strength
+    st = p.strength
+    healthy = np.broadcast_to(ps.size_healthy, ps.size_alive.shape)
+    reinn = _str.reinnervated_fibres(
+        t, ps.size_healthy, ps.size_alive, ps.size_dysfunctional,
+        max_unit_enlargement=st.max_unit_enlargement, delay_months=st.reinnervation_delay_months,
+        dysfunctional_sprouting=st.dysfunctional_sprouting, enabled=st.reinnervation)
+    innervated = _str.innervated_fraction(ps.size_healthy, ps.size_alive, reinn)
+    denervated = 1.0 - innervated
+    own_lost = np.clip(1.0 - ratio(ps.size_alive, healthy, fill=1.0), 0.0, 1.0)
+    drive = _str.umn_drive(ps.umn_lost, st.umn_weakness, st.umn_reserve)
+    strength = innervated * drive
+    mrc = _str.mrc_grade(strength, st.mrc_thresholds)
+    atrophy_sign = _str.atrophy_sign(denervated, st.atrophy_threshold)
+
+    # 3. UMN signs, fasciculations
+    us = p.umn_signs
+    uidx = _umn.umn_index(ps.umn_lost, ps.umn_dysfunctional_fraction, us.dysfunction_weight)
+    eff = _umn.effective_umn_index(uidx, innervated)
+    mas = _umn.ashworth(eff, us.ashworth_thresholds)
+    reflex = _umn.reflex_grade(eff, innervated, brisk=us.brisk_threshold,
+                               clonus=us.clonus_threshold, reduced_below=us.reflex_reduced_below,
+                               absent_below=us.reflex_absent_below)
+    lumbosacral = np.array([s.el_escorial_region == "lumbosacral" for s in anat.segments])
+    bab = _umn.babinski(eff, us.babinski_threshold, lumbosacral)
+    fc = p.fasciculations
+    umn_affected = np.clip(ps.umn_lost + ps.umn_dysfunctional_fraction, 0.0, 1.0)
+    frate = _fasc.fasciculation_rate(
+        ps.lmn_dysfunctional / ps.lmn_count, umn_affected, rate_per_unit=fc.rate_per_unit,
+        reference_motor_units=fc.reference_motor_units,
+        disinhibition_gain=fc.umn_disinhibition_gain)
+    fscore = _fasc.fasciculation_score(frate, fc.score_thresholds)
+
+    # 4. function, ALSFRS-R, respiration, death
+    fn = p.function
+    capacity = _alsfrs.function_capacity(strength, eff, fn.spasticity_penalty)
+    involved = _alsfrs.involvement(capacity, fn.involvement_threshold)
+    shares = _alsfrs.item_shares(anat)
+    dominant = SIDES.index(cfg.onset.dominant_side)
+    items = _alsfrs.item_scores(_alsfrs.item_function(capacity, shares, dominant),
+                                fn.item_thresholds)
+    domains = _alsfrs.domain_scores(items)
+    total = items.sum(axis=1).astype(np.int16)
+    onset_t = float(first_time(involved.any(axis=(1, 2)), t))
+    rp = p.respiratory
+    fvc = _resp.fvc_percent(strength, _resp.pump_weights(shares), rp.fvc_healthy)
+    niv = running_any(fvc < rp.niv_fvc)
+    swallow = ALSFRS_ITEMS.index("swallowing")
+    gastro = running_any(items[:, swallow] <= rp.gastrostomy_swallowing_item)
+    death_t = float(first_time(fvc < rp.failure_fvc, t))
+    alive = t < death_t
+
+    # 5. stages
+    kings_idx = np.array([KINGS_REGIONS.index(s.kings_region) for s in anat.segments])
+    region_inv = _dx.pool_regions(involved, kings_idx, len(KINGS_REGIONS))
+    counted = [r != "respiratory" or fn.kings_count_respiratory for r in KINGS_REGIONS]
+    kings = _stage.kings_stage(region_inv[:, counted], gastro, niv, ~alive)
+    mitos = _stage.mitos_stage(items, ~alive)
+
+    # 6. EMG, MUNE, CMAP, split hand; criteria and diagnosis
+    el = p.electro
+    fib = _emg.fibrillation_density(t, own_lost, denervated, el.fibrillation_time_constant_months)
+    fib_grade = _emg.fibrillation_grade(fib, el.fibrillation_thresholds)
+    fp = frate >= el.fasciculation_potential_rate
+    mup = _emg.mup_enlargement(ps.size_alive, reinn)
+    with np.errstate(invalid="ignore"):
+        chronic = np.nan_to_num(mup, nan=0.0) >= el.chronic_neurogenic_enlargement
+    emg_ee = (fib_grade >= 1) & chronic
+    emg_aw = ((fib_grade >= 1) | fp) & chronic
+    muscles = [(m.name, s, m.motor_units) for s, seg in enumerate(anat.segments)
+               for m in seg.muscles]
+    m_names = tuple(m[0] for m in muscles)
+    m_seg = np.array([m[1] for m in muscles], dtype=np.int64)
+    m_units = np.array([m[2] for m in muscles], dtype=float)
+    expo = _emg.muscle_exponents(m_names, el.split_hand_excess)
+    alive_frac = np.clip(ps.lmn_alive / ps.lmn_count, 0.0, 1.0)
+    mune = _emg.mune(m_units, alive_frac[:, m_seg], expo)
+    cmap = _emg.cmap_percent(innervated[:, m_seg], expo)
+    split = _emg.split_hand_index(cmap, m_names, m_seg, n_seg, el.split_hand_healthy)
+
+    umn_sign = (mas >= 1) | (reflex >= 3) | bab
+    lmn_sign = atrophy_sign | (innervated < fn.involvement_threshold)
+    ee_idx = np.array([EL_ESCORIAL_REGIONS.index(s.el_escorial_region) for s in anat.segments])
+    n_r = len(EL_ESCORIAL_REGIONS)
+    umn_r = _dx.pool_regions(umn_sign, ee_idx, n_r)
+    lmn_r = _dx.pool_regions(lmn_sign, ee_idx, n_r)
+    lmn_any_r = lmn_r | _dx.pool_regions(emg_aw, ee_idx, n_r)
+    limb = np.isin(ee_idx, [EL_ESCORIAL_REGIONS.index("cervical"),
+                            EL_ESCORIAL_REGIONS.index("lumbosacral")])
+    emg_limbs = sum(_dx.pool_regions(emg_ee[..., side:side + 1] & limb[:, None], ee_idx,
+                                     n_r).sum(axis=1) for side in range(2))
+    ee = _dx.el_escorial(umn_r, lmn_r, emg_limbs)
+    aw = _dx.awaji(umn_r, lmn_any_r)
+    gc = _dx.gold_coast(t >= onset_t, umn_r, lmn_any_r)
+    dp = p.diagnosis
+    if dp.criteria == "gold_coast":
+        met = gc
+    elif dp.criteria == "el_escorial":
+        met = ee >= _dx.EL_ESCORIAL_LABELS.index(dp.min_category)
+    else:
+        want = dp.min_category.replace("_laboratory_supported", "")
+        met = aw >= _dx.AWAJI_LABELS.index(want)
+    visits = _dx.visit_times(onset_t, dp.first_visit_delay_months, dp.visit_interval_months,
+                             float(t[-1]))
+    diag_t, diag_rec = _dx.diagnosis_visit(t, met & alive, visits)
+    diagnosed = t >= diag_t
+
+    seg_vars = {
+        "strength": strength, "mrc": mrc, "innervated": innervated,
+        "reinnervated": ratio(reinn, healthy), "atrophy": denervated,
+        "atrophy_sign": atrophy_sign, "umn_drive": drive, "umn_index": uidx, "ashworth": mas,
+        "reflex": reflex, "babinski": bab, "umn_sign": umn_sign, "lmn_sign": lmn_sign,
+        "fasciculation_rate": frate, "fasciculation_score": fscore, "function": capacity,
+        "involved": involved, "fibrillation_density": fib, "fibrillation_grade": fib_grade,
+        "fasciculation_potentials": fp, "mup_enlargement": mup, "chronic_neurogenic": chronic,
+        "emg_lmn_sign": emg_ee, "emg_lmn_sign_awaji": emg_aw, "split_hand_index": split,
+    }
+    mus_vars = {"mune": mune, "mune_percent": 100.0 * ratio(mune, m_units[:, None]),
+                "cmap_percent": cmap}
+    glob = {f"alsfrs_r_{name}": items[:, i] for i, name in enumerate(ALSFRS_ITEMS)}
+    glob.update({f"alsfrs_r_{k}_domain": v for k, v in domains.items()})
+    glob.update({"alsfrs_r": total, "fvc_percent": fvc, "niv_needed": niv,
+                 "gastrostomy_needed": gastro, "patient_alive": alive, "kings_stage": kings,
+                 "mitos_stage": mitos, "el_escorial": ee, "awaji": aw, "gold_coast": gc,
+                 "diagnosed": diagnosed,
+                 "months_from_clinical_onset": t - onset_t if math.isfinite(onset_t)
+                 else np.full(len(t), np.nan)})
+    seg_vars = {k: np.ascontiguousarray(v) for k, v in seg_vars.items()}
+    glob = {k: np.ascontiguousarray(v) for k, v in glob.items()}
+
+    events = _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv,
+                     mitos, total, alive, death_t, diag_t, diag_rec, ee, aw, gc, dp.criteria)
+    return ClinicalCourse(
+        times_months=np.array(t), clinical_onset_months=onset_t,
+        segments=anat.segment_names, muscles=m_names,
+        muscle_segments=tuple(anat.segment_names[s] for s in m_seg),
+        segment_variables=_freeze(seg_vars), muscle_variables=_freeze(mus_vars),
+        global_variables=_freeze(glob), events=events)
+
+
+def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv, mitos, total,
+            alive, death_t, diag_t, diag_rec, ee, aw, gc, criteria) -> dict[str, Any]:
+    """Headline facts, JSON-ready, months from clinical onset (see ClinicalCourse.summary)."""
+    has_onset = math.isfinite(onset_t)
+
+    def rel(x: float) -> float | None:
+        return _num(x - onset_t) if has_onset else None
+
+    seg_t = first_time(involved, t)  # (S, 2)
+    names = anat.segment_names
+    onset_seg = onset_side = None
+    first_spread = {"direction": None, "segment": None, "side": None, "months": None}
+    if has_onset:
+        k0 = int(np.searchsorted(t, onset_t))
+        cap0 = np.where(involved[k0], capacity[k0], np.inf)
+        s0, d0 = np.unravel_index(int(np.argmin(cap0)), cap0.shape)
+        onset_seg, onset_side = names[s0], SIDES[d0]
+        others = seg_t.copy()
+        others[s0, d0] = np.inf
+        if np.isfinite(others).any():
+            tmin = others.min()
+            k1 = int(np.searchsorted(t, tmin))
+            cand = np.where(others == tmin, capacity[k1], np.inf)
+            s1, d1 = np.unravel_index(int(np.argmin(cand)), cand.shape)
+            direction = ("contralateral" if s1 == s0 else "rostral" if s1 < s0 else "caudal")
+            first_spread = {"direction": direction, "segment": names[s1], "side": SIDES[d1],
+                            "months": rel(tmin)}
+    seg_months = {f"{names[s]}:{SIDES[d]}": rel(seg_t[s, d])
+                  for s in range(len(names)) for d in range(2)}
+    reg_t = first_time(region_inv, t)
+    region_months = {r: rel(reg_t[i]) for i, r in enumerate(KINGS_REGIONS)
+                     if any(s.kings_region == r for s in anat.segments)}
+    # 1-3: first time at least that stage; 4A and 4B run in parallel (Roche 2012): the first
+    # need of a gastrostomy and of ventilation, whichever comes first; 5: death
+    kings_months = {lab: rel(float(first_time(kings >= lev, t)))
+                    for lev, lab in zip((1.0, 2.0, 3.0), ("1", "2", "3"), strict=True)}
+    kings_months["4A"] = rel(float(first_time(gastro, t)))
+    kings_months["4B"] = rel(float(first_time(niv, t)))
+    kings_months["5"] = rel(float(first_time(kings >= 5.0, t)))
+    mitos_months = {str(k): rel(float(first_time(mitos >= k, t))) for k in range(1, 6)}
+    if diag_rec >= 0:
+        diagnosis = {"months": rel(diag_t), "criteria": criteria,
+                     "el_escorial": _dx.EL_ESCORIAL_LABELS[int(ee[diag_rec])],
+                     "awaji": _dx.AWAJI_LABELS[int(aw[diag_rec])],
+                     "gold_coast": bool(gc[diag_rec]), "alsfrs_r": int(total[diag_rec])}
+        dfs = _prog.delta_fs(float(total[diag_rec]), diag_t - onset_t)
+    else:
+        diagnosis = {"months": None, "criteria": criteria, "el_escorial": None, "awaji": None,
+                     "gold_coast": None, "alsfrs_r": None}
+        dfs = None
+    course = (t >= onset_t) & alive if has_onset else np.zeros(len(t), dtype=bool)
+    t_rel = t[course] - onset_t if has_onset else np.zeros(0)
+    slope = _prog.linear_slope(t_rel, total[course])
+    d50 = _prog.fit_d50(t_rel, total[course])
+    if d50 is not None:
+        d50 = {k: (_num(v) if isinstance(v, float) else v) for k, v in d50.items()}
+    died = math.isfinite(death_t)
+    return {
+        "clinical_onset_months": _num(onset_t),
+        "onset_segment": onset_seg,
+        "onset_side": onset_side,
+        "segment_involvement_months": seg_months,
+        "region_involvement_months": region_months,
+        "first_spread": first_spread,
+        "kings_stage_months": kings_months,
+        "mitos_stage_months": mitos_months,
+        "diagnosis": diagnosis,
+        "death_months": _num(death_t),
+        "survival_months": rel(death_t) if died else None,
+        "cause_of_death": "respiratory_failure" if died else None,
+        "censored": not died,
+        "alsfrs_r_dfs": _num(dfs) if dfs is not None else None,
+        "alsfrs_r_slope_per_month": _num(slope) if slope is not None else None,
+        "d50": d50,
+    }

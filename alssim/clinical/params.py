@@ -1,0 +1,217 @@
+"""Parameters of the clinical layer: the ``[clinical]`` tables of the configuration.
+
+Each field is declared with :func:`~alssim.config.params.param` (unit, allowed range, meaning); the
+default values, each with the source it rests on, live in ``configs/default.toml`` under
+``[clinical.*]``. Thresholds given as lists must be increasing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+from alssim.config.params import param
+from alssim.errors import ConfigError
+
+__all__ = [
+    "Clinical",
+    "Diagnosis",
+    "Electro",
+    "Fasciculations",
+    "Function",
+    "Respiratory",
+    "Strength",
+    "UmnSigns",
+]
+
+DIAGNOSIS_CRITERIA = ("gold_coast", "awaji", "el_escorial")
+EL_ESCORIAL_MIN = ("possible", "probable_laboratory_supported", "probable", "definite")
+
+
+def _check_increasing(values: tuple[float, ...], n: int, key: str, source: str | None) -> None:
+    if len(values) != n:
+        raise ConfigError(f"must list {n} thresholds; got {len(values)}", key=key, source=source)
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        raise ConfigError(f"must be strictly increasing; got {list(values)}", key=key,
+                          source=source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Strength:
+    """Muscle force from surviving motor units, collateral reinnervation and UMN drive."""
+
+    reinnervation: bool = param("", "orphaned muscle fibres are adopted by surviving units")
+    max_unit_enlargement: float = param(
+        "1", "largest size a surviving unit reaches by sprouting, as a multiple of its own size",
+        low=1.0, high=50.0)
+    reinnervation_delay_months: float = param(
+        "month", "time constant of the first-order lag of collateral reinnervation",
+        low=0.0, high=120.0)
+    dysfunctional_sprouting: float = param(
+        "1", "sprouting capacity of a dysfunctional unit relative to a healthy one",
+        low=0.0, high=1.0)
+    umn_weakness: float = param(
+        "1", "fraction of force lost when every UMN of the segment is lost", low=0.0, high=1.0)
+    umn_reserve: float = param(
+        "1", "fraction of UMNs lost before pyramidal weakness begins", low=0.0, high=1.0,
+        high_open=True)
+    mrc_thresholds: tuple[float, ...] = param(
+        "1", "strength fraction at which MRC grades 1, 2, 3, 4, 5 begin", low=0.0, high=1.0)
+    atrophy_threshold: float = param(
+        "1", "denervated fibre fraction at which wasting is clinically visible", low=0.0,
+        high=1.0, low_open=True)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        _check_increasing(self.mrc_thresholds, 5, f"{prefix}.mrc_thresholds", source)
+
+
+@dataclasses.dataclass(frozen=True)
+class UmnSigns:
+    """Spasticity, reflexes and Babinski from UMN loss and dysfunction, masked by LMN loss."""
+
+    dysfunction_weight: float = param(
+        "1", "weight of a dysfunctional (hyperexcitable) UMN relative to a lost one in the UMN "
+        "index", low=0.0, high=1.0)
+    ashworth_thresholds: tuple[float, ...] = param(
+        "1", "effective UMN index at which Modified Ashworth 1, 1+, 2, 3, 4 begin", low=0.0,
+        high=1.0)
+    brisk_threshold: float = param("1", "effective UMN index giving brisk reflexes (grade 3)",
+                                   low=0.0, high=1.0, low_open=True)
+    clonus_threshold: float = param("1", "effective UMN index giving clonus (grade 4)",
+                                    low=0.0, high=1.0, low_open=True)
+    reflex_reduced_below: float = param(
+        "1", "innervated muscle fraction below which a reflex drops one grade", low=0.0,
+        high=1.0)
+    reflex_absent_below: float = param(
+        "1", "innervated muscle fraction below which a reflex drops two grades", low=0.0,
+        high=1.0)
+    babinski_threshold: float = param(
+        "1", "effective UMN index at which the plantar response turns extensor", low=0.0,
+        high=1.0, low_open=True)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        _check_increasing(self.ashworth_thresholds, 5, f"{prefix}.ashworth_thresholds", source)
+        if self.clonus_threshold <= self.brisk_threshold:
+            raise ConfigError(f"must exceed {prefix}.brisk_threshold ({self.brisk_threshold:g});"
+                              f" got {self.clonus_threshold:g}", key=f"{prefix}.clonus_threshold",
+                              source=source)
+        if self.reflex_absent_below > self.reflex_reduced_below:
+            raise ConfigError(
+                f"must not exceed {prefix}.reflex_reduced_below ({self.reflex_reduced_below:g}); "
+                f"got {self.reflex_absent_below:g}", key=f"{prefix}.reflex_absent_below",
+                source=source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fasciculations:
+    """Fasciculation rate in a representative muscle and its 0-4 score."""
+
+    rate_per_unit: float = param(
+        "1/min", "fasciculations per minute of one dysfunctional motor unit", low=0.0,
+        high=60.0)
+    umn_disinhibition_gain: float = param(
+        "1", "rate x (1 + gain * affected UMN fraction of the segment)", low=0.0, high=100.0)
+    reference_motor_units: float = param(
+        "units", "motor units of the representative muscle a rate refers to", low=1.0,
+        high=10000.0)
+    score_thresholds: tuple[float, ...] = param(
+        "1/min", "rates at which the fasciculation score reaches 1, 2, 3, 4", low=0.0)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        _check_increasing(self.score_thresholds, 4, f"{prefix}.score_thresholds", source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Function:
+    """ALSFRS-R items from segment function, clinical onset and King's regions."""
+
+    spasticity_penalty: float = param(
+        "1", "fraction of a segment's function lost at full effective spasticity", low=0.0,
+        high=1.0)
+    item_thresholds: tuple[float, ...] = param(
+        "1", "function capacity at which an ALSFRS-R item reaches 1, 2, 3, 4", low=0.0,
+        high=1.0)
+    involvement_threshold: float = param(
+        "1", "function capacity below which a segment is clinically involved (clinical "
+        "onset = the first such segment)", low=0.0, high=1.0, low_open=True, high_open=True)
+    kings_count_respiratory: bool = param(
+        "", "King's staging counts the respiratory region among the regions involved")
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        _check_increasing(self.item_thresholds, 4, f"{prefix}.item_thresholds", source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Respiratory:
+    """FVC, ventilation and gastrostomy needs, and death from respiratory failure."""
+
+    fvc_healthy: float = param("% predicted", "FVC before onset", low=0.0, high=200.0,
+                               low_open=True)
+    niv_fvc: float = param("% predicted", "FVC below which non-invasive ventilation is needed "
+                           "(King's 4B)", low=0.0, high=200.0)
+    failure_fvc: float = param("% predicted", "FVC below which the patient dies of "
+                               "respiratory failure", low=0.0, high=200.0)
+    gastrostomy_swallowing_item: int = param(
+        "points", "ALSFRS-R swallowing score at or below which gastrostomy is needed "
+        "(King's 4A)", low=0, high=4)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        if self.failure_fvc > self.niv_fvc:
+            raise ConfigError(f"must not exceed {prefix}.niv_fvc ({self.niv_fvc:g}); "
+                              f"got {self.failure_fvc:g}", key=f"{prefix}.failure_fvc",
+                              source=source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Electro:
+    """Needle EMG, MUNE, CMAP and the split-hand index."""
+
+    fibrillation_time_constant_months: float = param(
+        "month", "decay of fibrillations of denervated, unreinnervated fibres", low=0.0,
+        high=600.0, low_open=True)
+    fibrillation_thresholds: tuple[float, ...] = param(
+        "1", "recently denervated fibre fraction at which fibrillation grade 1, 2, 3, 4 begins",
+        low=0.0, high=1.0)
+    fasciculation_potential_rate: float = param(
+        "1/min", "fasciculation rate at which needle EMG records fasciculation potentials",
+        low=0.0, low_open=True)
+    chronic_neurogenic_enlargement: float = param(
+        "1", "mean enlargement of surviving units read as chronic neurogenic change",
+        low=1.0, low_open=True)
+    split_hand_excess: float = param(
+        "1", "extra loss exponent of thenar and first dorsal interosseous units relative to "
+        "hypothenar", low=0.0, high=10.0)
+    split_hand_healthy: float = param("1", "split-hand index (APB x FDI / ADM CMAP) when "
+                                      "healthy", low=0.0, low_open=True)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        _check_increasing(self.fibrillation_thresholds, 4,
+                          f"{prefix}.fibrillation_thresholds", source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnosis:
+    """Clinic visits and the criterion that makes the diagnosis."""
+
+    first_visit_delay_months: float = param(
+        "month", "from clinical onset to the first neurological assessment", low=0.0,
+        high=600.0)
+    visit_interval_months: float = param("month", "between assessments", low=0.0, high=120.0,
+                                         low_open=True)
+    criteria: str = param("", "criterion that makes the diagnosis", choices=DIAGNOSIS_CRITERIA)
+    min_category: str = param(
+        "", "least category that counts as diagnosed under 'el_escorial' or 'awaji'",
+        choices=EL_ESCORIAL_MIN)
+
+
+@dataclasses.dataclass(frozen=True)
+class Clinical:
+    """What a clinician sees, derived from the recorded neuron populations."""
+
+    strength: Strength
+    umn_signs: UmnSigns
+    fasciculations: Fasciculations
+    function: Function
+    respiratory: Respiratory
+    electro: Electro
+    diagnosis: Diagnosis

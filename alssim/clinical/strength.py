@@ -1,0 +1,140 @@
+"""Muscle strength from surviving motor units, collateral reinnervation and UMN drive.
+
+Model (per segment and side, all arrays ``(T, S, 2)`` unless stated)
+--------------------------------------------------------------------
+Muscle fibres are counted in units of the smallest motor unit (the recorded ``unit_size_*``).
+``F0`` fibres are innervated before onset; ``A(t)`` by surviving units' own fibres, ``D(t)`` of them
+by dysfunctional units. Fibres orphaned by dead units, ``O = F0 - A``, are adopted by survivors:
+
+* capacity: a unit can grow to ``k = max_unit_enlargement`` times its own size, dysfunctional
+  units sprout a fraction ``s`` as much, so the survivors can adopt at most
+  ``C = (k - 1) * ((A - D) + s * D)`` fibres;
+* delay: adopted fibres ``R`` follow the target ``min(O, C)`` with a first-order lag of time
+  constant ``tau`` (``tau dR/dt = target - R``, solved exactly between records for a target
+  that changes linearly between them, i.e. a convolution of the target with
+  ``exp(-t / tau) / tau``);
+* loss: when adopting units die, their adopted fibres are orphaned again (``R`` falls in proportion
+  to ``A``) and never exceed the target.
+
+Innervated fraction ``m = min(1, (A + R) / F0)``; denervated fraction ``1 - m`` (atrophy). A UMN
+drive term ``d = 1 - w * max(0, u - r) / (1 - r)`` (``u`` the lost UMN fraction, ``w`` the weakness
+at complete UMN loss, ``r`` a corticospinal reserve) scales force: strength ``= m * d``. Force of a
+unit is taken proportional to its fibres (Fuglevand 1993).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alssim.clinical._util import grade, ratio
+
+__all__ = [
+    "atrophy_sign",
+    "innervated_fraction",
+    "mrc_grade",
+    "reinnervated_fibres",
+    "umn_drive",
+]
+
+
+def reinnervated_fibres(
+    times_months: np.ndarray,
+    size_healthy: np.ndarray,
+    size_alive: np.ndarray,
+    size_dysfunctional: np.ndarray,
+    *,
+    max_unit_enlargement: float,
+    delay_months: float,
+    dysfunctional_sprouting: float,
+    enabled: bool = True,
+) -> np.ndarray:
+    """Orphaned fibres adopted by surviving units (collateral reinnervation).
+
+    Parameters
+    ----------
+    times_months : ndarray, shape (T,)
+        Record times (months), increasing.
+    size_healthy : ndarray, shape (...)
+        Fibres of the pool before onset, ``F0``.
+    size_alive, size_dysfunctional : ndarray, shape (T, ...)
+        Own fibres of surviving units ``A`` and of the dysfunctional ones ``D``.
+    max_unit_enlargement : float
+        ``k >= 1``: largest size of a unit relative to its own.
+    delay_months : float
+        Time constant of the lag (0: immediate).
+    dysfunctional_sprouting : float
+        Relative sprouting capacity ``s`` of dysfunctional units, in [0, 1].
+    enabled : bool
+        ``False`` gives zero.
+
+    Returns
+    -------
+    ndarray, shape (T, ...)
+        Adopted fibres ``R`` (same unit as the sizes), ``0 <= R <= min(F0 - A, C)``.
+    """
+    a = np.asarray(size_alive, dtype=float)
+    d = np.asarray(size_dysfunctional, dtype=float)
+    out = np.zeros_like(a)
+    if not enabled or max_unit_enlargement <= 1.0 or a.shape[0] == 0:
+        return out
+    orphaned = np.maximum(np.asarray(size_healthy, dtype=float) - a, 0.0)
+    capacity = (max_unit_enlargement - 1.0) * ((a - d) + dysfunctional_sprouting * d)
+    target = np.minimum(orphaned, np.maximum(capacity, 0.0))
+    dt = np.diff(np.asarray(times_months, dtype=float))
+    r = np.zeros(a.shape[1:])
+    for n in range(1, a.shape[0]):
+        carried = np.minimum(r * ratio(a[n], a[n - 1]), target[n - 1])
+        if delay_months <= 0 or dt[n - 1] > 700.0 * delay_months:
+            r = target[n]
+        else:
+            # exact response of tau R' = target - R to a target linear between the records
+            h = dt[n - 1] / delay_months
+            decay = np.exp(-h)
+            r = (target[n] + (carried - target[n - 1]) * decay
+                 - (target[n] - target[n - 1]) * (-np.expm1(-h)) / h)
+        r = np.clip(r, 0.0, target[n])
+        out[n] = r
+    return out
+
+
+def innervated_fraction(size_healthy: np.ndarray, size_alive: np.ndarray,
+                        reinnervated: np.ndarray) -> np.ndarray:
+    """Fraction of the healthy muscle fibres that are innervated, ``min(1, (A + R) / F0)``.
+
+    Returns
+    -------
+    ndarray, shape of ``size_alive``, in [0, 1]
+    """
+    return np.clip(ratio(np.asarray(size_alive) + reinnervated,
+                         np.broadcast_to(size_healthy, np.shape(size_alive))), 0.0, 1.0)
+
+
+def umn_drive(umn_lost: np.ndarray, weakness: float, reserve: float) -> np.ndarray:
+    """Fraction of voluntary drive left after UMN loss.
+
+    ``1 - weakness * max(0, umn_lost - reserve) / (1 - reserve)``, in ``[1 - weakness, 1]``.
+    """
+    excess = np.clip((np.asarray(umn_lost, dtype=float) - reserve) / (1.0 - reserve), 0.0, 1.0)
+    return 1.0 - weakness * excess
+
+
+def mrc_grade(strength: np.ndarray, thresholds) -> np.ndarray:
+    """MRC grade 0-5 from a strength fraction.
+
+    Parameters
+    ----------
+    strength : ndarray
+        Fraction of healthy force, in [0, 1].
+    thresholds : sequence of 5 float
+        Strength at which grades 1, 2, 3, 4 and 5 begin.
+
+    Returns
+    -------
+    ndarray of int8, values 0..5
+    """
+    return grade(strength, thresholds)
+
+
+def atrophy_sign(denervated: np.ndarray, threshold: float) -> np.ndarray:
+    """Clinically visible wasting: the denervated fibre fraction reaches ``threshold``."""
+    return np.asarray(denervated) >= threshold

@@ -1,0 +1,362 @@
+"""Cohorts of virtual patients: many heterogeneous patients of one config, on any executor.
+
+>>> import alssim
+>>> cfg = alssim.load_config(overrides={"simulation.scale": 0.01, "simulation.dt_days": 7.0})
+>>> cohort = alssim.run_cohort(cfg, n=8, seed=1, executor="serial", progress=False)
+>>> cohort.patients[["patient", "genotype", "onset.site"]].shape
+(8, 3)
+
+Patient ``i`` of a cohort run with ``seed`` has the integer seed
+:func:`alssim.batch.derive_seed(seed, i) <alssim.batch.derive_seed>`; its attributes are drawn
+from that seed (see :mod:`alssim.patients`), its config derived from them, and it is simulated
+with that seed. So the table depends only on the config, ``n`` and ``seed``: it is byte-identical
+on every executor and worker count, and any patient can be re-simulated alone
+(:meth:`CohortResult.simulate_patient`) with its full trajectories.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from alssim._version import __version__
+from alssim.batch import (
+    RunStore,
+    RunTask,
+    build_table,
+    check_patterns,
+    derive_seed,
+    execute,
+    table_to_csv,
+)
+from alssim.errors import ConfigError, ResultFormatError
+from alssim.fileio import OutputExistsError, atomic_write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CohortResult", "load_cohort", "run_cohort"]
+
+COHORT_FORMAT = "alssim.cohort"
+COHORT_FORMAT_VERSION = 1
+_OWNED = ("patients.csv", "summary.json", "cohort.json", "config.toml", "trajectories")
+
+
+def read_table(text: str) -> pd.DataFrame:
+    """Parse a run table written by :func:`alssim.batch.table_to_csv`, exactly.
+
+    Only empty cells are missing values; floats are parsed to round-trip exactly.
+    """
+    import pandas as pd
+
+    # pandas >= 3 parses floats exactly by default (and deprecates the option)
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], **exact)
+
+
+def canonical_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as it reads back from its CSV (so saved and in-memory tables are equal)."""
+    return read_table(table_to_csv(df))
+
+
+@dataclasses.dataclass(eq=False)
+class CohortResult:
+    """A simulated cohort.
+
+    Attributes
+    ----------
+    patients : pandas.DataFrame
+        One row per patient, in patient order: ``patient`` (0..n-1), ``seed`` (the patient's
+        seed), the sampled attributes (``genotype``, ``sex``, ``age_years``, ``speed``,
+        ``exposure.NAME``, ``rel_TARGET``) and the flattened summary outputs of its run
+        (``onset.site``, ``loss_months.POPULATION.lost_50``, ... and whatever else
+        :attr:`alssim.results.Result.summary` reports).
+    summary : dict
+        JSON-ready cohort summary: attribute shares and distributions, and per numeric output
+        the number of patients with a value and its mean, median and quartiles.
+    config : Config
+        The cohort's base config (patients' configs derive from it).
+    seed : int
+        Seed of the cohort.
+    trajectories : dict of int to Result
+        Full results of the patients kept on request, by patient id.
+    """
+
+    patients: pd.DataFrame
+    summary: dict[str, Any]
+    config: Any
+    seed: int
+    trajectories: dict[int, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of patients."""
+        return len(self.patients)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The per-patient table (a copy of :attr:`patients`)."""
+        return self.patients.copy()
+
+    def patient_config(self, patient: int):
+        """The derived config of one patient (its attributes and onset applied)."""
+        from alssim.patients import derive_config, sample_patient
+
+        s = self._patient_seed(patient)
+        return derive_config(self.config, sample_patient(self.config, np.random.SeedSequence(s)))
+
+    def simulate_patient(self, patient: int):
+        """Re-simulate one patient with its full trajectories (identical to the cohort run)."""
+        from alssim.engine import simulate
+
+        return simulate(self.patient_config(patient), seed=self._patient_seed(patient))
+
+    def _patient_seed(self, patient: int) -> int:
+        if not 0 <= int(patient) < self.n:
+            raise IndexError(f"patient {patient} is not in this cohort of {self.n}")
+        return int(self.patients["seed"].iloc[int(patient)])
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write ``patients.csv``, ``summary.json``, ``cohort.json``, ``config.toml`` and
+        ``trajectories/patient-NNNNNN/`` (for kept patients) to folder ``path``.
+
+        Raises
+        ------
+        OutputExistsError
+            If ``path`` already holds a cohort and ``force`` is false.
+        """
+        path = Path(path)
+        if (path / "patients.csv").exists() and not force:
+            raise OutputExistsError(f"{path}: already holds a cohort; pass force=True to replace")
+        for pid, res in sorted(self.trajectories.items()):
+            target = trajectory_dir(path, pid)
+            if not (target / "result.json").exists():
+                res.save(target, force=True)
+        self._write_tables(path)
+        return path
+
+    def _write_tables(self, path: Path) -> None:
+        atomic_write_text(path / "patients.csv", table_to_csv(self.patients))
+        atomic_write_text(path / "summary.json",
+                          json.dumps(self.summary, indent=2, allow_nan=False) + "\n")
+        atomic_write_text(path / "config.toml", self.config.to_toml())
+        atomic_write_text(path / "cohort.json", json.dumps({
+            "format": COHORT_FORMAT,
+            "format_version": COHORT_FORMAT_VERSION,
+            "alssim_version": __version__,
+            "n": self.n,
+            "seed": self.seed,
+            "trajectories": sorted(int(k) for k in self.trajectories),
+            "config_toml": self.config.to_toml(),
+        }, indent=1) + "\n")
+
+
+def trajectory_dir(path: Path, patient: int) -> Path:
+    """Folder of a kept patient's saved result."""
+    return Path(path) / "trajectories" / f"patient-{patient:06d}"
+
+
+def load_cohort(path: str | Path) -> CohortResult:
+    """Load a cohort saved by :meth:`CohortResult.save` or ``alssim cohort --out``.
+
+    Raises
+    ------
+    ResultFormatError
+        If the folder holds no cohort or its files are unreadable.
+    """
+    from alssim.config.loader import build_config
+    from alssim.results import load
+
+    path = Path(path)
+    meta_path = path / "cohort.json"
+    if not meta_path.is_file():
+        raise ResultFormatError(f"{path}: no cohort.json here; not a saved alssim cohort")
+    import pandas as pd
+
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        patients = read_table((path / "patients.csv").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ResultFormatError(f"{path}: cohort files unreadable ({exc})") from None
+    if meta.get("format") != COHORT_FORMAT:
+        raise ResultFormatError(f"{meta_path}: not an alssim cohort")
+    if meta.get("format_version", 0) > COHORT_FORMAT_VERSION:
+        raise ResultFormatError(f"{meta_path}: format version {meta['format_version']} is newer "
+                                "than this alssim reads; upgrade alssim")
+    cfg = build_config(tomllib.loads(meta["config_toml"]), source=str(meta_path), base_dir=None)
+    traj = {int(p): load(trajectory_dir(path, int(p))) for p in meta.get("trajectories", [])}
+    return CohortResult(patients, summary, cfg, int(meta["seed"]), traj)
+
+
+def _keep_ids(keep: Any, n: int) -> list[int]:
+    """Patient ids whose trajectories are kept: ``k`` evenly spaced, or explicit ids."""
+    if keep is None or keep is False:
+        return []
+    if isinstance(keep, bool) or not isinstance(keep, int | np.integer | Sequence | np.ndarray):
+        raise ConfigError(f"must be a number of patients or a list of patient ids; got {keep!r}",
+                          key="keep_trajectories")
+    if isinstance(keep, int | np.integer):
+        k = int(keep)
+        if k < 0:
+            raise ConfigError(f"must be >= 0; got {k}", key="keep_trajectories")
+        if k == 0:
+            return []
+        return sorted({int(x) for x in np.linspace(0, n - 1, min(k, n)).round()})
+    ids = sorted({int(x) for x in keep})
+    bad = [i for i in ids if not 0 <= i < n]
+    if bad:
+        raise ConfigError(f"patient ids must be in [0, {n - 1}]; got {bad[0]}",
+                          key="keep_trajectories")
+    return ids
+
+
+def _stat(x: float) -> float | None:
+    return None if not math.isfinite(x) else float(f"{x:.6g}")
+
+
+def summarise(patients: pd.DataFrame, attribute_columns: Sequence[str]) -> dict[str, Any]:
+    """Attribute shares/distributions and per-output statistics of a patient table."""
+    import pandas as pd
+
+    attrs: dict[str, Any] = {}
+    outs: dict[str, Any] = {}
+    for col in patients.columns:
+        if col in ("patient", "seed"):
+            continue
+        s = patients[col]
+        target = attrs if (col in attribute_columns or col.startswith("onset.")) else outs
+        if pd.api.types.is_bool_dtype(s):
+            target[col] = {"share_true": _stat(float(s.mean()))}
+        elif pd.api.types.is_numeric_dtype(s):
+            v = s.to_numpy(dtype=float)
+            v = v[np.isfinite(v)]
+            entry: dict[str, Any] = {"n": int(v.size)}
+            if v.size:
+                q25, med, q75 = np.quantile(v, [0.25, 0.5, 0.75])
+                entry.update(mean=_stat(v.mean()), sd=_stat(v.std(ddof=1)) if v.size > 1 else None,
+                             q25=_stat(q25), median=_stat(med), q75=_stat(q75))
+            target[col] = entry
+        else:
+            levels = s.dropna().astype(str)
+            if levels.nunique() <= 50:
+                counts = levels.value_counts(sort=False)
+                target[col] = {k: _stat(counts[k] / len(s)) for k in sorted(counts.index)}
+    return {"attributes": attrs, "outputs": outs}
+
+
+def run_cohort(
+    cfg,
+    n: int,
+    seed: int | None = None,
+    executor: Any = None,
+    *,
+    workers: int | None = None,
+    keep_trajectories: int | Sequence[int] = 0,
+    outputs: Sequence[str] | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    progress: bool = True,
+    chunksize: int | None = None,
+) -> CohortResult:
+    """Simulate a cohort of ``n`` heterogeneous virtual patients.
+
+    Parameters
+    ----------
+    cfg : Config
+        Base config; its ``[cohort]`` tables say how patients differ (see
+        :mod:`alssim.patients`).
+    n : int
+        Number of patients.
+    seed : int, optional
+        Cohort seed (default ``cfg.simulation.seed``). Patient ``i`` gets
+        ``derive_seed(seed, i)``.
+    executor : None, str, int, Executor or dask.distributed.Client
+        Where to run (see :func:`alssim.executors.resolve_executor`): default every local core.
+    workers : int, optional
+        Number of local processes (with ``executor=None``).
+    keep_trajectories : int or sequence of int
+        Keep the full results (trajectories) of this many evenly spaced patients, or of these
+        patient ids; 0 (default) keeps none, so memory does not grow with trajectories.
+    outputs : sequence of str, optional
+        Output columns to keep: names or glob patterns (``"loss_months.lmn:*.lost_50"``); default
+        all.
+    out : str or Path, optional
+        Resumable output folder: each finished patient is recorded at once, a rerun skips the
+        recorded ones, and ``patients.csv``, ``summary.json``, ``config.toml``, ``cohort.json``
+        (and ``trajectories/``) are written at the end.
+    force : bool
+        Discard the runs of a different cohort found in ``out`` instead of refusing.
+    progress : bool
+        Show a progress bar (tqdm; terminal or notebook).
+    chunksize : int, optional
+        Patients per task sent to a worker (default: 1 with ``out``, else a few per worker).
+
+    Returns
+    -------
+    CohortResult
+
+    Raises
+    ------
+    ConfigError
+        On an invalid ``n``, ``seed``, ``keep_trajectories``, ``outputs`` or executor.
+    OutputExistsError
+        If ``out`` holds another cohort (or anything else) and ``force`` is false.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ConfigError(f"must be a positive integer; got {n!r}", key="n")
+    n = int(n)
+    seed = cfg.simulation.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"must be a non-negative integer; got {seed!r}", key="seed")
+    seed = int(seed)
+    keep = _keep_ids(keep_trajectories, n)
+    patterns = check_patterns(outputs)
+    config_toml = cfg.to_toml()
+    keep_set = set(keep)
+    tasks = [RunTask(run_id=i, seed=derive_seed(seed, i), heterogeneous=True,
+                     keep_trajectory=i in keep_set) for i in range(n)]
+    spec = {"kind": "cohort", "alssim_version": __version__, "config_toml": config_toml,
+            "n": n, "seed": seed, "keep_trajectories": keep, "outputs": patterns}
+    store = RunStore(out, spec, force=force, extra_owned=_OWNED) if out is not None else None
+    trajectories: dict[int, Any] = {}
+
+    def keep_result(pid: int, res: Any) -> None:
+        if out is not None:
+            res.save(trajectory_dir(Path(out), pid), force=True)
+        trajectories[pid] = res
+
+    records = execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
+                      store=store, progress=progress, desc="cohort", unit="patient",
+                      chunksize=chunksize, on_trajectory=keep_result)
+    if out is not None:
+        from alssim.results import load
+
+        for pid in keep:
+            if pid not in trajectories:
+                trajectories[pid] = load(trajectory_dir(Path(out), pid))
+    rows = ({"patient": i, "seed": records[i]["seed"], **records[i]["attributes"],
+             **records[i]["outputs"]} for i in range(n))
+    patients = canonical_table(build_table(rows, leading=("patient", "seed")))
+    attr_cols = [c for c in patients.columns
+                 if c in ("genotype", "sex", "age_years", "speed") or c.startswith(("exposure.",
+                                                                                     "rel_"))]
+    summary = {"n_patients": n, "seed": seed, "alssim_version": __version__,
+               "spec_sha256": store.hash if store is not None else None,
+               **summarise(patients, attr_cols)}
+    if store is None:
+        from alssim.batch import spec_hash
+
+        summary["spec_sha256"] = spec_hash(spec)
+    result = CohortResult(patients, summary, cfg, seed, dict(sorted(trajectories.items())))
+    if out is not None:
+        result._write_tables(Path(out))
+    return result

@@ -1,0 +1,300 @@
+"""Patient heterogeneity: who a virtual patient of a cohort is, and what that changes.
+
+The ``[cohort]`` tables of a config describe a population of patients: the onset site (from the
+``[onset]`` probabilities), age at onset, sex, genotype (sporadic, C9orf72, SOD1 A4V, other SOD1,
+TARDBP, FUS), environmental exposures and a lognormal variability of progression speed. Each
+patient's attributes are drawn from the ``"cohort_attributes"`` stream of the patient's own
+:class:`numpy.random.SeedSequence` (and the onset from its ``"onset"`` stream, exactly as the
+engine would draw it), so a patient's attributes depend on nothing but its seed and the config.
+
+Effects are multipliers on named targets (:data:`TARGETS`), each a set of config parameters:
+
+==================  ============================================================================
+target              parameters multiplied
+==================  ============================================================================
+pathology_hazard    ``mechanisms.pathology.hazard_rate``
+local_growth        ``spread.local_growth_rate``
+spread              every edge rate of ``[spread]`` (contralateral ... callosal)
+oxidative_stress    ``mechanisms.oxidative_stress.level``
+excitotoxicity      ``mechanisms.excitotoxicity.gain``
+inflammation        ``mechanisms.inflammation.gain``
+==================  ============================================================================
+
+and a *speed* factor that multiplies every disease rate (pathology hazard, local growth, all
+spread edges, the inflammation response rate) and so runs the whole disease faster or slower:
+``speed = genotype.speed * age_speed_per_decade ** ((age - reference_age) / 10) * exp(sigma * Z)``
+with ``Z`` standard normal. Genotype and exposure effects are modelling hypotheses with their
+evidence level written next to them in ``configs/default.toml``, not established facts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from alssim.config.params import build, param, to_dict
+from alssim.errors import ConfigError
+from alssim.streams import stream
+
+__all__ = [
+    "EVIDENCE_LEVELS",
+    "EXPOSURES",
+    "GENOTYPES",
+    "TARGETS",
+    "Cohort",
+    "Exposure",
+    "Exposures",
+    "Genotype",
+    "Genotypes",
+    "PatientAttributes",
+    "derive_config",
+    "sample_patient",
+]
+
+#: Genotype names, in the order of the ``[cohort.genotypes]`` tables.
+GENOTYPES = ("sporadic", "c9orf72", "sod1_a4v", "sod1_other", "tardbp", "fus")
+#: Exposure names, in the order of the ``[cohort.exposures]`` tables.
+EXPOSURES = ("lead", "pesticides", "smoking", "military_service", "physical_activity",
+             "cyanotoxins")
+#: Mechanism targets a genotype or an exposure can multiply.
+TARGETS = ("pathology_hazard", "local_growth", "spread", "oxidative_stress", "excitotoxicity",
+           "inflammation")
+#: Evidence levels an exposure can be labelled with.
+EVIDENCE_LEVELS = ("weak", "moderate", "strong")
+
+_SPREAD_EDGES = ("contralateral_rate", "caudal_rate", "rostral_rate", "anterograde_rate",
+                 "retrograde_rate", "cortical_neighbour_rate", "callosal_rate")
+
+_MULT = {"low": 0.0, "high": 100.0}
+
+
+@dataclasses.dataclass(frozen=True)
+class Genotype:
+    """Share of one genotype among patients and its effect on the disease."""
+
+    share: float = param("1", "share of patients with this genotype", low=0.0, high=1.0)
+    age_shift_years: float = param("year", "shift of the mean age at onset", low=-60.0, high=60.0)
+    speed: float = param("1", "multiplier on every disease rate (pace of the whole disease)",
+                         **_MULT)
+    pathology_hazard: float = param("1", "multiplier on mechanisms.pathology.hazard_rate",
+                                    **_MULT)
+    local_growth: float = param("1", "multiplier on spread.local_growth_rate", **_MULT)
+    spread: float = param("1", "multiplier on every spread edge rate", **_MULT)
+    oxidative_stress: float = param("1", "multiplier on mechanisms.oxidative_stress.level",
+                                    **_MULT)
+    excitotoxicity: float = param("1", "multiplier on mechanisms.excitotoxicity.gain", **_MULT)
+    inflammation: float = param("1", "multiplier on mechanisms.inflammation.gain", **_MULT)
+
+
+@dataclasses.dataclass(frozen=True)
+class Genotypes:
+    """The genotype mix; shares must sum to 1."""
+
+    sporadic: Genotype
+    c9orf72: Genotype
+    sod1_a4v: Genotype
+    sod1_other: Genotype
+    tardbp: Genotype
+    fus: Genotype
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        total = sum(getattr(self, g).share for g in GENOTYPES)
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ConfigError(f"the genotype shares must sum to 1; got {total:g}",
+                              key=f"{prefix}.sporadic.share", source=source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Exposure:
+    """An environmental exposure: how common it is and the one mechanism it multiplies."""
+
+    prevalence: float = param("1", "share of patients exposed", low=0.0, high=1.0)
+    mechanism: str = param("", "the target this exposure multiplies", choices=TARGETS)
+    multiplier: float = param("1", "multiplier on the target when exposed", **_MULT)
+    evidence: str = param("", "strength of the evidence for an effect", choices=EVIDENCE_LEVELS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Exposures:
+    """Environmental exposures, each drawn independently."""
+
+    lead: Exposure
+    pesticides: Exposure
+    smoking: Exposure
+    military_service: Exposure
+    physical_activity: Exposure
+    cyanotoxins: Exposure
+
+
+@dataclasses.dataclass(frozen=True)
+class Cohort:
+    """How the patients of a cohort differ from one another (``[cohort]`` tables)."""
+
+    onset: str = param("", "'sampled': each patient's onset from the [onset] probabilities; "
+                       "'config': as the [onset] table says", choices=("sampled", "config"))
+    age_mean_years: float = param("year", "mean age at onset (sporadic)", low=0.0, high=120.0)
+    age_sd_years: float = param("year", "SD of age at onset", low=0.0, high=50.0)
+    age_min_years: float = param("year", "youngest age at onset (truncation)", low=0.0,
+                                 high=120.0)
+    age_max_years: float = param("year", "oldest age at onset (truncation)", low=0.0, high=120.0)
+    reference_age_years: float = param("year", "age at which age has no effect on speed",
+                                       low=0.0, high=120.0)
+    age_speed_per_decade: float = param("1", "speed multiplier per decade of age above the "
+                                        "reference age", low=0.0, high=100.0, low_open=True)
+    p_male: float = param("1", "share of men", low=0.0, high=1.0)
+    speed_sigma: float = param("1", "SD of log speed (lognormal, median 1) between patients",
+                               low=0.0, high=3.0)
+    genotypes: Genotypes
+    exposures: Exposures
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        if self.age_min_years >= self.age_max_years:
+            raise ConfigError(
+                f"must be below {prefix}.age_max_years ({self.age_max_years:g}); "
+                f"got {self.age_min_years:g}", key=f"{prefix}.age_min_years", source=source)
+
+
+@dataclasses.dataclass(frozen=True)
+class PatientAttributes:
+    """The sampled attributes of one patient.
+
+    Attributes
+    ----------
+    genotype : str
+        One of :data:`GENOTYPES`.
+    sex : str
+        ``'male'`` or ``'female'`` (recorded for stratification; no mechanism effect yet).
+    age_years : float
+        Age at biological onset (year).
+    exposures : tuple of str
+        Names of the exposures this patient had (a subset of :data:`EXPOSURES`).
+    speed : float
+        Total speed multiplier on every disease rate (genotype x age x lognormal).
+    rel : dict of str to float
+        Total multiplier on each of :data:`TARGETS` (genotype x exposures), speed not included.
+    onset : OnsetSite
+        Segment, side and compartment of onset.
+    """
+
+    genotype: str
+    sex: str
+    age_years: float
+    exposures: tuple[str, ...]
+    speed: float
+    rel: dict[str, float]
+    onset: Any
+
+    def as_row(self) -> dict[str, Any]:
+        """Flat columns for a patient table (``exposure.NAME`` booleans, ``rel_TARGET``)."""
+        row: dict[str, Any] = {
+            "genotype": self.genotype,
+            "sex": self.sex,
+            "age_years": self.age_years,
+            "speed": self.speed,
+        }
+        for name in EXPOSURES:
+            row[f"exposure.{name}"] = name in self.exposures
+        for t in TARGETS:
+            row[f"rel_{t}"] = self.rel[t]
+        return row
+
+
+def _uniforms_needed() -> int:
+    return 4 + len(EXPOSURES)
+
+
+def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
+    """Draw the attributes of one patient.
+
+    Parameters
+    ----------
+    cfg : Config
+        Its ``cohort`` tables give the distributions, ``onset`` the onset-site probabilities.
+    root : SeedSequence
+        The patient's root sequence. Attributes come from its ``"cohort_attributes"`` stream:
+        one vector of ``4 + len(EXPOSURES)`` uniforms, always the same length, used in a fixed
+        order (genotype, sex, age, speed, then one per exposure), so changing one distribution
+        leaves every other attribute of the patient unchanged. The onset comes from the
+        ``"onset"`` stream via :func:`alssim.onset.choose_onset`.
+
+    Returns
+    -------
+    PatientAttributes
+    """
+    from alssim.onset import choose_onset
+
+    c = cfg.cohort
+    u = stream(root, "cohort_attributes").random(_uniforms_needed())
+    shares = np.array([getattr(c.genotypes, g).share for g in GENOTYPES])
+    cdf = np.cumsum(shares / shares.sum())
+    genotype = GENOTYPES[min(int(np.searchsorted(cdf, u[0], side="right")), len(GENOTYPES) - 1)]
+    g = getattr(c.genotypes, genotype)
+    sex = "male" if u[1] < c.p_male else "female"
+    # age: normal truncated to [min, max] by inverse CDF, so one uniform per patient
+    mu = c.age_mean_years + g.age_shift_years
+    if c.age_sd_years > 0:
+        a = special.ndtr((c.age_min_years - mu) / c.age_sd_years)
+        b = special.ndtr((c.age_max_years - mu) / c.age_sd_years)
+        age = mu + c.age_sd_years * float(special.ndtri(a + u[2] * (b - a)))
+    else:
+        age = mu
+    age = float(min(max(age, c.age_min_years), c.age_max_years))
+    z = float(special.ndtri(u[3]))
+    speed = (g.speed * c.age_speed_per_decade ** ((age - c.reference_age_years) / 10.0)
+             * math.exp(c.speed_sigma * z))
+    exposed = tuple(name for k, name in enumerate(EXPOSURES)
+                    if u[4 + k] < getattr(c.exposures, name).prevalence)
+    rel = {t: float(getattr(g, t)) for t in TARGETS}
+    for name in exposed:
+        e = getattr(c.exposures, name)
+        rel[e.mechanism] *= e.multiplier
+    onset_spec = cfg.onset
+    if c.onset == "sampled" and onset_spec.mode != "sampled":
+        onset_spec = dataclasses.replace(onset_spec, mode="sampled")
+    onset = choose_onset(onset_spec, cfg.anatomy, root)
+    return PatientAttributes(genotype, sex, age, exposed, float(speed), rel, onset)
+
+
+def derive_config(cfg, attrs: PatientAttributes):
+    """The patient's own config: ``cfg`` with the attributes' multipliers and onset applied.
+
+    Cheap (``dataclasses.replace`` on three sections); the changed sections are re-validated, so
+    a multiplier that pushes a parameter out of its range raises :class:`ConfigError` naming it.
+
+    Parameters
+    ----------
+    cfg : Config
+    attrs : PatientAttributes
+
+    Returns
+    -------
+    Config
+        Onset fixed to ``attrs.onset``; rates and mechanism levels multiplied.
+    """
+    from alssim.config.schema import Mechanisms, Onset, Spread
+
+    s, rel = attrs.speed, attrs.rel
+    spread = to_dict(cfg.spread)
+    spread["local_growth_rate"] *= rel["local_growth"] * s
+    for edge in _SPREAD_EDGES:
+        spread[edge] *= rel["spread"] * s
+    mech = to_dict(cfg.mechanisms)
+    mech["pathology"]["hazard_rate"] *= rel["pathology_hazard"] * s
+    mech["oxidative_stress"]["level"] *= rel["oxidative_stress"]
+    mech["excitotoxicity"]["gain"] *= rel["excitotoxicity"]
+    mech["inflammation"]["gain"] *= rel["inflammation"]
+    mech["inflammation"]["response_rate"] *= s
+    onset = to_dict(cfg.onset)
+    onset.update(mode="fixed", segment=attrs.onset.segment, side=attrs.onset.side,
+                 compartment=attrs.onset.compartment)
+    where = "patient-derived config"
+    return dataclasses.replace(
+        cfg,
+        spread=build(Spread, spread, prefix="spread", source=where),
+        mechanisms=build(Mechanisms, mech, prefix="mechanisms", source=where),
+        onset=build(Onset, onset, prefix="onset", source=where),
+    )

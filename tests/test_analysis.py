@@ -1,0 +1,423 @@
+"""Tests of the analysis layer (figures and animations), headless on small runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+import alssim
+from alssim import analysis
+from alssim.analysis import _clinical_api, _data, bodymap, regions
+from alssim.analysis.cohort import MissingColumnError, kaplan_meier
+from alssim.analysis.figures import save_figure, standard_figures
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL = {"simulation.scale": 0.01, "simulation.horizon_years": 5.0,
+         "simulation.output_interval_days": 60.0}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def result():
+    cfg = alssim.load_config(overrides=SMALL)
+    return alssim.simulate(cfg, seed=3)
+
+
+@pytest.fixture(scope="module")
+def result_four():
+    cfg = alssim.load_config(overrides={**SMALL, "anatomy": "four_regions",
+                                        "onset.segment": "lumbosacral", "onset.side": "left"})
+    return alssim.simulate(cfg, seed=4)
+
+
+def _snapshot(res) -> dict[str, np.ndarray]:
+    snap = {"times_months": res.times_months.copy(), "counts": res.counts.copy()}
+    snap.update({f"v:{k}": v.copy() for k, v in res.variables.items()})
+    snap.update({f"m:{k}": v.copy() for k, v in res.milestones.items()})
+    return snap
+
+
+def _assert_same(res, snap) -> None:
+    now = _snapshot(res)
+    assert now.keys() == snap.keys()
+    for k, v in snap.items():
+        np.testing.assert_array_equal(now[k], v, err_msg=k)
+
+
+def _png(fig, tmp_path: Path, name: str) -> Path:
+    path = save_figure(fig, tmp_path / f"{name}.png", dpi=40)
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 2000
+    return path
+
+
+def _labels(fig: Figure) -> tuple[list[str], list[str], str]:
+    axes = fig.get_axes()
+    return ([a.get_xlabel() for a in axes], [a.get_ylabel() for a in axes],
+            fig.get_suptitle() if hasattr(fig, "get_suptitle") else fig._suptitle.get_text())
+
+
+# --------------------------------------------------------------------------- fake clinical layer
+def fake_clinical(res) -> _clinical_api.ClinicalView:
+    """A plausible clinical view built from the recorded arrays (for testing the figures only)."""
+    t = np.asarray(res.times_months, dtype=float)
+    lmn = _data.lost_fraction(res, "lmn")
+    umn = _data.lost_fraction(res, "umn")
+    strength = np.clip(1.0 - np.maximum(0.0, lmn - 0.3) / 0.7, 0, 1)
+    total = 48.0 * strength.mean(axis=(1, 2))
+    kings = np.array(["0", "1", "2", "3", "4A", "4B", "5"])[np.minimum(6, (t // 12).astype(int))]
+    return _clinical_api.ClinicalView(
+        times_months=t, onset_months=float(t[3]), diagnosis_months=float(t[8]),
+        death_months=float(t[-3]), alsfrs_total=total,
+        alsfrs_domains={d: total / 4 for d in ("bulbar", "fine_motor", "gross_motor",
+                                               "respiratory")},
+        d50=20.0, dx=6.0, fvc_percent=100.0 * strength.mean(axis=(1, 2)), kings=kings,
+        mitos=np.minimum(5, (t // 15).astype(int)), mrc=np.rint(5 * strength),
+        ashworth=np.minimum(5, np.rint(5 * umn)), fasciculation_rate=10 * lmn * (1 - lmn),
+        strength=strength, muscles=tuple(f"m_{s}" for s in res.anatomy.segment_names),
+        muscle_segments=res.anatomy.segment_names, cmap_percent=100 * strength ** 0.5,
+        mune_percent=100 * (1.0 - lmn))
+
+
+@pytest.fixture
+def with_clinical(monkeypatch):
+    monkeypatch.setattr(_data, "clinical", fake_clinical)
+
+
+# --------------------------------------------------------------------------- single-result figures
+def test_populations(result, tmp_path):
+    snap = _snapshot(result)
+    fig = analysis.plot_populations(result)
+    assert isinstance(fig, Figure)
+    assert fig._repr_png_()[:8] == PNG_MAGIC  # shows inline in a notebook without pyplot
+    _png(fig, tmp_path, "pop")
+    xl, yl, title = _labels(fig)
+    assert len(fig.get_axes()) == 4
+    assert xl.count("months from biological onset") == 2
+    assert sum("% of count at onset" in y for y in yl) == 2
+    assert "LMN loss" in title
+    titles = [a.get_title() for a in fig.get_axes()]
+    assert any("left side" in s for s in titles) and any("right side" in s for s in titles)
+    _assert_same(result, snap)
+
+
+def test_body_map_and_grid(result, tmp_path):
+    snap = _snapshot(result)
+    fig = analysis.plot_body_map(result, time_months=24.0)
+    _png(fig, tmp_path, "body")
+    cbars = [a for a in fig.get_axes() if "LMNs lost" in a.get_ylabel() + a.get_xlabel()]
+    assert cbars, "colour bar with its label"
+    body = fig.get_axes()[0]
+    assert len(body.patches) >= 2 * 9
+    texts = " ".join(t.get_text() for t in body.texts)
+    assert "patient's\nright" in texts and "month 24" in texts
+    legends = [a.get_legend() for a in fig.get_axes() if a.get_legend() is not None]
+    assert legends and "UMNs lost" in legends[0].get_title().get_text()
+    fig = analysis.plot_body_map_grid(result, n=4)
+    _png(fig, tmp_path, "grid")
+    assert sum(1 for a in fig.get_axes() if a.get_title().startswith("month")) == 4
+    _assert_same(result, snap)
+
+
+def test_body_map_colours_follow_loss(result):
+    """The part of the onset segment is darker (more LMN loss) than an uninvolved one early on."""
+    t50 = _data.involvement(result, "lost_50")[1]
+    s, c = np.unravel_index(np.nanargmin(np.where(np.isfinite(t50), t50, np.inf)), t50.shape)
+    fig = Figure()
+    ax = fig.add_subplot()
+    body = bodymap.draw_body(ax, result, float(t50[s, c]))
+    lost = _data.lost_fraction(result, "lmn")[_data.nearest_index(result, float(t50[s, c]))]
+    for patch, seg_i, side in body.patches:
+        if seg_i is not None:
+            expected = body.cmap(float(lost[seg_i, side]))
+            np.testing.assert_allclose(patch.get_facecolor(), expected)
+
+
+def test_body_map_four_regions(result_four, tmp_path):
+    parts = regions.segment_parts(result_four.anatomy)
+    assert parts["cervical"] == ("neck", "diaphragm", "upper_arm", "forearm_hand")
+    assert all(regions.part_segments(result_four.anatomy).values())
+    _png(analysis.plot_body_map(result_four), tmp_path, "body4")
+    _png(analysis.plot_populations(result_four), tmp_path, "pop4")
+    _png(analysis.plot_spread_timeline(result_four), tmp_path, "tl4")
+
+
+def test_regions_default_anatomy(result):
+    parts = regions.segment_parts(result.anatomy)
+    assert parts["cervical_upper"] == ("neck", "diaphragm", "upper_arm")
+    assert parts["cervical_lower"] == ("forearm_hand",)
+    assert parts["lumbosacral"] == ("thigh", "lower_leg_foot")
+    label = regions.segment_label(result.anatomy, "cervical_lower", side="right")
+    assert label == "right arm & hand (C6–T1)"
+
+
+def test_segment_colours_consistent():
+    five = analysis.segment_colours(("bulbar", "cervical_upper", "cervical_lower", "thoracic",
+                                     "lumbosacral"))
+    four = analysis.segment_colours(("bulbar", "cervical", "thoracic", "lumbosacral"))
+    assert len(set(five.values())) == 5 and len(set(four.values())) == 4
+    for name in ("bulbar", "thoracic", "lumbosacral"):
+        assert five[name] == four[name]
+    custom = analysis.segment_colours([f"s{i}" for i in range(9)])
+    assert len(set(custom.values())) == 9
+
+
+def test_spread_timeline(result, tmp_path):
+    snap = _snapshot(result)
+    fig = analysis.plot_spread_timeline(result)
+    _png(fig, tmp_path, "timeline")
+    ax = fig.get_axes()[0]
+    assert "months from biological onset" in ax.get_xlabel()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 2 * result.anatomy.n_segments
+    assert labels[0].startswith("1. ")
+    assert fig.get_suptitle().startswith("Spread timeline")
+    _assert_same(result, snap)
+
+
+def test_motor_units(result, tmp_path):
+    snap = _snapshot(result)
+    fig = analysis.plot_motor_units(result)
+    _png(fig, tmp_path, "mu")
+    axes = fig.get_axes()
+    assert len(axes) == 2
+    assert all(a.get_xlabel() == "months from biological onset" for a in axes)
+    assert "% of value at onset" in axes[0].get_ylabel()
+    assert "FF" in fig.get_suptitle()
+    _assert_same(result, snap)
+
+
+def test_clinical_figures_need_clinical_layer(result, monkeypatch):
+    monkeypatch.setattr(_data, "clinical", lambda res: None)
+    with pytest.raises(RuntimeError, match="clinical layer"):
+        analysis.plot_clinical_course(result)
+    with pytest.raises(RuntimeError, match="clinical layer"):
+        analysis.plot_mune_cmap_strength(result)
+
+
+def test_clinical_figures_with_fake_layer(result, tmp_path, with_clinical):
+    snap = _snapshot(result)
+    fig = analysis.plot_clinical_course(result)
+    _png(fig, tmp_path, "course")
+    axes = fig.get_axes()
+    assert [a.get_ylabel() for a in axes[:3]] == ["ALSFRS-R (0–48)", "domain score (0–12)",
+                                                  "FVC (% predicted)"]
+    assert axes[-1].get_xlabel() == "months from clinical onset"
+    assert "D50" in fig.get_suptitle()
+    fig = analysis.plot_signs(result)
+    _png(fig, tmp_path, "signs")
+    titles = [a.get_title() for a in fig.get_axes()]
+    assert any("MRC" in s for s in titles) and any("Ashworth" in s for s in titles)
+    fig = analysis.plot_mune_cmap_strength(result)
+    _png(fig, tmp_path, "mune")
+    names = [line.get_label() for line in fig.get_axes()[0].get_lines()]
+    assert any(n.startswith("CMAP amplitude") for n in names)
+    assert any(n.startswith("MUNE") for n in names)
+    _assert_same(result, snap)
+
+
+def test_d50_curve():
+    from alssim.analysis.clinical import d50_curve
+
+    assert d50_curve(np.array([20.0]), 20.0, 5.0)[0] == pytest.approx(24.0)
+    assert d50_curve(np.array([0.0]), 30.0, 3.0)[0] == pytest.approx(48.0, abs=1e-2)
+
+
+def test_real_clinical_layer_if_present(result, tmp_path):
+    if _clinical_api.view(result) is None:
+        pytest.skip("clinical layer not available yet")
+    _png(analysis.plot_clinical_course(result), tmp_path, "course_real")
+    _png(analysis.plot_signs(result), tmp_path, "signs_real")
+    _png(analysis.plot_mune_cmap_strength(result), tmp_path, "mune_real")
+
+
+# --------------------------------------------------------------------------- animation, sets
+def test_animation_has_frames(result, tmp_path):
+    from PIL import Image
+
+    snap = _snapshot(result)
+    path = analysis.animate_body_map(result, tmp_path / "anim.gif", every=2)
+    with Image.open(path) as im:
+        assert im.n_frames > 1
+    assert not list(tmp_path.glob(".anim*")), "no temporary file left behind"
+    with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
+        analysis.animate_body_map(result, tmp_path / "anim.avi")
+    _assert_same(result, snap)
+
+
+def test_standard_figures(result, tmp_path):
+    paths = standard_figures(result, tmp_path / "figs", dpi=30)
+    names = {p.name for p in paths}
+    assert {"populations.png", "body_map.png", "body_map_over_time.png", "spread_timeline.png",
+            "motor_units.png"} <= names
+    assert all(p.stat().st_size > 1000 for p in paths)
+    with pytest.raises(FileExistsError):
+        standard_figures(result, tmp_path / "figs")
+
+
+def test_no_pyplot_figures_left_open():
+    assert plt.get_fignums() == []
+
+
+def test_matplotlib_only_in_analysis():
+    code = ("import sys, alssim, alssim.analysis, alssim.cli.main; "
+            "alssim.cli.main.build_parser(); "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    for path in (REPO / "alssim").rglob("*.py"):
+        if "analysis" in path.relative_to(REPO / "alssim").parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "import matplotlib" not in text and "from matplotlib" not in text, path
+
+
+# --------------------------------------------------------------------------- Kaplan-Meier
+def test_kaplan_meier_hand_example():
+    km = kaplan_meier([1, 2, 2, 3, 4, 5], [1, 1, 0, 1, 0, 1], ci="plain")
+    np.testing.assert_allclose(km.time, [0, 1, 2, 3, 5])
+    np.testing.assert_allclose(km.survival, [1, 5 / 6, 2 / 3, 4 / 9, 0])
+    np.testing.assert_array_equal(km.at_risk, [6, 6, 5, 3, 1])
+    # Greenwood at t = 3: S^2 * (1/30 + 1/20 + 1/6)
+    se = (4 / 9) * np.sqrt(1 / 30 + 1 / 20 + 1 / 6)
+    assert km.upper[3] == pytest.approx(min(1.0, 4 / 9 + 1.959964 * se), rel=1e-5)
+    assert km.lower[3] == pytest.approx(4 / 9 - 1.959964 * se, rel=1e-5)
+    assert km.median == 3.0
+    assert km.at(2.5) == pytest.approx(2 / 3)
+
+
+def test_kaplan_meier_no_censoring_is_empirical_and_bands_bracket():
+    rng = np.random.default_rng(0)
+    t = rng.exponential(30.0, size=400)
+    km = kaplan_meier(t)
+    grid = np.array([5.0, 20.0, 40.0])
+    np.testing.assert_allclose(km.at(grid), [(t > g).mean() for g in grid])
+    assert np.all((km.lower <= km.survival + 1e-12) & (km.survival <= km.upper + 1e-12))
+    assert np.all((km.lower >= 0) & (km.upper <= 1))
+    assert km.median == np.sort(t)[199]  # survival first <= 0.5 after the 200th death
+    with pytest.raises(ValueError):
+        kaplan_meier([1.0, -1.0])
+
+
+# --------------------------------------------------------------------------- cohort and sweep
+@pytest.fixture(scope="module")
+def patients():
+    rng = np.random.default_rng(1)
+    n = 300
+    sites = rng.choice(["bulbar", "upper_limb", "lower_limb", "respiratory"], size=n,
+                       p=[0.27, 0.36, 0.33, 0.04])
+    seg = {"bulbar": "bulbar", "upper_limb": "cervical_lower", "lower_limb": "lumbosacral",
+           "respiratory": "thoracic"}
+    orders = []
+    for s in sites:
+        first = f"lmn:{seg[s]}:right"
+        nxt = rng.choice([f"lmn:{seg[s]}:left", "lmn:thoracic:right", "lmn:bulbar:right"])
+        orders.append(f"{first};umn:{seg[s]}:right;{nxt};lmn:cervical_upper:left")
+    surv = rng.exponential(np.where(sites == "bulbar", 25.0, 35.0))
+    died = surv < 60
+    return pd.DataFrame({
+        "run_id": np.arange(n), "onset.site": sites, "order_of_involvement": orders,
+        "clinical.survival_months": np.where(died, surv, np.nan), "clinical.died": died,
+        "horizon_months": 60.0, "clinical.dfs": rng.lognormal(np.log(0.6), 0.5, size=n),
+    })
+
+
+def test_cohort_figures(patients, tmp_path):
+    for name in ("plot_survival_by_onset", "plot_dfs_histogram", "plot_first_spread",
+                 "plot_onset_sites"):
+        fig = getattr(analysis, name)(patients)
+        _png(fig, tmp_path, name)
+        axes = fig.get_axes()
+        assert any(a.get_xlabel() for a in axes) and any(a.get_title() for a in axes)
+    fig = analysis.plot_survival_by_onset(patients)
+    ax = fig.get_axes()[0]
+    assert ax.get_xlabel() == "months from clinical onset" and ax.get_ylabel() == "alive (%)"
+    assert any("median" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_cohort_figures_accept_cohort_result_and_report_missing_columns(patients, tmp_path):
+    class FakeCohort:
+        def __init__(self, df):
+            self.patients = df
+
+    paths = analysis.cohort_figures(FakeCohort(patients), tmp_path / "cohort", dpi=30)
+    assert len(paths) == 4
+    with pytest.raises(MissingColumnError, match="survival_months"):
+        analysis.plot_survival_by_onset(patients.drop(columns=["clinical.survival_months"]))
+
+
+def test_first_spread_table(patients):
+    from alssim.analysis.cohort import first_spread_table
+
+    tab = first_spread_table(patients)
+    assert set(tab["direction"].dropna()) <= {"contralateral", "caudal", "rostral"}
+    row = first_spread_table(pd.DataFrame({"order_of_involvement": [
+        "lmn:lumbosacral:left;umn:lumbosacral:left;lmn:lumbosacral:right;lmn:bulbar:left"]}))
+    assert row.iloc[0].tolist() == ["lower_limb", "contralateral", "bulbar"]
+
+
+def test_sweep_figure(tmp_path):
+    rng = np.random.default_rng(2)
+    x = np.repeat([0.01, 0.02, 0.04], 20)
+    table = pd.DataFrame({"spread.contralateral_rate": x,
+                          "summary.survival_months": 40 - 300 * x + rng.normal(0, 3, x.size)})
+    fig = analysis.plot_sweep(table, "spread.contralateral_rate", "survival_months")
+    _png(fig, tmp_path, "sweep")
+    ax = fig.get_axes()[0]
+    assert ax.get_xlabel() == "spread.contralateral_rate (1/month)"
+    assert "months" in ax.get_ylabel()
+
+
+# --------------------------------------------------------------------------- text
+def test_spread_story(result):
+    story = _data.spread_story(result)
+    assert story.startswith("LMN loss begins at the ")
+    empty = _data.spread_story(result, "lmn")
+    assert isinstance(empty, str)
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_run_plot_and_redraw(tmp_path, capsys):
+    from alssim.cli.main import main
+
+    out = tmp_path / "run"
+    sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
+    rc = main(["run", str(REPO / "configs" / "default.toml"), *sets, "--seed", "2",
+               "--out", str(out), "--animate"])
+    assert rc == 0
+    figs = out / "figures"
+    assert [p.suffix for p in figs.iterdir()] in ([".gif"], [".mp4"])
+    assert "figure file(s)" in capsys.readouterr().out
+    assert main(["plot", str(out), "--dpi", "30"]) == 0  # redraw from the saved result
+    assert (figs / "populations.png").stat().st_size > 1000
+    assert main(["plot", str(out), "--dpi", "30"]) == 1  # figures exist: refused
+    assert "--force" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "nothing")]) == 1
+    assert "result.json" in capsys.readouterr().err
+
+
+def test_cli_run_plot_flag(tmp_path, monkeypatch):
+    """``run --plot`` hands the fresh result to the standard figure set."""
+    from alssim.cli import plot as plot_cli
+    from alssim.cli.main import main
+
+    calls = []
+    monkeypatch.setattr(plot_cli, "write_figures",
+                        lambda res, out, **kw: calls.append((res, out, kw)) or [])
+    sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
+    out = tmp_path / "run"
+    assert main(["run", str(REPO / "configs" / "default.toml"), *sets, "--out", str(out),
+                 "--plot"]) == 0
+    (res, where, kw), = calls
+    assert isinstance(res, alssim.Result) and where == out
+    assert kw["figures"] and not kw["animate"]

@@ -1,0 +1,265 @@
+"""The clinical course of simulated patients: ranges, phenotypes, reinnervation, outputs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alssim
+from alssim.anatomy import ALSFRS_ITEMS
+from alssim.clinical import CLINICAL_VARIABLES, assess
+from alssim.clinical.alsfrs import ALSFRS_DOMAINS
+from alssim.clinical.pools import pool_state
+
+#: A whole course (10 years) at a small scale, weekly steps, 4-weekly records.
+COURSE = {
+    "simulation.scale": 0.02,
+    "simulation.horizon_years": 10.0,
+    "simulation.dt_days": 7.0,
+    "simulation.output_interval_days": 28.0,
+}
+#: Spread between UMN and LMN off, and no background ageing, so one compartment stays intact.
+ISOLATED = {"spread.anterograde_rate": 0.0, "spread.retrograde_rate": 0.0,
+            "mechanisms.ageing.enabled": False}
+
+
+def course_config(**overrides):
+    return alssim.load_config(overrides={**COURSE, **overrides})
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return alssim.simulate(course_config(), seed=2)
+
+
+@pytest.fixture(scope="module")
+def no_reinnervation_run():
+    return alssim.simulate(course_config(**{"clinical.strength.reinnervation": False}), seed=2)
+
+
+def check_ranges(course):
+    """Every clinical variable within its range and, for scores, its levels."""
+    for name, spec in CLINICAL_VARIABLES.items():
+        arr = np.asarray(course[name], dtype=float)
+        finite = arr[~np.isnan(arr)]
+        nan_allowed = "NaN" in spec.doc
+        assert nan_allowed or finite.size == arr.size, name
+        assert (finite >= spec.low - 1e-12).all() and (finite <= spec.high + 1e-12).all(), name
+        if spec.levels is not None:
+            assert set(np.unique(finite)) <= set(spec.levels), name
+    items = np.stack([course[f"alsfrs_r_{n}"] for n in ALSFRS_ITEMS], axis=1)
+    np.testing.assert_array_equal(course["alsfrs_r"], items.sum(axis=1))
+    for dom, idx in ALSFRS_DOMAINS.items():
+        np.testing.assert_array_equal(course[f"alsfrs_r_{dom}_domain"],
+                                      items[:, list(idx)].sum(axis=1))
+
+
+def test_scores_in_range_and_total_is_sum_of_items(default_run):
+    c = default_run.clinical
+    check_ranges(c)
+    assert c["alsfrs_r"][0] == 48 and c["alsfrs_r"][-1] < 48
+    t, s = len(default_run.times_months), default_run.anatomy.n_segments
+    assert c["strength"].shape == (t, s, 2) and c["alsfrs_r"].shape == (t,)
+    assert c["mune"].shape == (t, len(c.muscles), 2)
+
+
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2**32 - 1),
+       anatomy=st.sampled_from(["default", "four_regions"]),
+       compartment=st.sampled_from(["both", "umn", "lmn"]))
+def test_scores_in_range_for_any_patient(seed, anatomy, compartment):
+    seg = "cervical" if anatomy == "four_regions" else "cervical_lower"
+    cfg = alssim.load_config(overrides={
+        **COURSE, "simulation.scale": 0.01, "anatomy": anatomy, "onset.segment": seg,
+        "onset.compartment": compartment})
+    check_ranges(alssim.simulate(cfg, seed=seed).clinical)
+
+
+@settings(max_examples=6)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_without_reinnervation_strength_never_rises(seed):
+    cfg = course_config(**{"simulation.scale": 0.01, "onset.mode": "sampled",
+                           "clinical.strength.reinnervation": False})
+    c = alssim.simulate(cfg, seed=seed).clinical
+    assert not c["reinnervated"].any()
+    assert (np.diff(c["strength"], axis=0) <= 1e-12).all()
+
+
+def test_lmn_only_pma_like_has_no_spasticity():
+    c = alssim.simulate(course_config(**{"onset.compartment": "lmn", **ISOLATED}), seed=2).clinical
+    assert (c["ashworth"] == 0).all() and not c["babinski"].any()
+    assert (c["reflex"] <= 2).all() and not c["umn_sign"].any()
+    # ... while the LMN picture is there
+    assert c["atrophy_sign"].any() and c["fasciculation_score"].max() >= 1
+    assert c["mrc"].min() <= 3
+
+
+def test_umn_only_pls_like_has_no_fasciculations_or_atrophy():
+    c = alssim.simulate(course_config(**{"onset.compartment": "umn", **ISOLATED}), seed=2).clinical
+    assert (c["fasciculation_rate"] == 0).all() and (c["fasciculation_score"] == 0).all()
+    assert (c["atrophy"] == 0).all() and not c["atrophy_sign"].any()
+    assert not c["fibrillation_grade"].any() and not c["lmn_sign"].any()
+    # ... while the UMN picture is there
+    assert c["ashworth"].max() >= 2 and c["babinski"].any() and c["reflex"].max() >= 3
+
+
+def test_a_segment_with_both_losses_is_weak_stiff_and_twitching(default_run):
+    c = default_run.clinical
+    seg, side = default_run.onset.segment, default_run.onset.side
+    mas = c.select("ashworth", seg, side)
+    mrc = c.select("mrc", seg, side)
+    fasc = c.select("fasciculation_score", seg, side)
+    together = (mas >= 1) & (mrc <= 4) & (fasc >= 1)
+    assert together.any()
+    # later, LMN loss removes the muscle and masks the spasticity
+    assert mas[-1] < mas.max()
+
+
+def test_fasciculations_rise_then_fall_in_a_degenerating_segment(default_run):
+    c = default_run.clinical
+    rate = c.select("fasciculation_rate", default_run.onset.segment, default_run.onset.side)
+    peak = int(rate.argmax())
+    assert 0 < peak < len(rate) - 1
+    assert rate[0] < 0.1 * rate[peak] and rate[-1] < 0.5 * rate[peak]
+    lost = pool_state(default_run).lmn_lost[:, default_run.anatomy.segment_index(
+        default_run.onset.segment), 1]
+    assert 0.05 < lost[peak] < 0.95  # the peak falls while the pool is partly denervated
+
+
+def test_reinnervation_keeps_strength_while_mune_falls(default_run, no_reinnervation_run):
+    c, c0 = default_run.clinical, no_reinnervation_run.clinical
+    j = c.muscles.index("thenar")
+    mune = c["mune_percent"][:, j, 1]
+    k = int(np.argmax(mune <= 70.0))  # 30% of the thenar units lost
+    assert mune[k] <= 70.0 and mune[0] == 100.0
+    s = c.select("strength", "cervical_lower", "right")
+    s0 = c0.select("strength", "cervical_lower", "right")
+    assert s[k] >= 0.85 and s[k] - s0[k] >= 0.2
+    assert c["cmap_percent"][k, j, 1] > c0["cmap_percent"][k, j, 1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_strength_holds_until_forty_percent_of_units_are_lost(seed):
+    cfg = course_config(**{"onset.mode": "sampled"})
+    res = alssim.simulate(cfg, seed=seed)
+    lost = pool_state(res).lmn_lost
+    s = res.clinical["strength"]
+    assert (lost >= 0.4).any()  # the test is not vacuous
+    assert s[lost < 0.4].min() >= 0.8
+
+
+def test_course_events_are_consistent(default_run):
+    c = default_run.clinical
+    ev = c.summary()
+    onset = ev["clinical_onset_months"]
+    assert onset is not None and onset > 0  # a pre-symptomatic period
+    assert ev["onset_segment"] == default_run.onset.segment
+    assert ev["segment_involvement_months"][f"{ev['onset_segment']}:{ev['onset_side']}"] == 0
+    assert ev["first_spread"]["direction"] in ("contralateral", "rostral", "caudal")
+    km = ev["kings_stage_months"]
+    reached = [km[k] for k in ("1", "2", "3", "5") if km[k] is not None]
+    assert reached == sorted(reached) and km["1"] == 0
+    assert km["4B"] is not None and km["4B"] <= km["5"]
+    assert km["4A"] is None or km["4A"] <= km["5"]
+    assert min(v for v in (km["4A"], km["4B"]) if v is not None) == pytest.approx(
+        float(c.times_months[np.argmax(c["kings_stage"] >= 4)]) - onset)
+    assert np.all(np.diff(c["kings_stage"]) >= 0)
+    assert ev["survival_months"] is not None and not ev["censored"]
+    death = onset + ev["survival_months"]
+    assert c["fvc_percent"][c.times_months < death - 1e-9].min() >= \
+        default_run.config.clinical.respiratory.failure_fvc
+    assert (c["mitos_stage"][c.times_months >= death - 1e-9] == 5).all()
+    dx = ev["diagnosis"]
+    assert dx["months"] >= default_run.config.clinical.diagnosis.first_visit_delay_months
+    assert dx["gold_coast"] is True
+    assert ev["alsfrs_r_dfs"] == pytest.approx((48 - dx["alsfrs_r"]) / dx["months"], abs=1e-5)
+    assert ev["alsfrs_r_slope_per_month"] < 0
+    assert ev["d50"]["d50_months"] > 0 and ev["d50"]["rmse"] < 6
+
+
+def test_diagnosis_waits_for_the_criterion():
+    strict = course_config(**{"clinical.diagnosis.criteria": "el_escorial",
+                              "clinical.diagnosis.min_category": "definite"})
+    loose = course_config()
+    a = alssim.simulate(strict, seed=2).clinical.summary()["diagnosis"]
+    b = alssim.simulate(loose, seed=2).clinical.summary()["diagnosis"]
+    assert b["months"] is not None and a["months"] is not None
+    assert a["months"] > b["months"] and a["el_escorial"] == "definite"
+    assert a["alsfrs_r"] < b["alsfrs_r"]
+
+
+def test_to_dataframe_holds_every_clinical_variable(default_run):
+    df = default_run.to_dataframe()
+    assert set(CLINICAL_VARIABLES) <= set(df["variable"].cat.categories)
+    c = default_run.clinical
+    g = df[df["variable"] == "alsfrs_r"]
+    assert set(g["segment"]) == {"all"} and set(g["side"]) == {"both"}
+    np.testing.assert_array_equal(g["value"].to_numpy(), c["alsfrs_r"])
+    s = df[(df["variable"] == "strength") & (df["segment"] == "thoracic") & (df["side"] == "left")]
+    assert set(s["population"]) == {"clinical"}
+    np.testing.assert_array_equal(s["value"].to_numpy(), c.select("strength", "thoracic", "left"))
+    m = df[(df["variable"] == "mune") & (df["population"] == "thenar") & (df["side"] == "right")]
+    np.testing.assert_array_equal(m["value"].to_numpy(),
+                                  c["mune"][:, c.muscles.index("thenar"), 1])
+    assert list(df.columns) == ["time_months", "segment", "side", "population", "variable",
+                                "value"]
+    rel = df[df["variable"] == "months_from_clinical_onset"]
+    np.testing.assert_allclose(rel["value"], rel["time_months"] - c.clinical_onset_months)
+
+
+def test_summary_is_json_and_survives_save_load(default_run, tmp_path):
+    s = default_run.summary["clinical"]
+    text = json.dumps(default_run.summary, allow_nan=False)
+    assert json.loads(text)["clinical"] == s
+    for key in ("clinical_onset_months", "segment_involvement_months",
+                "region_involvement_months", "first_spread", "kings_stage_months",
+                "mitos_stage_months", "diagnosis", "survival_months", "alsfrs_r_dfs", "d50"):
+        assert key in s
+    default_run.save(tmp_path / "r")
+    assert alssim.load(tmp_path / "r").summary["clinical"] == s
+
+
+def test_no_clinical_onset_gives_nulls_not_nan():
+    cfg = alssim.load_config(overrides={**COURSE, "simulation.horizon_years": 1.0})
+    res = alssim.simulate(cfg, seed=1)
+    s = res.summary["clinical"]
+    json.dumps(s, allow_nan=False)
+    assert s["clinical_onset_months"] is None and s["survival_months"] is None
+    assert s["censored"] is True and s["d50"] is None
+    df = res.to_dataframe()
+    assert not (df["variable"] == "months_from_clinical_onset").any()
+    assert not df["value"].isna().any()
+
+
+def test_assess_is_pure_and_repeatable(default_run):
+    a = assess(default_run)
+    for name in CLINICAL_VARIABLES:
+        np.testing.assert_array_equal(a[name], default_run.clinical[name])
+    with pytest.raises(ValueError):
+        default_run.clinical["strength"][0, 0, 0] = 0.0
+
+
+@pytest.mark.parametrize(("key", "value", "fragment"), [
+    ("clinical.strength.max_unit_enlargement", 0.5, "clinical.strength.max_unit_enlargement"),
+    ("clinical.function.item_thresholds", [0.5, 0.4, 0.6, 0.8], "increasing"),
+    ("clinical.diagnosis.criteria", "gold_cost", "gold_coast"),
+    ("clinical.respiratory.failure_fvc", 60.0, "niv_fvc"),
+])
+def test_clinical_parameters_are_validated(key, value, fragment):
+    with pytest.raises(alssim.ConfigError, match=fragment):
+        alssim.load_config(overrides={key: value})
+
+
+def test_no_nan_or_inf_in_summary_numbers(default_run):
+    def walk(x):
+        if isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, float):
+            assert math.isfinite(x)
+    walk(default_run.summary)

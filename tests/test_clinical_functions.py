@@ -1,0 +1,340 @@
+"""Analytic checks of the clinical functions on hand-made arrays (no simulation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from alssim.anatomy import ALSFRS_ITEMS
+from alssim.clinical import (
+    alsfrs,
+    diagnosis,
+    electro,
+    fasciculations,
+    progression,
+    respiratory,
+    staging,
+    strength,
+    umn_signs,
+)
+
+T = np.arange(0.0, 13.0)  # monthly records
+
+
+def _pool(a):
+    """Shape (T, 1, 1) from a 1-D series."""
+    return np.asarray(a, dtype=float)[:, None, None]
+
+
+# ------------------------------------------------------------------ reinnervation
+def test_reinnervation_is_a_first_order_lag_to_the_orphaned_fibres():
+    alive = _pool(np.where(T >= 1, 50.0, 100.0))
+    zero = np.zeros_like(alive)
+    tau = 2.0
+    r = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), alive, zero,
+                                     max_unit_enlargement=5.0, delay_months=tau,
+                                     dysfunctional_sprouting=0.5)
+    # orphaning spread linearly over [0, 1], then a constant target of 50
+    r1 = 50.0 - 50.0 * tau * (1 - np.exp(-1 / tau))
+    expected = np.where(T >= 1, 50.0 + (r1 - 50.0) * np.exp(-(T - 1) / tau), 0.0)
+    np.testing.assert_allclose(r[:, 0, 0], expected, rtol=1e-12, atol=1e-12)
+    immediate = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), alive, zero,
+                                             max_unit_enlargement=5.0, delay_months=0.0,
+                                             dysfunctional_sprouting=0.5)
+    np.testing.assert_allclose(immediate[:, 0, 0], np.where(T >= 1, 50.0, 0.0))
+
+
+def test_reinnervation_capacity_and_sprouting_of_dysfunctional_units():
+    # 10 of 100 fibres' units survive; each can grow to 5x: 40 adopted, innervated 50%
+    alive = _pool(np.where(T >= 1, 10.0, 100.0))
+    zero = np.zeros_like(alive)
+    r = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), alive, zero,
+                                     max_unit_enlargement=5.0, delay_months=0.0,
+                                     dysfunctional_sprouting=0.5)
+    assert r[-1, 0, 0] == pytest.approx(40.0)
+    m = strength.innervated_fraction(np.full((1, 1), 100.0), alive, r)
+    assert m[-1, 0, 0] == pytest.approx(0.5)
+    # half the survivors dysfunctional, sprouting half as much: capacity 4 * (5 + 2.5) = 30
+    r2 = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), alive, alive / 2,
+                                      max_unit_enlargement=5.0, delay_months=0.0,
+                                      dysfunctional_sprouting=0.5)
+    assert r2[-1, 0, 0] == pytest.approx(30.0)
+    off = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), alive, zero,
+                                       max_unit_enlargement=5.0, delay_months=0.0,
+                                       dysfunctional_sprouting=0.5, enabled=False)
+    assert not off.any()
+
+
+def test_adopted_fibres_are_lost_with_their_adopting_units():
+    # 60 survive at t=1 and adopt 40 at once; at t=5 half the survivors die, long lag
+    a = np.where(T >= 1, 60.0, 100.0)
+    a = np.where(T >= 5, 30.0, a)
+    r = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), _pool(a), _pool(0 * a),
+                                     max_unit_enlargement=3.0, delay_months=1e9,
+                                     dysfunctional_sprouting=1.0)
+    assert r[4, 0, 0] == pytest.approx(0.0, abs=1e-6)
+    r0 = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), _pool(a), _pool(0 * a),
+                                      max_unit_enlargement=3.0, delay_months=0.0,
+                                      dysfunctional_sprouting=1.0)
+    # immediate: 40 adopted (capacity 120), then 70 orphaned and capacity 60 -> 60
+    assert r0[4, 0, 0] == pytest.approx(40.0) and r0[5, 0, 0] == pytest.approx(60.0)
+    slow = strength.reinnervated_fibres(T, np.full((1, 1), 100.0), _pool(a), _pool(0 * a),
+                                        max_unit_enlargement=3.0, delay_months=2.0,
+                                        dysfunctional_sprouting=1.0)
+    carried = slow[4, 0, 0] * 30.0 / 60.0
+    h = 1 / 2.0
+    expected = 60.0 + (carried - 40.0) * np.exp(-h) - (60.0 - 40.0) * (1 - np.exp(-h)) / h
+    assert slow[5, 0, 0] == pytest.approx(expected)
+
+
+@settings(max_examples=30)
+@given(
+    losses=hnp.arrays(float, (12, 3), elements=st.floats(0.0, 0.3)),
+    dys=hnp.arrays(float, (13, 3), elements=st.floats(0.0, 1.0)),
+    k=st.floats(1.0, 10.0), tau=st.floats(0.0, 24.0), s=st.floats(0.0, 1.0),
+)
+def test_reinnervation_bounds(losses, dys, k, tau, s):
+    alive = 100.0 * np.vstack([np.ones((1, 3)), np.cumprod(1 - losses, axis=0)])
+    d = alive * dys
+    r = strength.reinnervated_fibres(T, np.full(3, 100.0), alive, d, max_unit_enlargement=k,
+                                     delay_months=tau, dysfunctional_sprouting=s)
+    cap = (k - 1) * ((alive - d) + s * d)
+    assert (r >= -1e-9).all()
+    assert (r <= np.minimum(100.0 - alive, cap) + 1e-9).all()
+    m = strength.innervated_fraction(np.full(3, 100.0), alive, r)
+    assert ((m >= 0) & (m <= 1)).all()
+
+
+@settings(max_examples=40)
+@given(losses=hnp.arrays(float, (12, 2), elements=st.floats(0.0, 0.5)),
+       umn=hnp.arrays(float, (12, 2), elements=st.floats(0.0, 0.5)))
+def test_without_reinnervation_strength_never_rises(losses, umn):
+    alive = 100.0 * np.vstack([np.ones((1, 2)), np.cumprod(1 - losses, axis=0)])
+    umn_lost = 1 - np.vstack([np.ones((1, 2)), np.cumprod(1 - umn, axis=0)])
+    r = strength.reinnervated_fibres(T, np.full(2, 100.0), alive, 0 * alive,
+                                     max_unit_enlargement=5, delay_months=1,
+                                     dysfunctional_sprouting=1, enabled=False)
+    s = strength.innervated_fraction(np.full(2, 100.0), alive, r) * strength.umn_drive(
+        umn_lost, 0.3, 0.4)
+    assert (np.diff(s, axis=0) <= 1e-12).all()
+
+
+def test_umn_drive_and_mrc_grade():
+    u = np.array([0.0, 0.4, 0.7, 1.0])
+    np.testing.assert_allclose(strength.umn_drive(u, 0.3, 0.4), [1.0, 1.0, 0.85, 0.7])
+    thr = (0.02, 0.05, 0.15, 0.40, 0.80)
+    s = np.array([0.0, 0.019, 0.02, 0.05, 0.149, 0.15, 0.4, 0.79, 0.8, 1.0])
+    np.testing.assert_array_equal(strength.mrc_grade(s, thr), [0, 0, 1, 2, 2, 3, 4, 4, 5, 5])
+    assert strength.atrophy_sign(np.array([0.29, 0.3]), 0.3).tolist() == [False, True]
+
+
+# ------------------------------------------------------------------ UMN signs
+def test_ashworth_reflex_and_babinski_levels():
+    thr = (0.15, 0.30, 0.45, 0.60, 0.80)
+    eff = np.array([0.0, 0.15, 0.3, 0.45, 0.6, 0.8, 1.0])
+    np.testing.assert_array_equal(umn_signs.ashworth(eff, thr), [0, 1, 1.5, 2, 3, 4, 4])
+    kw = dict(brisk=0.15, clonus=0.5, reduced_below=0.4, absent_below=0.1)
+    m = np.ones(4)
+    np.testing.assert_array_equal(umn_signs.reflex_grade(np.array([0, 0.2, 0.5, 1.0]), m, **kw),
+                                  [2, 3, 4, 4])
+    # a wasted muscle loses the reflex; UMN damage can keep it brisk while muscle is left
+    np.testing.assert_array_equal(
+        umn_signs.reflex_grade(np.zeros(3), np.array([0.5, 0.3, 0.05]), **kw), [2, 1, 0])
+    assert umn_signs.reflex_grade(np.array([0.2]), np.array([0.3]), **kw)[0] == 2
+    eff3 = np.full((1, 2, 2), 0.3)
+    b = umn_signs.babinski(eff3, 0.25, np.array([False, True]))
+    assert b[0, 1].all() and not b[0, 0].any()
+
+
+def test_masking_a_segment_with_both_losses():
+    idx = umn_signs.umn_index(np.array([0.6]), np.array([0.2]), 0.5)
+    assert idx[0] == pytest.approx(0.7)
+    full = umn_signs.effective_umn_index(idx, np.array([1.0]))
+    gone = umn_signs.effective_umn_index(idx, np.array([0.1]))
+    assert umn_signs.ashworth(full, (0.15, 0.3, 0.45, 0.6, 0.8))[0] == 3.0
+    assert umn_signs.ashworth(gone, (0.15, 0.3, 0.45, 0.6, 0.8))[0] == 0.0
+
+
+# ------------------------------------------------------------------ fasciculations
+def test_fasciculation_rate_and_score():
+    rate = fasciculations.fasciculation_rate(np.array([0.0, 0.1, 0.1]), np.array([1.0, 0, 1]),
+                                             rate_per_unit=0.15, reference_motor_units=200,
+                                             disinhibition_gain=1.0)
+    np.testing.assert_allclose(rate, [0.0, 3.0, 6.0])
+    np.testing.assert_array_equal(
+        fasciculations.fasciculation_score(np.array([0, 1.9, 2, 6, 15, 30, 99]),
+                                           (2, 6, 15, 30)), [0, 0, 1, 2, 3, 4, 4])
+
+
+# ------------------------------------------------------------------ ALSFRS-R, FVC, stages
+class _Seg:
+    def __init__(self, functions):
+        self.functions = functions
+
+
+class _Anat:
+    def __init__(self, segs):
+        self.segments = segs
+        self.n_segments = len(segs)
+
+
+def test_item_mapping_uses_shares_and_the_dominant_hand():
+    anat = _Anat([_Seg({"speech": 1.0, "swallowing": 1.0}),
+                  _Seg({"handwriting": 1.0, "walking": 0.5}), _Seg({"walking": 0.5})])
+    w = alsfrs.item_shares(anat)
+    assert w.shape == (12, 3)
+    cap = np.ones((1, 3, 2))
+    cap[0, 1, 1] = 0.2  # right arm weak
+    cap[0, 2, :] = 0.6
+    f = alsfrs.item_function(cap, w, dominant_side=1)
+    i = {n: k for k, n in enumerate(ALSFRS_ITEMS)}
+    assert f[0, i["handwriting"]] == pytest.approx(0.2)
+    assert alsfrs.item_function(cap, w, dominant_side=0)[0, i["handwriting"]] == 1.0
+    assert f[0, i["walking"]] == pytest.approx(0.5 * 0.6 + 0.5 * 0.6)
+    assert f[0, i["dyspnoea"]] == 1.0  # served by no segment: never lost
+    items = alsfrs.item_scores(f, (0.15, 0.35, 0.55, 0.8))
+    assert items[0, i["handwriting"]] == 1 and items[0, i["walking"]] == 3
+    dom = alsfrs.domain_scores(items)
+    assert sum(int(v[0]) for v in dom.values()) == int(items.sum())
+
+
+def test_involvement_is_cumulative():
+    cap = _pool([1.0, 0.7, 0.9, 1.0])
+    assert alsfrs.involvement(cap, 0.8)[:, 0, 0].tolist() == [False, True, True, True]
+
+
+def test_fvc_from_the_respiratory_pump():
+    w = np.zeros((12, 3))
+    w[ALSFRS_ITEMS.index("respiratory_insufficiency")] = [0, 0.6, 0.4]
+    pw = respiratory.pump_weights(w)
+    np.testing.assert_allclose(pw, [0, 0.6, 0.4])
+    s = np.ones((2, 3, 2))
+    s[1, 1] = 0.5
+    np.testing.assert_allclose(respiratory.fvc_percent(s, pw, 100.0), [100.0, 70.0])
+    np.testing.assert_allclose(respiratory.fvc_percent(s, np.zeros(3), 95.0), [95.0, 95.0])
+
+
+def test_kings_stage_codes_and_monotone():
+    regions = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1], [1, 1, 1], [1, 1, 1],
+                        [1, 1, 1]], dtype=bool)
+    g = np.array([0, 0, 0, 0, 1, 1, 1], dtype=bool)
+    niv = np.array([0, 0, 0, 0, 0, 1, 1], dtype=bool)
+    dead = np.array([0, 0, 0, 0, 0, 0, 1], dtype=bool)
+    k = staging.kings_stage(regions, g, niv, dead)
+    np.testing.assert_array_equal(k, [0, 1, 2, 3, 4.0, 4.5, 5.0])
+    assert set(k) <= set(staging.KINGS_LEVELS)
+
+
+def test_mitos_domains():
+    i = {n: k for k, n in enumerate(ALSFRS_ITEMS)}
+    items = np.full((6, 12), 4)
+    items[1, i["walking"]] = 1
+    items[2, i["swallowing"]] = 1
+    items[3, i["speech"]] = 1  # speech alone does not lose communication
+    items[4, [i["speech"], i["handwriting"]]] = 1
+    items[5, i["respiratory_insufficiency"]] = 2
+    np.testing.assert_array_equal(staging.mitos_stage(items, np.zeros(6, bool)),
+                                  [0, 1, 1, 0, 1, 1])
+    assert staging.mitos_stage(items, np.ones(6, bool)).tolist() == [5] * 6
+
+
+# ------------------------------------------------------------------ EMG, MUNE, CMAP
+def test_fibrillations_decay_and_stop_when_reinnervated():
+    own_lost = _pool(np.where(T >= 1, 0.5, 0.0))
+    tau = 4.0
+    f = electro.fibrillation_density(T, own_lost, own_lost, tau)[:, 0, 0]
+    np.testing.assert_allclose(f, np.where(T >= 1, 0.5 * np.exp(-(T - 1) / tau), 0.0))
+    f2 = electro.fibrillation_density(T, own_lost, _pool(np.where(T >= 3, 0.1, 0.5 * (T >= 1))),
+                                      tau)[:, 0, 0]
+    assert f2[3] == pytest.approx(0.1)
+    np.testing.assert_array_equal(electro.fibrillation_grade(np.array([0, 0.02, 0.5]),
+                                                             (0.02, 0.08, 0.2, 0.4)), [0, 1, 4])
+
+
+def test_mune_cmap_and_split_hand():
+    names = ("thenar", "first_dorsal_interosseous", "hypothenar", "biceps")
+    e = electro.muscle_exponents(names, 0.5)
+    np.testing.assert_allclose(e, [1.5, 1.5, 1.0, 1.0])
+    a = np.full((1, 4, 2), 0.64)
+    mu = electro.mune(np.array([250, 120, 250, 300]), a, e)
+    np.testing.assert_allclose(mu[0, :, 0], [250 * 0.512, 120 * 0.512, 160, 192])
+    cmap = electro.cmap_percent(np.full((1, 4, 2), 0.64), e)
+    si = electro.split_hand_index(cmap, names, np.array([1, 1, 1, 0]), 2, 12.0)
+    assert np.isnan(si[0, 0]).all()
+    np.testing.assert_allclose(si[0, 1], 12.0 * 0.512 * 0.512 / 0.64)
+    healthy = electro.split_hand_index(np.full((1, 4, 2), 100.0), names,
+                                       np.array([1, 1, 1, 0]), 2, 12.0)
+    np.testing.assert_allclose(healthy[0, 1], 12.0)
+    assert np.isnan(electro.mup_enlargement(np.array([0.0]), np.array([0.0])))[0]
+    assert electro.mup_enlargement(np.array([50.0]), np.array([25.0]))[0] == 1.5
+
+
+# ------------------------------------------------------------------ criteria and diagnosis
+def _regions(*flags):
+    return np.array([flags], dtype=bool)
+
+
+@pytest.mark.parametrize(("umn", "lmn", "limbs", "code"), [
+    ((0, 0, 0, 0), (0, 0, 0, 0), 0, 0),
+    ((0, 1, 0, 0), (0, 1, 0, 0), 0, 1),              # UMN + LMN in one region: possible
+    ((1, 0, 0, 1), (0, 0, 0, 0), 0, 1),              # UMN alone in two regions: possible
+    ((0, 0, 0, 1), (1, 0, 0, 0), 0, 1),              # LMN rostral to UMN: possible
+    ((0, 1, 0, 0), (0, 0, 0, 0), 2, 2),              # UMN + EMG in two limbs: lab-supported
+    ((1, 0, 0, 1), (1, 0, 0, 1), 0, 3),              # 2 regions, UMN rostral to LMN: probable
+    ((0, 1, 0, 1), (0, 1, 0, 1), 0, 3),
+    ((1, 1, 0, 1), (1, 1, 0, 1), 0, 4),              # 3 regions: definite
+])
+def test_el_escorial(umn, lmn, limbs, code):
+    assert diagnosis.el_escorial(_regions(*umn), _regions(*lmn), np.array([limbs]))[0] == code
+
+
+def test_awaji_and_gold_coast():
+    assert diagnosis.awaji(_regions(1, 1, 0, 1), _regions(1, 1, 0, 1))[0] == 3
+    assert diagnosis.awaji(_regions(1, 0, 0, 1), _regions(1, 0, 0, 1))[0] == 2
+    assert diagnosis.awaji(_regions(1, 0, 0, 0), _regions(1, 0, 0, 1))[0] == 1
+    assert diagnosis.awaji(_regions(0, 0, 0, 0), _regions(1, 1, 0, 0))[0] == 0
+    gc = diagnosis.gold_coast(np.array([True, True, False]),
+                              np.array([[0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]], bool),
+                              np.array([[1, 1, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]], bool))
+    assert gc.tolist() == [True, False, False]
+
+
+def test_pool_regions():
+    flag = np.zeros((1, 3, 2), bool)
+    flag[0, 2, 1] = True
+    r = diagnosis.pool_regions(flag, np.array([0, 1, 1]), 4)
+    assert r.tolist() == [[False, True, False, False]]
+
+
+def test_visits_and_diagnosis_time():
+    v = diagnosis.visit_times(10.0, 6.0, 3.0, 30.0)
+    np.testing.assert_allclose(v, [16, 19, 22, 25, 28])
+    assert len(diagnosis.visit_times(np.inf, 6, 3, 30)) == 0
+    times = np.arange(0.0, 31.0)
+    met = times >= 20.5
+    t, rec = diagnosis.diagnosis_visit(times, met, v)
+    assert t == 22.0 and rec == 22
+    assert diagnosis.diagnosis_visit(times, np.zeros(31, bool), v) == (np.inf, -1)
+
+
+# ------------------------------------------------------------------ progression
+def test_d50_fit_recovers_the_sigmoid():
+    t = np.arange(0.0, 60.0)
+    y = progression.d50_model(t, 28.0, 7.0)
+    fit = progression.fit_d50(t, y)
+    assert fit["d50_months"] == pytest.approx(28.0, rel=1e-4)
+    assert fit["dx_months"] == pytest.approx(7.0, rel=1e-4)
+    assert fit["highly_aggressive"] is True and fit["rmse"] < 1e-6
+    assert progression.d50_model(np.array([28.0]), 28.0, 7.0)[0] == 24.0
+    assert progression.fit_d50(t[:2], y[:2]) is None
+
+
+def test_delta_fs_and_linear_slope():
+    assert progression.delta_fs(40.0, 8.0) == 1.0
+    assert progression.delta_fs(48.0, 0.0) is None
+    assert progression.linear_slope(np.arange(5.0), 48 - 0.5 * np.arange(5.0)) == \
+        pytest.approx(-0.5)
+    assert progression.linear_slope(np.array([1.0]), np.array([40.0])) is None
