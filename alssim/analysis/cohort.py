@@ -9,7 +9,6 @@ are missing raises :class:`MissingColumnError` naming what it looked for.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import OKABE_ITO, SITE_COLOURS
 from alssim.errors import AlssimError
+from alssim.survival import KaplanMeier, kaplan_meier
 
 __all__ = [
     "PUBLISHED_ONSET_SITES",
@@ -58,114 +58,7 @@ class MissingColumnError(AlssimError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-# --------------------------------------------------------------------------- Kaplan-Meier
-@dataclasses.dataclass(frozen=True)
-class KaplanMeier:
-    """A Kaplan–Meier survival estimate with pointwise confidence limits.
-
-    Attributes
-    ----------
-    time : ndarray, shape (k + 1,)
-        0 followed by the distinct event times (ascending), same unit as the input.
-    survival : ndarray, shape (k + 1,)
-        Estimated survival just after each time (a right-continuous step function).
-    lower, upper : ndarray, shape (k + 1,)
-        Pointwise confidence limits (Greenwood variance; see :func:`kaplan_meier`).
-    at_risk, events : ndarray of int, shape (k + 1,)
-        Number at risk just before, and number of events at, each time.
-    n : int
-        Number of subjects.
-    median : float
-        Smallest time with survival <= 0.5 (``inf`` if never reached).
-    """
-
-    time: np.ndarray
-    survival: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    at_risk: np.ndarray
-    events: np.ndarray
-    n: int
-    median: float
-
-    def at(self, t: float | np.ndarray) -> np.ndarray:
-        """Survival at time(s) ``t`` (the step function evaluated)."""
-        idx = np.searchsorted(self.time, np.asarray(t, dtype=float), side="right") - 1
-        return self.survival[np.clip(idx, 0, None)]
-
-
-def kaplan_meier(times: Sequence[float] | np.ndarray, events: Sequence[bool] | np.ndarray | None
-                 = None, *, alpha: float = 0.05, ci: str = "log-log") -> KaplanMeier:
-    """Kaplan–Meier estimate of survival with Greenwood confidence limits.
-
-    Parameters
-    ----------
-    times : array_like, shape (n,)
-        Time of the event or of censoring for each subject (>= 0, finite).
-    events : array_like of bool, shape (n,), optional
-        True where the event was observed, False where censored (default: all observed).
-        Censored subjects count as at risk at their own time (censoring after events at ties).
-    alpha : float
-        1 - confidence level (0.05: 95% limits).
-    ci : {'log-log', 'plain'}
-        'log-log' (default): limits ``S ** exp(+-z * se / |log S|)`` with ``se**2`` the
-        Greenwood sum (Kalbfleisch & Prentice), which stay within [0, 1]; 'plain':
-        ``S +- z * S * sqrt(greenwood)`` clipped to [0, 1].
-
-    Returns
-    -------
-    KaplanMeier
-
-    Raises
-    ------
-    ValueError
-        For negative or non-finite times, mismatched lengths, or an unknown ``ci``.
-
-    Notes
-    -----
-    ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)``; Greenwood: ``Var S(t) = S(t)**2 *
-    sum_{t_i <= t} d_i / (n_i (n_i - d_i))``. Where survival reaches 0 the limits are 0.
-    """
-    from scipy.stats import norm
-
-    t = np.asarray(times, dtype=float).ravel()
-    e = np.ones(t.shape, dtype=bool) if events is None else np.asarray(events, dtype=bool).ravel()
-    if t.shape != e.shape:
-        raise ValueError(f"times and events must have the same length; got {t.size} and {e.size}")
-    if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
-        raise ValueError("times must be finite and non-negative")
-    if ci not in ("log-log", "plain"):
-        raise ValueError(f"ci must be 'log-log' or 'plain'; got {ci!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
-    z = float(norm.ppf(1 - alpha / 2))
-    ev_times = np.unique(t[e])
-    at_risk = np.array([(t >= u).sum() for u in ev_times], dtype=np.int64)
-    d = np.array([((t == u) & e).sum() for u in ev_times], dtype=np.int64)
-    factor = 1.0 - d / np.maximum(at_risk, 1)
-    surv = np.cumprod(factor)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(at_risk > d, d / (at_risk * (at_risk - d).astype(float)), np.inf)
-    gw = np.cumsum(terms)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if ci == "plain":
-            half = z * surv * np.sqrt(gw)
-            lo, hi = surv - half, surv + half
-        else:
-            log_s = np.log(surv)
-            w = z * np.sqrt(gw) / np.abs(log_s)
-            lo, hi = surv ** np.exp(w), surv ** np.exp(-w)
-    zero = surv <= 0
-    lo = np.where(zero, 0.0, lo)
-    hi = np.where(zero, 0.0, hi)
-    lo = np.clip(np.nan_to_num(lo, nan=0.0), 0.0, 1.0)
-    hi = np.clip(np.nan_to_num(hi, nan=1.0), 0.0, 1.0)
-    below = np.nonzero(surv <= 0.5 + 1e-12)[0]  # tolerance: the product rounds
-    median = float(ev_times[below[0]]) if below.size else float("inf")
-    return KaplanMeier(
-        time=np.r_[0.0, ev_times], survival=np.r_[1.0, surv], lower=np.r_[1.0, lo],
-        upper=np.r_[1.0, hi], at_risk=np.r_[t.size, at_risk], events=np.r_[0, d],
-        n=int(t.size), median=median)
+# Kaplan–Meier estimation lives in alssim.survival (pure statistics); re-exported here.
 
 
 # --------------------------------------------------------------------------- table access

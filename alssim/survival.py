@@ -1,0 +1,280 @@
+"""Survival statistics: Kaplan–Meier with Greenwood limits, log-rank test, Cox hazard ratio.
+
+Pure numpy/scipy functions of event times, used by the analysis layer, validation and virtual
+trials. ``times`` are event or censoring times (any unit, >= 0); ``events`` is True where the event
+was observed and False where the subject was censored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["CoxResult", "KaplanMeier", "LogRankResult", "cox_hazard_ratio", "kaplan_meier",
+           "logrank_test"]
+
+
+def _as_arrays(times, events) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(times, dtype=float).ravel()
+    e = np.ones(t.shape, dtype=bool) if events is None else np.asarray(events, dtype=bool).ravel()
+    if t.shape != e.shape:
+        raise ValueError(f"times and events must have the same length; got {t.size} and {e.size}")
+    if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
+        raise ValueError("times must be finite and non-negative")
+    return t, e
+
+
+def _risk_table(t: np.ndarray, e: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number at risk just before, and events at, each time of ``at`` (sorted, distinct)."""
+    ts = np.sort(t)
+    at_risk = t.size - np.searchsorted(ts, at, side="left")
+    ev = np.sort(t[e])
+    d = np.searchsorted(ev, at, side="right") - np.searchsorted(ev, at, side="left")
+    return at_risk.astype(np.int64), d.astype(np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class KaplanMeier:
+    """A Kaplan–Meier survival estimate with pointwise confidence limits.
+
+    Attributes
+    ----------
+    time : ndarray, shape (k + 1,)
+        0 followed by the distinct event times (ascending), same unit as the input.
+    survival : ndarray, shape (k + 1,)
+        Estimated survival just after each time (a right-continuous step function).
+    lower, upper : ndarray, shape (k + 1,)
+        Pointwise confidence limits (Greenwood variance; see :func:`kaplan_meier`).
+    at_risk, events : ndarray of int, shape (k + 1,)
+        Number at risk just before, and number of events at, each time.
+    n : int
+        Number of subjects.
+    median : float
+        Smallest time with survival <= 0.5 (``inf`` if never reached).
+    median_lower, median_upper : float
+        Confidence limits of the median (Brookmeyer–Crowley: where the pointwise limits cross
+        0.5; ``inf`` when not reached).
+    """
+
+    time: np.ndarray
+    survival: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    at_risk: np.ndarray
+    events: np.ndarray
+    n: int
+    median: float
+    median_lower: float = math.inf
+    median_upper: float = math.inf
+
+    def at(self, t: float | np.ndarray) -> np.ndarray:
+        """Survival at time(s) ``t`` (the step function evaluated)."""
+        idx = np.searchsorted(self.time, np.asarray(t, dtype=float), side="right") - 1
+        return self.survival[np.clip(idx, 0, None)]
+
+
+def _first_at_or_below(time: np.ndarray, curve: np.ndarray, level: float) -> float:
+    below = np.nonzero(curve <= level + 1e-12)[0]  # tolerance: the product rounds
+    return float(time[below[0]]) if below.size else math.inf
+
+
+def kaplan_meier(times: Sequence[float] | np.ndarray,
+                 events: Sequence[bool] | np.ndarray | None = None, *, alpha: float = 0.05,
+                 ci: str = "log-log") -> KaplanMeier:
+    """Kaplan–Meier estimate of survival with Greenwood confidence limits.
+
+    Parameters
+    ----------
+    times : array_like, shape (n,)
+        Time of the event or of censoring for each subject (>= 0, finite).
+    events : array_like of bool, shape (n,), optional
+        True where the event was observed, False where censored (default: all observed).
+        Censored subjects count as at risk at their own time (censoring after events at ties).
+    alpha : float
+        1 - confidence level (0.05: 95% limits).
+    ci : {'log-log', 'plain'}
+        'log-log' (default): limits ``S ** exp(+-z * se / |log S|)`` with ``se**2`` the
+        Greenwood sum (Kalbfleisch & Prentice), which stay within [0, 1]; 'plain':
+        ``S +- z * S * sqrt(greenwood)`` clipped to [0, 1].
+
+    Returns
+    -------
+    KaplanMeier
+
+    Raises
+    ------
+    ValueError
+        For negative or non-finite times, mismatched lengths, or an unknown ``ci``.
+
+    Notes
+    -----
+    ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)``; Greenwood: ``Var S(t) = S(t)**2 *
+    sum_{t_i <= t} d_i / (n_i (n_i - d_i))``. Where survival reaches 0 the limits are 0.
+    """
+    from scipy.stats import norm
+
+    t, e = _as_arrays(times, events)
+    if ci not in ("log-log", "plain"):
+        raise ValueError(f"ci must be 'log-log' or 'plain'; got {ci!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+    z = float(norm.ppf(1 - alpha / 2))
+    ev_times = np.unique(t[e])
+    at_risk, d = _risk_table(t, e, ev_times)
+    surv = np.cumprod(1.0 - d / np.maximum(at_risk, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(at_risk > d, d / (at_risk * (at_risk - d).astype(float)), np.inf)
+    gw = np.cumsum(terms)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if ci == "plain":
+            half = z * surv * np.sqrt(gw)
+            lo, hi = surv - half, surv + half
+        else:
+            w = z * np.sqrt(gw) / np.abs(np.log(surv))
+            lo, hi = surv ** np.exp(w), surv ** np.exp(-w)
+    zero = surv <= 0
+    lo = np.clip(np.nan_to_num(np.where(zero, 0.0, lo), nan=0.0), 0.0, 1.0)
+    hi = np.clip(np.nan_to_num(np.where(zero, 0.0, hi), nan=1.0), 0.0, 1.0)
+    time = np.r_[0.0, ev_times]
+    return KaplanMeier(
+        time=time, survival=np.r_[1.0, surv], lower=np.r_[1.0, lo], upper=np.r_[1.0, hi],
+        at_risk=np.r_[t.size, at_risk], events=np.r_[0, d], n=int(t.size),
+        median=_first_at_or_below(ev_times, surv, 0.5),
+        median_lower=_first_at_or_below(ev_times, lo, 0.5),
+        median_upper=_first_at_or_below(ev_times, hi, 0.5))
+
+
+@dataclasses.dataclass(frozen=True)
+class LogRankResult:
+    """Log-rank test of equal survival between groups.
+
+    Attributes
+    ----------
+    statistic : float
+        Chi-square statistic.
+    dof : int
+        Degrees of freedom (groups - 1).
+    pvalue : float
+    observed, expected : ndarray, shape (n_groups,)
+        Observed and expected events per group (groups in sorted order).
+    """
+
+    statistic: float
+    dof: int
+    pvalue: float
+    observed: np.ndarray
+    expected: np.ndarray
+
+
+def logrank_test(times, events, groups) -> LogRankResult:
+    """Log-rank (Mantel–Cox) test that survival is the same in every group.
+
+    Parameters
+    ----------
+    times, events : array_like, shape (n,)
+    groups : array_like, shape (n,)
+        Group label of each subject (two or more distinct values).
+    """
+    from scipy.stats import chi2
+
+    t, e = _as_arrays(times, events)
+    g = np.asarray(groups).ravel()
+    labels = np.unique(g)
+    if labels.size < 2:
+        raise ValueError("logrank_test needs at least two groups")
+    ev_times = np.unique(t[e])
+    n_all, d_all = _risk_table(t, e, ev_times)
+    k = labels.size
+    o, ex = np.zeros(k), np.zeros(k)
+    n_g = np.zeros((k, ev_times.size))
+    for i, lab in enumerate(labels):
+        m = g == lab
+        n_i, d_i = _risk_table(t[m], e[m], ev_times)
+        n_g[i] = n_i
+        o[i] = d_i.sum()
+        ex[i] = (d_all * n_i / np.maximum(n_all, 1)).sum()
+    # covariance of (O - E) over the first k - 1 groups (hypergeometric)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(n_all > 1, d_all * (n_all - d_all) / (n_all**2 * (n_all - 1.0)), 0.0)
+    v = np.zeros((k - 1, k - 1))
+    for a in range(k - 1):
+        for b in range(k - 1):
+            v[a, b] = (f * n_g[a] * ((a == b) * n_all - n_g[b])).sum()
+    diff = (o - ex)[: k - 1]
+    stat = float(diff @ np.linalg.pinv(v) @ diff) if np.any(v) else 0.0
+    return LogRankResult(stat, k - 1, float(chi2.sf(stat, k - 1)), o, ex)
+
+
+@dataclasses.dataclass(frozen=True)
+class CoxResult:
+    """Cox proportional-hazards fit for one binary covariate.
+
+    Attributes
+    ----------
+    hazard_ratio, lower, upper : float
+        Hazard ratio of group 1 vs group 0 and its Wald confidence limits.
+    pvalue : float
+        Wald test of ``log HR = 0``.
+    log_hr, se : float
+        Coefficient and its standard error.
+    """
+
+    hazard_ratio: float
+    lower: float
+    upper: float
+    pvalue: float
+    log_hr: float
+    se: float
+
+
+def cox_hazard_ratio(times, events, treated, *, alpha: float = 0.05,
+                     max_iter: int = 50) -> CoxResult:
+    """Hazard ratio of ``treated`` (1) vs control (0) by Cox partial likelihood (Breslow ties).
+
+    Parameters
+    ----------
+    times, events : array_like, shape (n,)
+    treated : array_like of {0, 1}, shape (n,)
+    alpha : float
+        1 - confidence level.
+    max_iter : int
+        Newton–Raphson iterations at most.
+    """
+    from scipy.stats import norm
+
+    t, e = _as_arrays(times, events)
+    x = np.asarray(treated, dtype=float).ravel()
+    if x.shape != t.shape:
+        raise ValueError("treated must have the same length as times")
+    ev_times = np.unique(t[e])
+    order = np.argsort(t)
+    ts, xs = t[order], x[order]
+    start = np.searchsorted(ts, ev_times, side="left")  # risk set: ts[start:]
+    d_tot = np.searchsorted(np.sort(t[e]), ev_times, side="right") - np.searchsorted(
+        np.sort(t[e]), ev_times, side="left")
+    d_x = np.array([x[e & (t == u)].sum() for u in ev_times]) if ev_times.size else np.zeros(0)
+    beta = 0.0
+    info = 0.0
+    for _ in range(max_iter):
+        w = np.exp(beta * xs)
+        s0 = np.cumsum(w[::-1])[::-1][start]
+        s1 = np.cumsum((w * xs)[::-1])[::-1][start]
+        mean = s1 / s0
+        grad = float((d_x - d_tot * mean).sum())
+        info = float((d_tot * (mean - mean**2)).sum())  # x binary: s2 = s1
+        if info <= 0:
+            break
+        step = grad / info
+        beta += step
+        if abs(step) < 1e-10:
+            break
+    if info <= 0 or not math.isfinite(beta):
+        return CoxResult(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan)
+    se = 1.0 / math.sqrt(info)
+    z = float(norm.ppf(1 - alpha / 2))
+    p = float(2 * norm.sf(abs(beta / se)))
+    return CoxResult(math.exp(beta), math.exp(beta - z * se), math.exp(beta + z * se), p,
+                     beta, se)
