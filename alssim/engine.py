@@ -6,8 +6,9 @@ Update order of one step ``n`` (from ``t_n`` to ``t_{n+1} = t_n + dt``), the who
    computed from the drivers at ``t_n`` (:meth:`RegionalDrivers.hazard`) and held over the step.
 2. **Clock.** Cumulative regional hazard ``Lambda_{n+1} = Lambda_n + lambda_n * dt``.
 3. **Fates.** Dead and dysfunctional neurons at ``t_{n+1}``: exactly, by binary search over sorted
-   thresholds (:class:`~alssim.fates.ExactFates`), or by per-neuron Bernoulli draws
-   (:class:`~alssim.fates.ReferenceFates`).
+   thresholds (:class:`~alssim.fates.ExactFates`, one ``searchsorted`` for every population; its
+   keys are built population by population, so the per-neuron attributes are never all held at
+   once), or by per-neuron Bernoulli draws (:class:`~alssim.fates.ReferenceFates`).
 4. **Drivers.** Pathology spreads over the step; glial activation relaxes towards the lost
    fraction at ``t_{n+1}``; the excitotoxic drive of each LMN pool becomes the affected fraction of
    its UMNs at ``t_{n+1}`` (:meth:`RegionalDrivers.advance`).

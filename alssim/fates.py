@@ -128,9 +128,10 @@ class ExactFates:
         self._keys = np.empty(n_kinds * n)
         self._q = np.empty((n_kinds, n_pop))
         self._q_flat, self._q_shape = self._q.reshape(-1), self._q.shape  # a view of _q
-        self._lq = np.empty(n_pop)
-        self._q_low = np.full(n_pop, -_BAND_HALF - 0.5)
+        self._lq = np.full(n_pop, -_BAND_HALF - 0.5)  # clipped log Lambda, Lambda = 0 at first
         self._q_high = np.full(n_pop, _BAND_HALF - 0.5)
+        self._zero = np.zeros(n_pop)
+        self._positive = np.zeros(n_pop, dtype=bool)
         self._log_finite = False
         lmn_total = int(counts[self.lmn_mask].sum())
         # prefix sums over LMN neurons in each key order, with one leading zero per population
@@ -212,12 +213,15 @@ class ExactFates:
         q, lq = self._q, self._lq
         if self._log_finite:
             np.log(cumulative_hazard, out=lq)
-        else:  # until every population has had some hazard: log(0) = -inf, clipped below
-            with np.errstate(divide="ignore"):
-                np.log(cumulative_hazard, out=lq)
-            np.maximum(lq, self._q_low, out=lq)
-            self._log_finite = bool(cumulative_hazard.all())
-        # (a finite log is above the lower clip, and the cumulative hazard never decreases)
+        else:
+            # Until every population has had some hazard: where Lambda = 0, log Lambda = -inf,
+            # clipped to the band's lower edge, which ``lq`` holds from the start (Lambda never
+            # decreases, so an entry once positive stays positive).
+            positive = self._positive
+            np.greater(cumulative_hazard, self._zero, out=positive)
+            np.log(cumulative_hazard, out=lq, where=positive)
+            self._log_finite = bool(positive.all())
+        # (a finite log, >= log(5e-324) = -744.4, is above the lower clip)
         np.minimum(lq, self._q_high, out=lq)
         np.add(lq, self._band, out=q)
         found = self._keys.searchsorted(self._q_flat, side="right")
