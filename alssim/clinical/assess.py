@@ -478,12 +478,16 @@ def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv
                      if any(s.kings_region == r for s in anat.segments)}
     # 1-3: first time at least that stage; 4A and 4B run in parallel (Roche 2012): the first
     # need of a gastrostomy and of ventilation, whichever comes first; 5: death
-    kings_months = {lab: rel(float(first_time(kings >= lev, t)))
+    # (a stage is entered at the latest at the record of death: the course after death is not
+    # the patient's; needs that arise in the record where the patient dies still count)
+    lived = t <= death_t
+    kings_months = {lab: rel(float(first_time((kings >= lev) & lived, t)))
                     for lev, lab in zip((1.0, 2.0, 3.0), ("1", "2", "3"), strict=True)}
-    kings_months["4A"] = rel(float(first_time(gastro, t)))
-    kings_months["4B"] = rel(float(first_time(niv, t)))
+    kings_months["4A"] = rel(float(first_time(gastro & lived, t)))
+    kings_months["4B"] = rel(float(first_time(niv & lived, t)))
     kings_months["5"] = rel(float(first_time(kings >= 5.0, t)))
-    mitos_months = {str(k): rel(float(first_time(mitos >= k, t))) for k in range(1, 6)}
+    mitos_months = {str(k): rel(float(first_time((mitos >= k) & lived, t)))
+                    for k in range(1, 6)}
     if diag_rec >= 0:
         diagnosis = {"months": rel(diag_t), "criteria": criteria,
                      "el_escorial": _dx.EL_ESCORIAL_LABELS[int(ee[diag_rec])],
