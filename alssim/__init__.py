@@ -10,12 +10,14 @@ one side of one body region and spreads to the other side and to neighbouring re
 """
 
 from alssim._version import __version__
+from alssim.calibrate import calibrate
 from alssim.cohort import CohortResult, load_cohort, run_cohort
 from alssim.config import Config, load_config
 from alssim.engine import simulate
 from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
 from alssim.sweep import sweep  # the function; the module is sys.modules['alssim.sweep']
+from alssim.trials import run_trial
 
 __all__ = [
     "AlssimError",
@@ -25,10 +27,12 @@ __all__ = [
     "Result",
     "ResultFormatError",
     "__version__",
+    "calibrate",
     "load",
     "load_cohort",
     "load_config",
     "run_cohort",
+    "run_trial",
     "simulate",
     "sweep",
 ]

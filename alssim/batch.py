@@ -196,30 +196,41 @@ def run_chunk(config_toml: str, tasks: list[dict], outputs: list[str] | None) ->
 
 
 # --------------------------------------------------------------------------- tables
-def normalise(record: Any) -> Any:
-    """The record as it reads back from JSON (so fresh and resumed runs give equal rows)."""
-    return json.loads(json.dumps(record, allow_nan=False, default=_json_default))
-
-
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(f"cannot store {type(obj).__name__} in a run record")
 
 
-def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = ()):
+def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
+                chunk: int = 2000):
     """DataFrame of ``rows`` (already in run order); columns in order of first appearance.
 
-    Columns named in ``leading`` come first. Missing values are ``NaN``/``None``.
+    Columns named in ``leading`` come first; missing values are ``NaN``/``None``. Rows are
+    consumed lazily, ``chunk`` at a time, so only one chunk of Python dicts exists at once.
     """
     import pandas as pd
 
-    rows = list(rows)
+    frames = []
+    batch: list[Mapping[str, Any]] = []
     cols: dict[str, None] = dict.fromkeys(leading)
+
+    def flush() -> None:
+        for r in batch:
+            for k in r:
+                cols.setdefault(k, None)
+        frames.append(pd.DataFrame.from_records(batch, columns=[c for c in cols if any(
+            c in r for r in batch)] or list(cols)))
+        batch.clear()
+
     for r in rows:
-        for k in r:
-            cols.setdefault(k, None)
-    return pd.DataFrame.from_records(rows, columns=list(cols))
+        batch.append(r)
+        if len(batch) >= chunk:
+            flush()
+    if batch or not frames:
+        flush()
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return df.reindex(columns=list(cols))
 
 
 def table_to_csv(df) -> str:
@@ -318,18 +329,19 @@ class RunStore:
                     ids.add(int(f.stem))
         return ids
 
-    def write(self, run_id: int, record: Mapping[str, Any]) -> None:
-        """Write one run's record atomically."""
-        atomic_write_text(self.record_path(run_id),
-                          json.dumps(record, allow_nan=False, default=_json_default))
+    def write(self, run_id: int, record_json: str) -> None:
+        """Write one run's record (JSON text) atomically."""
+        atomic_write_text(self.record_path(run_id), record_json)
 
-    def read(self, run_id: int) -> dict[str, Any] | None:
-        """One run's record, or ``None`` if it is missing or unreadable (it will be re-run)."""
+    def read(self, run_id: int) -> str | None:
+        """One run's record as JSON text, or ``None`` if it is missing or unreadable (it will
+        then be run again)."""
         try:
-            rec = json.loads(self.record_path(run_id).read_text(encoding="utf-8"))
+            text = self.record_path(run_id).read_text(encoding="utf-8")
+            rec = json.loads(text)
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             return None
-        return rec if isinstance(rec, dict) and rec.get("run_id") == run_id else None
+        return text if isinstance(rec, dict) and rec.get("run_id") == run_id else None
 
 
 def check_patterns(patterns: Any, key: str = "outputs") -> list[str] | None:
@@ -345,6 +357,24 @@ def check_patterns(patterns: Any, key: str = "outputs") -> list[str] | None:
     if not patterns:
         raise ConfigError("must name at least one output", key=key)
     return list(patterns)
+
+
+def _pack(seed: int, attrs: dict, outs: dict, schemas: dict[tuple, tuple]) -> tuple:
+    """Compact form of one run's record: shared column-name tuples, values as JSON text."""
+    a_keys, o_keys = tuple(attrs), tuple(outs)
+    a_keys = schemas.setdefault(a_keys, a_keys)
+    o_keys = schemas.setdefault(o_keys, o_keys)
+    values = json.dumps([*attrs.values(), *outs.values()], allow_nan=False,
+                        separators=(",", ":"))
+    return (seed, a_keys, o_keys, values)
+
+
+def unpack(packed: tuple) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """``(seed, attributes, outputs)`` of a record returned by :func:`execute`."""
+    seed, a_keys, o_keys, values = packed
+    v = json.loads(values)
+    return seed, dict(zip(a_keys, v[:len(a_keys)], strict=True)), dict(
+        zip(o_keys, v[len(a_keys):], strict=True))
 
 
 def _chunks(tasks: Sequence[RunTask], size: int):
@@ -365,7 +395,7 @@ def execute(
     unit: str,
     chunksize: int | None = None,
     on_trajectory: Any = None,
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, tuple]:
     """Run ``tasks`` (skipping those recorded in ``store``); return every record by run id.
 
     Parameters
@@ -393,21 +423,24 @@ def execute(
 
     Returns
     -------
-    dict of int to dict
-        Records ``{"run_id", "seed", "params", "attributes", "outputs"}`` as they read back
-        from JSON.
+    dict of int to tuple
+        Each run's record, packed (see :func:`unpack`): the column names are shared between
+        runs and the values kept as JSON text, about 1-2 kB a run, so memory stays small for
+        large batches. Fresh and resumed runs give equal records.
     """
     from tqdm.auto import tqdm
 
     from alssim.executors import available_cores, resolve_executor, run_tasks
 
-    records: dict[int, dict[str, Any]] = {}
+    records: dict[int, tuple] = {}
+    schemas: dict[tuple, tuple] = {}
     if store is not None:
         wanted = {t.run_id for t in tasks}
         for rid in sorted(store.done() & wanted):
-            rec = store.read(rid)
-            if rec is not None:
-                records[rid] = rec
+            text = store.read(rid)
+            if text is not None:
+                rec = json.loads(text)
+                records[rid] = _pack(rec["seed"], rec["attributes"], rec["outputs"], schemas)
     todo = [t for t in tasks if t.run_id not in records]
     by_id = {t.run_id: t for t in todo}
     bar = tqdm(total=len(tasks), initial=len(records), desc=desc, unit=unit,
@@ -417,18 +450,15 @@ def execute(
     def handle(_index: int, results: list[tuple]) -> None:
         for run_id, attrs, outs, res in results:
             task = by_id[run_id]
-            record = normalise({
-                "run_id": run_id,
-                "seed": task.seed,
-                "params": dict(task.overrides),
-                "attributes": attrs,
-                "outputs": outs,
-            })
+            record = {"run_id": run_id, "seed": task.seed, "params": dict(task.overrides),
+                      "attributes": attrs, "outputs": outs}
+            text = json.dumps(record, allow_nan=False, default=_json_default)
             if res is not None and on_trajectory is not None:
                 on_trajectory(run_id, res)
             if store is not None:
-                store.write(run_id, record)
-            records[run_id] = record
+                store.write(run_id, text)
+            rec = json.loads(text)  # exactly what a resumed run reads back
+            records[run_id] = _pack(rec["seed"], rec["attributes"], rec["outputs"], schemas)
         bar.update(len(results))
 
     try:

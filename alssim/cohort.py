@@ -20,7 +20,6 @@ import dataclasses
 import io
 import json
 import math
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from alssim.batch import (
     derive_seed,
     execute,
     table_to_csv,
+    unpack,
 )
 from alssim.errors import ConfigError, ResultFormatError
 from alssim.fileio import OutputExistsError, atomic_write_text
@@ -172,7 +172,7 @@ def load_cohort(path: str | Path) -> CohortResult:
     ResultFormatError
         If the folder holds no cohort or its files are unreadable.
     """
-    from alssim.config.loader import build_config
+    from alssim.config.loader import config_from_saved
     from alssim.results import load
 
     path = Path(path)
@@ -192,7 +192,7 @@ def load_cohort(path: str | Path) -> CohortResult:
     if meta.get("format_version", 0) > COHORT_FORMAT_VERSION:
         raise ResultFormatError(f"{meta_path}: format version {meta['format_version']} is newer "
                                 "than this alssim reads; upgrade alssim")
-    cfg = build_config(tomllib.loads(meta["config_toml"]), source=str(meta_path), base_dir=None)
+    cfg = config_from_saved(meta["config_toml"], source=str(meta_path))
     traj = {int(p): load(trajectory_dir(path, int(p))) for p in meta.get("trajectories", [])}
     return CohortResult(patients, summary, cfg, int(meta["seed"]), traj)
 
@@ -343,9 +343,13 @@ def run_cohort(
         for pid in keep:
             if pid not in trajectories:
                 trajectories[pid] = load(trajectory_dir(Path(out), pid))
-    rows = ({"patient": i, "seed": records[i]["seed"], **records[i]["attributes"],
-             **records[i]["outputs"]} for i in range(n))
-    patients = canonical_table(build_table(rows, leading=("patient", "seed")))
+    def rows():
+        for i in range(n):
+            seed_i, attrs, outs = unpack(records.pop(i))
+            yield {"patient": i, "seed": seed_i, **attrs, **outs}
+
+
+    patients = canonical_table(build_table(rows(), leading=("patient", "seed")))
     attr_cols = [c for c in patients.columns
                  if c in ("genotype", "sex", "age_years", "speed") or c.startswith(("exposure.",
                                                                                      "rel_"))]

@@ -61,7 +61,7 @@ class RegionalDrivers:
         Anatomy, spread rates and mechanisms.
     """
 
-    def __init__(self, cfg: Config):
+    def __init__(self, cfg: Config, multipliers: dict[str, np.ndarray] | None = None):
         anat = cfg.anatomy
         n = anat.n_populations
         edges = anat.spread_edges()
@@ -104,6 +104,44 @@ class RegionalDrivers:
             )
         }
         self._dt = None
+        # treatments (alssim.interventions): per-step multipliers on named mechanism terms, as
+        # one dict of constants per step, built once; the loop only moves an index
+        self._rows: list[dict[str, np.ndarray]] | None = None
+        self._step = 0
+        if multipliers:
+            self._rows = self._scheduled_constants(cfg, multipliers)
+            self._const = self._rows[0]
+
+    #: Mechanism terms a treatment can multiply (see :mod:`alssim.interventions`).
+    TERMS = ("pathology_hazard", "local_growth", "spread", "excitotoxicity", "inflammation",
+             "oxidative_stress")
+
+    def _scheduled_constants(self, cfg: Config, multipliers: dict[str, np.ndarray]):
+        """One dict of constants per step, the named terms multiplied by that step's factor.
+
+        ``multipliers[term]`` has shape (n_steps + 1,) (step ``n`` covers ``t_n .. t_n+1``);
+        a factor of exactly 1 reproduces the untreated constants bit for bit.
+        """
+        unknown = set(multipliers) - set(self.TERMS)
+        if unknown:
+            raise ValueError(f"unknown mechanism terms {sorted(unknown)}; known: {self.TERMS}")
+        n_rows = len(next(iter(multipliers.values())))
+        one = np.ones(n_rows)
+        m = {t: np.asarray(multipliers.get(t, one), dtype=float) for t in self.TERMS}
+        ox = cfg.mechanisms.oxidative_stress
+        per_step = {
+            "pathology_hazard": self.pathology_hazard * m["pathology_hazard"],
+            "growth": self.growth * m["local_growth"],
+            "spread": m["spread"],
+            "excitotoxicity_gain": self.excitotoxicity_gain * m["excitotoxicity"],
+            "inflammation_gain": self.inflammation_gain * m["inflammation"],
+            "stress_factor": (1.0 + ox.gain * ox.level * m["oxidative_stress"]) if ox.enabled
+            else one,
+        }
+        tables = {k: np.repeat(v[:, None], self.n_populations, axis=1)
+                  for k, v in per_step.items()}
+        return [{**self._const, **{k: tab[i] for k, tab in tables.items()}}
+                for i in range(n_rows)]
 
     def initial_state(self, pathology: np.ndarray) -> DriverState:
         """State at biological onset from the seeded pathology load."""
@@ -166,10 +204,14 @@ class RegionalDrivers:
         drive, tmp, c = self._drive, self._tmp, self._const
         if dt_months != self._dt:
             self._dt = dt_months
-            c["minus_dt"] = np.full(self.n_populations, -dt_months)
-            c["relax"] = np.full(self.n_populations, -np.expm1(-self.inflammation_rate * dt_months))
+            minus_dt = np.full(self.n_populations, -dt_months)
+            relax = np.full(self.n_populations, -np.expm1(-self.inflammation_rate * dt_months))
+            for d in (c, *(self._rows or ())):
+                d["minus_dt"], d["relax"] = minus_dt, relax
         # 1 - p <- (1 - p) * exp(-dt * (g * p + K p))
         self.transmission.dot(p, out=drive)  # K p (ndarray.dot: least call overhead)
+        if self._rows is not None:
+            drive *= c["spread"]
         np.multiply(p, c["growth"], out=tmp)
         drive += tmp
         drive *= c["minus_dt"]
@@ -183,6 +225,9 @@ class RegionalDrivers:
         tmp *= c["relax"]
         g += tmp
         state.excitotoxicity[self._lmn] = affected_fraction[self._umn_of_lmn]
+        if self._rows is not None:  # the next step's treatment constants
+            self._step = min(self._step + 1, len(self._rows) - 1)
+            self._const = self._rows[self._step]
 
 
 def _as_slice(index: np.ndarray) -> slice | np.ndarray:

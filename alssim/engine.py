@@ -14,6 +14,11 @@ Update order of one step ``n`` (from ``t_n`` to ``t_{n+1} = t_n + dt``), the who
    its UMNs at ``t_{n+1}`` (:meth:`RegionalDrivers.advance`).
 5. **Record.** Every ``steps_per_output`` steps the state is recorded (see :data:`VARIABLES`).
 
+Treatments (:mod:`alssim.interventions`) enter step 1 and 4 only as per-step multipliers on named
+mechanism terms, precomputed once (:func:`alssim.interventions.engine_multipliers`); a treatment
+started by an event (diagnosis, FVC below a level, King's 4A/4B, ...) is first resolved to a time
+by simulating the same seed without it (:func:`alssim.interventions.resolve_starts`).
+
 The engine never plots and never computes clinical scores: it returns a
 :class:`~alssim.results.Result`.
 """
@@ -60,15 +65,30 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
     >>> res.summary["onset"]["segment"]
     'cervical_lower'
     """
+    seed_value = cfg.simulation.seed if seed is None else seed
+    if cfg.interventions.any_enabled:
+        from alssim.interventions import resolve_starts
+
+        # event-triggered starts become times read from the course without them (same seed)
+        cfg = resolve_starts(cfg, lambda c: _simulate(c, seed_value))
+    return _simulate(cfg, seed_value)
+
+
+def _simulate(cfg: Config, seed_value: int | np.random.SeedSequence) -> Result:
+    """:func:`simulate` with every treatment start already a time."""
     sim = cfg.simulation
-    seed_value = sim.seed if seed is None else seed
     root = as_seed_sequence(seed_value)
     anat = cfg.anatomy
     table = anat.population_table()
     lmn_mask = table["compartment_index"] == 1
 
     onset = choose_onset(cfg.onset, anat, root)
-    drivers = RegionalDrivers(cfg)
+    multipliers = None
+    if cfg.interventions.any_enabled:
+        from alssim.interventions import engine_multipliers
+
+        multipliers = engine_multipliers(cfg)
+    drivers = RegionalDrivers(cfg, multipliers)
     counts = anat.counts(sim.scale).astype(np.int64)
     if sim.engine == "exact":
         # keys are built population by population: no per-neuron arrays outlive this call

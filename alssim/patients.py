@@ -23,8 +23,13 @@ inflammation        ``mechanisms.inflammation.gain``
 and a *speed* factor that multiplies every disease rate (pathology hazard, local growth, all
 spread edges, the inflammation response rate) and so runs the whole disease faster or slower:
 ``speed = genotype.speed * age_speed_per_decade ** ((age - reference_age) / 10) * exp(sigma * Z)``
-with ``Z`` standard normal. Genotype and exposure effects are modelling hypotheses with their
-evidence level written next to them in ``configs/default.toml``, not established facts.
+with ``Z`` standard normal. Patients whose onset is in one compartment only have the coupling out
+of it multiplied: ``retrograde_rate`` by ``lmn_onset_retrograde`` after LMN onset and
+``anterograde_rate`` by ``umn_onset_anterograde`` after UMN onset, and LMN-onset patients' speed
+is multiplied by ``lmn_onset_speed`` (hypotheses: LMN- and UMN-predominant phenotypes, and the
+longer survival of the LMN-predominant ones). Genotype and exposure effects are modelling
+hypotheses with their evidence level written next to them in ``configs/default.toml``, not
+established facts.
 """
 
 from __future__ import annotations
@@ -34,7 +39,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from alssim.config.params import build, param, to_dict
 from alssim.errors import ConfigError
@@ -148,6 +152,16 @@ class Cohort:
     p_male: float = param("1", "share of men", low=0.0, high=1.0)
     speed_sigma: float = param("1", "SD of log speed (lognormal, median 1) between patients",
                                low=0.0, high=3.0)
+    lmn_onset_retrograde: float = param("1", "multiplier on spread.retrograde_rate for patients "
+                                        "with LMN-compartment onset (hypothesis: LMN-predominant "
+                                        "phenotypes)", low=0.0, high=100.0)
+    lmn_onset_speed: float = param("1", "multiplier on the speed of patients with "
+                                   "LMN-compartment onset (hypothesis: LMN-predominant "
+                                   "phenotypes progress slower)", low=0.0, high=100.0,
+                                   low_open=True)
+    umn_onset_anterograde: float = param("1", "multiplier on spread.anterograde_rate for "
+                                         "patients with UMN-compartment onset (hypothesis: "
+                                         "UMN-predominant phenotype)", low=0.0, high=100.0)
     genotypes: Genotypes
     exposures: Exposures
 
@@ -236,6 +250,8 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
     sex = "male" if u[1] < c.p_male else "female"
     # age: normal truncated to [min, max] by inverse CDF, so one uniform per patient
     mu = c.age_mean_years + g.age_shift_years
+    from scipy import special  # imported on first use: keeps `import alssim` light
+
     if c.age_sd_years > 0:
         a = special.ndtr((c.age_min_years - mu) / c.age_sd_years)
         b = special.ndtr((c.age_max_years - mu) / c.age_sd_years)
@@ -256,6 +272,8 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
     if c.onset == "sampled" and onset_spec.mode != "sampled":
         onset_spec = dataclasses.replace(onset_spec, mode="sampled")
     onset = choose_onset(onset_spec, cfg.anatomy, root)
+    if onset.compartment == "lmn":
+        speed *= c.lmn_onset_speed
     return PatientAttributes(genotype, sex, age, exposed, float(speed), rel, onset)
 
 
@@ -282,6 +300,11 @@ def derive_config(cfg, attrs: PatientAttributes):
     spread["local_growth_rate"] *= rel["local_growth"] * s
     for edge in _SPREAD_EDGES:
         spread[edge] *= rel["spread"] * s
+    # LMN- or UMN-predominant disease: weak coupling out of the compartment of onset (hypothesis)
+    if attrs.onset.compartment == "lmn":
+        spread["retrograde_rate"] *= cfg.cohort.lmn_onset_retrograde
+    elif attrs.onset.compartment == "umn":
+        spread["anterograde_rate"] *= cfg.cohort.umn_onset_anterograde
     mech = to_dict(cfg.mechanisms)
     mech["pathology"]["hazard_rate"] *= rel["pathology_hazard"] * s
     mech["oxidative_stress"]["level"] *= rel["oxidative_stress"]

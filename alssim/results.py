@@ -260,7 +260,7 @@ def load(path: str | Path) -> Result:
         If the folder holds no result, a file is truncated or edited (checksum mismatch), or the
         format is foreign or newer than this alssim reads.
     """
-    from alssim.config.loader import build_config
+    from alssim.config.loader import config_from_saved
     from alssim.fileio import sha256_file
     from alssim.onset import OnsetSite
 
@@ -284,8 +284,7 @@ def load(path: str | Path) -> Result:
     if sha256_file(npz_path) != meta.get("sha256"):
         raise ResultFormatError(f"{npz_path}: checksum mismatch; the file was truncated or edited")
     try:
-        cfg = build_config(tomllib.loads(meta["config_toml"]), source=str(meta_path),
-                           base_dir=None)
+        cfg = config_from_saved(meta["config_toml"], source=str(meta_path))
         with np.load(npz_path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         variables = {k[5:]: v for k, v in arrays.items() if k.startswith("var__")}
@@ -295,4 +294,5 @@ def load(path: str | Path) -> Result:
                       variables=variables, milestones=milestones,
                       version=meta.get("alssim_version", "?"))
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
-        raise ResultFormatError(f"{path}: saved result is incomplete or malformed ({exc})") from None
+        raise ResultFormatError(
+            f"{path}: saved result is incomplete or malformed ({exc})") from None

@@ -48,6 +48,7 @@ from alssim.batch import (
     derive_seed,
     execute,
     table_to_csv,
+    unpack,
 )
 from alssim.config.params import nearest_key
 from alssim.errors import ConfigError
@@ -452,15 +453,16 @@ def sweep(
                       store=store, progress=progress, desc="sweep", unit="run",
                       chunksize=chunksize)
     keys = [a["key"] for a in meta["axes"]]
-    rows = []
-    for t in tasks:
-        rec = records[t.run_id]
-        p, r = divmod(t.run_id, replicates)
-        rows.append({"run_id": t.run_id, "point": p, "replicate": r, "seed": rec["seed"],
-                     **{k: points[p][k] for k in keys}, **rec["attributes"], **rec["outputs"]})
+    def rows():
+        for t in tasks:
+            seed_t, attrs, outs = unpack(records.pop(t.run_id))
+            p, r = divmod(t.run_id, replicates)
+            yield {"run_id": t.run_id, "point": p, "replicate": r, "seed": seed_t,
+                   **{k: points[p][k] for k in keys}, **attrs, **outs}
+
     from alssim.cohort import canonical_table
 
-    table = canonical_table(build_table(rows, leading=("run_id", "point", "replicate", "seed",
+    table = canonical_table(build_table(rows(), leading=("run_id", "point", "replicate", "seed",
                                                        *keys)))
     # the design description (small, comparable) for alssim.sensitivity.analyze
     table.attrs["sweep"] = {k: v for k, v in meta.items() if k != "transformed"}

@@ -38,8 +38,11 @@ def _phase(args: argparse.Namespace) -> None:
                                progress=False)
     wall = time.perf_counter() - t0
     table_bytes = int(cohort.patients.memory_usage(deep=True).sum())
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     print(json.dumps({
-        "n": args.n, "workers": args.phase_workers, "wall_s": wall,
+        "n": args.n, "workers": args.phase_workers, "wall_s": wall, "cpu_s": cpu,
         "rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "table_mb": table_bytes / 2**20, "columns": cohort.patients.shape[1],
@@ -95,6 +98,10 @@ def main() -> None:
           f"({n_s / one['wall_s']:.2f} patients/s), 2 workers {two['wall_s']:.1f} s "
           f"({n_s / two['wall_s']:.2f} patients/s) -> speed-up {one['wall_s'] / two['wall_s']:.2f}x"
           f" (target >= 1.7x)")
+    print(f"    CPU time per patient (insensitive to other load on the machine): 1 worker "
+          f"{one['cpu_s'] / n_s * 1000:.0f} ms, 2 workers {two['cpu_s'] / n_s * 1000:.0f} ms "
+          f"(incl. process start-up) -> speed-up on otherwise idle cores "
+          f"~{2 * one['cpu_s'] / two['cpu_s']:.2f}x")
     print(f"    peak memory at n={n_s}: main {two['rss_main_mb']:.0f} MB, largest worker "
           f"{two['rss_worker_mb']:.0f} MB")
     if args.skip_full:
@@ -103,7 +110,8 @@ def main() -> None:
     full = _measure(args, args.n, args.workers)
     print(f"  full cohort, {args.n:,} patients on {args.workers} workers: wall "
           f"{full['wall_s']:.1f} s ({full['wall_s'] / 60:.1f} min; target <= 10 min), "
-          f"{args.n / full['wall_s']:.2f} patients/s")
+          f"{args.n / full['wall_s']:.2f} patients/s; CPU {full['cpu_s'] / args.n * 1000:.0f} ms "
+          f"per patient")
     print(f"    peak memory at n={args.n:,}: main {full['rss_main_mb']:.0f} MB, largest worker "
           f"{full['rss_worker_mb']:.0f} MB; patient table {full['table_mb']:.1f} MB "
           f"({full['table_mb'] * 2**20 / args.n:.0f} bytes/patient)")

@@ -71,9 +71,13 @@ def test_age_and_speed_distributions(cfg, sampled):
     b = (c.age_max_years - c.age_mean_years) / c.age_sd_years
     law = stats.truncnorm(a, b, loc=c.age_mean_years, scale=c.age_sd_years)
     assert stats.kstest(ages, law.cdf).pvalue > 1e-4
-    # log speed = log(age factor) + sigma * Z for sporadic patients
-    z = np.array([(math.log(p.speed) - (p.age_years - c.reference_age_years) / 10
-                   * math.log(c.age_speed_per_decade)) / c.speed_sigma for p in sporadic])
+    # log speed = log(age factor) + log(onset-compartment factor) + sigma * Z (sporadic)
+    def onset_factor(p):
+        lmn = getattr(c, "lmn_onset_speed", 1.0)
+        return lmn if p.onset.compartment == "lmn" else 1.0
+
+    z = np.array([(math.log(p.speed / onset_factor(p)) - (p.age_years - c.reference_age_years)
+                   / 10 * math.log(c.age_speed_per_decade)) / c.speed_sigma for p in sporadic])
     assert stats.kstest(z, "norm").pvalue > 1e-4
     # FUS patients are younger, as configured
     fus = [p.age_years for p in sampled if p.genotype == "fus"]
@@ -95,6 +99,9 @@ def test_attributes_depend_only_on_the_patient_seed(cfg):
 # ----------------------------------------------------------------------- effects
 def _neutral(cfg, **more):
     over = {"cohort.speed_sigma": 0.0, "cohort.age_speed_per_decade": 1.0}
+    for name in ("lmn_onset_retrograde", "lmn_onset_speed", "umn_onset_anterograde"):
+        if hasattr(cfg.cohort, name):  # onset-compartment phenotype factors, when present
+            over[f"cohort.{name}"] = 1.0
     for e in EXPOSURES:
         over[f"cohort.exposures.{e}.prevalence"] = 0.0
     over.update(more)

@@ -229,3 +229,21 @@ def test_kill_during_run_leaves_no_partial_output(tmp_path):
         for p in tmp_path.iterdir():
             assert p.name.startswith(".out") or p.name.startswith("out")
     assert outcomes  # at least one run was interrupted or finished
+
+
+def test_results_saved_before_new_config_tables_still_load(small_result, tmp_path):
+    import tomllib
+
+    import tomli_w
+
+    d = tmp_path / "old"
+    small_result.save(d)
+    meta = json.loads((d / "result.json").read_text())
+    cfg = tomllib.loads(meta["config_toml"])
+    for table in ("teaching", "cohort", "interventions"):
+        cfg.pop(table, None)  # as written by an older alssim
+    meta["config_toml"] = tomli_w.dumps(cfg)
+    (d / "result.json").write_text(json.dumps(meta))
+    back = alssim.load(d)
+    assert back.config.spread == small_result.config.spread
+    assert np.array_equal(back["alive"], small_result["alive"])

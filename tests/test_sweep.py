@@ -262,3 +262,15 @@ def test_points_design_and_table_csv_roundtrip(cfg, tmp_path):
     assert list(t["onset.segment"]) == ["bulbar", "lumbosacral"]
     assert (tmp_path / "p" / "runs.csv").read_text() == table_to_csv(t)
     pd.testing.assert_frame_equal(load_runs(tmp_path / "p" / "runs.csv"), t)
+
+
+def test_table_does_not_depend_on_how_rows_are_chunked():
+    from alssim.batch import build_table
+    from alssim.cohort import canonical_table
+
+    rows = [{"run_id": 0, "b": None}, {"run_id": 1, "c": "x", "b": 1.5},
+            {"run_id": 2, "b": 2.5, "d": True}, {"run_id": 3, "c": None}]
+    texts = {table_to_csv(canonical_table(build_table(iter(rows), ("run_id",), chunk=k)))
+             for k in (1, 2, 3, 100)}
+    assert len(texts) == 1
+    assert next(iter(texts)).splitlines()[0] == "run_id,b,c,d"

@@ -88,6 +88,8 @@ def standard_figures(result, out_dir: str | Path, *, dpi: int = 100, force: bool
         The files written: ``populations.png``, ``body_map.png``, ``body_map_over_time.png``,
         ``spread_timeline.png``, ``motor_units.png`` and, when the clinical layer is available,
         ``clinical_course.png``, ``signs.png`` and ``mune_cmap_strength.png``; then the animation.
+        When the result's config holds ``[teaching]`` text (``configs/teaching/*.toml``), each
+        PNG carries its title and what to look for as a caption.
     """
     out_dir = Path(out_dir)
     has_clinical = _data.clinical(result) is not None
@@ -101,9 +103,12 @@ def standard_figures(result, out_dir: str | Path, *, dpi: int = 100, force: bool
         anim_path = out_dir / f"body_map{preferred_animation_suffix()}"
         targets.append(anim_path)
     _check_free(targets, force)
+    from alssim.analysis.captions import save_captioned, teaching_caption
+
+    caption = teaching_caption(result)  # a teaching scenario's text goes under each figure
     written = []
     for (_stem, func), path in zip(todo, targets, strict=False):
-        written.append(save_figure(func(result), path, dpi=dpi))
+        written.append(save_captioned(func(result), path, caption, dpi=dpi))
     if anim_path is not None:
         written.append(animate_path(result, anim_path))
     return written

@@ -18,7 +18,7 @@ from alssim.errors import AlssimError
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order ``alssim --help`` lists them.
-SUBCOMMANDS = ("run", "plot", "cohort", "sweep", "config_cmd")
+SUBCOMMANDS = ("run", "demo", "plot", "cohort", "sweep", "trial", "validate", "config_cmd")
 
 
 class _Parser(argparse.ArgumentParser):

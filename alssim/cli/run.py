@@ -10,6 +10,7 @@ from alssim.cli.common import add_config_arguments, overrides_from_args, write_j
 EXAMPLE = """example:
   alssim run configs/default.toml --out results/default
   alssim run configs/default.toml --set simulation.scale=0.01 --seed 7 --out results/small
+  alssim run configs/teaching/onset_and_spread.toml --plot --explain --out results/lecture
 writes DIR/timeseries.csv (tidy: time_months, segment, side, population, variable, value),
 DIR/summary.json, DIR/config.toml (the effective config) and DIR/result.json + result.npz
 (for `alssim plot DIR` and alssim.load(DIR))."""
@@ -29,6 +30,11 @@ def register(sub) -> None:
                    help="also write the standard figures (PNG) to DIR/figures")
     p.add_argument("--animate", action="store_true",
                    help="also write the body-map animation to DIR/figures (GIF, MP4 with ffmpeg)")
+    p.add_argument("--explain", action="store_true",
+                   help="print the config's [teaching] text: what to look for, questions "
+                   "(e.g. configs/teaching/*.toml)")
+    p.add_argument("--answers", action="store_true",
+                   help="with --explain, also print the model answers (for the teacher)")
     p.set_defaults(func=run)
 
 
@@ -42,6 +48,11 @@ def run(args: argparse.Namespace) -> int:
     # validate everything, and refuse a used folder, before computing or touching anything
     out = args.out
     check_output_dir(out, force=args.force)
+    if args.explain or args.answers:
+        from alssim.teaching import explain
+
+        print(explain(cfg.teaching, answers=args.answers)
+              or f"alssim: {args.config} has no [teaching] text (see configs/teaching/)")
     res = alssim.simulate(cfg, seed=args.seed)
     # all files are staged beside `out` and moved in at the end: a crash leaves no partial output
     with staged_output_dir(out, force=args.force) as stage:

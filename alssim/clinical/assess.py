@@ -33,6 +33,7 @@ from alssim.clinical import alsfrs as _alsfrs
 from alssim.clinical import diagnosis as _dx
 from alssim.clinical import electro as _emg
 from alssim.clinical import fasciculations as _fasc
+from alssim.clinical import phenotype as _phenotype
 from alssim.clinical import progression as _prog
 from alssim.clinical import respiratory as _resp
 from alssim.clinical import staging as _stage
@@ -217,7 +218,8 @@ class ClinicalCourse:
         need of gastrostomy and of ventilation; 5: death) and ``mitos_stage_months`` (first time
         the stage reached at least each level), ``diagnosis`` (months, criterion, categories and
         ALSFRS-R at diagnosis), ``death_months``, ``survival_months``, ``cause_of_death``,
-        ``censored``, ``alsfrs_r_dfs``, ``alsfrs_r_slope_per_month``, ``d50``.
+        ``censored``, ``alsfrs_r_dfs``, ``alsfrs_r_slope_per_month``, ``d50``, ``phenotype``
+        and ``motor_units`` (see :mod:`alssim.clinical.phenotype`).
         ``clinical_onset_months`` and ``death_months`` count from biological onset; every other
         ``*_months`` value counts from clinical onset.
         """
@@ -307,15 +309,25 @@ def assess(result, params=None) -> ClinicalCourse:
     # 2. strength
     st = p.strength
     healthy = np.broadcast_to(ps.size_healthy, ps.size_alive.shape)
+    # treatments of the clinical layer (alssim.interventions): None when none is given
+    mods = None
+    if cfg.interventions.any_enabled:
+        from alssim.interventions import clinical_modifiers
+
+        mods = clinical_modifiers(cfg, t)
+    enlargement = (st.max_unit_enlargement if mods is None
+                   else mods.max_unit_enlargement(st.max_unit_enlargement))
     reinn = _str.reinnervated_fibres(
         t, ps.size_healthy, ps.size_alive, ps.size_dysfunctional,
-        max_unit_enlargement=st.max_unit_enlargement, delay_months=st.reinnervation_delay_months,
+        max_unit_enlargement=enlargement, delay_months=st.reinnervation_delay_months,
         dysfunctional_sprouting=st.dysfunctional_sprouting, enabled=st.reinnervation)
     innervated = _str.innervated_fraction(ps.size_healthy, ps.size_alive, reinn)
     denervated = 1.0 - innervated
     own_lost = np.clip(1.0 - ratio(ps.size_alive, healthy, fill=1.0), 0.0, 1.0)
     drive = _str.umn_drive(ps.umn_lost, st.umn_weakness, st.umn_reserve)
     strength = innervated * drive
+    if mods is not None:
+        strength = mods.strengthen(strength)
     mrc = _str.mrc_grade(strength, st.mrc_thresholds)
     atrophy_sign = _str.atrophy_sign(denervated, st.atrophy_threshold)
 
@@ -353,7 +365,9 @@ def assess(result, params=None) -> ClinicalCourse:
     niv = running_any(fvc < rp.niv_fvc)
     swallow = ALSFRS_ITEMS.index("swallowing")
     gastro = running_any(items[:, swallow] <= rp.gastrostomy_swallowing_item)
-    death_t = float(first_time(fvc < rp.failure_fvc, t))
+    failure = (rp.failure_fvc if mods is None
+               else mods.failure_fvc(rp.failure_fvc, domains["bulbar"]))
+    death_t = float(first_time(fvc < failure, t))
     alive = t < death_t
 
     # 5. stages
@@ -436,12 +450,16 @@ def assess(result, params=None) -> ClinicalCourse:
 
     events = _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv,
                      mitos, total, alive, death_t, diag_t, diag_rec, ee, aw, gc, dp.criteria)
-    return ClinicalCourse(
+    course = ClinicalCourse(
         times_months=np.array(t), clinical_onset_months=onset_t,
         segments=anat.segment_names, muscles=m_names,
         muscle_segments=tuple(anat.segment_names[s] for s in m_seg),
         segment_variables=_freeze(seg_vars), muscle_variables=_freeze(mus_vars),
         global_variables=_freeze(glob), events=events)
+    # 8. phenotype and motor-unit markers, read from the course (alssim.clinical.phenotype)
+    events.update(_phenotype.phenotype_summary(course, anat,
+                                               normal_fraction=fn.involvement_threshold))
+    return course
 
 
 def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv, mitos, total,

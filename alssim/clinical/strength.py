@@ -58,8 +58,9 @@ def reinnervated_fibres(
         Fibres of the pool before onset, ``F0``.
     size_alive, size_dysfunctional : ndarray, shape (T, ...)
         Own fibres of surviving units ``A`` and of the dysfunctional ones ``D``.
-    max_unit_enlargement : float
-        ``k >= 1``: largest size of a unit relative to its own.
+    max_unit_enlargement : float or ndarray broadcasting to (T, ...)
+        ``k >= 1``: largest size of a unit relative to its own (an array when a treatment
+        changes it over time; see :mod:`alssim.interventions`).
     delay_months : float
         Time constant of the lag (0: immediate).
     dysfunctional_sprouting : float
@@ -75,7 +76,7 @@ def reinnervated_fibres(
     a = np.asarray(size_alive, dtype=float)
     d = np.asarray(size_dysfunctional, dtype=float)
     out = np.zeros_like(a)
-    if not enabled or max_unit_enlargement <= 1.0 or a.shape[0] == 0:
+    if not enabled or np.all(np.asarray(max_unit_enlargement) <= 1.0) or a.shape[0] == 0:
         return out
     orphaned = np.maximum(np.asarray(size_healthy, dtype=float) - a, 0.0)
     capacity = (max_unit_enlargement - 1.0) * ((a - d) + dysfunctional_sprouting * d)

@@ -28,11 +28,14 @@ from alssim.clinical.params import Clinical
 from alssim.config.params import build, nearest_key
 from alssim.config.schema import Config, Mechanisms, Neurons, Onset, Simulation, Spread
 from alssim.errors import ConfigError
+from alssim.interventions import Interventions
 from alssim.patients import Cohort
+from alssim.teaching import Teaching
 
 __all__ = [
     "apply_overrides",
     "build_config",
+    "config_from_saved",
     "configs_dir",
     "dumps_toml",
     "load_config",
@@ -221,6 +224,8 @@ _SECTIONS = {
     "mechanisms": Mechanisms,
     "cohort": Cohort,
     "clinical": Clinical,
+    "teaching": Teaching,
+    "interventions": Interventions,
 }
 
 
@@ -252,7 +257,7 @@ def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path 
         return source
 
     expected = ("simulation", "anatomy", "neurons", "onset", "spread", "mechanisms",
-                "cohort", "clinical")
+                "cohort", "clinical", "teaching", "interventions")
     for k in data:
         if k not in expected:
             hint = nearest_key(k, expected)
@@ -281,6 +286,18 @@ def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path 
             f"{', '.join(names)}; got {onset.segment!r}{extra}",
             key="onset.segment", source=where("onset.segment"))
     return Config(source=source, **parts)
+
+
+def config_from_saved(toml_text: str, *, source: str) -> Config:
+    """Rebuild the effective config saved with a result (``Config.to_toml()`` text).
+
+    Tables a newer alssim added since the result was saved are filled from the packaged defaults,
+    so old results stay loadable; every saved value is kept and validated.
+    """
+    saved = tomllib.loads(toml_text)
+    data = _deep_merge({k: v for k, v in read_toml(configs_dir() / "default.toml").items()
+                        if k != "anatomy"}, saved)
+    return build_config(data, source=source, base_dir=None)
 
 
 def load_config(

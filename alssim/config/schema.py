@@ -14,7 +14,9 @@ from alssim.anatomy import COMPARTMENTS, ONSET_SITES, SIDES, Anatomy
 from alssim.clinical.params import Clinical
 from alssim.config.params import param, to_dict
 from alssim.errors import ConfigError
+from alssim.interventions import Interventions
 from alssim.patients import Cohort
+from alssim.teaching import Teaching
 
 __all__ = [
     "Ageing",
@@ -265,6 +267,8 @@ class Config:
     mechanisms: Mechanisms
     cohort: Cohort
     clinical: Clinical
+    teaching: Teaching
+    interventions: Interventions
     source: str | None = dataclasses.field(default=None, compare=False)
 
     def to_dict(self) -> dict:

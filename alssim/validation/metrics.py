@@ -1,0 +1,349 @@
+"""One metric function per published figure, computed from a cohort's patient table.
+
+:func:`prepare` turns a :attr:`CohortResult.patients <alssim.cohort.CohortResult.patients>` table
+into a small table of standard per-patient columns (:data:`PREPARED_COLUMNS`); every metric of
+:data:`METRICS` is a function of that table returning one number, so a bootstrap resamples its
+rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
+
+* Survival: months from clinical onset to death (respiratory failure); patients alive at the
+  end of the horizon are censored at ``horizon - clinical onset``; medians are Kaplan-Meier
+  medians (:func:`km_median`). Patients without clinical onset within the horizon are left out
+  of every metric (a registry never sees them).
+* Onset site: the site of the first clinically involved segment (what a registry records), not
+  the seeded one.
+* Age bands: age at clinical onset (age at biological onset + pre-symptomatic period).
+* Onset to second region: King's stage 2 (second King's region functionally involved; the
+  diaphragm and trunk count as a region, ``clinical.function.kings_count_respiratory``).
+* First spread: between body regions and sides (bulbar; arm, trunk and leg on each side), from
+  the segment involvement times: the first newly involved region-side is *contralateral* (same
+  region, other side) or *vertical* (another region); ties share their weight. Bulbar-onset
+  patients are left out (bulbar involvement is not lateralised clinically).
+* Bulbar -> legs: bulbar-onset patients whose lower limb is involved before the upper limb
+  (among those with either involved; ties count half). Lumbar -> bulbar: lower-limb-onset
+  patients whose bulbar region is involved before the upper limb.
+* ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
+* Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`.
+* Genotype survivals: Kaplan-Meier medians within the genotype; C9orf72 as a ratio to sporadic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "METRICS",
+    "PREPARED_COLUMNS",
+    "bootstrap_ci",
+    "clopper_pearson",
+    "km_median",
+    "prepare",
+]
+
+#: Columns of the prepared table.
+PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "second_region",
+                    "spread_contra", "spread_vertical", "legs_before_arms",
+                    "bulbar_before_arms", "phenotype", "munix_decline", "mune_decline",
+                    "units_lost_cmap", "hazard_slope")
+
+
+# --------------------------------------------------------------------------- statistics
+def km_median(times: np.ndarray, events: np.ndarray) -> float:
+    """Kaplan-Meier median survival.
+
+    Parameters
+    ----------
+    times : ndarray, shape (n,)
+        Event or censoring times.
+    events : ndarray of bool, shape (n,)
+        True where the event was observed.
+
+    Returns
+    -------
+    float
+        The smallest event time with survival <= 0.5; ``inf`` if survival stays above 0.5;
+        ``nan`` for no subjects. Censoring at a tied time counts after the events.
+    """
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(events, dtype=bool)
+    keep = np.isfinite(t)
+    t, e = t[keep], e[keep]
+    if t.size == 0:
+        return math.nan
+    ev_t, d = np.unique(t[e], return_counts=True)
+    if ev_t.size == 0:
+        return math.inf
+    at_risk = t.size - np.searchsorted(np.sort(t), ev_t, side="left")
+    surv = np.cumprod(1.0 - d / at_risk)
+    below = np.flatnonzero(surv <= 0.5 + 1e-12)
+    return float(ev_t[below[0]]) if below.size else math.inf
+
+
+def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact binomial confidence interval of a proportion ``k / n``."""
+    from scipy.stats import beta
+
+    if n <= 0:
+        return (math.nan, math.nan)
+    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lo, hi
+
+
+def bootstrap_ci(table, func: Callable, *, n_boot: int = 400, seed: int = 0,
+                 alpha: float = 0.05) -> tuple[float, float, float]:
+    """Point estimate and percentile bootstrap interval of a metric of a table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per patient.
+    func : callable
+        ``func(table) -> float``.
+    n_boot : int
+        Bootstrap resamples (patients drawn with replacement).
+    seed : int
+        Seed of the resampling (the same seed gives the same interval).
+    alpha : float
+        1 - confidence level.
+
+    Returns
+    -------
+    (estimate, low, high) : tuple of float
+        ``low``/``high`` ignore resamples where the metric is undefined (NaN); infinite values
+        (e.g. a median not reached) are kept and may make a limit infinite.
+    """
+    est = float(func(table))
+    rng = np.random.default_rng(seed)
+    n = len(table)
+    vals = np.empty(n_boot)
+    for b in range(n_boot):
+        vals[b] = func(table.iloc[rng.integers(0, n, n)])
+    vals = vals[~np.isnan(vals)]
+    if vals.size == 0:
+        return est, math.nan, math.nan
+    lo, hi = np.quantile(vals, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
+    return est, float(lo), float(hi)
+
+
+# --------------------------------------------------------------------------- preparation
+def _col(df, name: str, default=np.nan):
+    if name in df.columns:
+        return df[name]
+    import pandas as pd
+
+    return pd.Series(default, index=df.index)
+
+
+def _region_side_times(df, anatomy) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """Involvement time of each (King's region, side), shape (n, R), NaN where never."""
+    keys = []
+    for s in anatomy.segments:
+        for side in ("left", "right"):
+            k = (s.kings_region, side)
+            if k not in keys:
+                keys.append(k)
+    out = np.full((len(df), len(keys)), np.inf)
+    for s in anatomy.segments:
+        for side in ("left", "right"):
+            col = f"clinical.segment_involvement_months.{s.name}:{side}"
+            v = np.asarray(_col(df, col), dtype=float)
+            v = np.where(np.isnan(v), np.inf, v)
+            j = keys.index((s.kings_region, side))
+            out[:, j] = np.minimum(out[:, j], v)
+    return keys, out
+
+
+def _first_before(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 where a < b, 0 where b < a, 0.5 on a tie, NaN where neither happened."""
+    out = np.where(a < b, 1.0, np.where(b < a, 0.0, 0.5))
+    return np.where(np.isinf(a) & np.isinf(b), np.nan, out)
+
+
+def prepare(patients, anatomy=None):
+    """Standard per-patient columns for the metrics.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        A cohort's patient table (:attr:`alssim.cohort.CohortResult.patients`).
+    anatomy : Anatomy, optional
+        The cohort's anatomy (segment regions); default the default anatomy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient with a clinical onset, columns :data:`PREPARED_COLUMNS`.
+    """
+    import pandas as pd
+
+    if anatomy is None:
+        from alssim.config import load_config
+
+        anatomy = load_config().anatomy
+    df = patients
+    onset = np.asarray(_col(df, "clinical.clinical_onset_months"), dtype=float)
+    has = np.isfinite(onset)
+    site_of = {s.name: s.onset_site for s in anatomy.segments}
+    seg = _col(df, "clinical.onset_segment", None)
+    site = np.array([site_of.get(x, "none") if isinstance(x, str) else "none" for x in seg])
+    surv = np.asarray(_col(df, "clinical.survival_months"), dtype=float)
+    cens = np.asarray(_col(df, "clinical.censored", True).astype(object).fillna(True),
+                      dtype=bool)
+    horizon = np.asarray(_col(df, "horizon_months"), dtype=float)
+    time = np.where(cens | np.isnan(surv), horizon - onset, surv)
+    keys, rt = _region_side_times(df, anatomy)
+    region = np.array([k[0] for k in keys])
+    side = np.array([k[1] for k in keys])
+    onset_side = np.asarray(_col(df, "clinical.onset_side", ""), dtype=object)
+    contra = np.full(len(df), np.nan)
+    vertical = np.full(len(df), np.nan)
+    for i in np.flatnonzero(has & np.isin(site, ("upper_limb", "lower_limb", "respiratory"))):
+        own = (region == site_of[seg.iloc[i]]) & (side == onset_side[i])
+        t = np.where(own, np.inf, rt[i])
+        tmin = t.min()
+        if not np.isfinite(tmin):
+            continue
+        first = t == tmin
+        same = (first & (region == site_of[seg.iloc[i]])).sum()
+        contra[i] = same / first.sum()
+        vertical[i] = 1.0 - contra[i]
+    by_region = {r: rt[:, region == r].min(axis=1) for r in set(region)}
+    inf = np.full(len(df), np.inf)
+    legs = _first_before(by_region.get("lower_limb", inf), by_region.get("upper_limb", inf))
+    bulb = _first_before(by_region.get("bulbar", inf), by_region.get("upper_limb", inf))
+    out = pd.DataFrame({
+        "site": site,
+        "time": time,
+        "event": ~cens,
+        "age_onset": np.asarray(_col(df, "age_years"), dtype=float) + onset / 12.0,
+        "genotype": np.asarray(_col(df, "genotype", "sporadic"), dtype=object),
+        "dfs": np.asarray(_col(df, "clinical.alsfrs_r_dfs"), dtype=float),
+        "second_region": np.asarray(_col(df, "clinical.kings_stage_months.2"), dtype=float),
+        "spread_contra": contra,
+        "spread_vertical": vertical,
+        "legs_before_arms": np.where(site == "bulbar", legs, np.nan),
+        "bulbar_before_arms": np.where(site == "lower_limb", bulb, np.nan),
+        "phenotype": np.asarray(_col(df, "clinical.phenotype", "none"), dtype=object),
+        "munix_decline": np.asarray(
+            _col(df, "clinical.motor_units.mune_decline_percent_per_month"), dtype=float),
+        "mune_decline": np.asarray(
+            _col(df, "clinical.motor_units.hypothenar_mune_decline_percent_per_month"),
+            dtype=float),
+        "units_lost_cmap": np.asarray(_col(df, "clinical.motor_units.units_lost_at_cmap_fall"),
+                                      dtype=float),
+        "hazard_slope": np.asarray(_col(df, "clinical.motor_units.loss_hazard_slope_per_month"),
+                                   dtype=float),
+    })
+    return out[has].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- metrics
+def _share(d, mask) -> float:
+    return float(np.mean(mask)) if len(d) else math.nan
+
+
+def _median_survival(d, mask=None) -> float:
+    sel = d if mask is None else d[mask]
+    return km_median(sel["time"].to_numpy(), sel["event"].to_numpy())
+
+
+def _mean(x) -> float:
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else math.nan
+
+
+def _median(x) -> float:
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else math.nan
+
+
+def _nanmean_frac(x) -> float:
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else math.nan
+
+
+def _spread_ratio(d) -> float:
+    c = np.nansum(d["spread_contra"].to_numpy())
+    v = np.nansum(d["spread_vertical"].to_numpy())
+    return float(c / v) if v > 0 else math.inf
+
+
+def _iqr(x) -> float:
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 4:
+        return math.nan
+    q1, q3 = np.quantile(x, [0.25, 0.75])
+    return float(q3 - q1)
+
+
+def _c9_ratio(d) -> float:
+    c9 = _median_survival(d, d["genotype"] == "c9orf72")
+    sp = _median_survival(d, d["genotype"] == "sporadic")
+    return c9 / sp if sp > 0 and math.isfinite(sp) else math.nan
+
+
+def _site_time(site: str) -> Callable:
+    return lambda d: _mean(d.loc[d["site"] == site, "second_region"])
+
+
+def _age_band(lo: float, hi: float) -> Callable:
+    return lambda d: _median_survival(d, (d["age_onset"] > lo) & (d["age_onset"] <= hi))
+
+
+def _pheno_share(label: str) -> Callable:
+    return lambda d: _share(d, d["phenotype"] == label)
+
+
+def _pheno_survival(label: str) -> Callable:
+    return lambda d: _median_survival(d, d["phenotype"] == label)
+
+
+def _geno_survival(label: str) -> Callable:
+    return lambda d: _median_survival(d, d["genotype"] == label)
+
+
+#: Metric of each target id: a function of the prepared table returning one number.
+METRICS: dict[str, Callable] = {
+    "onset_share_bulbar": lambda d: _share(d, d["site"] == "bulbar"),
+    "onset_share_upper_limb": lambda d: _share(d, d["site"] == "upper_limb"),
+    "onset_share_lower_limb": lambda d: _share(d, d["site"] == "lower_limb"),
+    "onset_share_respiratory": lambda d: _share(d, d["site"] == "respiratory"),
+    "median_survival": lambda d: _median_survival(d),
+    "median_survival_limb": lambda d: _median_survival(
+        d, d["site"].isin(("upper_limb", "lower_limb"))),
+    "median_survival_bulbar": lambda d: _median_survival(d, d["site"] == "bulbar"),
+    "survival_age_le50": _age_band(-math.inf, 50.0),
+    "survival_age_51_60": _age_band(50.0, 60.0),
+    "survival_age_61_70": _age_band(60.0, 70.0),
+    "survival_age_ge71": _age_band(70.0, math.inf),
+    "alsfrs_decline_median": lambda d: _median(d["dfs"]),
+    "alsfrs_decline_spread": lambda d: _iqr(d["dfs"]),
+    "onset_to_second_region": lambda d: _mean(d["second_region"]),
+    "onset_to_second_region_upper_limb": _site_time("upper_limb"),
+    "onset_to_second_region_lower_limb": _site_time("lower_limb"),
+    "onset_to_second_region_bulbar": _site_time("bulbar"),
+    "first_spread_contralateral_ratio": _spread_ratio,
+    "bulbar_to_legs": lambda d: _nanmean_frac(d["legs_before_arms"]),
+    "lumbar_to_bulbar": lambda d: _nanmean_frac(d["bulbar_before_arms"]),
+    "munix_decline": lambda d: _mean(d["munix_decline"]),
+    "mune_decline": lambda d: _mean(d["mune_decline"]),
+    "units_lost_before_cmap_falls": lambda d: _median(d["units_lost_cmap"]),
+    "neuron_loss_shape": lambda d: _median(d["hazard_slope"]),
+    "share_flail_arm": _pheno_share("flail_arm"),
+    "survival_flail_arm": _pheno_survival("flail_arm"),
+    "share_flail_leg": _pheno_share("flail_leg"),
+    "survival_flail_leg": _pheno_survival("flail_leg"),
+    "share_pma": _pheno_share("pma"),
+    "share_umn_predominant": _pheno_share("umn_predominant"),
+    "survival_sod1_a4v": _geno_survival("sod1_a4v"),
+    "survival_sod1_other": _geno_survival("sod1_other"),
+    "survival_c9orf72_vs_sporadic": _c9_ratio,
+    "survival_fus": _geno_survival("fus"),
+}

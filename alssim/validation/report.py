@@ -1,0 +1,319 @@
+"""Compare a cohort with the published figures: the table, the pass rule, report files."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alssim.validation.metrics import METRICS, prepare
+from alssim.validation.targets import Target, load_targets
+
+__all__ = [
+    "VALIDATION_OVERRIDES",
+    "ValidationReport",
+    "evaluate",
+    "passes",
+    "run_validation",
+    "validation_config",
+    "write_report",
+]
+
+#: Simulation settings of the validation cohort (not biology): neuron counts at 2% (the clinical
+#: outputs are fractions of pools; scale adds noise, see experiments/validation/README.md), weekly
+#: steps, and a 15-year horizon so that slow patients (young, SOD1 non-A4V, flail phenotypes)
+#: reach their median survival.
+VALIDATION_OVERRIDES: dict[str, Any] = {
+    "simulation.scale": 0.02,
+    "simulation.dt_days": 7.0,
+    "simulation.horizon_years": 15.0,
+}
+
+
+def passes(target: Target, estimate: float, low: float, high: float) -> bool:
+    """The pass rule of one figure.
+
+    Quantitative figures pass when the simulated 95% interval ``[low, high]`` overlaps the
+    acceptance interval. Qualitative figures pass when the stated relation holds for the
+    estimate, except relations stated "within noise", which pass when the 95% interval reaches
+    the acceptance interval. An undefined estimate (NaN) fails.
+    """
+    if math.isnan(estimate):
+        return False
+    if target.kind == "qualitative" and "within noise" not in target.relation:
+        return target.low <= estimate <= target.high
+    lo = estimate if math.isnan(low) else low
+    hi = estimate if math.isnan(high) else high
+    return lo <= target.high and hi >= target.low
+
+
+@dataclasses.dataclass
+class ValidationReport:
+    """Result of a validation.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per target: ``id``, ``what``, ``unit``, ``published``, ``source``, ``low``,
+        ``high`` (acceptance), ``n`` (patients the figure is computed from), ``simulated``,
+        ``ci_low``, ``ci_high`` (95%), ``passed``.
+    n_patients : int
+        Patients with a clinical onset (the denominator of every figure).
+    meta : dict
+        Seed, n, bootstrap resamples, config overrides, date.
+    """
+
+    table: Any
+    n_patients: int
+    meta: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        """True when every figure passes."""
+        return bool(self.table["passed"].all())
+
+    @property
+    def failures(self) -> list[str]:
+        """Ids of the figures that fail."""
+        return [str(i) for i in self.table.loc[~self.table["passed"], "id"]]
+
+    def to_markdown(self) -> str:
+        """The report: a header and the table of figures."""
+        m = self.meta
+        n_pass = int(self.table["passed"].sum())
+        lines = [
+            "# alssim validation against published ALS cohorts",
+            "",
+            f"Default cohort: n = {m.get('n')} simulated patients ({self.n_patients} with a "
+            f"clinical onset within the horizon), seed {m.get('seed')}, "
+            f"alssim {m.get('alssim_version')}, {m.get('date')}.",
+            f"Simulation settings: {_fmt_overrides(m.get('overrides', {}))}.",
+            f"95% intervals: {m.get('n_boot')} bootstrap resamples of patients (seed "
+            f"{m.get('seed')}), percentile method. A figure passes when its 95% interval "
+            "overlaps the acceptance interval fixed in advance in "
+            "configs/validation/targets.toml (qualitative figures: the stated relation); "
+            "'interval overlap only' marks figures whose point estimate lies outside the "
+            "acceptance interval.",
+            "",
+            f"**{n_pass} of {len(self.table)} figures within tolerance.**",
+            "",
+            "| figure | published (source) | acceptance | simulated (95% CI) | n | within |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in self.table.itertuples(index=False):
+            t = Target(r.id, r.what, r.unit, r.published, r.source, r.low, r.high)
+            unit = f" {r.unit}" if r.unit and r.unit not in ("fraction", "ratio") else ""
+            sim = (f"{_num(r.simulated)} ({_num(r.ci_low)}-{_num(r.ci_high)}){unit}")
+            inside = (not math.isnan(r.simulated)) and r.low <= r.simulated <= r.high
+            verdict = ("yes" if inside else "yes (interval overlap only)") if r.passed \
+                else "**no**"
+            lines.append(f"| `{r.id}`: {r.what} | {r.published} ({r.source}) | "
+                         f"{t.interval_text()} | {sim} | {r.n} | {verdict} |")
+        return "\n".join(lines) + "\n"
+
+
+def _num(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if math.isinf(x):
+        return "not reached" if x > 0 else "-inf"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3g}"
+
+
+def _fmt_overrides(o: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in o.items()) or "as configured"
+
+
+_GROUP = {
+    "median_survival_limb": lambda d: d["site"].isin(("upper_limb", "lower_limb")),
+    "median_survival_bulbar": lambda d: d["site"] == "bulbar",
+    "survival_age_le50": lambda d: d["age_onset"] <= 50,
+    "survival_age_51_60": lambda d: (d["age_onset"] > 50) & (d["age_onset"] <= 60),
+    "survival_age_61_70": lambda d: (d["age_onset"] > 60) & (d["age_onset"] <= 70),
+    "survival_age_ge71": lambda d: d["age_onset"] > 70,
+    "onset_to_second_region": lambda d: d["second_region"].notna(),
+    "onset_to_second_region_upper_limb": lambda d: (d["site"] == "upper_limb")
+    & d["second_region"].notna(),
+    "onset_to_second_region_lower_limb": lambda d: (d["site"] == "lower_limb")
+    & d["second_region"].notna(),
+    "onset_to_second_region_bulbar": lambda d: (d["site"] == "bulbar")
+    & d["second_region"].notna(),
+    "first_spread_contralateral_ratio": lambda d: d["spread_contra"].notna(),
+    "bulbar_to_legs": lambda d: d["legs_before_arms"].notna(),
+    "lumbar_to_bulbar": lambda d: d["bulbar_before_arms"].notna(),
+    "alsfrs_decline_median": lambda d: d["dfs"].notna(),
+    "alsfrs_decline_spread": lambda d: d["dfs"].notna(),
+    "munix_decline": lambda d: d["munix_decline"].notna(),
+    "mune_decline": lambda d: d["mune_decline"].notna(),
+    "units_lost_before_cmap_falls": lambda d: d["units_lost_cmap"].notna(),
+    "neuron_loss_shape": lambda d: d["hazard_slope"].notna(),
+    "survival_flail_arm": lambda d: d["phenotype"] == "flail_arm",
+    "survival_flail_leg": lambda d: d["phenotype"] == "flail_leg",
+    "survival_sod1_a4v": lambda d: d["genotype"] == "sod1_a4v",
+    "survival_sod1_other": lambda d: d["genotype"] == "sod1_other",
+    "survival_c9orf72_vs_sporadic": lambda d: d["genotype"] == "c9orf72",
+    "survival_fus": lambda d: d["genotype"] == "fus",
+}
+
+
+def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
+             n_boot: int = 400, seed: int = 0, ids: Sequence[str] | None = None,
+             prepared: bool = False):
+    """Every target's simulated value with a 95% bootstrap interval, and pass or fail.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame or CohortResult
+        The cohort's patient table (or a table already passed through :func:`prepare` with
+        ``prepared=True``).
+    targets : sequence of Target, optional
+        Default :func:`load_targets`.
+    anatomy : Anatomy, optional
+        The cohort's anatomy; default taken from a CohortResult's config, else the default.
+    n_boot : int
+        Bootstrap resamples; 0 gives no interval (the estimate only).
+    seed : int
+        Seed of the bootstrap.
+    ids : sequence of str, optional
+        Only these targets.
+    prepared : bool
+        ``patients`` is already a prepared table.
+
+    Returns
+    -------
+    ValidationReport
+    """
+    import pandas as pd
+
+    targets = list(targets) if targets is not None else load_targets()
+    if ids is not None:
+        unknown = set(ids) - {t.id for t in targets}
+        if unknown:
+            from alssim.errors import ConfigError
+
+            raise ConfigError(f"unknown target id(s) {sorted(unknown)}", key="targets")
+        targets = [t for t in targets if t.id in set(ids)]
+    table = patients
+    if hasattr(patients, "patients"):
+        anatomy = anatomy if anatomy is not None else patients.config.anatomy
+        table = patients.patients
+    d = table if prepared else prepare(table, anatomy)
+    funcs = []
+    for t in targets:
+        if t.id not in METRICS:
+            from alssim.errors import ConfigError
+
+            raise ConfigError(f"no metric computes target {t.id!r}; known: "
+                              f"{', '.join(sorted(METRICS))}", key="targets")
+        funcs.append(METRICS[t.id])
+    est = np.array([f(d) for f in funcs], dtype=float)
+    boot = np.full((n_boot, len(funcs)), np.nan)
+    rng = np.random.default_rng(seed)
+    n = len(d)
+    for b in range(n_boot):
+        r = d.iloc[rng.integers(0, n, n)] if n else d
+        boot[b] = [f(r) for f in funcs]
+    rows = []
+    for j, t in enumerate(targets):
+        v = boot[:, j]
+        v = v[~np.isnan(v)]
+        lo, hi = (np.quantile(v, [0.025, 0.975], method="inverted_cdf") if v.size
+                  else (math.nan, math.nan))
+        group = _GROUP.get(t.id)
+        n_used = int(group(d).sum()) if group is not None else n
+        if t.id.startswith("share_") and t.id not in ("share_flail_arm",):
+            n_used = n
+        rows.append({"id": t.id, "what": t.what, "unit": t.unit, "published": t.published,
+                     "source": t.source, "low": t.low, "high": t.high, "kind": t.kind,
+                     "n": n_used, "simulated": float(est[j]), "ci_low": float(lo),
+                     "ci_high": float(hi),
+                     "passed": passes(t, float(est[j]), float(lo), float(hi))})
+    from alssim._version import __version__
+
+    meta = {"n_boot": n_boot, "seed": seed, "alssim_version": __version__,
+            "date": _dt.date.today().isoformat()}
+    return ValidationReport(pd.DataFrame(rows), n, meta)
+
+
+def validation_config(config=None, overrides: dict[str, Any] | None = None):
+    """The config of the validation cohort: ``config`` (default the shipped default) with
+    :data:`VALIDATION_OVERRIDES` and then ``overrides`` applied."""
+    from alssim.config import load_config
+
+    ov = {**VALIDATION_OVERRIDES, **(overrides or {})}
+    if config is None:
+        return load_config(overrides=ov), ov
+    return config.with_overrides(ov), ov
+
+
+def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | None = None,
+                   executor: Any = None, n_boot: int = 400, overrides: dict | None = None,
+                   targets: Sequence[Target] | None = None, progress: bool = False):
+    """Simulate the validation cohort and compare it with the published figures.
+
+    Parameters
+    ----------
+    config : Config, optional
+        Base config (default: the shipped default).
+    n : int
+        Patients.
+    seed : int
+        Cohort and bootstrap seed.
+    workers, executor :
+        As for :func:`alssim.run_cohort`.
+    n_boot : int
+        Bootstrap resamples.
+    overrides : dict, optional
+        Extra dotted-key overrides on top of :data:`VALIDATION_OVERRIDES`.
+    targets : sequence of Target, optional
+    progress : bool
+
+    Returns
+    -------
+    (ValidationReport, CohortResult)
+    """
+    from alssim.cohort import run_cohort
+
+    cfg, ov = validation_config(config, overrides)
+    cohort = run_cohort(cfg, n, seed=seed, executor=executor, workers=workers,
+                        progress=progress)
+    report = evaluate(cohort, targets, n_boot=n_boot, seed=seed)
+    report.meta.update(n=n, seed=seed, overrides=ov)
+    return report, cohort
+
+
+def write_report(report: ValidationReport, out: str | Path, cohort=None, *,
+                 figures: bool = True, force: bool = False) -> list[Path]:
+    """Write ``report.md``, ``validation.csv`` and (with a cohort) figures to ``out``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from alssim.fileio import atomic_write_text
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    md = report.to_markdown()
+    paths = []
+    if cohort is not None and figures:
+        from alssim.analysis import cohort_figures
+
+        paths = cohort_figures(cohort, out / "figures", force=True)
+        written += paths
+        md += "\n## Figures\n\n" + "".join(f"![{p.stem}](figures/{p.name})\n\n" for p in paths)
+    atomic_write_text(out / "report.md", md)
+    atomic_write_text(out / "validation.csv", report.table.to_csv(index=False))
+    written += [out / "report.md", out / "validation.csv"]
+    return written

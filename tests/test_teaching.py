@@ -1,0 +1,220 @@
+"""Teaching scenarios: the [teaching] table, `alssim run --explain`, captions, and the claims the
+scenarios make to students, checked on the simulated patients they describe."""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+
+import numpy as np
+import pytest
+
+import alssim
+from alssim.cli.main import main
+from alssim.config.loader import configs_dir
+from alssim.teaching import Teaching, caption, explain
+
+TEACHING = configs_dir() / "teaching"
+SCENARIOS = sorted(p.stem for p in TEACHING.glob("*.toml"))
+SEEDS = (1, 2)
+
+
+# ------------------------------------------------------------------------------ the config table
+def test_default_config_has_empty_teaching_text():
+    cfg = alssim.load_config()
+    assert cfg.teaching.is_empty
+    assert explain(cfg.teaching) == "" and caption(cfg.teaching) == ""
+    assert "[teaching]" in cfg.to_toml()
+
+
+def test_answers_must_match_questions():
+    with pytest.raises(alssim.ConfigError, match=r"teaching\.answers") as info:
+        alssim.load_config(overrides={"teaching.questions": ["a?", "b?"],
+                                      "teaching.answers": ["only one"]})
+    assert "one answer per question" in str(info.value)
+    ok = alssim.load_config(overrides={"teaching.questions": ["a?"], "teaching.answers": []})
+    assert ok.teaching.questions == ("a?",)
+
+
+@pytest.mark.parametrize(("key", "value"), [("teaching.title", 3),
+                                            ("teaching.look_for", "not a list"),
+                                            ("teaching.questions", [1, 2])])
+def test_bad_teaching_values_name_the_key(key, value):
+    with pytest.raises(alssim.ConfigError) as info:
+        alssim.load_config(overrides={key: value})
+    assert key in str(info.value)
+
+
+def test_teaching_round_trips_through_saved_results(tmp_path):
+    cfg = alssim.load_config(TEACHING / "onset_and_spread.toml",
+                             overrides={"simulation.scale": 0.005,
+                                        "simulation.horizon_years": 1.0})
+    res = alssim.simulate(cfg, seed=1)
+    res.save(tmp_path / "r")
+    again = alssim.load(tmp_path / "r")
+    assert again.config.teaching == cfg.teaching
+
+
+def test_explain_wraps_and_numbers():
+    t = Teaching(title="T", summary="word " * 40, look_for=("look here",),
+                 questions=("why?", "how?"), answers=("because", "so"))
+    text = explain(t, width=40)
+    assert all(len(line) <= 40 for line in text.splitlines())
+    assert "  1. why?" in text and "  2. how?" in text and "because" not in text
+    assert "Answers (for the teacher):" in explain(t, answers=True)
+    assert caption(t) == "T.\nLook for: look here."
+
+
+# --------------------------------------------------------------------------- the scenario files
+def test_at_least_five_scenarios_ship():
+    assert {"onset_and_spread", "why_one_limb_is_weak", "stiff_and_twitching",
+            "reinnervation_hides_loss", "bulbar_vs_limb"} <= set(SCENARIOS)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_is_complete_and_cites_sources(name):
+    path = TEACHING / f"{name}.toml"
+    text = path.read_text()
+    t = alssim.load_config(path).teaching
+    assert t.title and t.summary and len(t.look_for) >= 3 and len(t.questions) >= 3
+    assert len(t.answers) == len(t.questions)
+    assert "alssim run configs/teaching/" in text          # says how to run it
+    for line in text.splitlines():
+        s = line.strip()
+        if re.match(r"^[a-z_]+\s*=\s*[0-9.]", s):
+            assert re.search(r"\[(source|assumption|hypothesis)", s), f"{name}: {s}"
+    # the figures it points to exist in the standard set
+    from alssim.analysis.figures import STANDARD_FIGURES
+
+    for point in t.look_for:
+        for fig in re.findall(r"([a-z_]+)\.png", point):
+            assert fig in STANDARD_FIGURES, (name, fig)
+    data = tomllib.loads(text)
+    assert set(data["teaching"]) <= {"title", "summary", "look_for", "questions", "answers"}
+
+
+# --------------------------------------------------------------------- --explain and captions
+def test_run_explain_prints_the_teaching_text(tmp_path, capsys):
+    path = TEACHING / "stiff_and_twitching.toml"
+    t = alssim.load_config(path).teaching
+    rc = main(["run", str(path), "--set", "simulation.scale=0.005", "--set",
+               "simulation.horizon_years=1", "--out", str(tmp_path / "a"), "--explain"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert t.title in out and "Questions:" in out and "Answers" not in out
+    assert out.index(t.title) < out.index("alssim: wrote")      # shown before the run
+    rc = main(["run", str(path), "--set", "simulation.scale=0.005", "--set",
+               "simulation.horizon_years=1", "--out", str(tmp_path / "b"), "--answers"])
+    assert rc == 0 and "Answers (for the teacher):" in capsys.readouterr().out
+
+
+def test_run_explain_without_teaching_text(tmp_path, capsys):
+    rc = main(["run", str(configs_dir() / "default.toml"), "--set", "simulation.scale=0.005",
+               "--set", "simulation.horizon_years=1", "--out", str(tmp_path / "a"),
+               "--explain"])
+    assert rc == 0 and "has no [teaching] text" in capsys.readouterr().out
+
+
+def test_figures_carry_the_caption(tmp_path):
+    from PIL import Image
+
+    from alssim.analysis.captions import caption_strip, save_captioned, teaching_caption
+    from alssim.analysis.populations import plot_populations
+
+    cfg = alssim.load_config(TEACHING / "reinnervation_hides_loss.toml",
+                             overrides={"simulation.scale": 0.005})
+    res = alssim.simulate(cfg, seed=1)
+    text = teaching_caption(res)
+    assert text.startswith(cfg.teaching.title) and "Look for:" in text
+    fig = plot_populations(res)
+    plain = save_captioned(fig, tmp_path / "plain.png", "")
+    with_caption = save_captioned(fig, tmp_path / "caption.png", text)
+    a, b = Image.open(plain), Image.open(with_caption)
+    assert a.width == b.width and b.height > a.height + 30
+    strip = caption_strip(text, 400)
+    assert strip.width == 400
+    # the strip holds dark text on white
+    px = np.asarray(strip.convert("L"))
+    assert px.min() < 100 and np.median(px) > 240
+
+
+# ------------------------------------------------- what the scenarios tell students is true
+def course(name: str, seed: int):
+    res = alssim.simulate(alssim.load_config(TEACHING / f"{name}.toml"), seed=seed)
+    return res, res.clinical
+
+
+def first(c, mask) -> float:
+    idx = np.flatnonzero(mask)
+    t = c.times_months - c.clinical_onset_months
+    return float(t[idx[0]]) if len(idx) else math.inf
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_onset_and_spread_claims(seed):
+    _, c = course("onset_and_spread", seed)
+    s = c.summary()
+    assert 12 <= c.clinical_onset_months <= 48                # "two to three years" silent
+    reg = s["region_involvement_months"]
+    left_arm = first(c, c["involved"][:, c.segments.index("cervical_lower"), 0])
+    assert left_arm < reg["lower_limb"]                        # other arm before the legs
+    assert reg["lower_limb"] == max(v for v in reg.values() if v is not None)  # legs last
+    assert s["kings_stage_months"]["3"] < s["mitos_stage_months"]["1"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_why_one_limb_is_weak_claims(seed):
+    res, c = course("why_one_limb_is_weak", seed)
+    k = int(np.searchsorted(c.times_months, c.clinical_onset_months))
+    assert int(c["involved"][k].sum()) == 1                    # one segment-side affected
+    lost = 1.0 - res["alive"][k] / res.counts
+    assert (lost > 0.10).sum() >= 2                            # but loss is wider already
+    assert (res["pathology"][k] > 0.05).sum() >= 4             # and pathology wider still
+    others = np.ones_like(c["mrc"][k], dtype=bool)
+    others[c.segments.index("cervical_lower"), 1] = False
+    assert (c["mrc"][k][others] == 5).all()                    # other limbs of normal strength
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stiff_and_twitching_claims(seed):
+    _, c = course("stiff_and_twitching", seed)
+    ls = c.segments.index("lumbosacral")
+    mas = c["ashworth"][:, ls, 1]
+    fasc = c["fasciculation_rate"][:, ls, 1]
+    alive = c["patient_alive"].astype(bool)
+    together = (mas >= 1) & (c["fasciculation_score"][:, ls, 1] >= 1)
+    assert together.any()                                      # stiff and twitching at once
+    assert mas.max() >= 2 and mas[alive][-1] < mas.max()       # spasticity fades (masking)
+    assert fasc[alive][-1] < 0.75 * fasc.max()                 # fasciculations fall late
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reinnervation_hides_loss_claims(seed):
+    res, c = course("reinnervation_hides_loss", seed)
+    cl = c.segments.index("cervical_lower")
+    strength = c["strength"][:, cl, 1]
+    k = int(np.flatnonzero(strength < 0.8)[0])
+    pop = res.anatomy.population_index("lmn", "cervical_lower", "right")
+    lost = 1.0 - res["alive"][k, pop] / res.counts[pop]
+    assert 0.35 <= lost <= 0.8                                 # about half the units gone
+    mune = c["mune_percent"][:, c.muscles.index("thenar"), 1]
+    assert mune[k] < 65                                        # MUNE showed it long before
+    first_mune = int(np.flatnonzero(mune < 80)[0])
+    assert first_mune < k
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bulbar_vs_limb_claims(seed):
+    _, bulbar = course("bulbar_vs_limb", seed)
+    _, limb = course("onset_and_spread", seed)
+    from alssim.anatomy import ALSFRS_ITEMS
+
+    def first_item(c):
+        return min(ALSFRS_ITEMS, key=lambda i: first(c, c[f"alsfrs_r_{i}"] < 4))
+
+    assert first_item(bulbar) in ("speech", "salivation", "swallowing")
+    assert first_item(limb) == "handwriting"
+    kb, kl = bulbar.summary()["kings_stage_months"], limb.summary()["kings_stage_months"]
+    assert kb["4A"] is not None and (kb["4B"] is None or kb["4A"] < kb["4B"])
+    assert kl["4B"] is not None and (kl["4A"] is None or kl["4B"] < kl["4A"])
