@@ -32,6 +32,7 @@ from alssim.dynamics import RegionalDrivers
 from alssim.fates import ExactFates, ReferenceFates
 from alssim.onset import choose_onset, initial_load
 from alssim.population import UNIT_TYPES, build_population, iter_population_draws
+from alssim.resources import check_memory
 from alssim.results import VARIABLES, Result
 from alssim.streams import as_seed_sequence
 
@@ -57,6 +58,12 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
     Result
         Recorded populations and drivers over time, the onset and loss milestones.
 
+    Raises
+    ------
+    ResourceError
+        If the run is estimated to need more memory than is available (or than
+        ``simulation.memory_limit_gb``); nothing large has been allocated then.
+
     Examples
     --------
     >>> import alssim
@@ -66,6 +73,7 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
     'cervical_lower'
     """
     seed_value = cfg.simulation.seed if seed is None else seed
+    check_memory(cfg)  # refuse, with the knobs that shrink it, a run that would not fit
     if cfg.interventions.any_enabled:
         from alssim.interventions import resolve_starts
 

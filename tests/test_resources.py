@@ -42,3 +42,26 @@ def test_guard_refuses_with_estimate_and_knobs():
     assert check_memory(small_config()) > 0
     with pytest.raises(ResourceError, match="x 1000 at once"):
         check_memory(small_config(**{"simulation.memory_limit_gb": 0.05}), copies=1000)
+
+
+def test_simulate_refuses_before_allocating():
+    cfg = alssim.load_config(overrides={"simulation.memory_limit_gb": 0.001})
+    tracemalloc.start()
+    with pytest.raises(ResourceError, match=r"simulation\.scale"):
+        alssim.simulate(cfg, seed=1)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 5 * 2**20  # refused before the 2.6 million neurons were drawn
+
+
+def test_cli_reports_the_memory_guard_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "alssim.cli.main", "run", "configs/default.toml",
+                           "--set", "simulation.memory_limit_gb=0.001", "--out",
+                           str(tmp_path / "o")], capture_output=True, text=True,
+                          cwd=__import__("pathlib").Path(__file__).parents[1])
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1 and "needs about" in proc.stderr
+    assert not (tmp_path / "o").exists()
