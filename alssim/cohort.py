@@ -17,6 +17,7 @@ on every executor and worker count, and any patient can be re-simulated alone
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import math
@@ -38,7 +39,7 @@ from alssim.batch import (
     unpack,
 )
 from alssim.errors import ConfigError, ResultFormatError
-from alssim.fileio import OutputExistsError, atomic_write_text
+from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,11 +145,18 @@ class CohortResult:
         return path
 
     def _write_tables(self, path: Path) -> None:
-        atomic_write_text(path / "patients.csv", table_to_csv(self.patients))
-        atomic_write_text(path / "summary.json",
-                          json.dumps(self.summary, indent=2, allow_nan=False) + "\n")
+        # each file is atomic; cohort.json, written last, holds the checksums of the others, so a
+        # crash between files leaves a set that load_cohort refuses rather than a mixed one
+        tables = {
+            "patients.csv": table_to_csv(self.patients),
+            "summary.json": json.dumps(self.summary, indent=2, allow_nan=False) + "\n",
+        }
+        for name, text in tables.items():
+            atomic_write_text(path / name, text)
         atomic_write_text(path / "config.toml", self.config.to_toml())
         atomic_write_text(path / "cohort.json", json.dumps({
+            "sha256": {name: hashlib.sha256(text.encode("utf-8")).hexdigest()
+                       for name, text in tables.items()},
             "format": COHORT_FORMAT,
             "format_version": COHORT_FORMAT_VERSION,
             "alssim_version": __version__,
@@ -192,6 +200,11 @@ def load_cohort(path: str | Path) -> CohortResult:
     if meta.get("format_version", 0) > COHORT_FORMAT_VERSION:
         raise ResultFormatError(f"{meta_path}: format version {meta['format_version']} is newer "
                                 "than this alssim reads; upgrade alssim")
+    for name, digest in (meta.get("sha256") or {}).items():
+        if sha256_file(path / name) != digest:
+            raise ResultFormatError(
+                f"{path / name}: checksum mismatch; the file was truncated, edited or written by "
+                "an interrupted save")
     cfg = config_from_saved(meta["config_toml"], source=str(meta_path))
     traj = {int(p): load(trajectory_dir(path, int(p))) for p in meta.get("trajectories", [])}
     return CohortResult(patients, summary, cfg, int(meta["seed"]), traj)
