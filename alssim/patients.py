@@ -291,7 +291,8 @@ def derive_config(cfg, attrs: PatientAttributes):
     Returns
     -------
     Config
-        Onset fixed to ``attrs.onset``; rates and mechanism levels multiplied.
+        Onset fixed to ``attrs.onset``; rates and mechanism levels multiplied;
+        ``interventions.genotype`` set to the patient's genotype.
     """
     from alssim.config.schema import Mechanisms, Onset, Spread
 
@@ -315,9 +316,12 @@ def derive_config(cfg, attrs: PatientAttributes):
     onset.update(mode="fixed", segment=attrs.onset.segment, side=attrs.onset.side,
                  compartment=attrs.onset.compartment)
     where = "patient-derived config"
+    # genotype-specific treatments (e.g. tofersen in SOD1 carriers) read the patient's genotype
+    interventions = dataclasses.replace(cfg.interventions, genotype=attrs.genotype)
     return dataclasses.replace(
         cfg,
         spread=build(Spread, spread, prefix="spread", source=where),
         mechanisms=build(Mechanisms, mech, prefix="mechanisms", source=where),
         onset=build(Onset, onset, prefix="onset", source=where),
+        interventions=interventions,
     )

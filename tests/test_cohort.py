@@ -286,3 +286,14 @@ def test_cohort_config_errors_name_the_key(cfg):
     with pytest.raises(alssim.ConfigError) as e:
         alssim.load_config(overrides={"cohort.speed_sigm": 0.2})
     assert "did you mean 'cohort.speed_sigma'" in str(e.value)
+
+
+def test_patient_config_carries_the_genotype_for_genotype_specific_treatments(cfg):
+    """Tofersen acts in SOD1 carriers only: the derived config names each patient's genotype."""
+    seen = set()
+    for i in range(400):
+        attrs = sample_patient(cfg, np.random.SeedSequence(derive_seed(3, i)))
+        pcfg = derive_config(cfg, attrs)
+        assert pcfg.interventions.genotype == attrs.genotype
+        seen.add(attrs.genotype)
+    assert "sporadic" in seen and len(seen) > 1
