@@ -24,7 +24,8 @@ SCALE = "0.005"
 
 def test_the_notebooks_are_there():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"01_quickstart", "02_onset_and_spread", "03_parameter_sweep"} <= names
+    assert {"01_quickstart", "02_onset_and_spread", "03_parameter_sweep",
+            "04_virtual_trial"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
