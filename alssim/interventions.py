@@ -106,8 +106,7 @@ def _common_check(obj, prefix: str, source: str | None) -> None:
                           f"{obj.fvc_threshold:g}", key=f"{prefix}.fvc_threshold", source=source)
 
 
-# Every treatment table shares these fields (declared per class: dataclass fields with param()
-# specs must be listed in each class, in this order, before its effect fields).
+# Every treatment table shares these fields (see Treatment).
 def _enabled():
     return param("", "treatment given (false: no effect anywhere)")
 
@@ -136,8 +135,11 @@ def _source():
 
 
 @dataclasses.dataclass(frozen=True)
-class Riluzole:
-    """Riluzole: less glutamate excitotoxicity (Bensimon 1994; Lacomblez 1996)."""
+class Treatment:
+    """Fields every treatment table has: whether it is given, when it starts, adherence, source.
+
+    Each treatment subclasses this and adds its effect fields (after these, in this order).
+    """
 
     enabled: bool = _enabled()
     start: str = _start()
@@ -145,52 +147,42 @@ class Riluzole:
     fvc_threshold: float = _fvc()
     adherence: float = _adherence()
     source: str = _source()
-    excitotoxicity: float = param("1", "multiplier on mechanisms.excitotoxicity.gain", **_MULT)
 
     _check = _common_check
+
+
+@dataclasses.dataclass(frozen=True)
+class Riluzole(Treatment):
+    """Riluzole: less glutamate excitotoxicity (Bensimon 1994; Lacomblez 1996)."""
+
+    excitotoxicity: float = param("1", "multiplier on mechanisms.excitotoxicity.gain", **_MULT)
 
     def multipliers(self, genotype: str) -> dict[str, float]:
         return {"excitotoxicity": self.excitotoxicity}
 
 
 @dataclasses.dataclass(frozen=True)
-class Edaravone:
+class Edaravone(Treatment):
     """Edaravone: a free-radical scavenger, less oxidative stress (MCI186-19, 2017)."""
 
-    enabled: bool = _enabled()
-    start: str = _start()
-    delay_months: float = _delay()
-    fvc_threshold: float = _fvc()
-    adherence: float = _adherence()
-    source: str = _source()
     oxidative_stress: float = param(
         "1", "multiplier on the oxidative-stress part (gain * level) of the stress factor",
         **_MULT)
-
-    _check = _common_check
 
     def multipliers(self, genotype: str) -> dict[str, float]:
         return {"oxidative_stress": self.oxidative_stress}
 
 
 @dataclasses.dataclass(frozen=True)
-class Tofersen:
+class Tofersen(Treatment):
     """Tofersen: antisense oligonucleotide lowering SOD1; acts in SOD1 carriers only (VALOR)."""
 
-    enabled: bool = _enabled()
-    start: str = _start()
-    delay_months: float = _delay()
-    fvc_threshold: float = _fvc()
-    adherence: float = _adherence()
-    source: str = _source()
     carriers: tuple[str, ...] = param("", "genotypes the drug acts in", choices=_GENOTYPES)
     pathology_growth: float = param(
         "1", "multiplier on pathology growth: spread.local_growth_rate and every spread edge",
         **_MULT)
     pathology_hazard: float = param("1", "multiplier on mechanisms.pathology.hazard_rate",
                                     **_MULT)
-
-    _check = _common_check
 
     def multipliers(self, genotype: str) -> dict[str, float]:
         if genotype not in self.carriers:
@@ -200,67 +192,37 @@ class Tofersen:
 
 
 @dataclasses.dataclass(frozen=True)
-class Niv:
+class Niv(Treatment):
     """Non-invasive ventilation: respiratory failure later, if bulbar function allows it."""
 
-    enabled: bool = _enabled()
-    start: str = _start()
-    delay_months: float = _delay()
-    fvc_threshold: float = _fvc()
-    adherence: float = _adherence()
-    source: str = _source()
     failure_fvc: float = param("% predicted", "FVC at which respiratory failure kills on NIV",
                                low=0.0, high=200.0)
     min_bulbar_domain: int = param(
         "points", "ALSFRS-R bulbar domain (0-12) at the start below which NIV is not tolerated "
         "and gives no survival gain", low=0, high=12)
 
-    _check = _common_check
-
 
 @dataclasses.dataclass(frozen=True)
-class Tracheostomy:
+class Tracheostomy(Treatment):
     """Tracheostomy with invasive ventilation: respiratory failure no longer kills."""
 
-    enabled: bool = _enabled()
-    start: str = _start()
-    delay_months: float = _delay()
-    fvc_threshold: float = _fvc()
-    adherence: float = _adherence()
-    source: str = _source()
     failure_fvc: float = param("% predicted", "FVC at which respiratory failure kills once "
                                "invasively ventilated (0: never)", low=0.0, high=200.0)
 
-    _check = _common_check
-
 
 @dataclasses.dataclass(frozen=True)
-class Gastrostomy:
+class Gastrostomy(Treatment):
     """Gastrostomy: nutrition kept up (item 5 becomes 5b: same hand function, same score)."""
 
-    enabled: bool = _enabled()
-    start: str = _start()
-    delay_months: float = _delay()
-    fvc_threshold: float = _fvc()
-    adherence: float = _adherence()
-    source: str = _source()
     failure_fvc_shift: float = param(
         "% predicted", "lowering of the FVC at which respiratory failure kills (nutrition "
         "sustains the respiratory muscles)", low=0.0, high=100.0)
 
-    _check = _common_check
-
 
 @dataclasses.dataclass(frozen=True)
-class Exercise:
+class Exercise(Treatment):
     """Exercise / physical therapy: reinnervation and muscle reserve, blunted in MND."""
 
-    enabled: bool = _enabled()
-    start: str = _start()
-    delay_months: float = _delay()
-    fvc_threshold: float = _fvc()
-    adherence: float = _adherence()
-    source: str = _source()
     strength_gain: float = param("1", "relative force gained by trained muscle in health",
                                  low=0.0, high=10.0)
     reinnervation_gain: float = param(
@@ -269,7 +231,6 @@ class Exercise:
     blunting: float = param("1", "fraction of the training response lost in motor neuron "
                             "disease", low=0.0, high=1.0)
 
-    _check = _common_check
 
     @property
     def response(self) -> float:
