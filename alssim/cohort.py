@@ -39,7 +39,9 @@ from alssim.batch import (
     unpack,
 )
 from alssim.errors import ConfigError, ResultFormatError
+from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
+from alssim.resources import TABLE_BYTES_PER_RUN, check_memory, estimate_result_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -347,6 +349,10 @@ def run_cohort(
             res.save(trajectory_dir(Path(out), pid), force=True)
         trajectories[pid] = res
 
+    # refuse, before any patient runs, a cohort whose workers, kept trajectories and table would
+    # not fit in this machine's memory (remote executors hold their runs elsewhere)
+    check_memory(cfg, copies=local_workers(executor, workers),
+                 extra_bytes=len(keep) * estimate_result_bytes(cfg) + n * TABLE_BYTES_PER_RUN)
     records = execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
                       store=store, progress=progress, desc="cohort", unit="patient",
                       chunksize=chunksize, on_trajectory=keep_result)

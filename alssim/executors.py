@@ -26,7 +26,7 @@ from typing import Any
 
 from alssim.errors import AlssimError, ConfigError
 
-__all__ = ["Backend", "available_cores", "resolve_executor", "run_tasks"]
+__all__ = ["Backend", "available_cores", "local_workers", "resolve_executor", "run_tasks"]
 
 
 def available_cores() -> int:
@@ -35,6 +35,17 @@ def available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def local_workers(executor: Any = None, workers: int | None = None) -> int:
+    """How many runs an executor choice holds in this machine's memory at once.
+
+    ``workers`` when given; every core for the default local processes; one otherwise (serial,
+    or a remote executor such as a Dask cluster, whose runs live in other machines' memory).
+    """
+    if isinstance(workers, int) and workers > 0:
+        return workers
+    return available_cores() if executor in (None, "processes") else 1
 
 
 def _ignore_sigint() -> None:

@@ -15,7 +15,8 @@ import os
 from alssim.config.schema import Config
 from alssim.errors import AlssimError
 
-__all__ = ["ResourceError", "available_memory_bytes", "check_memory", "estimate_run_bytes"]
+__all__ = ["ResourceError", "available_memory_bytes", "check_memory", "estimate_result_bytes",
+           "estimate_run_bytes"]
 
 #: Bytes per neuron of the agent arrays (population, vulnerability, unit type and size, thresholds).
 AGENT_BYTES = 2 + 4 + 1 + 4 + 4 + 4
@@ -29,6 +30,10 @@ REFERENCE_BYTES = 1 + 8 + 5 * 8 + 6
 BUILD_TEMP_BYTES = 6 * 8
 #: Recorded variables per population and record time (upper bound), 8 bytes each.
 RECORDED_VARIABLES = 16
+#: Clinical variables per segment and side, or per muscle, and record time (upper bound).
+CLINICAL_VARIABLES = 48
+#: Bytes per patient of a cohort or sweep table while it is built (measured peak ~16 kB).
+TABLE_BYTES_PER_RUN = 20_000
 
 
 class ResourceError(AlssimError, MemoryError):
@@ -81,6 +86,26 @@ def estimate_run_bytes(cfg: Config) -> int:
     return n * AGENT_BYTES + engine + build + recorded
 
 
+def estimate_result_bytes(cfg: Config) -> int:
+    """Memory one kept :class:`~alssim.results.Result` holds, with its clinical course, in bytes.
+
+    Parameters
+    ----------
+    cfg : Config
+
+    Returns
+    -------
+    int
+        Estimated bytes (an upper estimate).
+    """
+    sim = cfg.simulation
+    n_out = sim.n_steps // sim.steps_per_output + 1
+    n_pop = cfg.anatomy.n_populations
+    n_muscles = sum(len(s.muscles) for s in cfg.anatomy.segments)
+    places = cfg.anatomy.n_segments * 2 + n_muscles * 2 + 1
+    return n_out * (n_pop * RECORDED_VARIABLES + places * CLINICAL_VARIABLES) * 8
+
+
 def _fmt(b: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if b < 1024 or unit == "TiB":
@@ -89,14 +114,16 @@ def _fmt(b: float) -> str:
     return f"{b:.1f} TiB"  # pragma: no cover
 
 
-def check_memory(cfg: Config, *, copies: int = 1) -> int:
+def check_memory(cfg: Config, *, copies: int = 1, extra_bytes: int = 0) -> int:
     """Refuse a run that would not fit in memory.
 
     Parameters
     ----------
     cfg : Config
     copies : int
-        Runs held at once (e.g. parallel workers).
+        Runs held at once (e.g. parallel workers on this machine).
+    extra_bytes : int
+        Further memory the caller will hold (kept trajectories, result tables).
 
     Returns
     -------
@@ -108,7 +135,7 @@ def check_memory(cfg: Config, *, copies: int = 1) -> int:
     ResourceError
         With the estimate, the limit and the knobs that reduce the need.
     """
-    need = estimate_run_bytes(cfg) * copies
+    need = estimate_run_bytes(cfg) * copies + int(extra_bytes)
     limit_gb = cfg.simulation.memory_limit_gb
     limit = int(limit_gb * 2**30) if limit_gb > 0 else available_memory_bytes()
     what = "simulation.memory_limit_gb" if limit_gb > 0 else "available memory"
@@ -117,6 +144,7 @@ def check_memory(cfg: Config, *, copies: int = 1) -> int:
         raise ResourceError(
             f"this run needs about {_fmt(need)} ({n:,} neurons"
             + (f" x {copies} at once" if copies > 1 else "")
+            + (f", plus {_fmt(extra_bytes)} of kept trajectories and tables" if extra_bytes else "")
             + f"), more than the {_fmt(limit)} of {what}; lower simulation.scale (now "
             f"{cfg.simulation.scale:g}), raise simulation.output_interval_days or dt_days, use "
             "fewer workers or keep fewer trajectories, or raise simulation.memory_limit_gb"

@@ -52,7 +52,9 @@ from alssim.batch import (
 )
 from alssim.config.params import nearest_key
 from alssim.errors import ConfigError
+from alssim.executors import local_workers
 from alssim.fileio import atomic_write_text
+from alssim.resources import TABLE_BYTES_PER_RUN, check_memory
 from alssim.streams import as_seed_sequence, stream
 
 if TYPE_CHECKING:
@@ -449,6 +451,9 @@ def sweep(
             "points": points, "design": {k: v for k, v in meta.items() if k != "transformed"},
             "heterogeneity": bool(heterogeneity), "outputs": patterns}
     store = RunStore(out, spec, force=force, extra_owned=_OWNED) if out is not None else None
+    # refuse, before any run, a sweep whose local workers and table would not fit in memory
+    check_memory(cfg, copies=local_workers(executor, workers),
+                 extra_bytes=len(tasks) * TABLE_BYTES_PER_RUN)
     records = execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
                       store=store, progress=progress, desc="sweep", unit="run",
                       chunksize=chunksize)

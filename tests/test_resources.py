@@ -65,3 +65,16 @@ def test_cli_reports_the_memory_guard_in_one_line(tmp_path):
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1 and "needs about" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_cohort_guard_counts_workers_and_kept_trajectories():
+    from alssim.resources import estimate_result_bytes
+
+    cfg = small_config(**{"simulation.memory_limit_gb": 0.02})
+    one = estimate_run_bytes(cfg)
+    assert estimate_result_bytes(cfg) > 0
+    # one run fits, but 50 kept trajectories and a large table do not
+    assert check_memory(cfg) == one
+    with pytest.raises(ResourceError, match="kept trajectories"):
+        alssim.run_cohort(cfg, 2000, seed=1, executor="serial", progress=False,
+                          keep_trajectories=50)
