@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from alssim._version import __version__
+from alssim.config.loader import config_from_text
 from alssim.errors import ConfigError
 from alssim.fileio import OutputExistsError, atomic_write_text
 
@@ -127,30 +128,18 @@ def select_outputs(outputs: dict[str, Any], patterns: Sequence[str] | None) -> d
 
 
 # --------------------------------------------------------------------------- worker side
-_CONFIG_CACHE: dict[str, Any] = {}
 _POINT_CACHE: dict[tuple, Any] = {}
 
 
 def _base_config(config_toml: str):
-    key = hashlib.sha256(config_toml.encode("utf-8")).hexdigest()
-    cfg = _CONFIG_CACHE.get(key)
-    if cfg is None:
-        import tomllib
-
-        from alssim.config.loader import build_config
-
-        cfg = build_config(tomllib.loads(config_toml), source="batch config", base_dir=None)
-        if len(_CONFIG_CACHE) > 8:
-            _CONFIG_CACHE.clear()
-        _CONFIG_CACHE[key] = cfg
-    return key, cfg
+    return config_from_text(config_toml, "batch config")
 
 
 def _point_config(config_toml: str, overrides: tuple[tuple[str, Any], ...]):
-    key, cfg = _base_config(config_toml)
+    cfg = _base_config(config_toml)
     if not overrides:
         return cfg
-    pkey = (key, overrides)
+    pkey = (config_toml, overrides)
     pcfg = _POINT_CACHE.get(pkey)
     if pcfg is None:
         pcfg = cfg.with_overrides(dict(overrides))

@@ -39,16 +39,15 @@ randomisation ratio), entry criteria, a visit schedule and the endpoints. :func:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from alssim.config.loader import config_from_text
 from alssim.config.params import build, param, to_dict
 from alssim.errors import ConfigError
 from alssim.interventions import TREATMENTS
@@ -260,21 +259,6 @@ def load_trial(path: str | Path) -> TrialSpec:
 
 
 # --------------------------------------------------------------------------- worker side
-_CFG_CACHE: dict[str, Any] = {}
-
-
-def _cfg_from_toml(text: str):
-    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    cfg = _CFG_CACHE.get(key)
-    if cfg is None:
-        from alssim.config.loader import build_config
-
-        cfg = build_config(tomllib.loads(text), source="trial model config", base_dir=None)
-        _CFG_CACHE.clear()
-        _CFG_CACHE[key] = cfg
-    return cfg
-
-
 def _record_at(t: np.ndarray, when: float) -> int:
     return int(np.searchsorted(t, when - 1e-9, side="left"))
 
@@ -370,7 +354,7 @@ def _screen_one(model_toml: str, spec: dict, seed: int) -> dict[str, Any]:
     from alssim.interventions import with_treatments
     from alssim.patients import derive_config, sample_patient
 
-    cfg = _cfg_from_toml(model_toml)
+    cfg = config_from_text(model_toml, "trial model config")
     attrs = sample_patient(cfg, np.random.SeedSequence(seed))
     row: dict[str, Any] = {"seed": seed, "genotype": attrs.genotype, "sex": attrs.sex,
                            "age_years": attrs.age_years, "speed": attrs.speed,
@@ -401,7 +385,7 @@ def _treat_one(model_toml: str, spec: dict, seed: int, treatments: list[str],
     from alssim.interventions import with_treatments
     from alssim.patients import derive_config, sample_patient
 
-    cfg = _cfg_from_toml(model_toml)
+    cfg = config_from_text(model_toml, "trial model config")
     attrs = sample_patient(cfg, np.random.SeedSequence(seed))
     pcfg = with_treatments(derive_config(cfg, attrs), treatments, start_months=start_t,
                            genotype=attrs.genotype)

@@ -14,6 +14,7 @@ value came from, its full key path, the value and what is allowed.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ __all__ = [
     "apply_overrides",
     "build_config",
     "config_from_saved",
+    "config_from_text",
     "configs_dir",
     "dumps_toml",
     "load_config",
@@ -286,6 +288,16 @@ def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path 
             f"{', '.join(names)}; got {onset.segment!r}{extra}",
             key="onset.segment", source=where("onset.segment"))
     return Config(source=source, **parts)
+
+
+@functools.lru_cache(maxsize=16)
+def config_from_text(toml_text: str, source: str = "config text") -> Config:
+    """Config from the complete effective-config TOML (``Config.to_toml()``), cached.
+
+    Workers of cohorts, sweeps and trials receive the same text for every run they do; the cache
+    builds and validates it once per process.
+    """
+    return build_config(tomllib.loads(toml_text), source=source, base_dir=None)
 
 
 def config_from_saved(toml_text: str, *, source: str) -> Config:
