@@ -394,7 +394,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats (best is reported)")
     ap.add_argument("--mesa-agents", type=float, default=1e5, help="size of the side-by-side run")
-    ap.add_argument("--mesa-days", type=float, default=730, help="daily steps of that run")
+    ap.add_argument("--mesa-days", type=float, default=1200,
+                    help="daily steps of that run (default: Mesa takes about a minute on an "
+                    "idle core of the development machine)")
     ap.add_argument("--reference-days", type=float, default=20, help="reference slice (steps)")
     ap.add_argument("--reference-max-agents", type=float, default=1e7)
     ap.add_argument(
