@@ -111,7 +111,7 @@ def _simulate(cfg: Config, seed_value: int | np.random.SeedSequence) -> Result:
     n_steps = sim.n_steps
     every = sim.steps_per_output
     dt = sim.dt_months
-    n_out = n_steps // every + 1
+    n_out = sim.n_records
     rec = {name: np.zeros((n_out, n_pop), dtype=spec.dtype) for name, spec in VARIABLES.items()}
     dead_by_step = np.zeros((n_steps + 1, n_pop), dtype=np.int64)
 

@@ -20,10 +20,10 @@ __all__ = ["ResourceError", "available_memory_bytes", "check_memory", "estimate_
 
 #: Bytes per neuron of the agent arrays (population, vulnerability, unit type and size, thresholds).
 AGENT_BYTES = 2 + 4 + 1 + 4 + 4 + 4
-#: Bytes per neuron of the exact engine's three merged float64 key arrays.
-EXACT_KEY_BYTES = 3 * 8
-#: Bytes per LMN of the exact engine's prefix sums (three float64 sizes, three int32 type counts).
-EXACT_LMN_BYTES = 3 * 8 + 3 * 4
+#: Bytes per neuron of the exact engine's stacked float64 keys (death, and affected).
+EXACT_KEY_BYTES = 2 * 8
+#: Bytes per LMN of the exact engine's prefix sums (two float64 sizes, three int32 type counts).
+EXACT_LMN_BYTES = 2 * 8 + 3 * 4
 #: Bytes per neuron of the reference stepper (state, float64 vulnerability, per-step temporaries).
 REFERENCE_BYTES = 1 + 8 + 5 * 8 + 6
 #: Bytes per neuron of the largest population while its keys are built (float64 temporaries).
@@ -81,7 +81,7 @@ def estimate_run_bytes(cfg: Config) -> int:
     else:
         engine = n * REFERENCE_BYTES
     build = int(counts.max()) * BUILD_TEMP_BYTES
-    n_out = sim.n_steps // sim.steps_per_output + 1
+    n_out = sim.n_records
     recorded = n_out * n_pop * RECORDED_VARIABLES * 8 + (sim.n_steps + 1) * n_pop * 8
     return n * AGENT_BYTES + engine + build + recorded
 
@@ -99,7 +99,7 @@ def estimate_result_bytes(cfg: Config) -> int:
         Estimated bytes (an upper estimate).
     """
     sim = cfg.simulation
-    n_out = sim.n_steps // sim.steps_per_output + 1
+    n_out = sim.n_records
     n_pop = cfg.anatomy.n_populations
     n_muscles = sum(len(s.muscles) for s in cfg.anatomy.segments)
     places = cfg.anatomy.n_segments * 2 + n_muscles * 2 + 1

@@ -80,6 +80,11 @@ class Simulation:
         return max(1, round(self.output_interval_days / self.dt_days))
 
     @property
+    def n_records(self) -> int:
+        """Recorded states: at onset and after every ``steps_per_output`` steps."""
+        return self.n_steps // self.steps_per_output + 1
+
+    @property
     def dt_months(self) -> float:
         return self.dt_days / DAYS_PER_MONTH
 
