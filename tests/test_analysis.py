@@ -234,9 +234,8 @@ def test_d50_curve():
     assert d50_curve(np.array([0.0]), 30.0, 3.0)[0] == pytest.approx(48.0, abs=1e-2)
 
 
-def test_real_clinical_layer_if_present(result, tmp_path):
-    if _clinical_api.view(result) is None:
-        pytest.skip("clinical layer not available yet")
+def test_real_clinical_layer(result, tmp_path):
+    assert _clinical_api.view(result) is not None  # the clinical figures read the real layer
     _png(analysis.plot_clinical_course(result), tmp_path, "course_real")
     _png(analysis.plot_signs(result), tmp_path, "signs_real")
     _png(analysis.plot_mune_cmap_strength(result), tmp_path, "mune_real")
