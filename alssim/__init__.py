@@ -13,7 +13,7 @@ from alssim._version import __version__
 from alssim.calibrate import calibrate
 from alssim.cohort import CohortResult, load_cohort, run_cohort
 from alssim.config import Config, load_config
-from alssim.engine import simulate
+from alssim.engine import simulate, simulate_batch
 from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
 from alssim.sweep import sweep  # the function; the module is sys.modules['alssim.sweep']
@@ -34,5 +34,6 @@ __all__ = [
     "run_cohort",
     "run_trial",
     "simulate",
+    "simulate_batch",
     "sweep",
 ]

@@ -46,6 +46,7 @@ __all__ = [
     "derive_seed",
     "flatten_summary",
     "run_chunk",
+    "run_many",
     "select_outputs",
     "spec_hash",
 ]
@@ -149,39 +150,62 @@ def _point_config(config_toml: str, overrides: tuple[tuple[str, Any], ...]):
     return pcfg
 
 
-def run_one(cfg, task: RunTask, outputs: Sequence[str] | None = None):
-    """Simulate one run; return ``(attributes, outputs, result_or_None)``.
-
-    ``attributes`` are the patient's sampled attributes (empty unless heterogeneous); ``outputs``
-    the flattened summary (see :func:`flatten_summary`) filtered by ``outputs`` patterns.
-    """
-    from alssim.engine import simulate
+def _prepare(cfg, task: RunTask):
+    """The run's config and its sampled patient attributes (empty unless heterogeneous)."""
     from alssim.patients import derive_config, sample_patient
 
-    attrs: dict[str, Any] = {}
-    if task.heterogeneous:
-        patient = sample_patient(cfg, np.random.SeedSequence(task.seed))
-        cfg = derive_config(cfg, patient)
-        attrs = {k: _scalar(v) for k, v in patient.as_row().items()}
-    res = simulate(cfg, seed=task.seed)
-    outs = select_outputs(flatten_summary(res.summary), outputs)
-    return attrs, outs, (res if task.keep_trajectory else None)
+    if not task.heterogeneous:
+        return cfg, {}
+    patient = sample_patient(cfg, np.random.SeedSequence(task.seed))
+    return derive_config(cfg, patient), {k: _scalar(v) for k, v in patient.as_row().items()}
+
+
+def run_many(cfgs: Sequence[Any], tasks: Sequence[RunTask], outputs: Sequence[str] | None = None):
+    """Simulate runs, several at a time through one engine loop.
+
+    Parameters
+    ----------
+    cfgs : sequence of Config
+        The config of each run's parameter point (before patient attributes are applied).
+    tasks : sequence of RunTask
+    outputs : sequence of str, optional
+        Output name patterns to keep (see :func:`select_outputs`).
+
+    Returns
+    -------
+    list of (attributes, outputs, Result or None)
+        Per task: the patient's sampled attributes (empty unless heterogeneous), the flattened
+        summary (see :func:`flatten_summary`) and the full result if the task keeps it. Each is
+        what the run gives alone (:func:`alssim.engine.simulate_batch` is exact per patient).
+    """
+    from alssim.engine import simulate_batch
+    from alssim.resources import engine_batch_size
+
+    prepared = [_prepare(cfg, task) for cfg, task in zip(cfgs, tasks, strict=True)]
+    size = engine_batch_size(prepared[0][0]) if prepared else 1
+    out = []
+    for j in range(0, len(prepared), size):
+        part = prepared[j:j + size]
+        part_tasks = tasks[j:j + size]
+        results = simulate_batch([c for c, _ in part], [t.seed for t in part_tasks])
+        for task, (_, attrs), res in zip(part_tasks, part, results, strict=True):
+            outs = select_outputs(flatten_summary(res.summary), outputs)
+            out.append((attrs, outs, res if task.keep_trajectory else None))
+    return out
 
 
 def run_chunk(config_toml: str, tasks: list[dict], outputs: list[str] | None) -> list[tuple]:
-    """Worker entry point: run each task of a chunk (plain dicts of :class:`RunTask` fields).
+    """Worker entry point: run the tasks of a chunk (plain dicts of :class:`RunTask` fields).
 
     Returns
     -------
     list of (run_id, attributes, outputs, Result or None)
     """
-    out = []
-    for t in tasks:
-        task = RunTask(**{**t, "overrides": tuple(tuple(kv) for kv in t["overrides"])})
-        cfg = _point_config(config_toml, task.overrides)
-        attrs, outs, res = run_one(cfg, task, outputs)
-        out.append((task.run_id, attrs, outs, res))
-    return out
+    parsed = [RunTask(**{**t, "overrides": tuple(tuple(kv) for kv in t["overrides"])})
+              for t in tasks]
+    cfgs = [_point_config(config_toml, t.overrides) for t in parsed]
+    return [(t.run_id, *done) for t, done in zip(parsed, run_many(cfgs, parsed, outputs),
+                                                  strict=True)]
 
 
 # --------------------------------------------------------------------------- tables
@@ -404,8 +428,9 @@ def execute(
     desc, unit : str
         Progress-bar labels.
     chunksize : int, optional
-        Runs per task sent to a worker. Default 1 with a ``store`` (so every finished run is on
-        disk as soon as it is done), else a few per worker.
+        Runs per task sent to a worker (a worker simulates them together, see
+        :func:`run_many`; they are recorded when the task returns). Default: up to 16, at
+        least four tasks per worker.
     on_trajectory : callable, optional
         ``on_trajectory(run_id, result)`` for runs with ``keep_trajectory``, called before the
         run's record is written.
@@ -456,8 +481,7 @@ def execute(
                 # no more local processes than there are tasks (one task runs in-process)
                 workers = max(1, min(available_cores(), len(todo) // (chunksize or 1)))
             with resolve_executor(executor, workers) as backend:
-                size = chunksize or (1 if store is not None else
-                                     max(1, min(16, len(todo) // (8 * backend.workers))))
+                size = chunksize or max(1, min(16, len(todo) // (4 * backend.workers)))
                 payloads = (
                     (i, (config_toml, [dataclasses.asdict(t) for t in chunk], outputs))
                     for i, chunk in enumerate(_chunks(todo, size)))

@@ -41,7 +41,12 @@ from alssim.batch import (
 from alssim.errors import ConfigError, ResultFormatError
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
-from alssim.resources import TABLE_BYTES_PER_RUN, check_memory, estimate_result_bytes
+from alssim.resources import (
+    TABLE_BYTES_PER_RUN,
+    check_memory,
+    engine_batch_size,
+    estimate_result_bytes,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -313,7 +318,8 @@ def run_cohort(
     progress : bool
         Show a progress bar (tqdm; terminal or notebook).
     chunksize : int, optional
-        Patients per task sent to a worker (default: 1 with ``out``, else a few per worker).
+        Patients per task sent to a worker, simulated together and recorded when the task
+        returns (default: up to 16, at least four tasks per worker).
 
     Returns
     -------
@@ -351,7 +357,7 @@ def run_cohort(
 
     # refuse, before any patient runs, a cohort whose workers, kept trajectories and table would
     # not fit in this machine's memory (remote executors hold their runs elsewhere)
-    check_memory(cfg, copies=local_workers(executor, workers),
+    check_memory(cfg, copies=local_workers(executor, workers) * engine_batch_size(cfg),
                  extra_bytes=len(keep) * estimate_result_bytes(cfg) + n * TABLE_BYTES_PER_RUN)
     records = execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
                       store=store, progress=progress, desc="cohort", unit="patient",

@@ -19,6 +19,11 @@ Regional hazard factor (per month, for a neuron of vulnerability 1)
 
 Every map is monotone: raising any rate or any neuron loss never lowers any later load, activation,
 drive or hazard.
+
+:class:`RegionalDrivers` holds one patient's parameters; :class:`DriverBatch` does the per-step
+arithmetic of several patients at once on ``(n_patients, n_populations)`` arrays (the engine
+simulates a batch of patients through one time loop). Every operation is elementwise or per
+patient, so a patient's numbers are the same, bit for bit, whatever batch it is in.
 """
 
 from __future__ import annotations
@@ -30,12 +35,12 @@ import numpy as np
 from alssim.anatomy import EDGE_KINDS
 from alssim.config.schema import Config
 
-__all__ = ["DriverState", "RegionalDrivers"]
+__all__ = ["DriverBatch", "DriverState", "RegionalDrivers"]
 
 
 @dataclasses.dataclass
 class DriverState:
-    """Regional state, each of shape (n_populations,).
+    """Regional state, each of shape (n_populations,), or (n_patients, n_populations) in a batch.
 
     Attributes
     ----------
@@ -53,13 +58,26 @@ class DriverState:
 
 
 class RegionalDrivers:
-    """The regional, time-varying part of every neuron's hazard.
+    """The regional, time-varying part of one patient's hazard: its parameters.
 
     Parameters
     ----------
     cfg : Config
         Anatomy, spread rates and mechanisms.
+    multipliers : dict of str to ndarray, optional
+        Treatment multipliers on named mechanism terms (:attr:`TERMS`), each of shape
+        (n_steps + 1,): element ``n`` applies over step ``n`` (see
+        :func:`alssim.interventions.engine_multipliers`).
+
+    Notes
+    -----
+    :meth:`hazard` and :meth:`advance` act on one patient's :class:`DriverState`; the engine
+    stacks patients in a :class:`DriverBatch`, which does the same arithmetic.
     """
+
+    #: Mechanism terms a treatment can multiply (see :mod:`alssim.interventions`).
+    TERMS = ("pathology_hazard", "local_growth", "spread", "excitotoxicity", "inflammation",
+             "oxidative_stress")
 
     def __init__(self, cfg: Config, multipliers: dict[str, np.ndarray] | None = None):
         anat = cfg.anatomy
@@ -85,39 +103,25 @@ class RegionalDrivers:
         self.lmn_index = lmn
         self.umn_of_lmn = lmn - 2 * anat.n_segments
         self.n_populations = n
-        # the same index sets as slices when they are contiguous (the default anatomy)
-        self._lmn = _as_slice(self.lmn_index)
-        self._umn_of_lmn = _as_slice(self.umn_of_lmn)
-        # work buffers of the per-step updates
-        self._amp, self._tmp, self._drive = np.empty((3, n))
-        # scalars as arrays (array-array ufuncs are cheaper than array-scalar ones on 20 values)
-        self._const = {
-            name: np.full(n, float(value))
-            for name, value in (
-                ("one", 1.0),
-                ("growth", self.growth),
-                ("pathology_hazard", self.pathology_hazard),
-                ("ageing_hazard", self.ageing_hazard),
-                ("inflammation_gain", self.inflammation_gain),
-                ("excitotoxicity_gain", self.excitotoxicity_gain),
-                ("stress_factor", self.stress_factor),
-            )
-        }
-        self._dt = None
-        # treatments (alssim.interventions): per-step multipliers on named mechanism terms, as
-        # one dict of constants per step, built once; the loop only moves an index
-        self._rows: list[dict[str, np.ndarray]] | None = None
-        self._step = 0
-        if multipliers:
-            self._rows = self._scheduled_constants(cfg, multipliers)
-            self._const = self._rows[0]
+        #: per-step constants of the treated terms, each of shape (n_steps + 1,), or None
+        self.schedule: dict[str, np.ndarray] | None = (
+            self._scheduled_constants(cfg, multipliers) if multipliers else None)
+        self._batch: DriverBatch | None = None
 
-    #: Mechanism terms a treatment can multiply (see :mod:`alssim.interventions`).
-    TERMS = ("pathology_hazard", "local_growth", "spread", "excitotoxicity", "inflammation",
-             "oxidative_stress")
+    def constants(self) -> dict[str, float]:
+        """The untreated per-patient constants, by the name :class:`DriverBatch` uses."""
+        return {
+            "pathology_hazard": self.pathology_hazard,
+            "growth": self.growth,
+            "spread": 1.0,
+            "excitotoxicity_gain": self.excitotoxicity_gain,
+            "inflammation_gain": self.inflammation_gain,
+            "stress_factor": self.stress_factor,
+            "ageing_hazard": self.ageing_hazard,
+        }
 
     def _scheduled_constants(self, cfg: Config, multipliers: dict[str, np.ndarray]):
-        """One dict of constants per step, the named terms multiplied by that step's factor.
+        """Per-step constants of the multiplied terms, each of shape (n_steps + 1,).
 
         ``multipliers[term]`` has shape (n_steps + 1,) (step ``n`` covers ``t_n .. t_n+1``);
         a factor of exactly 1 reproduces the untreated constants bit for bit.
@@ -129,7 +133,7 @@ class RegionalDrivers:
         one = np.ones(n_rows)
         m = {t: np.asarray(multipliers.get(t, one), dtype=float) for t in self.TERMS}
         ox = cfg.mechanisms.oxidative_stress
-        per_step = {
+        return {
             "pathology_hazard": self.pathology_hazard * m["pathology_hazard"],
             "growth": self.growth * m["local_growth"],
             "spread": m["spread"],
@@ -138,15 +142,16 @@ class RegionalDrivers:
             "stress_factor": (1.0 + ox.gain * ox.level * m["oxidative_stress"]) if ox.enabled
             else one,
         }
-        tables = {k: np.repeat(v[:, None], self.n_populations, axis=1)
-                  for k, v in per_step.items()}
-        return [{**self._const, **{k: tab[i] for k, tab in tables.items()}}
-                for i in range(n_rows)]
 
     def initial_state(self, pathology: np.ndarray) -> DriverState:
-        """State at biological onset from the seeded pathology load."""
+        """State at biological onset from the seeded pathology load, shape (n_populations,)."""
         z = np.zeros(self.n_populations)
         return DriverState(np.asarray(pathology, dtype=float).copy(), z.copy(), z.copy())
+
+    def _one(self) -> DriverBatch:
+        if self._batch is None:
+            self._batch = DriverBatch([self])
+        return self._batch
 
     def hazard(self, state: DriverState, out: np.ndarray | None = None) -> np.ndarray:
         """Regional hazard factor ``lambda`` (1/month), shape (n_populations,).
@@ -154,29 +159,127 @@ class RegionalDrivers:
         Parameters
         ----------
         state : DriverState
+            One patient's state (arrays of shape (n_populations,)).
         out : ndarray, shape (n_populations,), optional
+            Where to write the result.
+        """
+        out = np.empty(self.n_populations) if out is None else out
+        self._one().hazard(_as_row(state), out=out.reshape(1, -1))
+        return out
+
+    def advance(
+        self,
+        state: DriverState,
+        dt_months: float,
+        lost_fraction: np.ndarray,
+        affected_fraction: np.ndarray,
+    ) -> None:
+        """Advance one patient's state in place over one step (see :meth:`DriverBatch.advance`)."""
+        self._one().advance(_as_row(state), dt_months, np.reshape(lost_fraction, (1, -1)),
+                            np.reshape(affected_fraction, (1, -1)))
+
+
+def _as_row(state: DriverState) -> DriverState:
+    """A (1, n_populations) view of a one-patient state (writes go through)."""
+    return DriverState(state.pathology.reshape(1, -1), state.inflammation.reshape(1, -1),
+                       state.excitotoxicity.reshape(1, -1))
+
+
+class DriverBatch:
+    """The per-step arithmetic of several patients' regional drivers at once.
+
+    Parameters
+    ----------
+    members : sequence of RegionalDrivers
+        One per patient, all of the same anatomy and, if any is treated, the same number of
+        steps. Row ``i`` of every array is patient ``i``.
+
+    Notes
+    -----
+    A mechanism is computed for the batch if any patient has it; a patient without it gets its
+    exact neutral value (gain 0, factor 1), so its numbers do not depend on its batch. The
+    transmission product is one ``ndarray.dot`` per patient.
+    """
+
+    def __init__(self, members):
+        first = members[0]
+        if any(m.n_populations != first.n_populations
+               or not np.array_equal(m.lmn_index, first.lmn_index) for m in members):
+            raise ValueError("patients of a driver batch must share one anatomy")
+        k, n = len(members), first.n_populations
+        self.n_patients, self.n_populations = k, n
+        self.transmission = np.stack([m.transmission for m in members])  # (k, n, n)
+        self._lmn = _as_slice(first.lmn_index)
+        self._umn_of_lmn = _as_slice(first.umn_of_lmn)
+        values = [m.constants() for m in members]
+
+        def column(vals) -> np.ndarray:  # (k, n): patient i's value on row i
+            return np.repeat(np.asarray(vals, dtype=float)[:, None], n, axis=1)
+
+        # constants as arrays (array-array ufuncs cost less than array-scalar ones on few values)
+        self._const = {name: column([v[name] for v in values]) for name in values[0]}
+        self._const["one"] = np.ones((k, n))
+        self._inflammation_rate = [m.inflammation_rate for m in members]
+        self._use_inflammation = any(m.inflammation_gain for m in members)
+        self._use_excitotoxicity = any(m.excitotoxicity_gain for m in members)
+        self._use_ageing = any(m.ageing_hazard for m in members)
+        self._use_stress = any(m.stress_factor != 1.0 for m in members)
+        # treatments: per-step tables (n_steps + 1, k, n) of the terms any patient has scheduled
+        self._tables: dict[str, np.ndarray] = {}
+        scheduled = [m.schedule for m in members]
+        if any(s is not None for s in scheduled):
+            n_rows = {len(next(iter(s.values()))) for s in scheduled if s is not None}
+            if len(n_rows) != 1:
+                raise ValueError("treated patients of a driver batch must share their steps")
+            rows = n_rows.pop()
+            for name in next(s for s in scheduled if s is not None):
+                tab = np.empty((rows, k, n))
+                for i, (s, v) in enumerate(zip(scheduled, values, strict=True)):
+                    tab[:, i, :] = (s[name] if s is not None else np.full(rows, v[name]))[:, None]
+                self._tables[name] = tab
+            for name, tab in self._tables.items():
+                self._const[name] = tab[0]
+        self._step = 0
+        self._dt = None
+        # work buffers of the per-step updates
+        self._amp, self._tmp, self._drive = np.empty((3, k, n))
+        self._rows_of: tuple | None = None
+
+    def initial_state(self, pathology: np.ndarray) -> DriverState:
+        """State at biological onset, arrays of shape (n_patients, n_populations)."""
+        z = np.zeros((self.n_patients, self.n_populations))
+        return DriverState(np.array(pathology, dtype=float), z.copy(), z.copy())
+
+    def hazard(self, state: DriverState, out: np.ndarray | None = None) -> np.ndarray:
+        """Regional hazard factors ``lambda`` (1/month), shape (n_patients, n_populations).
+
+        Parameters
+        ----------
+        state : DriverState
+            Arrays of shape (n_patients, n_populations).
+        out : ndarray, shape (n_patients, n_populations), optional
             Where to write the result (the engine reuses one buffer every step).
         """
         # lambda = S * (a + h * p * (1 + g_inf * G) * (1 + g_exc * E)), term by term in place;
-        # terms whose mechanism is off are exactly neutral and skipped.
-        out = np.empty(self.n_populations) if out is None else out
+        # terms whose mechanism no patient has are exactly neutral and skipped.
+        out = np.empty((self.n_patients, self.n_populations)) if out is None else out
         amp, tmp, c = self._amp, self._tmp, self._const
         np.multiply(state.pathology, c["pathology_hazard"], out=out)
-        if self.inflammation_gain:
+        if self._use_inflammation:
             np.multiply(state.inflammation, c["inflammation_gain"], out=amp)
             amp += c["one"]
-            if self.excitotoxicity_gain:
+            if self._use_excitotoxicity:
                 np.multiply(state.excitotoxicity, c["excitotoxicity_gain"], out=tmp)
                 tmp += c["one"]
                 amp *= tmp
             out *= amp
-        elif self.excitotoxicity_gain:
+        elif self._use_excitotoxicity:
             np.multiply(state.excitotoxicity, c["excitotoxicity_gain"], out=amp)
             amp += c["one"]
             out *= amp
-        if self.ageing_hazard:
+        if self._use_ageing:
             out += c["ageing_hazard"]
-        if self.stress_factor != 1.0:
+        if self._use_stress:
             out *= c["stress_factor"]
         return out
 
@@ -192,25 +295,30 @@ class RegionalDrivers:
         Parameters
         ----------
         state : DriverState
-            State at the start of the step; its arrays are overwritten with the state at its end.
+            State at the start of the step, arrays of shape (n_patients, n_populations); they
+            are overwritten with the state at its end.
         dt_months : float
             Step length (month).
-        lost_fraction : ndarray, shape (n_populations,)
+        lost_fraction : ndarray, shape (n_patients, n_populations)
             Fraction of each population dead at the end of the step.
-        affected_fraction : ndarray, shape (n_populations,)
+        affected_fraction : ndarray, shape (n_patients, n_populations)
             Fraction dysfunctional or dead at the end of the step.
         """
         p = state.pathology
         drive, tmp, c = self._drive, self._tmp, self._const
         if dt_months != self._dt:
             self._dt = dt_months
-            minus_dt = np.full(self.n_populations, -dt_months)
-            relax = np.full(self.n_populations, -np.expm1(-self.inflammation_rate * dt_months))
-            for d in (c, *(self._rows or ())):
-                d["minus_dt"], d["relax"] = minus_dt, relax
+            c["minus_dt"] = np.full(p.shape, -dt_months)
+            c["relax"] = np.repeat(
+                np.array([-np.expm1(-r * dt_months) for r in self._inflammation_rate])[:, None],
+                self.n_populations, axis=1)
+        if self._rows_of is None or self._rows_of[0] is not p:
+            # per-patient views for the matrix-vector products, made once per state
+            self._rows_of = (p, list(zip(self.transmission, p, drive, strict=True)))
         # 1 - p <- (1 - p) * exp(-dt * (g * p + K p))
-        self.transmission.dot(p, out=drive)  # K p (ndarray.dot: least call overhead)
-        if self._rows is not None:
+        for k_i, p_i, d_i in self._rows_of[1]:
+            k_i.dot(p_i, out=d_i)  # K p (ndarray.dot: least call overhead)
+        if self._tables:
             drive *= c["spread"]
         np.multiply(p, c["growth"], out=tmp)
         drive += tmp
@@ -224,10 +332,11 @@ class RegionalDrivers:
         np.subtract(lost_fraction, g, out=tmp)
         tmp *= c["relax"]
         g += tmp
-        state.excitotoxicity[self._lmn] = affected_fraction[self._umn_of_lmn]
-        if self._rows is not None:  # the next step's treatment constants
-            self._step = min(self._step + 1, len(self._rows) - 1)
-            self._const = self._rows[self._step]
+        state.excitotoxicity[:, self._lmn] = affected_fraction[:, self._umn_of_lmn]
+        if self._tables:  # the next step's treatment constants
+            self._step += 1
+            for name, tab in self._tables.items():
+                c[name] = tab[min(self._step, len(tab) - 1)]
 
 
 def _as_slice(index: np.ndarray) -> slice | np.ndarray:

@@ -19,24 +19,33 @@ mechanism terms, precomputed once (:func:`alssim.interventions.engine_multiplier
 started by an event (diagnosis, FVC below a level, King's 4A/4B, ...) is first resolved to a time
 by simulating the same seed without it (:func:`alssim.interventions.resolve_starts`).
 
+Batches
+    :func:`simulate_batch` runs several patients through one time loop: their regional drivers
+    are rows of ``(n_patients, n_populations)`` arrays (:class:`~alssim.dynamics.DriverBatch`)
+    and their fates one :class:`~alssim.fates.FateBatch`, so the per-step cost of the numpy calls
+    is shared. Every operation is elementwise or per patient: each patient's result is the one
+    :func:`simulate` gives it alone, bit for bit, whatever batch it is in.
+
 The engine never plots and never computes clinical scores: it returns a
 :class:`~alssim.results.Result`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from alssim.config.schema import Config
-from alssim.dynamics import RegionalDrivers
-from alssim.fates import ExactFates, ReferenceFates
+from alssim.dynamics import DriverBatch, RegionalDrivers
+from alssim.fates import ExactFates, FateBatch, ReferenceFates, UnitSums
 from alssim.onset import choose_onset, initial_load
 from alssim.population import UNIT_TYPES, build_population, iter_population_draws
-from alssim.resources import check_memory
+from alssim.resources import check_memory, engine_batch_size
 from alssim.results import VARIABLES, Result
 from alssim.streams import as_seed_sequence
 
-__all__ = ["LOSS_MILESTONES", "simulate"]
+__all__ = ["LOSS_MILESTONES", "simulate", "simulate_batch"]
 
 #: Fractions of a population lost whose first-passage times are reported.
 LOSS_MILESTONES = (0.1, 0.5)
@@ -72,122 +81,185 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
     >>> res.summary["onset"]["segment"]
     'cervical_lower'
     """
-    seed_value = cfg.simulation.seed if seed is None else seed
-    check_memory(cfg)  # refuse, with the knobs that shrink it, a run that would not fit
-    if cfg.interventions.any_enabled:
-        from alssim.interventions import resolve_starts
-
-        # event-triggered starts become times read from the course without them (same seed)
-        cfg = resolve_starts(cfg, lambda c: _simulate(c, seed_value))
-    return _simulate(cfg, seed_value)
+    return simulate_batch([cfg], [seed])[0]
 
 
-def _simulate(cfg: Config, seed_value: int | np.random.SeedSequence) -> Result:
-    """:func:`simulate` with every treatment start already a time."""
+def simulate_batch(
+    cfgs: Sequence[Config],
+    seeds: Sequence[int | np.random.SeedSequence | None],
+) -> list[Result]:
+    """Simulate several virtual patients through one time loop.
+
+    Patients whose configs share the anatomy, scale, engine and time grid run together, as many
+    at a time as :func:`alssim.resources.engine_batch_size` allows; the others in groups of
+    their own. Result ``i`` is exactly ``simulate(cfgs[i], seeds[i])``.
+
+    Parameters
+    ----------
+    cfgs : sequence of Config
+        One config per patient (e.g. from :func:`alssim.patients.derive_config`).
+    seeds : sequence of int, SeedSequence or None
+        One seed per patient (``None``: the config's ``simulation.seed``).
+
+    Returns
+    -------
+    list of Result
+        In the order of ``cfgs``.
+
+    Raises
+    ------
+    ResourceError
+        If the batch is estimated to need more memory than is available (or than
+        ``simulation.memory_limit_gb``).
+    ValueError
+        If ``cfgs`` and ``seeds`` differ in length.
+    """
+    if len(cfgs) != len(seeds):
+        raise ValueError(f"got {len(cfgs)} configs and {len(seeds)} seeds")
+    seeds = [c.simulation.seed if s is None else s for c, s in zip(cfgs, seeds, strict=True)]
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(cfgs):
+        groups.setdefault(_group_key(c), []).append(i)
+    chunks = []
+    for members in groups.values():
+        size = engine_batch_size(cfgs[members[0]])
+        chunks += [members[j:j + size] for j in range(0, len(members), size)]
+    # refuse, with the knobs that shrink it, a batch that would not fit
+    for chunk in chunks:
+        check_memory(cfgs[chunk[0]], copies=len(chunk))
+    cfgs = list(cfgs)
+    for i, c in enumerate(cfgs):
+        if c.interventions.any_enabled:
+            from alssim.interventions import resolve_starts
+
+            # event-triggered starts become times read from the course without them (same seed)
+            cfgs[i] = resolve_starts(c, lambda c2, s=seeds[i]: _simulate_group([c2], [s])[0])
+    results: list[Result | None] = [None] * len(cfgs)
+    for chunk in chunks:
+        done = _simulate_group([cfgs[i] for i in chunk], [seeds[i] for i in chunk])
+        for i, res in zip(chunk, done, strict=True):
+            results[i] = res
+    return results  # type: ignore[return-value]
+
+
+def _group_key(cfg: Config) -> tuple:
+    """What patients of one time loop must share: neuron counts, anatomy layout, time grid."""
     sim = cfg.simulation
-    root = as_seed_sequence(seed_value)
     anat = cfg.anatomy
     table = anat.population_table()
+    return (sim.engine, sim.n_steps, sim.steps_per_output, sim.dt_months, sim.n_records,
+            anat.n_segments, anat.counts(sim.scale).astype(np.int64).tobytes(),
+            np.asarray(table["compartment_index"]).tobytes())
+
+
+def _simulate_group(
+    cfgs: Sequence[Config], seeds: Sequence[int | np.random.SeedSequence]
+) -> list[Result]:
+    """:func:`simulate_batch` for patients of one group, every treatment start already a time."""
+    k = len(cfgs)
+    cfg0 = cfgs[0]
+    sim = cfg0.simulation
+    anat = cfg0.anatomy
+    table = anat.population_table()
     lmn_mask = table["compartment_index"] == 1
-
-    onset = choose_onset(cfg.onset, anat, root)
-    multipliers = None
-    if cfg.interventions.any_enabled:
-        from alssim.interventions import engine_multipliers
-
-        multipliers = engine_multipliers(cfg)
-    drivers = RegionalDrivers(cfg, multipliers)
     counts = anat.counts(sim.scale).astype(np.int64)
-    if sim.engine == "exact":
-        # keys are built population by population: no per-neuron arrays outlive this call
-        fates = ExactFates.from_draws(counts, lmn_mask, iter_population_draws(cfg, root))
-        units0 = _initial_units(fates, anat.n_populations)
-    else:
-        pop = build_population(cfg, root)
-        fates = ReferenceFates(pop, lmn_mask, root, cfg.neurons.dysfunction_rate_ratio)
-        units0 = fates.unit_sums()
-
     n_pop = anat.n_populations
+
+    onsets, member_drivers, member_fates, units0, load = [], [], [], [], []
+    for cfg, seed_value in zip(cfgs, seeds, strict=True):
+        root = as_seed_sequence(seed_value)
+        onset = choose_onset(cfg.onset, cfg.anatomy, root)
+        multipliers = None
+        if cfg.interventions.any_enabled:
+            from alssim.interventions import engine_multipliers
+
+            multipliers = engine_multipliers(cfg)
+        member_drivers.append(RegionalDrivers(cfg, multipliers))
+        if sim.engine == "exact":
+            # keys are built population by population: no per-neuron arrays outlive this call
+            fates = ExactFates.from_draws(counts, lmn_mask, iter_population_draws(cfg, root))
+            units0.append(UnitSums(fates.total_size.copy(), np.zeros(n_pop),
+                                   fates.total_by_type.copy()))
+        else:
+            pop = build_population(cfg, root)
+            fates = ReferenceFates(pop, lmn_mask, root, cfg.neurons.dysfunction_rate_ratio)
+            units0.append(fates.unit_sums())
+        member_fates.append(fates)
+        onsets.append(onset)
+        load.append(initial_load(onset, cfg.anatomy, cfg.onset.initial_load))
+    drivers = DriverBatch(member_drivers)
+    fates = FateBatch(member_fates)
+
     n_steps = sim.n_steps
     every = sim.steps_per_output
     dt = sim.dt_months
     n_out = sim.n_records
-    rec = {name: np.zeros((n_out, n_pop), dtype=spec.dtype) for name, spec in VARIABLES.items()}
-    dead_by_step = np.zeros((n_steps + 1, n_pop), dtype=np.int64)
+    rec = {name: np.zeros((n_out, k, n_pop), dtype=spec.dtype) for name, spec in VARIABLES.items()}
+    dead_by_step = np.zeros((n_steps + 1, k, n_pop), dtype=np.int64)
 
-    state = drivers.initial_state(initial_load(onset, anat, cfg.onset.initial_load))
-    cum = np.zeros(n_pop)
+    state = drivers.initial_state(np.stack(load))
+    cum = np.zeros((k, n_pop))
     lam = drivers.hazard(state)  # hazard factor at the start of the next step
-    zeros = np.zeros(n_pop, dtype=np.int64)
+    zeros = np.zeros((k, n_pop), dtype=np.int64)
     _record(rec, 0, counts, zeros, zeros, state, lam, cum, units0, zeros)
-    # work arrays of the loop (numpy calls on ~20 values cost their overhead, so the loop
-    # allocates nothing and multiplies by arrays rather than by Python scalars)
-    dt_array = np.full(n_pop, dt)
-    step_hazard = np.empty(n_pop)
-    fractions = np.empty((2, n_pop))  # lost, and affected (dysfunctional or dead)
-    last_dead = zeros
+    # work arrays of the loop (numpy calls on a few hundred values cost their overhead, so the
+    # loop allocates nothing and multiplies by arrays rather than by Python scalars)
+    dt_array = np.full((k, n_pop), dt)
+    step_hazard = np.empty((k, n_pop))
+    fractions = np.empty((k, 2, n_pop))  # lost, and affected (dysfunctional or dead)
+    last_dead = dead_by_step[0]
     for n in range(n_steps):
         np.multiply(lam, dt_array, out=step_hazard)
         cum += step_hazard
-        found = fates.update(cum, lam, dt)  # dead and affected, shape (2, n_pop)
-        dead = found[0]
-        dead_by_step[n + 1] = dead
+        found = fates.update(cum, lam, dt)  # dead and affected, shape (k, 2, n_pop)
+        dead = dead_by_step[n + 1]
+        dead[...] = found[:, 0]
         np.divide(found, counts, out=fractions)
-        drivers.advance(state, dt, fractions[0], fractions[1])
+        drivers.advance(state, dt, fractions[:, 0], fractions[:, 1])
         drivers.hazard(state, out=lam)
         if (n + 1) % every == 0:
-            k = (n + 1) // every
-            units = fates.unit_sums()
-            _record(
-                rec,
-                k,
-                counts,
-                dead,
-                fates.dysfunctional(),
-                state,
-                lam,
-                cum,
-                units,
-                dead - last_dead,
-            )
+            fates.sync()
+            units = [f.unit_sums() for f in fates.members]
+            dysfunctional = np.stack([f.dysfunctional() for f in fates.members])
+            _record(rec, (n + 1) // every, counts, dead, dysfunctional, state, lam, cum, units,
+                    dead - last_dead)
             last_dead = dead
 
     times = np.arange(n_out) * every * dt
     step_times = np.arange(n_steps + 1) * dt
-    milestones = {}
-    for f in LOSS_MILESTONES:
-        need = np.ceil(f * counts - 1e-9).astype(np.int64)
-        reached = dead_by_step >= need
-        first = np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
-        milestones[f"lost_{round(f * 100)}"] = np.where(first >= 0, step_times[first], np.inf)
-    return Result(
-        config=cfg,
-        seed=seed_value if isinstance(seed_value, int) else None,
-        onset=onset,
-        times_months=times,
-        counts=counts,
-        variables=rec,
-        milestones=milestones,
-    )
+    results = []
+    for i, (cfg, seed_value) in enumerate(zip(cfgs, seeds, strict=True)):
+        milestones = {}
+        for f in LOSS_MILESTONES:
+            need = np.ceil(f * counts - 1e-9).astype(np.int64)
+            reached = dead_by_step[:, i] >= need
+            first = np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
+            milestones[f"lost_{round(f * 100)}"] = np.where(first >= 0, step_times[first], np.inf)
+        results.append(Result(
+            config=cfg,
+            seed=seed_value if isinstance(seed_value, int) else None,
+            onset=onsets[i],
+            times_months=times,
+            counts=counts,
+            variables={name: np.ascontiguousarray(v[:, i]) for name, v in rec.items()},
+            milestones=milestones,
+        ))
+    return results
 
 
-def _initial_units(fates: ExactFates, n_pop: int):
-    from alssim.fates import UnitSums
-
-    return UnitSums(fates.total_size.copy(), np.zeros(n_pop), fates.total_by_type.copy())
-
-
-def _record(rec, k, counts, dead, dysfunctional, state, lam, cum, units, new_deaths) -> None:
-    rec["alive"][k] = counts - dead
-    rec["dysfunctional"][k] = dysfunctional
-    rec["dead"][k] = dead
-    rec["new_deaths"][k] = new_deaths
-    rec["pathology"][k] = state.pathology
-    rec["inflammation"][k] = state.inflammation
-    rec["excitotoxicity"][k] = state.excitotoxicity
-    rec["hazard"][k] = lam
-    rec["cumulative_hazard"][k] = cum
-    rec["unit_size_alive"][k] = units.alive_size
-    rec["unit_size_dysfunctional"][k] = units.dysfunctional_size
-    for t, name in enumerate(UNIT_TYPES):
-        rec[f"alive_{name.lower()}"][k] = units.alive_by_type[t]
+def _record(rec, r, counts, dead, dysfunctional, state, lam, cum, units, new_deaths) -> None:
+    """Record row ``r`` of every patient (arrays (n_patients, n_populations); ``units`` a list)."""
+    rec["alive"][r] = counts - dead
+    rec["dysfunctional"][r] = dysfunctional
+    rec["dead"][r] = dead
+    rec["new_deaths"][r] = new_deaths
+    rec["pathology"][r] = state.pathology
+    rec["inflammation"][r] = state.inflammation
+    rec["excitotoxicity"][r] = state.excitotoxicity
+    rec["hazard"][r] = lam
+    rec["cumulative_hazard"][r] = cum
+    for i, u in enumerate(units):
+        rec["unit_size_alive"][r, i] = u.alive_size
+        rec["unit_size_dysfunctional"][r, i] = u.dysfunctional_size
+        for t, name in enumerate(UNIT_TYPES):
+            rec[f"alive_{name.lower()}"][r, i] = u.alive_by_type[t]

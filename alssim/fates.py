@@ -29,7 +29,7 @@ import numpy as np
 from alssim.population import UNIT_TYPES, Population, PopulationDraws
 from alssim.streams import stream
 
-__all__ = ["ExactFates", "ReferenceFates", "UnitSums"]
+__all__ = ["ExactFates", "FateBatch", "ReferenceFates", "UnitSums"]
 
 _BAND_HALF = 1000.0
 _BAND = 2 * _BAND_HALF + 1.0
@@ -126,13 +126,6 @@ class ExactFates:
         #: first index of (kind, population) in the key array, flattened
         self._start = (self.start[None, :] + n * np.arange(n_kinds)[:, None]).ravel()
         self._keys = np.empty(n_kinds * n)
-        self._q = np.empty((n_kinds, n_pop))
-        self._q_flat, self._q_shape = self._q.reshape(-1), self._q.shape  # a view of _q
-        self._lq = np.full(n_pop, -_BAND_HALF - 0.5)  # clipped log Lambda, Lambda = 0 at first
-        self._q_high = np.full(n_pop, _BAND_HALF - 0.5)
-        self._zero = np.zeros(n_pop)
-        self._positive = np.zeros(n_pop, dtype=bool)
-        self._log_finite = False
         lmn_total = int(counts[self.lmn_mask].sum())
         # prefix sums over LMN neurons in each key order, with one leading zero per population
         self._pre_start = np.zeros(n_pop, dtype=np.int64)
@@ -187,6 +180,7 @@ class ExactFates:
         if seen != n_pop:
             raise ValueError(f"draws gave {seen} populations; expected {n_pop}")
         self._counts = np.zeros((n_kinds, n_pop), dtype=np.int64)
+        self._batch: FateBatch | None = None
 
     @property
     def nbytes(self) -> int:
@@ -210,24 +204,11 @@ class ExactFates:
             Dead neurons, and neurons dysfunctional or dead (unpacks as ``dead, affected``; a new
             array at every call).
         """
-        q, lq = self._q, self._lq
-        if self._log_finite:
-            np.log(cumulative_hazard, out=lq)
-        else:
-            # Until every population has had some hazard: where Lambda = 0, log Lambda = -inf,
-            # clipped to the band's lower edge, which ``lq`` holds from the start (Lambda never
-            # decreases, so an entry once positive stays positive).
-            positive = self._positive
-            np.greater(cumulative_hazard, self._zero, out=positive)
-            np.log(cumulative_hazard, out=lq, where=positive)
-            self._log_finite = bool(positive.all())
-        # (a finite log, >= log(5e-324) = -744.4, is above the lower clip)
-        np.minimum(lq, self._q_high, out=lq)
-        np.add(lq, self._band, out=q)
-        found = self._keys.searchsorted(self._q_flat, side="right")
-        found -= self._start
-        self._counts = found.reshape(self._q_shape)
-        return self._counts
+        if self._batch is None:
+            self._batch = FateBatch([self])
+        found = self._batch.update(np.reshape(cumulative_hazard, (1, -1)))[0].copy()
+        self._counts = found
+        return found
 
     def dysfunctional(self) -> np.ndarray:
         """Dysfunctional (alive) neurons per population at the last update."""
@@ -247,6 +228,94 @@ class ExactFates:
         dys[lmn] = self._pre[1, at[1]] - dead_size
         by_type[:, lmn] = self.total_by_type[:, lmn] - self._pre_type[:, at[0]]
         return UnitSums(alive, dys, by_type)
+
+
+class FateBatch:
+    """The fates of several patients, updated together from their cumulative hazards.
+
+    Parameters
+    ----------
+    members : sequence of ExactFates or ReferenceFates
+        One per patient, all with the same number of populations. Row ``i`` of every array is
+        patient ``i``.
+
+    Notes
+    -----
+    For :class:`ExactFates` members the logarithms, clips and band shifts of every patient are
+    one set of array operations and each patient's keys get one ``searchsorted``; the numbers are
+    those of each patient alone, bit for bit. Other members are updated one by one.
+    """
+
+    def __init__(self, members):
+        self.members = list(members)
+        k = len(self.members)
+        n_pop = self.members[0].n_populations
+        self.n_patients, self.n_populations = k, n_pop
+        self.exact = all(isinstance(m, ExactFates) for m in self.members)
+        n_kinds = len(ExactFates.KINDS)
+        self._counts = np.zeros((k, n_kinds, n_pop), dtype=np.int64)
+        if not self.exact:
+            return
+        self._band = self.members[0]._band
+        self._start = np.stack([m._start for m in self.members])  # (k, n_kinds * n_pop)
+        self._keys = [m._keys for m in self.members]
+        self._q = np.empty((k, n_kinds, n_pop))
+        self._q_rows = [q.reshape(-1) for q in self._q]  # views: each patient's query points
+        self._found = self._counts.reshape(k, n_kinds * n_pop)  # a view of _counts
+        self._lq = np.full((k, n_pop), -_BAND_HALF - 0.5)  # clipped log Lambda, 0 at first
+        self._q_high = np.full((k, n_pop), _BAND_HALF - 0.5)
+        self._zero = np.zeros((k, n_pop))
+        self._positive = np.zeros((k, n_pop), dtype=bool)
+        self._log_finite = False
+
+    def update(self, cumulative_hazard: np.ndarray, step_hazard=None, dt=None) -> np.ndarray:
+        """Counts of every patient after its cumulative regional hazard has reached ``Lambda``.
+
+        Parameters
+        ----------
+        cumulative_hazard : ndarray, shape (n_patients, n_populations)
+            ``Lambda`` at the end of the step; never decreasing from one call to the next.
+        step_hazard : ndarray, shape (n_patients, n_populations), optional
+            Hazard factor over the step (1/month; used by :class:`ReferenceFates` only).
+        dt : float, optional
+            Step length (month; :class:`ReferenceFates` only).
+
+        Returns
+        -------
+        ndarray of int64, shape (n_patients, 2, n_populations)
+            Dead, and dysfunctional or dead, neurons of each patient (a buffer overwritten by the
+            next call; each member's own counts are set too).
+        """
+        if not self.exact:
+            for i, m in enumerate(self.members):
+                self._counts[i] = m.update(cumulative_hazard[i],
+                                           None if step_hazard is None else step_hazard[i], dt)
+            return self._counts
+        lq = self._lq
+        if self._log_finite:
+            np.log(cumulative_hazard, out=lq)
+        else:
+            # Until every population has had some hazard: where Lambda = 0, log Lambda = -inf,
+            # clipped to the band's lower edge, which ``lq`` holds from the start (Lambda never
+            # decreases, so an entry once positive stays positive).
+            positive = self._positive
+            np.greater(cumulative_hazard, self._zero, out=positive)
+            np.log(cumulative_hazard, out=lq, where=positive)
+            self._log_finite = bool(positive.all())
+        # (a finite log, >= log(5e-324) = -744.4, is above the lower clip)
+        np.minimum(lq, self._q_high, out=lq)
+        np.add(lq[:, None, :], self._band, out=self._q)
+        found = self._found
+        for i, (keys, q) in enumerate(zip(self._keys, self._q_rows, strict=True)):
+            found[i] = keys.searchsorted(q, side="right")
+        found -= self._start
+        return self._counts
+
+    def sync(self) -> None:
+        """Give each member its counts of the last update (before its per-patient queries)."""
+        if self.exact:
+            for m, c in zip(self.members, self._counts, strict=True):
+                m._counts = c
 
 
 class ReferenceFates:

@@ -15,8 +15,8 @@ import os
 from alssim.config.schema import Config
 from alssim.errors import AlssimError
 
-__all__ = ["ResourceError", "available_memory_bytes", "check_memory", "estimate_result_bytes",
-           "estimate_run_bytes"]
+__all__ = ["ResourceError", "available_memory_bytes", "check_memory", "engine_batch_size",
+           "estimate_result_bytes", "estimate_run_bytes"]
 
 #: Bytes per neuron of the agent arrays (population, vulnerability, unit type and size, thresholds).
 AGENT_BYTES = 2 + 4 + 1 + 4 + 4 + 4
@@ -34,6 +34,10 @@ RECORDED_VARIABLES = 16
 CLINICAL_VARIABLES = 48
 #: Bytes per patient of a cohort or sweep table while it is built (measured peak ~16 kB).
 TABLE_BYTES_PER_RUN = 20_000
+#: Most patients a worker simulates through one engine loop (:func:`alssim.simulate_batch`).
+MAX_ENGINE_BATCH = 16
+#: Memory one engine batch may take, in bytes: large patients go through the loop fewer at a time.
+ENGINE_BATCH_BYTES = 256 * 2**20
 
 
 class ResourceError(AlssimError, MemoryError):
@@ -104,6 +108,25 @@ def estimate_result_bytes(cfg: Config) -> int:
     n_muscles = sum(len(s.muscles) for s in cfg.anatomy.segments)
     places = cfg.anatomy.n_segments * 2 + n_muscles * 2 + 1
     return n_out * (n_pop * RECORDED_VARIABLES + places * CLINICAL_VARIABLES) * 8
+
+
+def engine_batch_size(cfg: Config) -> int:
+    """How many patients of ``cfg``'s size a worker simulates through one engine loop.
+
+    Up to :data:`MAX_ENGINE_BATCH`, as many as fit in :data:`ENGINE_BATCH_BYTES` (at least 1);
+    1 for the reference stepper, which holds every neuron.
+
+    Parameters
+    ----------
+    cfg : Config
+
+    Returns
+    -------
+    int
+    """
+    if cfg.simulation.engine != "exact":
+        return 1
+    return int(max(1, min(MAX_ENGINE_BATCH, ENGINE_BATCH_BYTES // estimate_run_bytes(cfg))))
 
 
 def _fmt(b: float) -> str:

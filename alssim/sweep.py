@@ -54,7 +54,7 @@ from alssim.config.params import nearest_key
 from alssim.errors import ConfigError
 from alssim.executors import local_workers
 from alssim.fileio import atomic_write_text
-from alssim.resources import TABLE_BYTES_PER_RUN, check_memory
+from alssim.resources import TABLE_BYTES_PER_RUN, check_memory, engine_batch_size
 from alssim.streams import as_seed_sequence, stream
 
 if TYPE_CHECKING:
@@ -413,7 +413,8 @@ def sweep(
     progress : bool
         Show a progress bar.
     chunksize : int, optional
-        Runs per task sent to a worker.
+        Runs per task sent to a worker, simulated together and recorded when the task returns
+        (default: up to 16, at least four tasks per worker).
     source : str, optional
         Where the design came from (a spec file), named in errors.
 
@@ -452,7 +453,7 @@ def sweep(
             "heterogeneity": bool(heterogeneity), "outputs": patterns}
     store = RunStore(out, spec, force=force, extra_owned=_OWNED) if out is not None else None
     # refuse, before any run, a sweep whose local workers and table would not fit in memory
-    check_memory(cfg, copies=local_workers(executor, workers),
+    check_memory(cfg, copies=local_workers(executor, workers) * engine_batch_size(cfg),
                  extra_bytes=len(tasks) * TABLE_BYTES_PER_RUN)
     records = execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
                       store=store, progress=progress, desc="sweep", unit="run",
