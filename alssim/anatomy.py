@@ -65,6 +65,7 @@ EDGE_KINDS = (
     "retrograde",
     "cortical_neighbour",
     "callosal",
+    "long_range",
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -158,12 +159,16 @@ class Anatomy:
     cortical_order : tuple of str
         Segment names in the motor cortex from medial to lateral (leg ... face); neighbours in this
         order are cortical neighbours.
+    long_range : tuple of (str, str)
+        Directed pairs ``(source, target)`` of segments joined by a non-contiguous ``long_range``
+        spread edge (hypothesis; see :meth:`spread_edges`). Empty when the anatomy declares none.
     """
 
     name: str
     description: str
     segments: tuple[Segment, ...]
     cortical_order: tuple[str, ...]
+    long_range: tuple[tuple[str, str], ...] = ()
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -179,7 +184,8 @@ class Anatomy:
         """
         if not isinstance(data, Mapping):
             raise ConfigError(f"must be a table; got {data!r}", key=prefix, source=source)
-        allowed = ("name", "description", "segments", "cortical_order")
+        allowed = ("name", "description", "segments", "cortical_order", "long_range")
+        optional = ("long_range",)
         for k in data:
             if k not in allowed:
                 hint = nearest_key(k, allowed)
@@ -190,7 +196,7 @@ class Anatomy:
                 )
                 raise ConfigError(msg, key=f"{prefix}.{k}", source=source)
         for k in allowed:
-            if k not in data:
+            if k not in data and k not in optional:
                 raise ConfigError("missing required key", key=f"{prefix}.{k}", source=source)
         name = _check_value(str, ParamSpec("", ""), data["name"], f"{prefix}.name", source)
         desc = _check_value(
@@ -228,7 +234,10 @@ class Anatomy:
                 key=f"{prefix}.cortical_order",
                 source=source,
             )
-        return cls(name, desc, segments, tuple(order))
+        long_range = _parse_long_range(
+            data.get("long_range", []), tuple(names), tuple(order), f"{prefix}.long_range", source
+        )
+        return cls(name, desc, segments, tuple(order), long_range)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, TOML-ready ``dict`` of this anatomy."""
@@ -243,6 +252,7 @@ class Anatomy:
             "description": self.description,
             "segments": segs,
             "cortical_order": list(self.cortical_order),
+            "long_range": [list(pair) for pair in self.long_range],
         }
 
     # ------------------------------------------------------------------ structure
@@ -322,6 +332,21 @@ class Anatomy:
         reverse, on each side; anterograde: UMN -> LMN and retrograde: LMN -> UMN of the same
         segment and side; cortical_neighbour: UMNs of segments adjacent in ``cortical_order``, same
         side; callosal: UMN(seg, L) <-> UMN(seg, R).
+
+        long_range (hypothesis): for each declared pair ``(a, b)`` of :attr:`long_range`, one
+        directed edge UMN(a, side) -> UMN(b, side) on each side, and none in the reverse
+        direction. It stands for the non-contiguous spread seen in patients (leg symptoms follow
+        bulbar onset in ~30%, bulbar symptoms follow leg onset far less often; Walhout 2018
+        ALS-FTD 19:21), whose mechanism is unknown:
+
+        - UMN -> UMN, because the candidate route is the cortical motor network: degeneration in
+          ALS expands along structural brain connections from the motor cortex (Verstraete 2014
+          Hum Brain Mapp 35:1351; Meier 2020 Ann Neurol 87:725), whereas no direct axonal
+          connection joins the brainstem motor nuclei to the lumbar cord;
+        - same side: the UMNs serving one body side sit in one hemisphere, so the edge is
+          intrahemispheric, like ``cortical_neighbour``;
+        - directed: the clinical asymmetry (bulbar -> legs far more often than legs -> bulbar)
+          is the only evidence on direction; a reverse route is a second declared pair.
         """
         src: list[int] = []
         dst: list[int] = []
@@ -353,7 +378,82 @@ class Anatomy:
                 b = self.population_index("umn", order[j + 1], side)
                 add(a, b, "cortical_neighbour")
                 add(b, a, "cortical_neighbour")
+        for a_seg, b_seg in self.long_range:
+            for side in SIDES:
+                add(
+                    self.population_index("umn", a_seg, side),
+                    self.population_index("umn", b_seg, side),
+                    "long_range",
+                )
         return SpreadEdges(np.array(src), np.array(dst), np.array(kind))
+
+
+def _parse_long_range(
+    data: Any,
+    names: tuple[str, ...],
+    order: tuple[str, ...],
+    key: str,
+    source: str | None,
+) -> tuple[tuple[str, str], ...]:
+    """Validate the ``long_range`` declarations of an anatomy.
+
+    Parameters
+    ----------
+    data : Any
+        The parsed TOML value: a list of ``[source, target]`` segment-name pairs.
+    names : tuple of str
+        Segment names of the anatomy.
+    order : tuple of str
+        The anatomy's ``cortical_order``.
+    key : str
+        Key path of ``data``, used in error messages.
+    source : str, optional
+        File the value came from, used in error messages.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The directed pairs, in declaration order.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key path (``anatomy.long_range[0][1]``), the value and what is allowed: a
+        pair must name two different segments of the anatomy that are not neighbours in
+        ``cortical_order``, and appear once.
+    """
+    if not isinstance(data, list):
+        raise ConfigError(
+            f"must be a list of [source, target] pairs of segment names; got {data!r}",
+            key=key,
+            source=source,
+        )
+    pairs: list[tuple[str, str]] = []
+    for i, pair in enumerate(data):
+        k = f"{key}[{i}]"
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise ConfigError(
+                f"must be a pair [source, target] of segment names; got {pair!r}",
+                key=k,
+                source=source,
+            )
+        a, b = _check_value(tuple[str, ...], ParamSpec("", "", choices=names), pair, k, source)
+        if a == b:
+            raise ConfigError(
+                f"must join two different segments; got {list(pair)!r}", key=k, source=source
+            )
+        ia, ib = order.index(a), order.index(b)
+        if abs(ia - ib) == 1:
+            raise ConfigError(
+                f"must join segments that are not neighbours in cortical_order (neighbours are "
+                f"already joined by cortical_neighbour edges); got {list(pair)!r}",
+                key=k,
+                source=source,
+            )
+        if (a, b) in pairs:
+            raise ConfigError(f"declares the pair {list(pair)!r} twice", key=k, source=source)
+        pairs.append((a, b))
+    return tuple(pairs)
 
 
 def _parse_segment(data: Any, key: str, source: str | None) -> Segment:

@@ -14,7 +14,7 @@ target              parameters multiplied
 ==================  ============================================================================
 pathology_hazard    ``mechanisms.pathology.hazard_rate``
 local_growth        ``spread.local_growth_rate``
-spread              every edge rate of ``[spread]`` (contralateral ... callosal)
+spread              every edge rate of ``[spread]`` (contralateral ... long_range)
 oxidative_stress    ``mechanisms.oxidative_stress.level``
 excitotoxicity      ``mechanisms.excitotoxicity.gain``
 inflammation        ``mechanisms.inflammation.gain``
@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from alssim.anatomy import EDGE_KINDS
 from alssim.config.params import build, param, to_dict
 from alssim.errors import ConfigError
 from alssim.streams import stream
@@ -70,8 +71,7 @@ TARGETS = ("pathology_hazard", "local_growth", "spread", "oxidative_stress", "ex
 #: Evidence levels an exposure can be labelled with.
 EVIDENCE_LEVELS = ("weak", "moderate", "strong")
 
-_SPREAD_EDGES = ("contralateral_rate", "caudal_rate", "rostral_rate", "anterograde_rate",
-                 "retrograde_rate", "cortical_neighbour_rate", "callosal_rate")
+_SPREAD_EDGES = tuple(f"{kind}_rate" for kind in EDGE_KINDS)
 
 _MULT = {"low": 0.0, "high": 100.0}
 

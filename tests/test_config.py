@@ -188,6 +188,82 @@ def test_bad_anatomy_file_names_full_key_path(tmp_path):
     assert str(anat) in str(info.value)
 
 
+# ----------------------------------------------------------------------------- long-range edges
+def _anatomy_with_long_range(tmp_path, value: str | None):
+    """The four-region anatomy written to a file with ``long_range = value`` (None: no key)."""
+    src = (configs_dir() / "anatomy" / "four_regions.toml").read_text()
+    lines = [ln for ln in src.splitlines() if not ln.startswith("long_range")]
+    if value is not None:
+        i = next(j for j, ln in enumerate(lines) if ln.startswith("cortical_order"))
+        lines.insert(i + 1, f"long_range = {value}")
+    anat = tmp_path / "anat.toml"
+    anat.write_text("\n".join(lines) + "\n")
+    f = tmp_path / "cfg.toml"
+    f.write_text("anatomy = 'anat.toml'\n[onset]\nsegment = 'cervical'\n")
+    return anat, f
+
+
+def test_shipped_anatomies_declare_bulbar_to_lumbosacral_long_range():
+    for name, onset in (("default", "cervical_lower"), ("four_regions", "cervical")):
+        cfg = load_config(overrides={"anatomy": name, "onset.segment": onset})
+        assert cfg.anatomy.long_range == (("bulbar", "lumbosacral"),)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ()),
+        ("[]", ()),
+        ('[["bulbar", "lumbosacral"]]', (("bulbar", "lumbosacral"),)),
+        (
+            '[["bulbar", "lumbosacral"], ["lumbosacral", "bulbar"], ["cervical", "lumbosacral"]]',
+            (("bulbar", "lumbosacral"), ("lumbosacral", "bulbar"), ("cervical", "lumbosacral")),
+        ),
+    ],
+)
+def test_anatomy_accepts_long_range_declarations(tmp_path, value, expected):
+    _anat, f = _anatomy_with_long_range(tmp_path, value)
+    cfg = load_config(f)
+    assert cfg.anatomy.long_range == expected
+    again = alssim.anatomy.Anatomy.from_dict(cfg.anatomy.to_dict())
+    assert again == cfg.anatomy
+
+
+@pytest.mark.parametrize(
+    ("value", "fragments"),
+    [
+        ('[["bulbar", "lumbar"]]',
+         ["anatomy.long_range[0][1]", "'lumbar'", "'lumbosacral'", "'cervical'"]),
+        ('[["bulbar", "lumbosacral"], ["bulbr", "lumbosacral"]]',
+         ["anatomy.long_range[1][0]", "'bulbr'", "did you mean 'bulbar'"]),
+        ('"bulbar"', ["anatomy.long_range", "list of [source, target] pairs", "'bulbar'"]),
+        ('[["bulbar"]]', ["anatomy.long_range[0]", "pair [source, target]", "['bulbar']"]),
+        ('[["bulbar", 3]]', ["anatomy.long_range[0][1]", "string", "3"]),
+        ('[["bulbar", "bulbar"]]', ["anatomy.long_range[0]", "two different segments"]),
+        ('[["bulbar", "cervical"]]',
+         ["anatomy.long_range[0]", "not neighbours in cortical_order", "['bulbar', 'cervical']"]),
+        ('[["bulbar", "lumbosacral"], ["bulbar", "lumbosacral"]]',
+         ["anatomy.long_range[1]", "twice"]),
+    ],
+)
+def test_anatomy_refuses_bad_long_range_declarations(tmp_path, value, fragments):
+    anat, f = _anatomy_with_long_range(tmp_path, value)
+    with pytest.raises(alssim.ConfigError) as info:
+        load_config(f)
+    msg = str(info.value)
+    assert str(anat) in msg
+    for frag in fragments:
+        assert frag in msg, (frag, msg)
+
+
+def test_long_range_rate_is_a_spread_edge_rate():
+    cfg = load_config(overrides={"spread.long_range_rate": 0.02})
+    assert cfg.spread.edge_rates()["long_range"] == 0.02
+    assert set(cfg.spread.edge_rates()) == set(alssim.anatomy.EDGE_KINDS)
+    with pytest.raises(alssim.ConfigError, match=r"spread\.long_range_rate"):
+        load_config(overrides={"spread.long_range_rate": -0.1})
+
+
 def test_unknown_override_names_nearest_key():
     with pytest.raises(alssim.ConfigError, match=r"did you mean 'spread.rostral_rate'"):
         load_config(overrides={"spread.rostal_rate": 0.1})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import alssim
+from alssim.anatomy import EDGE_KINDS
 from alssim.population import build_population
 from alssim.streams import as_seed_sequence
 from tests.conftest import small_config
@@ -186,18 +188,7 @@ def test_switching_a_mechanism_off_keeps_the_neurons():
 
 
 def test_zero_spread_keeps_pathology_at_onset():
-    zero = {
-        f"spread.{k}_rate": 0.0
-        for k in (
-            "contralateral",
-            "caudal",
-            "rostral",
-            "anterograde",
-            "retrograde",
-            "cortical_neighbour",
-            "callosal",
-        )
-    }
+    zero = {f"spread.{k}_rate": 0.0 for k in EDGE_KINDS}
     res = alssim.simulate(small_config(**zero), seed=1)
     seeded = set(res.onset.populations(res.anatomy))
     for p in range(res.anatomy.n_populations):
@@ -290,6 +281,63 @@ def test_higher_contralateral_rate_never_delays_contralateral_involvement(
         p = anat.population_index(comp, r_lo.onset.segment, other)
         for m in ("lost_10", "lost_50"):
             assert r_hi.milestones[m][p] <= r_lo.milestones[m][p]
+    assert np.all(r_hi["dead"] >= r_lo["dead"])
+
+
+# ----------------------------------------------------------------------------- long-range spread
+#: A bulbar-onset patient (UMN and LMN), the case the long-range edges are about.
+BULBAR_ONSET = {"onset.mode": "fixed", "onset.segment": "bulbar", "onset.compartment": "both"}
+
+
+def test_long_range_edges_run_umn_to_umn_bulbar_to_lumbosacral_on_each_side():
+    anat = alssim.load_config().anatomy
+    edges = anat.spread_edges()
+    lab = anat.population_labels()
+    k = EDGE_KINDS.index("long_range")
+    pairs = {(lab[a], lab[b]) for a, b in zip(edges.source[edges.kind == k],
+                                              edges.target[edges.kind == k], strict=True)}
+    assert pairs == {("umn:bulbar:left", "umn:lumbosacral:left"),
+                     ("umn:bulbar:right", "umn:lumbosacral:right")}
+    # directed: nothing leads from the legs back to the brainstem
+    lumbo = {anat.population_index(c, "lumbosacral", s) for c in ("umn", "lmn")
+             for s in ("left", "right")}
+    bulbar = {anat.population_index(c, "bulbar", s) for c in ("umn", "lmn")
+              for s in ("left", "right")}
+    assert not any(a in lumbo and b in bulbar
+                   for a, b in zip(edges.source, edges.target, strict=True))
+    # every other edge is the contiguous graph's, unchanged
+    contiguous = dataclasses.replace(anat, long_range=()).spread_edges()
+    keep = edges.kind != k
+    for name in ("source", "target", "kind"):
+        assert np.array_equal(getattr(edges, name)[keep], getattr(contiguous, name))
+
+
+def test_zero_long_range_rate_is_the_contiguous_model_exactly():
+    cfg = small_config(**BULBAR_ONSET, **{"simulation.scale": 0.003,
+                                          "spread.long_range_rate": 0.0})
+    contiguous = cfg.with_overrides({"anatomy": {**cfg.anatomy.to_dict(), "long_range": []}})
+    assert contiguous.anatomy.long_range == ()
+    a, b = alssim.simulate(cfg, seed=5), alssim.simulate(contiguous, seed=5)
+    for k in a.variables:
+        assert np.array_equal(a[k], b[k]), k
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**32), base=st.floats(0.0, 0.02), extra=st.floats(0.0, 0.2))
+def test_higher_long_range_rate_never_delays_lumbar_involvement_after_bulbar_onset(
+    seed, base, extra
+):
+    cfg = small_config(**BULBAR_ONSET, **{"simulation.scale": 0.003})
+    lo = cfg.with_overrides({"spread.long_range_rate": base})
+    hi = cfg.with_overrides({"spread.long_range_rate": base + extra})
+    r_lo, r_hi = alssim.simulate(lo, seed=seed), alssim.simulate(hi, seed=seed)
+    anat = cfg.anatomy
+    for comp in ("lmn", "umn"):
+        for side in ("left", "right"):
+            p = anat.population_index(comp, "lumbosacral", side)
+            for m in ("lost_10", "lost_50"):
+                assert r_hi.milestones[m][p] <= r_lo.milestones[m][p]
+    assert np.all(r_hi["pathology"] >= r_lo["pathology"] - 1e-12)
     assert np.all(r_hi["dead"] >= r_lo["dead"])
 
 

@@ -194,6 +194,11 @@ def test_reduced_validation(small_validation, tmp_path):
     assert 5.0 <= tab.loc["onset_to_second_region", "simulated"] <= 25.0
     assert 1.0 <= tab.loc["first_spread_contralateral_ratio", "simulated"] <= 10.0
     assert 1.0 <= tab.loc["munix_decline", "simulated"] <= 8.0
+    # about 20 bulbar- and 27 lower-limb-onset patients: a share is known to about +-0.2; the
+    # check is that the long-range route exists (legs before arms after bulbar onset happens at
+    # all) and runs one way (bulbar before arms after leg onset stays rare)
+    assert 0.0 < tab.loc["bulbar_to_legs", "simulated"] <= 0.7
+    assert tab.loc["lumbar_to_bulbar", "simulated"] <= 0.25
     ok = tab[tab["ci_low"].notna()]
     assert (ok["ci_low"] <= ok["simulated"] + 1e-9).all()
     assert (ok["simulated"] <= ok["ci_high"] + 1e-9).all()

@@ -186,6 +186,10 @@ class Spread:
         "1/month", "UMN to the somatotopic neighbour in the same hemisphere", low=0.0, high=100.0)
     callosal_rate: float = param("1/month", "UMN to the homotopic UMN across the corpus callosum",
                                  low=0.0, high=100.0)
+    long_range_rate: float = param(
+        "1/month", "UMN to the UMN of a distant segment, same side, along the directed pairs the "
+        "anatomy declares in long_range (hypothesis: non-contiguous network spread)", low=0.0,
+        high=100.0)
 
     def edge_rates(self) -> dict[str, float]:
         """Rate of each edge kind of :data:`alssim.anatomy.EDGE_KINDS`."""
@@ -197,6 +201,7 @@ class Spread:
             "retrograde": self.retrograde_rate,
             "cortical_neighbour": self.cortical_neighbour_rate,
             "callosal": self.callosal_rate,
+            "long_range": self.long_range_rate,
         }
 
 
