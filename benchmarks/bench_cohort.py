@@ -66,7 +66,7 @@ def _measure(args: argparse.Namespace, n: int, workers: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=10_000, help="patients in the full cohort")
-    p.add_argument("--speedup-n", type=int, default=300,
+    p.add_argument("--speedup-n", type=int, default=600,
                    help="patients of the subset timed with 1 and 2 workers")
     p.add_argument("--workers", type=int, default=2, help="workers of the full cohort")
     p.add_argument("--scale", type=float, default=0.1)
