@@ -5,7 +5,8 @@ Everything here acts on vectors over populations (shape ``(n_populations,)``), n
 Pathology (network FKPP, directed)
     ``dp_i/dt = (1 - p_i) * (g * p_i + sum_j k_ji * p_j)`` with ``g`` the local growth rate and
     ``k_ji`` the rate of the edge ``j -> i`` (contralateral, caudal, rostral, anterograde,
-    retrograde, cortical neighbour, callosal, and the long-range pairs an anatomy declares). Advanced with the exponential update
+    retrograde, cortical neighbour, callosal, and the long-range pairs an anatomy
+    declares). Advanced with the exponential update
     ``1 - p <- (1 - p) * exp(-dt * (g * p + K p))``, which keeps ``p`` in [0, 1] for any step.
 
 Regional hazard factor (per month, for a neuron of vulnerability 1)

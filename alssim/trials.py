@@ -7,9 +7,9 @@ randomisation ratio), entry criteria, a visit schedule and the endpoints. :func:
    ``derive_seed(trial seed, k)``: its attributes are drawn (a genotype criterion is checked
    before anything is simulated), it is simulated *untreated*, and the entry criteria are read
    from its clinical course at entry (diagnosis or clinical onset, plus a delay): every ALSFRS-R
-   item, FVC, disease duration, total and bulbar domain, genotype, and the decline over a run-in
-   period. Screening goes on, in index order, until enough patients are eligible, so the
-   eligible set depends only on the seed.
+   item, FVC, disease duration, total and bulbar domain, genotype, the revised El Escorial
+   category, and the decline over a run-in period. Screening goes on, in index order, until
+   enough patients are eligible, so the eligible set depends only on the seed.
 2. **Randomisation.** Each replicate trial takes its eligible patients (by default a block of its
    own: replicates are independent trials; with ``population = P`` each replicate draws its
    patients from a virtual population of ``P`` eligible patients) and assigns arms by permuted
@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from alssim.clinical.diagnosis import EL_ESCORIAL_LABELS
 from alssim.config.loader import config_from_text
 from alssim.config.params import build, param, to_dict
 from alssim.errors import ConfigError
@@ -115,6 +116,10 @@ class Entry:
                                       high=1200.0)
     genotypes: tuple[str, ...] = param("", "genotypes admitted; empty = any",
                                        choices=_GENOTYPES)
+    min_el_escorial: str = param(
+        "", "least revised El Escorial category at entry, in the order none < possible < "
+        "probable_laboratory_supported < probable < definite; 'none' = any (optional, default "
+        "'none')", choices=EL_ESCORIAL_LABELS)
     run_in_weeks: float = param("week", "observation period before entry; 0 = none",
                                 low=0.0, high=520.0)
     run_in_min_decline: float = param("points", "ALSFRS-R fall over the run-in at least",
@@ -216,8 +221,16 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+#: ``[entry]`` keys a trial file may leave out, with the value they then take.
+_ENTRY_OPTIONAL: dict[str, Any] = {"min_el_escorial": "none"}
+
+
 def spec_from_dict(data: Mapping[str, Any], source: str | None = None) -> TrialSpec:
-    """Validate a parsed trial TOML; :class:`ConfigError` names the full key of any problem."""
+    """Validate a parsed trial TOML; :class:`ConfigError` names the full key of any problem.
+
+    Every key is required except those of ``_ENTRY_OPTIONAL`` (``entry.min_el_escorial``, default
+    ``"none"``), so trial files written before that criterion existed still load.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError("a trial spec must be a table", source=source)
     valid = ("trial", "entry", "visits", "arms", "model")
@@ -233,7 +246,10 @@ def spec_from_dict(data: Mapping[str, Any], source: str | None = None) -> TrialS
         if k not in data:
             raise ConfigError("missing table", key=k, source=source)
     trial = build(TrialSettings, data["trial"], prefix="trial", source=source)
-    entry = build(Entry, data["entry"], prefix="entry", source=source)
+    entry_data = data["entry"]
+    if isinstance(entry_data, Mapping):
+        entry_data = {**_ENTRY_OPTIONAL, **entry_data}
+    entry = build(Entry, entry_data, prefix="entry", source=source)
     visits = build(Visits, data["visits"], prefix="visits", source=source)
     arms_data = data["arms"]
     if not isinstance(arms_data, Mapping) or len(arms_data) < 2:
@@ -323,15 +339,18 @@ def _entry_check(course, entry: dict, visits: dict, attrs) -> tuple[bool, float,
     total = int(course["alsfrs_r"][k])
     bulbar = int(course["alsfrs_r_bulbar_domain"][k])
     fvc = float(course["fvc_percent"][k])
+    ee = int(course["el_escorial"][k])
     base.update(entry_months_from_onset=float(when - onset), baseline_alsfrs_r=total,
                 baseline_bulbar_domain=bulbar, baseline_fvc_percent=round(fvc, 6),
-                baseline_kings=float(course["kings_stage"][k]))
+                baseline_kings=float(course["kings_stage"][k]),
+                baseline_el_escorial=EL_ESCORIAL_LABELS[ee])
     checks = [
         (items.min() >= entry["min_item_score"], "an ALSFRS-R item too low"),
         (entry["min_alsfrs_r"] <= total <= entry["max_alsfrs_r"], "ALSFRS-R total"),
         (entry["min_bulbar_domain"] <= bulbar <= entry["max_bulbar_domain"], "bulbar domain"),
         (entry["min_fvc_percent"] <= fvc <= entry["max_fvc_percent"], "FVC"),
         (when - onset <= entry["max_disease_months"], "disease duration"),
+        (ee >= EL_ESCORIAL_LABELS.index(entry["min_el_escorial"]), "El Escorial category"),
     ]
     if entry["run_in_weeks"] > 0:
         k_in = _record_at(t, when - entry["run_in_weeks"] * WEEK)
@@ -348,52 +367,57 @@ def _entry_check(course, entry: dict, visits: dict, attrs) -> tuple[bool, float,
     return True, when, base
 
 
-def _screen_one(model_toml: str, spec: dict, seed: int) -> dict[str, Any]:
-    """Worker: sample, simulate untreated and check entry for one candidate."""
-    from alssim.engine import simulate
-    from alssim.interventions import with_treatments
-    from alssim.patients import derive_config, sample_patient
-
-    cfg = config_from_text(model_toml, "trial model config")
-    attrs = sample_patient(cfg, np.random.SeedSequence(seed))
-    row: dict[str, Any] = {"seed": seed, "genotype": attrs.genotype, "sex": attrs.sex,
-                           "age_years": attrs.age_years, "speed": attrs.speed,
-                           "onset_site": attrs.onset.site}
-    entry = spec["entry"]
-    if entry["genotypes"] and attrs.genotype not in entry["genotypes"]:
-        row.update(eligible=False, reason="genotype")
-        return row
-    pcfg = with_treatments(derive_config(cfg, attrs), (), genotype=attrs.genotype)
-    course = simulate(pcfg, seed=seed).clinical
-    ok, when, base = _entry_check(course, entry, spec["visits"], attrs)
-    row.update(base)
-    if ok:
-        row["entry_months"] = when
-        row["outcomes"] = _course_outcomes(course, when, spec["visits"])
-    return row
-
-
 def _screen_chunk(model_toml: str, spec: dict, seeds: list[int]) -> list[dict]:
-    return [_screen_one(model_toml, spec, s) for s in seeds]
+    """Worker: sample, simulate untreated and check entry for each candidate of ``seeds``.
 
-
-def _treat_one(model_toml: str, spec: dict, seed: int, treatments: list[str],
-               entry_t: float, start_t: float) -> dict[str, Any]:
-    """Worker: the patient of ``seed`` with ``treatments`` from ``start_t``, outcomes from
-    ``entry_t`` (months from biological onset)."""
-    from alssim.engine import simulate
+    The candidates who need a simulation go through one engine loop
+    (:func:`alssim.engine.simulate_batch`, exact per patient).
+    """
+    from alssim.engine import simulate_batch
     from alssim.interventions import with_treatments
     from alssim.patients import derive_config, sample_patient
 
     cfg = config_from_text(model_toml, "trial model config")
-    attrs = sample_patient(cfg, np.random.SeedSequence(seed))
-    pcfg = with_treatments(derive_config(cfg, attrs), treatments, start_months=start_t,
-                           genotype=attrs.genotype)
-    return _course_outcomes(simulate(pcfg, seed=seed).clinical, entry_t, spec["visits"])
+    entry = spec["entry"]
+    rows, todo = [], []
+    for seed in seeds:
+        attrs = sample_patient(cfg, np.random.SeedSequence(seed))
+        row: dict[str, Any] = {"seed": seed, "genotype": attrs.genotype, "sex": attrs.sex,
+                               "age_years": attrs.age_years, "speed": attrs.speed,
+                               "onset_site": attrs.onset.site}
+        rows.append(row)
+        if entry["genotypes"] and attrs.genotype not in entry["genotypes"]:
+            row.update(eligible=False, reason="genotype")
+            continue
+        pcfg = with_treatments(derive_config(cfg, attrs), (), genotype=attrs.genotype)
+        todo.append((row, attrs, pcfg))
+    results = simulate_batch([c for _, _, c in todo], [r["seed"] for r, _, _ in todo])
+    for (row, attrs, _), res in zip(todo, results, strict=True):
+        course = res.clinical
+        ok, when, base = _entry_check(course, entry, spec["visits"], attrs)
+        row.update(base)
+        if ok:
+            row["entry_months"] = when
+            row["outcomes"] = _course_outcomes(course, when, spec["visits"])
+    return rows
 
 
 def _treat_chunk(model_toml: str, spec: dict, items: list[tuple]) -> list[dict]:
-    return [_treat_one(model_toml, spec, *it) for it in items]
+    """Worker: each ``(seed, treatments, entry_t, start_t)`` of ``items`` simulated with its
+    treatments from ``start_t``, outcomes from ``entry_t`` (months from biological onset)."""
+    from alssim.engine import simulate_batch
+    from alssim.interventions import with_treatments
+    from alssim.patients import derive_config, sample_patient
+
+    cfg = config_from_text(model_toml, "trial model config")
+    cfgs = []
+    for seed, treatments, _entry_t, start_t in items:
+        attrs = sample_patient(cfg, np.random.SeedSequence(seed))
+        cfgs.append(with_treatments(derive_config(cfg, attrs), treatments,
+                                    start_months=start_t, genotype=attrs.genotype))
+    results = simulate_batch(cfgs, [it[0] for it in items])
+    return [_course_outcomes(res.clinical, it[2], spec["visits"])
+            for it, res in zip(items, results, strict=True)]
 
 
 def _collect(found: dict[int, dict]):
@@ -431,7 +455,8 @@ class TrialResult:
         The model config patients derive from.
     patients : pandas.DataFrame
         One row per replicate, trial size, patient and arm: ``replicate``, ``patients`` (trial
-        size), ``patient`` (screening index), ``seed``, ``arm``, attributes, baseline at entry,
+        size), ``patient`` (screening index), ``seed``, ``arm``, attributes, baseline at entry
+        (ALSFRS-R, FVC, King's stage, revised El Escorial category),
         ``alsfrs_r_change`` (at the endpoint week), ``alsfrs_r_slope`` (points/month),
         ``survival_months`` and ``death``, ``kings_months`` and ``kings_event`` (from entry).
         Only the largest trial size is listed (smaller ones are its first patients).
@@ -715,7 +740,7 @@ def run_trial(
                   eligible[i]["entry_months"] + spec.arms[arm_names[a]].start_weeks * WEEK)
                  for i, a in todo]
         results: dict[int, list] = {}
-        tchunk = max(1, min(8, len(items) // (4 * backend.workers) or 1))
+        tchunk = max(1, min(16, len(items) // (4 * backend.workers) or 1))
         run_tasks(_treat_chunk,
                   ((k, (model_toml, plain, items[k:k + tchunk]))
                    for k in range(0, len(items), tchunk)),
@@ -766,6 +791,7 @@ def _analyse(spec, cfg, arm_names, ratios, sizes, eligible, assign, treated, scr
                 "baseline_alsfrs_r": p["baseline_alsfrs_r"],
                 "baseline_fvc_percent": p["baseline_fvc_percent"],
                 "baseline_kings": p["baseline_kings"],
+                "baseline_el_escorial": p["baseline_el_escorial"],
                 **{c: (bool(v) if c in ("death", "kings_event") else float(v))
                    for c, v in zip(cols, out[order], strict=True)}})
         order = np.arange(len(pairs))

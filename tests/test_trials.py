@@ -69,6 +69,9 @@ def test_shipped_trials_validate():
     ("trial.control", "placebos", r"'trial\.control'.*did you mean 'placebo'"),
     ("entry.at", "diagnosed", r"'entry\.at'"),
     ("entry.min_item_score", 5, r"'entry\.min_item_score'"),
+    ("entry.min_el_escorial", "probabl",
+     r"'entry\.min_el_escorial'.*'none', 'possible', 'probable_laboratory_supported', "
+     r"'probable', 'definite'.*did you mean 'probable'"),
     ("entry", {**SPEC["entry"], "min_fvc_percent": 90.0, "max_fvc_percent": 80.0},
      r"'entry\.min_fvc_percent'.*max_fvc_percent"),
     ("visits.endpoint_week", 30.0, r"'visits\.endpoint_week'"),
@@ -120,6 +123,40 @@ def test_entry_criteria_filter(enriched):
         k = int(np.searchsorted(course.times_months, diag - 1e-9))
         assert min(course[f"alsfrs_r_{n}"][k] for n in ALSFRS_ITEMS) >= 2
         assert int(course["alsfrs_r"][k]) == row["baseline_alsfrs_r"]
+
+
+def test_el_escorial_entry_is_optional_and_accepted():
+    assert spec_from_dict(spec()).entry.min_el_escorial == "none"  # left out: anyone
+    s = spec_from_dict(spec(**{"entry.min_el_escorial": "probable_laboratory_supported"}))
+    assert s.entry.min_el_escorial == "probable_laboratory_supported"
+    again = spec_from_dict(s.to_dict())
+    assert again.entry == s.entry
+
+
+def test_el_escorial_entry_filters():
+    """Only definite or probable ALS at entry, read on each patient's untreated course."""
+    from alssim.clinical.diagnosis import EL_ESCORIAL_LABELS
+    from alssim.patients import derive_config, sample_patient
+
+    r = run_trial(spec(**{"entry.min_el_escorial": "probable", "trial.patients": [8]}),
+                  executor="serial")
+    p = r.patients
+    assert len(p) == 8
+    assert set(p["baseline_el_escorial"]) <= {"probable", "definite"}
+    assert r.screening["excluded"].get("El Escorial category", 0) > 0
+    cfg = r.config
+    for _, row in p.head(3).iterrows():
+        pc = derive_config(cfg, sample_patient(cfg, np.random.SeedSequence(int(row["seed"]))))
+        course = alssim.simulate(pc, seed=int(row["seed"])).clinical
+        entry_t = course.clinical_onset_months + row["entry_months_from_onset"]
+        k = int(np.searchsorted(course.times_months, entry_t - 1e-9))
+        code = int(course["el_escorial"][k])
+        assert code >= EL_ESCORIAL_LABELS.index("probable")
+        assert EL_ESCORIAL_LABELS[code] == row["baseline_el_escorial"]
+    # the same screening without the criterion admits lower categories
+    broad = run_trial(spec(**{"trial.patients": [8]}), executor="serial")
+    assert not set(broad.patients["baseline_el_escorial"]) <= {"probable", "definite"}
+    assert "El Escorial category" not in broad.screening["excluded"]
 
 
 def test_randomisation_ratio_and_reproducibility():

@@ -8,6 +8,11 @@ to ``experiments/trials/results/calibration.jsonl``.
 Usage::
 
     python experiments/trials/calibrate_trials.py riluzole 0.3 0.5 0.7 [--patients 200]
+    python experiments/trials/calibrate_trials.py edaravone_unselected 0.38 \
+        --entry min_el_escorial=probable_laboratory_supported --entry run_in_weeks=12
+
+``--entry KEY=VALUE`` changes one ``[entry]`` value of the trial (a number, or a string), to
+see how the effect depends on who is enrolled; the JSON line records it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import alssim
-from alssim.trials import load_trial
+from alssim.trials import load_trial, spec_from_dict
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -53,6 +59,17 @@ def headline(res, endpoint: str) -> dict:
     return out
 
 
+def entry_value(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` of ``--entry``: VALUE as a number when it reads as one, else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE; got {text!r}")
+    try:
+        return key, float(value) if any(c in value for c in ".eE") else int(value)
+    except ValueError:
+        return key, value
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("trial", choices=sorted(TARGETS))
@@ -60,9 +77,17 @@ def main(argv=None) -> None:
     ap.add_argument("--patients", type=int, default=200, help="patients per arm (CRN)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--crn", type=int, default=1)
+    ap.add_argument("--entry", type=entry_value, action="append", default=[],
+                    metavar="KEY=VALUE", help="change an [entry] value of the trial (repeatable)")
     args = ap.parse_args(argv)
     keys, endpoint, published = TARGETS[args.trial]
     spec = load_trial(ROOT / "configs" / "trials" / f"{args.trial}.toml")
+    entry = dict(args.entry)
+    if entry:
+        data = spec.to_dict()
+        data["entry"].update(entry)
+        data["model"] = spec.model
+        spec = spec_from_dict(data, source=spec.source)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     for v in args.values:
@@ -73,6 +98,7 @@ def main(argv=None) -> None:
                                workers=args.workers)
         h = {"trial": args.trial, "value": v, "keys": keys, "endpoint": endpoint,
              "published": published, "crn": bool(args.crn), "patients": n,
+             **({"entry": entry} if entry else {}),
              "screening": res.screening, **headline(res, endpoint),
              "seconds": round(time.perf_counter() - t0, 1)}
         if endpoint == "survival":

@@ -27,14 +27,15 @@ ROOT = HERE.parents[1]
 PUBLISHED = {
     "riluzole": ("survival", "median survival +2 to +3 months (11.8 -> 14.8), HR ~0.84 "
                  "(Cochrane, Miller 2012)"),
-    "edaravone_mci186_19": ("alsfrs_r_change", "-5.01 vs -7.50 at 24 weeks: +2.49 points "
-                            "(MCI186-19, 2017)"),
-    "edaravone_unselected": ("alsfrs_r_change", "+0.65 points at 24 weeks, n.s. (MCI186-16, "
-                             "Abe 2014)"),
+    "edaravone_mci186_19": ("alsfrs_r_change", "-7.50 (placebo) vs -5.01 at 24 weeks: +2.49 "
+                            "points (95% CI 0.99 to 3.98) (MCI186-19, 2017)"),
+    "edaravone_unselected": ("alsfrs_r_change", "smaller than enriched: +0.65 points at 24 "
+                             "weeks (95% CI -0.88 to 2.18), n.s., in MCI186-16's broader "
+                             "population (Abe 2014)"),
     "niv_good_bulbar": ("survival", "median survival +205 days (~6.7 months) (Bourke 2006)"),
     "niv_poor_bulbar": ("survival", "no survival gain (Bourke 2006)"),
-    "tofersen_sod1": ("alsfrs_r_change", "-6.0 early vs -9.5 delayed at 52 weeks: +3.5 points "
-                      "(VALOR OLE, Miller 2022)"),
+    "tofersen_sod1": ("alsfrs_r_change", "-9.5 (delayed start) vs -6.0 early at 52 weeks: +3.5 "
+                      "points (VALOR OLE, Miller 2022)"),
 }
 CALIBRATED = {
     "riluzole": ["interventions.riluzole.excitotoxicity"],
@@ -94,6 +95,7 @@ def main(argv=None) -> None:
         "`configs/trials/` with common random numbers (the same virtual patients in both arms, "
         f"{args.patients} per arm), so the simulated effect is that of the virtual population "
         "with little sampling noise; confidence limits are those of the paired design. "
+        "ALSFRS-R changes read control vs treated. "
         "Calibration runs: `experiments/trials/calibrate_trials.py` "
         "(`results/calibration.jsonl`).",
         "",
