@@ -25,12 +25,13 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import hashlib
+import io
 import json
 import math
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,9 +40,13 @@ from alssim.config.loader import config_from_text
 from alssim.errors import ConfigError
 from alssim.fileio import OutputExistsError, atomic_write_text
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "RunStore",
     "RunTask",
+    "TableBuilder",
     "build_table",
     "derive_seed",
     "flatten_summary",
@@ -215,35 +220,202 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot store {type(obj).__name__} in a run record")
 
 
-def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
-                chunk: int = 2000):
-    """DataFrame of ``rows`` (already in run order); columns in order of first appearance.
+#: Column dtypes whose CSV round trip is exact, so they are kept as they are.
+_EXACT_DTYPES = (np.dtype("float64"), np.dtype("int64"), np.dtype("bool"))
 
-    Columns named in ``leading`` come first; missing values are ``NaN``/``None``. Rows are
-    consumed lazily, ``chunk`` at a time, so only one chunk of Python dicts exists at once.
+
+def read_csv_exact(source: Any, **kwargs: Any) -> pd.DataFrame:
+    """Parse CSV written by :func:`table_to_csv` (``source`` as for :func:`pandas.read_csv`).
+
+    Only empty cells are missing values; floats are parsed to round-trip exactly. ``kwargs``
+    go to :func:`pandas.read_csv`.
     """
     import pandas as pd
 
-    frames = []
-    batch: list[Mapping[str, Any]] = []
-    cols: dict[str, None] = dict.fromkeys(leading)
+    # pandas >= 3 parses floats exactly by default (and deprecates the option)
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    return pd.read_csv(source, keep_default_na=False, na_values=[""], **exact, **kwargs)
 
-    def flush() -> None:
-        for r in batch:
-            for k in r:
-                cols.setdefault(k, None)
-        frames.append(pd.DataFrame.from_records(batch, columns=[c for c in cols if any(
-            c in r for r in batch)] or list(cols)))
-        batch.clear()
 
-    for r in rows:
-        batch.append(r)
-        if len(batch) >= chunk:
-            flush()
-    if batch or not frames:
-        flush()
-    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    return df.reindex(columns=list(cols))
+def parser_block_rows(width: int) -> int:
+    """Rows at a time over which :func:`pandas.read_csv` infers column types.
+
+    With ``low_memory=True`` (the default), pandas' C parser reads a table of ``width`` columns
+    in blocks of this many rows (the largest power of two below half of ``2**20 // width``),
+    infers each column's type per block and then combines the blocks: a column can thus come
+    out as ``object`` holding values typed differently in different blocks.
+    """
+    limit = 2**20 // max(int(width), 1)
+    rows = 1
+    while rows * 2 < limit:
+        rows *= 2
+    return rows
+
+
+def _column_csv(column: pd.Series) -> io.BytesIO:
+    """The cells of ``column`` as written in the CSV of its table (one line per row).
+
+    An empty second column is written too: a one-column CSV writes missing values as blank
+    lines.
+    """
+    import pandas as pd
+
+    buf = io.BytesIO()
+    pd.DataFrame({0: column, 1: None}, copy=False).to_csv(
+        buf, header=False, index=False, lineterminator="\n", encoding="utf-8")
+    buf.seek(0)
+    return buf
+
+
+def _read_column(buf: io.BytesIO, width: int) -> Any:
+    """A column as it reads back from its :func:`_column_csv`, typed as in its whole table.
+
+    The cells are parsed in blocks of :func:`parser_block_rows` ``(width)`` rows, ``width``
+    being the number of columns of the whole table, and the blocks combined as pandas
+    combines the blocks of one parse, so that the cells get the types they get in a parse of
+    the whole table's CSV.
+    """
+    import pandas as pd
+
+    with read_csv_exact(buf, header=None, usecols=[0],
+                        chunksize=parser_block_rows(width)) as reader:
+        blocks = [block.pop(0) for block in reader]
+    if len(blocks) == 1:
+        return blocks[0]
+    # pandas combines the blocks' arrays as parsed, string columns still object arrays, and
+    # makes a str column of a combined object array of strings (done here by the DataFrame
+    # that the table is built as)
+    blocks = [pd.Series(b.to_numpy(dtype=object), dtype=object, copy=False)
+              if isinstance(b.dtype, pd.StringDtype) else b for b in blocks]
+    return pd.concat(blocks, ignore_index=True).to_numpy()
+
+
+class TableBuilder:
+    """Build a run table from rows added in run order, in memory close to the table's own size.
+
+    Parameters
+    ----------
+    leading : sequence of str
+        Columns that come first; the others come in order of first appearance.
+    chunk : int
+        Rows converted together (pandas infers the type of a column's values per chunk).
+
+    Notes
+    -----
+    The table is the one that ``DataFrame.from_records`` of the rows, ``chunk`` rows at a time
+    and concatenated, reads back as from its CSV (see :func:`alssim.cohort.canonical_table`):
+    same columns, dtypes, values and :func:`table_to_csv` text, so saved and in-memory tables
+    are equal. It is built without a CSV of the whole table: each chunk of rows, held as tuples
+    of values with shared column names, becomes typed column pieces at once; at the end float,
+    integer and boolean columns are kept as they are (their CSV round trip is exact) and each
+    other column goes through CSV text alone.
+    """
+
+    def __init__(self, leading: Sequence[str] = (), chunk: int = 2000) -> None:
+        self._pieces: dict[str, list[tuple[int, Any]]] = {c: [] for c in leading}
+        self._chunk = int(chunk)
+        self._batch: list[tuple[tuple[str, ...], tuple]] = []
+        self._schemas: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._n = 0
+
+    def __len__(self) -> int:
+        """Number of rows added."""
+        return self._n + len(self._batch)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Add the next row (column name to scalar value)."""
+        keys = tuple(row)
+        self._batch.append((self._schemas.setdefault(keys, keys), tuple(row.values())))
+        if len(self._batch) >= self._chunk:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pandas as pd
+
+        batch, self._batch = self._batch, []
+        self._schemas.clear()
+        schemas = list(dict.fromkeys(keys for keys, _ in batch))
+        present = tuple(dict.fromkeys(k for keys in schemas for k in keys))
+        # each row's values in the order of ``present``; a missing value is NaN, as
+        # DataFrame.from_records fills in rows given as dicts
+        order: dict[tuple[str, ...], list[int] | None] = {}
+        for keys in schemas:
+            pos = {k: i for i, k in enumerate(keys)}
+            order[keys] = None if keys == present else [pos.get(c, len(keys)) for c in present]
+        rows = [values if order[keys] is None else
+                tuple(map((*values, np.nan).__getitem__, order[keys]))
+                for keys, values in batch]
+        del batch
+        if present:
+            frame = pd.DataFrame.from_records(rows, columns=list(present))
+            for c in present:
+                self._pieces.setdefault(c, []).append((self._n, _piece(frame[c])))
+        self._n += len(rows)
+
+    def finish(self) -> pd.DataFrame:
+        """The table of the rows added (call once: the builder gives its pieces away)."""
+        import pandas as pd
+
+        if self._batch:
+            self._flush()
+        names, n = list(self._pieces), self._n
+        if n == 0 or not names:
+            text = table_to_csv(pd.DataFrame.from_records([{}] * n, columns=names))
+            return read_csv_exact(io.BytesIO(text.encode("utf-8")))
+        columns: dict[str, Any] = {}
+        for name in names:
+            column = _join_pieces(self._pieces.pop(name), n)
+            if not (isinstance(column.dtype, np.dtype) and column.dtype in _EXACT_DTYPES):
+                text = _column_csv(column)
+                del column
+                column = _read_column(text, len(names))
+                del text
+            columns[name] = column
+        # assembled as pandas.read_csv assembles its tables (no consolidation copy)
+        return pd.DataFrame(columns, copy=False)
+
+
+def _piece(column: pd.Series) -> Any:
+    """A chunk's column as an array of its own (string columns share repeated values)."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.StringDtype):
+        codes, uniques = column.array.factorize()
+        return uniques.take(codes, allow_fill=True)
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy(copy=True)
+    return column.array.copy()
+
+
+def _join_pieces(pieces: list[tuple[int, Any]], n: int) -> pd.Series:
+    """One column of ``n`` rows from its ``(first row, array)`` pieces; other rows are NaN."""
+    import pandas as pd
+
+    parts: list[Any] = []
+    pos = 0
+    for start, values in pieces:
+        if start > pos:
+            parts.append(np.full(start - pos, np.nan))
+        parts.append(values)
+        pos = start + len(values)
+    if pos < n:
+        parts.append(np.full(n - pos, np.nan))
+    if len(parts) == 1:
+        return pd.Series(parts[0], copy=False)
+    return pd.concat([pd.Series(p, copy=False) for p in parts], ignore_index=True)
+
+
+def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
+                chunk: int = 2000) -> pd.DataFrame:
+    """The run table of ``rows`` (already in run order), as it reads back from its CSV.
+
+    Rows are consumed lazily (see :class:`TableBuilder`); columns come in order of first
+    appearance, those named in ``leading`` first; missing values are ``NaN``.
+    """
+    builder = TableBuilder(leading, chunk)
+    for row in rows:
+        builder.add(row)
+    return builder.finish()
 
 
 def table_to_csv(df) -> str:
@@ -383,7 +555,7 @@ def _pack(seed: int, attrs: dict, outs: dict, schemas: dict[tuple, tuple]) -> tu
 
 
 def unpack(packed: tuple) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    """``(seed, attributes, outputs)`` of a record returned by :func:`execute`."""
+    """``(seed, attributes, outputs)`` of a record packed by :func:`_pack`."""
     seed, a_keys, o_keys, values = packed
     v = json.loads(values)
     return seed, dict(zip(a_keys, v[:len(a_keys)], strict=True)), dict(
@@ -406,10 +578,11 @@ def execute(
     progress: bool,
     desc: str,
     unit: str,
+    on_record: Callable[[RunTask, int, dict[str, Any], dict[str, Any]], None],
     chunksize: int | None = None,
-    on_trajectory: Any = None,
-) -> dict[int, tuple]:
-    """Run ``tasks`` (skipping those recorded in ``store``); return every record by run id.
+    on_trajectory: Callable[[int, Any], None] | None = None,
+) -> None:
+    """Run ``tasks`` (skipping those recorded in ``store``); hand over each run's record in order.
 
     Parameters
     ----------
@@ -427,6 +600,13 @@ def execute(
         Show a tqdm progress bar (terminal or notebook).
     desc, unit : str
         Progress-bar labels.
+    on_record : callable
+        ``on_record(task, seed, attributes, outputs)`` for every run, in the order of
+        ``tasks``, as soon as the run and all runs before it are done (so a caller building a
+        table row by row, e.g. with :class:`TableBuilder`, never holds the whole batch's
+        records). Fresh and resumed runs give equal records (as read back from their JSON).
+        A run that finishes before an earlier one waits packed (see :func:`_pack`: column
+        names shared between runs, values as JSON text, about 1-2 kB a run).
     chunksize : int, optional
         Runs per task sent to a worker (a worker simulates them together, see
         :func:`run_many`; they are recorded when the task returns). Default: up to 16, at
@@ -434,19 +614,12 @@ def execute(
     on_trajectory : callable, optional
         ``on_trajectory(run_id, result)`` for runs with ``keep_trajectory``, called before the
         run's record is written.
-
-    Returns
-    -------
-    dict of int to tuple
-        Each run's record, packed (see :func:`unpack`): the column names are shared between
-        runs and the values kept as JSON text, about 1-2 kB a run, so memory stays small for
-        large batches. Fresh and resumed runs give equal records.
     """
     from tqdm.auto import tqdm
 
     from alssim.executors import available_cores, resolve_executor, run_tasks
 
-    records: dict[int, tuple] = {}
+    waiting: dict[int, tuple] = {}
     schemas: dict[tuple, tuple] = {}
     if store is not None:
         wanted = {t.run_id for t in tasks}
@@ -454,12 +627,20 @@ def execute(
             text = store.read(rid)
             if text is not None:
                 rec = json.loads(text)
-                records[rid] = _pack(rec["seed"], rec["attributes"], rec["outputs"], schemas)
-    todo = [t for t in tasks if t.run_id not in records]
+                waiting[rid] = _pack(rec["seed"], rec["attributes"], rec["outputs"], schemas)
+    todo = [t for t in tasks if t.run_id not in waiting]
     by_id = {t.run_id: t for t in todo}
-    bar = tqdm(total=len(tasks), initial=len(records), desc=desc, unit=unit,
+    bar = tqdm(total=len(tasks), initial=len(waiting), desc=desc, unit=unit,
                disable=not progress, dynamic_ncols=True, smoothing=0.05)
     outputs = list(outputs) if outputs is not None else None
+    handed = 0  # tasks[:handed] have been handed to on_record
+
+    def hand_over() -> None:
+        nonlocal handed
+        while handed < len(tasks) and tasks[handed].run_id in waiting:
+            task = tasks[handed]
+            on_record(task, *unpack(waiting.pop(task.run_id)))
+            handed += 1
 
     def handle(_index: int, results: list[tuple]) -> None:
         for run_id, attrs, outs, res in results:
@@ -472,10 +653,12 @@ def execute(
             if store is not None:
                 store.write(run_id, text)
             rec = json.loads(text)  # exactly what a resumed run reads back
-            records[run_id] = _pack(rec["seed"], rec["attributes"], rec["outputs"], schemas)
+            waiting[run_id] = _pack(rec["seed"], rec["attributes"], rec["outputs"], schemas)
+        hand_over()
         bar.update(len(results))
 
     try:
+        hand_over()
         if todo:
             if executor in (None, "processes") and workers is None:
                 # no more local processes than there are tasks (one task runs in-process)
@@ -488,4 +671,5 @@ def execute(
                 run_tasks(run_chunk, payloads, backend, handle)
     finally:
         bar.close()
-    return records
+    if handed != len(tasks):
+        raise RuntimeError(f"{len(tasks) - handed} runs finished without a record")

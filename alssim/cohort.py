@@ -31,12 +31,12 @@ from alssim._version import __version__
 from alssim.batch import (
     RunStore,
     RunTask,
-    build_table,
+    TableBuilder,
     check_patterns,
     derive_seed,
     execute,
+    read_csv_exact,
     table_to_csv,
-    unpack,
 )
 from alssim.errors import ConfigError, ResultFormatError
 from alssim.executors import local_workers
@@ -63,15 +63,16 @@ def read_table(text: str) -> pd.DataFrame:
 
     Only empty cells are missing values; floats are parsed to round-trip exactly.
     """
-    import pandas as pd
-
-    # pandas >= 3 parses floats exactly by default (and deprecates the option)
-    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], **exact)
+    # parsed from UTF-8 bytes: a StringIO of the text would hold four bytes a character
+    return read_csv_exact(io.BytesIO(text.encode("utf-8")))
 
 
 def canonical_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as it reads back from its CSV (so saved and in-memory tables are equal)."""
+    """The table as it reads back from its CSV (so saved and in-memory tables are equal).
+
+    :class:`alssim.batch.TableBuilder` builds this table directly from rows, without the
+    copies of a whole-table CSV round trip.
+    """
     return read_table(table_to_csv(df))
 
 
@@ -359,22 +360,23 @@ def run_cohort(
     # not fit in this machine's memory (remote executors hold their runs elsewhere)
     check_memory(cfg, copies=local_workers(executor, workers) * engine_batch_size(cfg),
                  extra_bytes=len(keep) * estimate_result_bytes(cfg) + n * TABLE_BYTES_PER_RUN)
-    records = execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
-                      store=store, progress=progress, desc="cohort", unit="patient",
-                      chunksize=chunksize, on_trajectory=keep_result)
+    # the table is built as the runs finish, so their records are not all held at once
+    builder = TableBuilder(leading=("patient", "seed"))
+
+    def add_row(task: RunTask, seed_i: int, attrs: dict[str, Any], outs: dict[str, Any]) -> None:
+        builder.add({"patient": task.run_id, "seed": seed_i, **attrs, **outs})
+
+    execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
+            store=store, progress=progress, desc="cohort", unit="patient", on_record=add_row,
+            chunksize=chunksize, on_trajectory=keep_result)
+    del tasks
     if out is not None:
         from alssim.results import load
 
         for pid in keep:
             if pid not in trajectories:
                 trajectories[pid] = load(trajectory_dir(Path(out), pid))
-    def rows():
-        for i in range(n):
-            seed_i, attrs, outs = unpack(records.pop(i))
-            yield {"patient": i, "seed": seed_i, **attrs, **outs}
-
-
-    patients = canonical_table(build_table(rows(), leading=("patient", "seed")))
+    patients = builder.finish()
     attr_cols = [c for c in patients.columns
                  if c in ("genotype", "sex", "age_years", "speed") or c.startswith(("exposure.",
                                                                                      "rel_"))]

@@ -43,12 +43,11 @@ from alssim._version import __version__
 from alssim.batch import (
     RunStore,
     RunTask,
-    build_table,
+    TableBuilder,
     check_patterns,
     derive_seed,
     execute,
     table_to_csv,
-    unpack,
 )
 from alssim.config.params import nearest_key
 from alssim.errors import ConfigError
@@ -455,21 +454,20 @@ def sweep(
     # refuse, before any run, a sweep whose local workers and table would not fit in memory
     check_memory(cfg, copies=local_workers(executor, workers) * engine_batch_size(cfg),
                  extra_bytes=len(tasks) * TABLE_BYTES_PER_RUN)
-    records = execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
-                      store=store, progress=progress, desc="sweep", unit="run",
-                      chunksize=chunksize)
     keys = [a["key"] for a in meta["axes"]]
-    def rows():
-        for t in tasks:
-            seed_t, attrs, outs = unpack(records.pop(t.run_id))
-            p, r = divmod(t.run_id, replicates)
-            yield {"run_id": t.run_id, "point": p, "replicate": r, "seed": seed_t,
-                   **{k: points[p][k] for k in keys}, **attrs, **outs}
+    # the table is built as the runs finish, so their records are not all held at once
+    builder = TableBuilder(leading=("run_id", "point", "replicate", "seed", *keys))
 
-    from alssim.cohort import canonical_table
+    def add_row(task: RunTask, seed_t: int, attrs: dict[str, Any], outs: dict[str, Any]) -> None:
+        p, r = divmod(task.run_id, replicates)
+        builder.add({"run_id": task.run_id, "point": p, "replicate": r, "seed": seed_t,
+                     **{k: points[p][k] for k in keys}, **attrs, **outs})
 
-    table = canonical_table(build_table(rows(), leading=("run_id", "point", "replicate", "seed",
-                                                       *keys)))
+    execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
+            store=store, progress=progress, desc="sweep", unit="run", on_record=add_row,
+            chunksize=chunksize)
+    del tasks
+    table = builder.finish()
     # the design description (small, comparable) for alssim.sensitivity.analyze
     table.attrs["sweep"] = {k: v for k, v in meta.items() if k != "transformed"}
     if store is not None:
