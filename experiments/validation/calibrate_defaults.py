@@ -26,13 +26,18 @@ TARGETS = ["median_survival_limb", "median_survival_bulbar", "survival_age_61_70
 WEIGHTS = {"median_survival_bulbar": 0.25}
 
 
-def main() -> None:
-    cfg = alssim.load_config()
-    fit = alssim.calibrate(cfg, PARAMETERS, TARGETS, n=400, seed=7, method="nelder-mead",
-                           maxiter=10, weights=WEIGHTS, workers=2, verbose=True)
-    out = Path(__file__).with_name("calibration.md")
-    out.write_text(fit.to_markdown(), encoding="utf-8")
+def fit_and_report(parameters, targets, report: str, **kwargs) -> None:
+    """Fit ``parameters`` of the shipped defaults to ``targets`` (keyword arguments go to
+    :func:`alssim.calibrate`) and write the fit to ``report`` beside this script."""
+    fit = alssim.calibrate(alssim.load_config(), parameters, targets, method="nelder-mead",
+                           workers=2, verbose=True, **kwargs)
+    Path(__file__).with_name(report).write_text(fit.to_markdown(), encoding="utf-8")
     print(fit.to_markdown())
+
+
+def main() -> None:
+    fit_and_report(PARAMETERS, TARGETS, "calibration.md", n=400, seed=7, maxiter=10,
+                   weights=WEIGHTS)
 
 
 if __name__ == "__main__":

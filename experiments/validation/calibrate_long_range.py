@@ -10,9 +10,7 @@ patients rather than the ~80 bulbar-onset patients of a mixed cohort), with comm
 Usage: python experiments/validation/calibrate_long_range.py
 """
 
-from pathlib import Path
-
-import alssim
+from calibrate_defaults import fit_and_report
 
 PARAMETERS = {"spread.long_range_rate": (0.0, 0.01)}
 TARGETS = ["bulbar_to_legs"]
@@ -21,12 +19,8 @@ BULBAR_ONLY = {"onset.p_bulbar": 1.0, "onset.p_upper_limb": 0.0, "onset.p_lower_
 
 
 def main() -> None:
-    cfg = alssim.load_config()
-    fit = alssim.calibrate(cfg, PARAMETERS, TARGETS, n=300, seed=11, method="nelder-mead",
-                           maxiter=14, overrides=BULBAR_ONLY, workers=2, verbose=True)
-    out = Path(__file__).with_name("calibration_long_range.md")
-    out.write_text(fit.to_markdown(), encoding="utf-8")
-    print(fit.to_markdown())
+    fit_and_report(PARAMETERS, TARGETS, "calibration_long_range.md", n=300, seed=11,
+                   maxiter=14, overrides=BULBAR_ONLY)
 
 
 if __name__ == "__main__":
