@@ -28,7 +28,6 @@ import hashlib
 import io
 import json
 import math
-import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -434,6 +433,9 @@ def spec_hash(spec: Mapping[str, Any]) -> str:
 class RunStore:
     """A resumable run folder: ``spec.json`` plus one atomically written record per run.
 
+    The folder is opened as an :class:`alssim.outdir.OutputFolder`: locked against other
+    writers for as long as the store is open, with a manifest of what alssim wrote there.
+
     Parameters
     ----------
     path : str or Path
@@ -441,55 +443,73 @@ class RunStore:
     spec : dict
         JSON-ready specification of the whole batch; its hash identifies the folder.
     force : bool
-        Start afresh: delete the records (and ``extra_owned`` outputs) of whatever batch made
-        the folder. Without it, a folder made by another specification, or a non-empty folder
-        that is not a run folder, is refused.
+        Start afresh: delete what alssim wrote in the folder before (the records and
+        ``extra_owned`` outputs of whatever batch made it). Nothing else is ever deleted. Without
+        it, a folder made by another specification, or a non-empty folder that is not a run
+        folder, is refused.
     extra_owned : sequence of str
-        Files or folders (relative) that the batch writes besides its records and may delete
-        on ``force``.
+        Files (or folders, with a trailing ``/``) that the batch writes besides its records;
+        reserved at once, so that a file of the user's with one of these names is refused
+        before any run.
+    inputs : sequence of path-like
+        Files the command reads (its config or spec); never deleted or overwritten.
+    command : str
+        What is writing, for the lock record.
 
     Raises
     ------
     OutputExistsError
         With a message saying how the folder differs and what to do.
+    OutputLockedError
+        If another process is writing into the folder.
     """
 
     def __init__(self, path: str | Path, spec: Mapping[str, Any], *, force: bool = False,
-                 extra_owned: Sequence[str] = ()):
+                 extra_owned: Sequence[str] = (), inputs: Sequence[str | Path] = (),
+                 command: str = "alssim"):
+        from alssim.outdir import OutputFolder
+
         self.path = Path(path)
         self.spec = dict(spec)
         self.hash = spec_hash(spec)
         self.runs_dir = self.path / "runs"
+        self.folder = OutputFolder(self.path, force=force, inputs=inputs, command=command)
+        self.folder.open()
+        try:
+            self._start(force, extra_owned)
+        except BaseException:
+            self.folder.close()
+            raise
+
+    def _start(self, force: bool, extra_owned: Sequence[str]) -> None:
+        folder = self.folder
         spec_path = self.path / "spec.json"
-        if self.path.exists() and not self.path.is_dir():
-            raise OutputExistsError(f"{self.path}: exists and is not a folder")
         existing = None
         if spec_path.is_file():
             try:
                 existing = json.loads(spec_path.read_text(encoding="utf-8"))
             except (json.JSONDecodeError, UnicodeDecodeError, OSError):
                 existing = {}
-        nonempty = self.path.is_dir() and any(self.path.iterdir())
-        if existing is not None and existing.get("spec_sha256") == self.hash and not force:
+            if not isinstance(existing, dict):
+                existing = {}
+        same = existing is not None and existing.get("spec_sha256") == self.hash
+        if same and not force:
+            if not folder.owns("spec.json") and existing.get("format") == RECORD_FORMAT:
+                folder.adopt("spec.json", "runs/")  # written by an alssim without manifests
+            folder.reserve("runs/", *extra_owned)
             return  # resume
-        if nonempty and not force:
+        if folder.contents() and not force:
             if existing is not None:
                 old = str(existing.get("spec_sha256", "?"))[:12]
                 raise OutputExistsError(
                     f"{self.path}: holds runs of a different specification (spec hash {old}, "
                     f"this one {self.hash[:12]}); choose another output folder or pass --force "
                     "(force=True) to discard them")
-            raise OutputExistsError(
-                f"{self.path}: folder is not empty and is not an alssim run folder; choose "
-                "another output folder or pass --force (force=True) to write into it")
+            folder.require_empty("it is not an alssim run folder and")
         if force:
-            for name in ("runs", "spec.json", *extra_owned):
-                p = self.path / name
-                if p.is_dir():
-                    shutil.rmtree(p)
-                elif p.exists():
-                    p.unlink()
-        self.path.mkdir(parents=True, exist_ok=True)
+            folder.discard_owned()
+        # every name the batch writes, reserved before any run: a user's file is refused now
+        folder.reserve("spec.json", "runs/", *extra_owned)
         atomic_write_text(spec_path, json.dumps({
             "format": RECORD_FORMAT,
             "format_version": RECORD_FORMAT_VERSION,
@@ -497,6 +517,16 @@ class RunStore:
             "spec_sha256": self.hash,
             "spec": self.spec,
         }, indent=1, sort_keys=True, allow_nan=False, default=_json_default) + "\n")
+
+    def close(self) -> None:
+        """Release the folder's lock."""
+        self.folder.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def record_path(self, run_id: int) -> Path:
         return self.runs_dir / f"{run_id // 1000:05d}" / f"{run_id:08d}.json"
@@ -527,6 +557,34 @@ class RunStore:
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             return None
         return text if isinstance(rec, dict) and rec.get("run_id") == run_id else None
+
+    def check(self, run_id: int, record: Mapping[str, Any], seed: int,
+              params: Mapping[str, Any]) -> None:
+        """Refuse a recorded run whose seed or parameters are not those the spec gives it.
+
+        Raises
+        ------
+        ResultFormatError
+            Naming the record, what it holds and what the spec asks for.
+        """
+        from alssim.errors import ResultFormatError
+
+        want = json.loads(json.dumps(dict(params), allow_nan=False, default=_json_default))
+        got_seed, got_params = record.get("seed"), record.get("params")
+        if got_seed == seed and got_params == want:
+            return
+        what = (f"seed {got_seed!r}, but the spec gives this run seed {seed}"
+                if got_seed != seed else
+                f"parameters {_short(got_params)}, but the spec gives {_short(want)}")
+        raise ResultFormatError(
+            f"{self.record_path(run_id)}: this record of run {run_id} has {what}; the folder "
+            "mixes the runs of two specifications. Pass --force (force=True) to discard alssim's "
+            "runs there and start afresh, or choose another output folder")
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def check_patterns(patterns: Any, key: str = "outputs") -> list[str] | None:
@@ -622,11 +680,13 @@ def execute(
     waiting: dict[int, tuple] = {}
     schemas: dict[tuple, tuple] = {}
     if store is not None:
-        wanted = {t.run_id for t in tasks}
-        for rid in sorted(store.done() & wanted):
+        by_task = {t.run_id: t for t in tasks}
+        for rid in sorted(store.done() & by_task.keys()):
             text = store.read(rid)
             if text is not None:
                 rec = json.loads(text)
+                task = by_task[rid]
+                store.check(rid, rec, task.seed, dict(task.overrides))
                 waiting[rid] = _pack(rec["seed"], rec["attributes"], rec["outputs"], schemas)
     todo = [t for t in tasks if t.run_id not in waiting]
     by_id = {t.run_id: t for t in todo}

@@ -55,7 +55,7 @@ __all__ = ["CohortResult", "load_cohort", "run_cohort"]
 
 COHORT_FORMAT = "alssim.cohort"
 COHORT_FORMAT_VERSION = 1
-_OWNED = ("patients.csv", "summary.json", "cohort.json", "config.toml", "trajectories")
+_OWNED = ("patients.csv", "summary.json", "cohort.json", "config.toml", "trajectories/")
 
 
 def read_table(text: str) -> pd.DataFrame:
@@ -348,7 +348,24 @@ def run_cohort(
                      keep_trajectory=i in keep_set) for i in range(n)]
     spec = {"kind": "cohort", "alssim_version": __version__, "config_toml": config_toml,
             "n": n, "seed": seed, "keep_trajectories": keep, "outputs": patterns}
-    store = RunStore(out, spec, force=force, extra_owned=_OWNED) if out is not None else None
+    store = (RunStore(out, spec, force=force, extra_owned=_OWNED, inputs=config_inputs(cfg),
+                      command="alssim cohort") if out is not None else None)
+    try:
+        return _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, tasks,
+                           spec, store, out, progress, chunksize)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def config_inputs(cfg) -> list[str]:
+    """The config file a config was read from (an input never to overwrite), if any."""
+    source = getattr(cfg, "source", None)
+    return [source] if source and Path(source).is_file() else []
+
+
+def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, tasks, spec, store,
+                out, progress, chunksize) -> CohortResult:
     trajectories: dict[int, Any] = {}
 
     def keep_result(pid: int, res: Any) -> None:
@@ -369,7 +386,7 @@ def run_cohort(
     execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
             store=store, progress=progress, desc="cohort", unit="patient", on_record=add_row,
             chunksize=chunksize, on_trajectory=keep_result)
-    del tasks
+
     if out is not None:
         from alssim.results import load
 

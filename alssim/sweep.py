@@ -450,7 +450,20 @@ def sweep(
     spec = {"kind": "sweep", "alssim_version": __version__, "config_toml": config_toml,
             "points": points, "design": {k: v for k, v in meta.items() if k != "transformed"},
             "heterogeneity": bool(heterogeneity), "outputs": patterns}
-    store = RunStore(out, spec, force=force, extra_owned=_OWNED) if out is not None else None
+    inputs = [p for p in (getattr(cfg, "source", None), source) if p and Path(p).is_file()]
+    spec_text = Path(source).read_text(encoding="utf-8") if source in inputs else None
+    store = (RunStore(out, spec, force=force, extra_owned=_OWNED, inputs=inputs,
+                      command="alssim sweep") if out is not None else None)
+    try:
+        return _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor,
+                          workers, store, progress, chunksize, spec_text)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor, workers,
+               store, progress, chunksize, spec_text) -> pd.DataFrame:
     # refuse, before any run, a sweep whose local workers and table would not fit in memory
     check_memory(cfg, copies=local_workers(executor, workers) * engine_batch_size(cfg),
                  extra_bytes=len(tasks) * TABLE_BYTES_PER_RUN)
@@ -466,12 +479,14 @@ def sweep(
     execute(config_toml, tasks, outputs=patterns, executor=executor, workers=workers,
             store=store, progress=progress, desc="sweep", unit="run", on_record=add_row,
             chunksize=chunksize)
-    del tasks
+
     table = builder.finish()
     # the design description (small, comparable) for alssim.sensitivity.analyze
     table.attrs["sweep"] = {k: v for k, v in meta.items() if k != "transformed"}
     if store is not None:
-        atomic_write_text(Path(out) / "runs.csv", table_to_csv(table))
+        atomic_write_text(store.path / "runs.csv", table_to_csv(table))
+        if spec_text is not None:  # the sweep file this table was made from
+            atomic_write_text(store.path / "sweep.toml", spec_text)
     return table
 
 
@@ -619,8 +634,6 @@ def run_sweep_spec(
                   workers=workers, outputs=spec.outputs, heterogeneity=spec.heterogeneity,
                   common_random_numbers=spec.common_random_numbers, force=force,
                   progress=progress, source=str(spec.path))
-    if out is not None:
-        atomic_write_text(Path(out) / "sweep.toml", spec.path.read_text(encoding="utf-8"))
     return table
 
 

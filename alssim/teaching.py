@@ -19,7 +19,14 @@ import textwrap
 from alssim.config.params import param
 from alssim.errors import ConfigError
 
-__all__ = ["Teaching", "caption", "explain"]
+__all__ = ["MAX_ENTRIES", "MAX_TEXT_CHARS", "MAX_TITLE_CHARS", "Teaching", "caption", "explain"]
+
+#: Longest ``[teaching] title`` (characters): one line over a figure.
+MAX_TITLE_CHARS = 200
+#: Longest ``summary`` and longest entry of ``look_for``, ``questions``, ``answers``.
+MAX_TEXT_CHARS = 2000
+#: Most entries in ``look_for``, ``questions`` or ``answers``.
+MAX_ENTRIES = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +54,24 @@ class Teaching:
     answers: tuple[str, ...] = param("", "model answers, one per question (or an empty list)")
 
     def _check(self, prefix: str, source: str | None) -> None:
+        # bounded so that a caption (title and points to look for, under every figure) stays a
+        # few lines: a megabyte of title would make a figure of hundreds of megapixels
+        limits = {"title": MAX_TITLE_CHARS, "summary": MAX_TEXT_CHARS}
+        for name, limit in limits.items():
+            text = getattr(self, name)
+            if len(text) > limit:
+                raise ConfigError(f"is {len(text):,} characters long; at most {limit:,} allowed",
+                                  key=f"{prefix}.{name}", source=source)
+        for name in ("look_for", "questions", "answers"):
+            entries = getattr(self, name)
+            if len(entries) > MAX_ENTRIES:
+                raise ConfigError(f"has {len(entries):,} entries; at most {MAX_ENTRIES} allowed",
+                                  key=f"{prefix}.{name}", source=source)
+            for i, text in enumerate(entries):
+                if len(text) > MAX_TEXT_CHARS:
+                    raise ConfigError(
+                        f"is {len(text):,} characters long; at most {MAX_TEXT_CHARS:,} allowed",
+                        key=f"{prefix}.{name}[{i}]", source=source)
         if self.answers and len(self.answers) != len(self.questions):
             raise ConfigError(
                 f"must give one answer per question ({len(self.questions)}) or none; got "

@@ -216,18 +216,25 @@ def test_kill_during_run_leaves_no_partial_output(tmp_path):
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        if out.exists():
-            names = {p.name for p in out.iterdir()}
+        visible = {p.name for p in out.iterdir() if not p.name.startswith(".")} \
+            if out.exists() else set()
+        if visible:
             assert {"timeseries.csv", "summary.json", "config.toml", "result.json",
-                    "result.npz"} <= names
+                    "result.npz"} <= visible
             alssim.load(out)
             json.loads((out / "summary.json").read_text())
             outcomes.add("complete")
         else:
+            # only alssim's hidden lock, manifest and staging folder; the next run cleans them
             outcomes.add("absent")
-        # a staging folder may be left behind, but it is hidden and never at `out`
+            rerun = subprocess.run([*args, "--set", "simulation.scale=0.01", "--out", str(out)],
+                                   capture_output=True, text=True)
+            assert rerun.returncode == 0, rerun.stderr
+            assert not [p for p in out.iterdir() if p.name.startswith(".alssim-partial-")]
+            assert not (out / ".alssim.lock").exists()
+            alssim.load(out)
         for p in tmp_path.iterdir():
-            assert p.name.startswith(".out") or p.name.startswith("out")
+            assert p.name.startswith("out")
     assert outcomes  # at least one run was interrupted or finished
 
 

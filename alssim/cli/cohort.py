@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alssim.cli.common import add_config_arguments, overrides_from_args
+from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args
 
 EXAMPLE = """examples:
   alssim cohort configs/default.toml --n 200 --set simulation.scale=0.05 --out results/cohort
@@ -34,8 +34,7 @@ def register(sub) -> None:
                    help="also save the full trajectories of K evenly spaced patients")
     p.add_argument("--outputs", nargs="+", default=None, metavar="PATTERN",
                    help="keep only these output columns (names or glob patterns)")
-    p.add_argument("--force", action="store_true",
-                   help="discard the results of a different run found in --out")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

@@ -9,7 +9,12 @@ from typing import Any
 
 from alssim.config.loader import parse_override
 
-__all__ = ["add_config_arguments", "overrides_from_args", "write_json"]
+__all__ = ["FORCE_HELP", "add_config_arguments", "overrides_from_args", "write_json"]
+
+#: Help of every command's ``--force``: what it may replace, and what it never touches.
+FORCE_HELP = ("write into a non-empty output folder, replacing or deleting only the files alssim "
+              "itself wrote there (listed in its .alssim-manifest); other files are never touched, "
+              "and one that alssim would overwrite is refused")
 
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from alssim.cli.common import FORCE_HELP
+
 __all__ = ["DEMO_CONFIG", "DEMO_SCALE", "patient_story", "register", "run_demo"]
 
 #: The teaching scenario the demo runs (relative to the shipped configs folder).
@@ -43,7 +45,7 @@ def register(sub) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("alssim-demo"),
                    help="output folder (default: alssim-demo); must be new or empty")
-    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--seed", type=int, default=None,
                    help="random seed: another patient with the same disease (default: 1)")
     p.set_defaults(func=run)
@@ -89,27 +91,32 @@ def run_demo(out: str | Path, *, seed: int | None = None, force: bool = False,
     from alssim.cli.common import write_json
     from alssim.cli.plot import FIGURES_DIR, write_figures
     from alssim.config.loader import configs_dir
-    from alssim.fileio import atomic_write_text, check_output_dir, staged_output_dir
+    from alssim.fileio import atomic_write_text
+    from alssim.outdir import OutputFolder
 
     start = time.perf_counter()
     out = Path(out)
-    check_output_dir(out, force=force)
-    cfg = alssim.load_config(configs_dir() / DEMO_CONFIG,
-                             overrides={"simulation.scale": scale})
-    res = alssim.simulate(cfg, seed=seed)
-    with staged_output_dir(out, force=force) as stage:
-        write_json(stage / "summary.json", res.summary)
-        atomic_write_text(stage / "config.toml", cfg.to_toml())
-        res.save(stage, force=True)
-    written = write_figures(res, out, figures=True, force=True)
-    from alssim.analysis.bodymap import animate_body_map, preferred_animation_suffix
+    with OutputFolder(out, force=force, command="alssim demo") as folder:
+        folder.require_empty()
+        folder.reserve("summary.md", "summary.json", "config.toml", "result.json")
+        cfg = alssim.load_config(configs_dir() / DEMO_CONFIG,
+                                 overrides={"simulation.scale": scale})
+        res = alssim.simulate(cfg, seed=seed)
+        with folder.staged(replace=True) as stage:
+            write_json(stage / "summary.json", res.summary)
+            atomic_write_text(stage / "config.toml", cfg.to_toml())
+            res.save(stage, force=True)
+            written = write_figures(res, stage, figures=True, force=True)
+            from alssim.analysis.bodymap import animate_body_map, preferred_animation_suffix
 
-    # two months per frame: half the frames of `alssim run --animate`, to keep within the budget
-    anim = out / FIGURES_DIR / f"body_map{preferred_animation_suffix()}"
-    written.append(animate_body_map(res, anim, every=ANIMATION_EVERY, fps=3.0))
-    seconds = time.perf_counter() - start
-    story = patient_story(res, seconds=seconds, figures=[p.relative_to(out) for p in written])
-    atomic_write_text(out / "summary.md", story)
+            # two months per frame: half the frames of `alssim run --animate`, within the budget
+            anim = stage / FIGURES_DIR / f"body_map{preferred_animation_suffix()}"
+            written.append(animate_body_map(res, anim, every=ANIMATION_EVERY, fps=3.0))
+            written = [p.relative_to(stage) for p in written]
+            seconds = time.perf_counter() - start
+            story = patient_story(res, seconds=seconds, figures=written)
+            atomic_write_text(stage / "summary.md", story)
+    written = [out / p for p in written]
     return written, seconds
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from alssim._version import __version__
 from alssim.errors import AlssimError
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``alssim`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.debug:
+        warnings.showwarning = _one_line_warning
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -69,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a warning as one line on standard error (the full form with ``--debug``)."""
+    text = " ".join(str(message).split())
+    print(f"alssim: warning: {text}", file=file or sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

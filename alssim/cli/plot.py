@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alssim.cli.common import FORCE_HELP
+
 EXAMPLE = """examples:
   alssim run configs/default.toml --set simulation.scale=0.1 --out results/demo
   alssim plot results/demo                 # writes results/demo/figures/*.png
@@ -27,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the PNG figures (with --animate: the animation only)")
     p.add_argument("--dpi", type=int, default=100, help="resolution of the PNGs (default: 100)")
-    p.add_argument("--force", action="store_true", help="overwrite figures already in DIR/figures")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=run)
 
 
@@ -56,10 +58,22 @@ def run(args: argparse.Namespace) -> int:
     if not args.figures and not args.animate:
         raise alssim.ConfigError("nothing to draw: --no-figures without --animate",
                                  key="--no-figures")
+    from alssim.fileio import OutputExistsError
+    from alssim.outdir import OutputFolder
+
     res = alssim.load(args.dir)
-    paths = write_figures(res, args.dir, figures=args.figures, animate=args.animate,
-                          force=args.force, dpi=args.dpi)
-    report_written(paths)
+    with OutputFolder(args.dir, force=args.force, command="alssim plot") as folder:
+        # drawn into a staging folder, then moved into DIR/figures
+        with folder.staged() as stage:
+            drawn = write_figures(res, stage, figures=args.figures, animate=args.animate,
+                                  force=True, dpi=args.dpi)
+            names = [p.relative_to(stage) for p in drawn]
+            taken = [n for n in names if (args.dir / n).exists()]
+            if taken and not args.force:
+                raise OutputExistsError(
+                    f"{args.dir / FIGURES_DIR}: already holds "
+                    f"{', '.join(n.name for n in taken)}; pass --force to overwrite")
+    report_written([args.dir / n for n in names])
     return 0
 
 

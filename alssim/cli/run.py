@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alssim.cli.common import add_config_arguments, overrides_from_args, write_json
+from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args, write_json
 
 EXAMPLE = """example:
   alssim run configs/default.toml --out results/default
@@ -25,7 +25,7 @@ def register(sub) -> None:
                    help="random seed (default: simulation.seed of the config)")
     p.add_argument("--out", type=Path, default=Path("results/run"),
                    help="output folder (default: results/run); must be new or empty")
-    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--plot", action="store_true",
                    help="also write the standard figures (PNG) to DIR/figures")
     p.add_argument("--animate", action="store_true",
@@ -40,33 +40,47 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import alssim
-    from alssim.fileio import atomic_write_text, check_output_dir, staged_output_dir
+    from alssim.fileio import atomic_write_text
+    from alssim.outdir import OutputFolder
 
     if args.seed is not None and args.seed < 0:
         raise alssim.ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))
-    # validate everything, and refuse a used folder, before computing or touching anything
     out = args.out
-    check_output_dir(out, force=args.force)
-    if args.explain or args.answers:
-        from alssim.teaching import explain
+    # validate everything, lock the folder and refuse a used one, before computing anything
+    with OutputFolder(out, force=args.force, inputs=[args.config], command="alssim run") as folder:
+        folder.require_empty()
+        folder.reserve(*RUN_FILES)
+        if args.explain or args.answers:
+            from alssim.teaching import explain
 
-        print(explain(cfg.teaching, answers=args.answers)
-              or f"alssim: {args.config} has no [teaching] text (see configs/teaching/)")
-    res = alssim.simulate(cfg, seed=args.seed)
-    # all files are staged beside `out` and moved in at the end: a crash leaves no partial output
-    with staged_output_dir(out, force=args.force) as stage:
-        df = res.to_dataframe()
-        atomic_write_text(stage / "timeseries.csv", df.to_csv(index=False, float_format="%.10g"))
-        write_json(stage / "summary.json", res.summary)
-        atomic_write_text(stage / "config.toml", cfg.to_toml())
-        res.save(stage, force=True)
+            print(explain(cfg.teaching, answers=args.answers)
+                  or f"alssim: {args.config} has no [teaching] text (see configs/teaching/)")
+        res = alssim.simulate(cfg, seed=args.seed)
+        # every file is staged inside the folder and moved into place at the end (result.json,
+        # which holds the checksums of the others, last): a crash leaves no partial output
+        with folder.staged(replace=True) as stage:
+            df = res.to_dataframe()
+            atomic_write_text(stage / "timeseries.csv",
+                              df.to_csv(index=False, float_format="%.10g"))
+            write_json(stage / "summary.json", res.summary)
+            atomic_write_text(stage / "config.toml", cfg.to_toml())
+            res.save(stage, force=True)
+            figures = []
+            if args.plot or args.animate:
+                from alssim.cli.plot import write_figures
+
+                figures = write_figures(res, stage, figures=args.plot, animate=args.animate,
+                                        force=True)
     print(f"alssim: wrote {out}/timeseries.csv, summary.json, config.toml "
           f"({res.summary['n_neurons']:,} neurons, onset {res.onset.compartment} "
           f"{res.onset.segment} {res.onset.side})")
-    if args.plot or args.animate:
-        from alssim.cli.plot import report_written, write_figures
+    if figures:
+        from alssim.cli.plot import report_written
 
-        report_written(write_figures(res, out, figures=args.plot, animate=args.animate,
-                                     force=True))
+        report_written([out / p.relative_to(stage) for p in figures])
     return 0
+
+
+#: Files ``alssim run`` always writes (reserved before the run, so a user's file is refused).
+RUN_FILES = ("timeseries.csv", "summary.json", "config.toml", "result.json", "result.npz")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from alssim.cli.cohort import add_executor_arguments, executor_from_args
+from alssim.cli.common import FORCE_HELP
 
 EXAMPLE = """examples:
   alssim sweep configs/sweeps/example.toml --out results/example
@@ -39,8 +40,7 @@ def register(sub) -> None:
     p.add_argument("--replicates", type=int, default=None, metavar="R",
                    help="runs per point (overrides the file's)")
     p.add_argument("--seed", type=int, default=None, help="sweep seed (overrides the file's)")
-    p.add_argument("--force", action="store_true",
-                   help="discard the results of a different sweep found in --out")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

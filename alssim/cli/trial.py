@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alssim.cli.common import FORCE_HELP
+
 EXAMPLE = """examples:
   alssim trial configs/trials/riluzole.toml --out results/riluzole
   alssim trial configs/trials/edaravone_mci186_19.toml --patients 60 120 240 --replicates 50 \\
@@ -35,7 +37,7 @@ def register(sub) -> None:
                    help="override a key of the model config, e.g. --set simulation.scale=0.01")
     p.add_argument("--out", type=Path, default=Path("results/trial"),
                    help="output folder (default: results/trial); must be new or empty")
-    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--workers", type=int, default=None, metavar="K",
                    help="local worker processes (default: every core; 1 runs in-process)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     import alssim
     from alssim.cli.common import overrides_from_args
     from alssim.errors import ConfigError
-    from alssim.fileio import check_output_dir
+    from alssim.outdir import OutputFolder
 
     for key, v in (("--replicates", args.replicates), ("--workers", args.workers),
                    ("--population", args.population)):
@@ -54,12 +56,17 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"must be a positive integer; got {v}", key=key)
     if args.seed is not None and args.seed < 0:
         raise ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
-    check_output_dir(args.out, force=args.force)  # refuse before any work
-    res = alssim.run_trial(args.trial, patients=args.patients, replicates=args.replicates,
-                           seed=args.seed, crn=args.crn, population=args.population,
-                           overrides=overrides_from_args(args) or None, workers=args.workers,
-                           progress=not args.quiet)
-    res.save(args.out, force=args.force)
+    # lock the folder and refuse a used one (or a user's file) before any work
+    with OutputFolder(args.out, force=args.force, inputs=[args.trial],
+                      command="alssim trial") as folder:
+        folder.require_empty()
+        folder.reserve(*TRIAL_FILES)
+        res = alssim.run_trial(args.trial, patients=args.patients, replicates=args.replicates,
+                               seed=args.seed, crn=args.crn, population=args.population,
+                               overrides=overrides_from_args(args) or None,
+                               workers=args.workers, progress=not args.quiet)
+        with folder.staged(replace=True) as stage:
+            res.save(stage, force=True)
     control = res.spec.trial.control
     lines = []
     for arm, eps in res.summary["effects"].items():
@@ -73,3 +80,8 @@ def run(args: argparse.Namespace) -> int:
           f"({res.screening['eligible']} eligible of {res.screening['screened']} screened)")
     print("\n".join(lines))
     return 0
+
+
+#: Files ``alssim trial`` writes (reserved before the trial runs).
+TRIAL_FILES = ("summary.json", "analyses.csv", "power.csv", "patients.csv", "trial.toml",
+               "config.toml")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alssim.cli.common import FORCE_HELP
+
 EXAMPLE = """examples:
   alssim validate                                  # n = 2000, seed 1, results/validation
   alssim validate --n 500 --seed 2 --out results/val-small --workers 2
@@ -36,7 +38,7 @@ def register(sub) -> None:
     p.add_argument("--targets", type=Path, default=None,
                    help="targets TOML (default: configs/validation/targets.toml)")
     p.add_argument("--no-figures", action="store_true", help="write the report without figures")
-    p.add_argument("--force", action="store_true", help="overwrite a previous report in --out")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     import alssim
     from alssim.cli.common import overrides_from_args
     from alssim.errors import ConfigError
-    from alssim.fileio import OutputExistsError
+    from alssim.outdir import OutputFolder
     from alssim.validation import load_targets, run_validation, write_report
 
     if args.n < 1:
@@ -54,16 +56,20 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"must be a positive integer; got {args.workers}", key="--workers")
-    if (args.out / "report.md").exists() and not args.force:
-        raise OutputExistsError(f"{args.out}: already holds a validation report; pass --force "
-                                "to replace it")
     cfg = alssim.load_config(args.config) if args.config is not None else None
     extra = overrides_from_args(args)
     targets = load_targets(args.targets)
-    report, cohort = run_validation(cfg, n=args.n, seed=args.seed, workers=args.workers,
-                                    n_boot=args.boot, overrides=extra, targets=targets,
-                                    progress=not args.quiet)
-    write_report(report, args.out, cohort, figures=not args.no_figures, force=args.force)
+    inputs = [p for p in (args.config, args.targets) if p is not None]
+    # lock the folder and refuse a used one (or a user's file) before the cohort runs
+    with OutputFolder(args.out, force=args.force, inputs=inputs,
+                      command="alssim validate") as folder:
+        folder.require_empty()
+        folder.reserve("report.md", "validation.csv")
+        report, cohort = run_validation(cfg, n=args.n, seed=args.seed, workers=args.workers,
+                                        n_boot=args.boot, overrides=extra, targets=targets,
+                                        progress=not args.quiet)
+        with folder.staged(replace=True, commit_last=("report.md",)) as stage:
+            write_report(report, stage, cohort, figures=not args.no_figures, force=True)
     n_pass = int(report.table["passed"].sum())
     print(f"alssim: {n_pass} of {len(report.table)} figures within tolerance; wrote "
           f"{args.out}/report.md and validation.csv")
