@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from alssim.errors import AlssimError
@@ -98,42 +96,3 @@ def prepare_output_dir(path: str | Path, *, force: bool = False) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-#: Files written last when a staged folder replaces files one by one (they point at the others).
-_COMMIT_LAST = ("result.json",)
-
-
-@contextlib.contextmanager
-def staged_output_dir(path: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Write a whole output folder so that a crash leaves the old state or the complete new one.
-
-    Yields a hidden staging folder beside ``path``; when the ``with`` block ends without an
-    error, the staging folder is renamed to ``path`` in one step (new or empty ``path``), or,
-    with ``force`` on a non-empty ``path``, each staged file replaces its namesake atomically,
-    files named in ``_COMMIT_LAST`` (which carry the checksums of the others) last. Other files
-    already in ``path`` are left alone. On an error the staging folder is removed and ``path`` is
-    untouched.
-
-    Raises
-    ------
-    OutputExistsError
-        If ``path`` is a non-empty folder and ``force`` is false (checked before anything is
-        written).
-    """
-    path = Path(path)
-    check_output_dir(path, force=force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    try:
-        yield stage
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-        if not path.exists():
-            os.rename(stage, path)
-            return
-        staged = sorted(stage.iterdir(), key=lambda p: (p.name in _COMMIT_LAST, p.name))
-        for item in staged:
-            os.replace(item, path / item.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
