@@ -249,7 +249,7 @@ class OutputFolder:
             self._created = not path.exists()
             path.mkdir(parents=True, exist_ok=True)
             if not os.access(path, os.W_OK | os.X_OK):
-                raise PermissionError(13, "Permission denied")
+                raise PermissionError("permission denied")
             previous = self._lock.acquire()
         except _Held as held:
             info = _parse_holder(held.record)
@@ -258,8 +258,11 @@ class OutputFolder:
                 "wait for it to finish or choose another output folder") from None
         except PermissionError:
             raise PermissionError(
-                13, f"{path}: cannot write into this folder (permission denied); choose another "
+                f"{path}: cannot write into this folder (permission denied); choose another "
                 "output folder") from None
+        except OSError as exc:
+            raise OSError(f"{path}: cannot create or write this output folder "
+                          f"({exc.strerror}); choose another output folder") from None
         self._open = True
         try:
             if previous:
