@@ -142,8 +142,20 @@ class Result:
         return assess(self)
 
     # ------------------------------------------------------------------ tables
-    def to_dataframe(self):
+    def to_dataframe(self, *, after_death: str = "nan"):
         """Tidy long table of every recorded variable.
+
+        Parameters
+        ----------
+        after_death : {'nan', 'keep'}
+            What the table gives at records after the patient's death (the record of death,
+            ``summary["clinical"]["death_months"]``, is the last one with values). ``'nan'``
+            (default): the patient is dead, so every value there is NaN (an empty cell in
+            ``timeseries.csv``): neuron counts, drivers and every clinical variable except
+            ``patient_alive`` (0) and ``months_from_clinical_onset``. The rows are kept, so each
+            variable still has a row at every record up to the horizon. ``'keep'``: the model's
+            values at every record (the engine goes on after death; ``res.variables`` and
+            ``res.clinical[name]`` always hold them).
 
         Returns
         -------
@@ -157,9 +169,18 @@ class Result:
             ``side = "both"``, ``population = "clinical"``; the global variable
             ``months_from_clinical_onset`` gives each record time from clinical onset (no rows
             when there is no clinical onset within the horizon).
+
+        Raises
+        ------
+        ValueError
+            If ``after_death`` is neither ``'nan'`` nor ``'keep'``.
         """
         import pandas as pd
 
+        if after_death not in ("nan", "keep"):
+            raise ValueError(f"after_death must be 'nan' or 'keep'; got {after_death!r}")
+        course = self.clinical
+        dead = course.after_death if after_death == "nan" else None
         table = self.anatomy.population_table()
         n_t = len(self.times_months)
         frames = []
@@ -169,15 +190,18 @@ class Result:
             if spec is not None and spec.lmn_only:
                 cols = cols[table["compartment_index"] == 1]
             k = len(cols)
+            value = arr[:, cols].astype(np.float64)
+            if dead is not None:
+                value[dead] = np.nan  # a dead patient has no living neurons to count
             frames.append(pd.DataFrame({
                 "time_months": np.repeat(self.times_months, k),
                 "segment": np.tile(table["segment"][cols], n_t),
                 "side": np.tile(table["side"][cols], n_t),
                 "population": np.tile(table["compartment"][cols], n_t),
                 "variable": name,
-                "value": arr[:, cols].astype(np.float64).ravel(),
+                "value": value.ravel(),
             }))
-        frames.append(self.clinical.to_dataframe())
+        frames.append(course.to_dataframe(after_death=after_death))
         df = pd.concat(frames, ignore_index=True)
         for c in ("segment", "side", "population", "variable"):
             df[c] = df[c].astype("category")

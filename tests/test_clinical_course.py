@@ -199,17 +199,123 @@ def test_to_dataframe_holds_every_clinical_variable(default_run):
     c = default_run.clinical
     g = df[df["variable"] == "alsfrs_r"]
     assert set(g["segment"]) == {"all"} and set(g["side"]) == {"both"}
-    np.testing.assert_array_equal(g["value"].to_numpy(), c["alsfrs_r"])
+    np.testing.assert_array_equal(g["value"].to_numpy(), c.while_alive("alsfrs_r"))
     s = df[(df["variable"] == "strength") & (df["segment"] == "thoracic") & (df["side"] == "left")]
     assert set(s["population"]) == {"clinical"}
-    np.testing.assert_array_equal(s["value"].to_numpy(), c.select("strength", "thoracic", "left"))
+    living = ~c.after_death
+    np.testing.assert_array_equal(s["value"].to_numpy()[living],
+                                  c.select("strength", "thoracic", "left")[living])
     m = df[(df["variable"] == "mune") & (df["population"] == "thenar") & (df["side"] == "right")]
-    np.testing.assert_array_equal(m["value"].to_numpy(),
-                                  c["mune"][:, c.muscles.index("thenar"), 1])
+    np.testing.assert_array_equal(m["value"].to_numpy()[living],
+                                  c["mune"][living, c.muscles.index("thenar"), 1])
     assert list(df.columns) == ["time_months", "segment", "side", "population", "variable",
                                 "value"]
     rel = df[df["variable"] == "months_from_clinical_onset"]
     np.testing.assert_allclose(rel["value"], rel["time_months"] - c.clinical_onset_months)
+
+
+# --------------------------------------------------------------------------- values after death
+#: A patient who dies within the horizon (about month 47 of 60), small and quick.
+DYING = {"simulation.scale": 0.01, "simulation.horizon_years": 5.0, "simulation.dt_days": 14.0,
+         "simulation.output_interval_days": 56.0}
+
+
+@pytest.fixture(scope="module")
+def dying_run():
+    res = alssim.simulate(alssim.load_config(overrides=DYING), seed=2)
+    death = res.summary["clinical"]["death_months"]
+    assert death is not None and death < res.times_months[-1] - 6  # not vacuous
+    return res
+
+
+def test_after_death_marks_the_records_after_the_record_of_death(dying_run):
+    c = dying_run.clinical
+    t = dying_run.times_months
+    k = int(np.argmin(c["patient_alive"]))  # the record of death
+    assert t[k] == pytest.approx(c.summary()["death_months"], abs=1e-6)
+    np.testing.assert_array_equal(c.after_death, np.arange(len(t)) > k)
+    # the record of death keeps the state at death; the record after it is missing
+    assert c.while_alive("alsfrs_r")[k] == c["alsfrs_r"][k]
+    assert np.isnan(c.while_alive("alsfrs_r")[k + 1:]).all()
+    assert np.isnan(c.while_alive("strength")[k + 1:]).all()
+    assert np.isfinite(c.while_alive("strength")[:k + 1]).all()
+    np.testing.assert_array_equal(c.while_alive("patient_alive"), c["patient_alive"])
+    kept = {n for n, spec in CLINICAL_VARIABLES.items() if spec.defined_after_death}
+    assert kept == {"patient_alive", "months_from_clinical_onset"}
+    censored = alssim.simulate(alssim.load_config(overrides={**DYING,
+                                                             "simulation.horizon_years": 2.0}),
+                               seed=2).clinical
+    assert censored.summary()["censored"] and not censored.after_death.any()
+
+
+def test_tidy_table_has_no_values_after_death(dying_run):
+    """The tidy table (and so timeseries.csv) holds no neuron count, score or sign of a dead
+    patient: every value after the record of death is NaN, the rows are kept."""
+    df = dying_run.to_dataframe()
+    c = dying_run.clinical
+    death_t = dying_run.summary["clinical"]["death_months"]  # the record of death (1e-6 months)
+    after = df["time_months"] > death_t + 1e-6
+    exempt = df["variable"].isin(["patient_alive", "months_from_clinical_onset"])
+    assert after.any()
+    assert df.loc[after & ~exempt, "value"].isna().all()
+    assert (df.loc[after & (df["variable"] == "patient_alive"), "value"] == 0).all()
+    assert df.loc[after & (df["variable"] == "months_from_clinical_onset"), "value"].notna().all()
+    for name in ("alive", "dead", "alsfrs_r", "fvc_percent", "kings_stage", "mitos_stage",
+                 "mrc", "ashworth", "reflex", "fasciculation_score", "mune", "el_escorial"):
+        rows = df[df["variable"] == name]
+        assert rows.loc[rows["time_months"] > death_t + 1e-6, "value"].isna().all(), name
+        assert rows.loc[rows["time_months"] <= death_t + 1e-6, "value"].notna().all(), name
+    # every record keeps its rows: death shows as missing values, not as a shorter table
+    t, p = dying_run["alive"].shape
+    assert len(df[df["variable"] == "alive"]) == t * p
+    assert len(df[df["variable"] == "alsfrs_r"]) == t
+    # the model's values stay available on request, and in the arrays
+    raw = dying_run.to_dataframe(after_death="keep")
+    g = raw[raw["variable"] == "alsfrs_r"]["value"].to_numpy()
+    np.testing.assert_array_equal(g, c["alsfrs_r"])
+    with pytest.raises(ValueError, match="after_death"):
+        dying_run.to_dataframe(after_death="zero")
+
+
+def test_timeseries_csv_is_empty_after_death(dying_run, tmp_path):
+    import pandas as pd
+
+    from alssim.cli.main import main
+    from alssim.config.loader import configs_dir
+
+    sets = [a for k, v in DYING.items() for a in ("--set", f"{k}={v}")]
+    out = tmp_path / "run"
+    assert main(["run", str(configs_dir() / "default.toml"), *sets, "--seed", "2",
+                 "--out", str(out)]) == 0
+    ts = pd.read_csv(out / "timeseries.csv")
+    death = json.loads((out / "summary.json").read_text())["clinical"]["death_months"]
+    assert death == dying_run.summary["clinical"]["death_months"]  # summaries unchanged
+    after = ts["time_months"] > death + 1e-6
+    for name in ("alive", "alsfrs_r", "fvc_percent", "kings_stage", "strength"):
+        rows = ts[ts["variable"] == name]
+        assert rows.loc[after, "value"].isna().all() and rows.loc[~after, "value"].notna().all()
+    alive_flag = ts[ts["variable"] == "patient_alive"]
+    assert (alive_flag.loc[after, "value"] == 0).all()
+
+
+def test_cohort_means_of_the_tables_are_over_the_living():
+    """Averaging several patients' tidy tables over time never counts the dead: after a
+    patient dies the mean ALSFRS-R is the mean of those still alive, with n the number alive."""
+    import pandas as pd
+
+    results = [alssim.simulate(alssim.load_config(overrides=DYING), seed=s) for s in (1, 2)]
+    deaths = [r.summary["clinical"]["death_months"] for r in results]
+    assert deaths[1] < deaths[0]  # seed 2 dies first
+    df = pd.concat([r.to_dataframe().assign(patient=i) for i, r in enumerate(results)])
+    scores = df[df["variable"] == "alsfrs_r"]
+    by_time = scores.groupby("time_months")["value"].agg(["mean", "count"])
+    between = by_time[(by_time.index > deaths[1] + 1e-6) & (by_time.index <= deaths[0] + 1e-6)]
+    assert len(between) > 0
+    t = results[0].times_months
+    own = pd.Series(results[0].clinical["alsfrs_r"], index=t).loc[between.index]
+    np.testing.assert_array_equal(between["mean"].to_numpy(), own.to_numpy())
+    assert (between["count"] == 1).all()  # n at risk: one patient alive
+    assert (by_time.loc[by_time.index > deaths[0] + 1e-6, "count"] == 0).all()
 
 
 def test_summary_is_json_and_survives_save_load(default_run, tmp_path):

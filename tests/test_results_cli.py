@@ -46,9 +46,10 @@ def test_to_dataframe_is_tidy(small_result):
     row = alive[
         (alive.segment == "cervical_lower") & (alive.side == "right") & (alive.population == "lmn")
     ]
-    assert np.array_equal(
-        row["value"].to_numpy(), small_result.select("alive", "lmn", "cervical_lower", "right")
-    )
+    # the patient's neurons until the record of death; after it the patient is dead (NaN)
+    expected = small_result.select("alive", "lmn", "cervical_lower", "right").astype(float)
+    expected[small_result.clinical.after_death] = np.nan
+    assert np.array_equal(row["value"].to_numpy(), expected, equal_nan=True)
 
 
 def test_result_arrays_are_read_only(small_result):

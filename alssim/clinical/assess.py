@@ -59,6 +59,11 @@ class ClinicalVariable:
         Range of valid values (NaN allowed only where documented).
     levels : tuple of float, optional
         The only values the variable takes (ordinal scores).
+    defined_after_death : bool
+        The variable keeps a value at records after the patient's death (``patient_alive``, 0
+        then, and ``months_from_clinical_onset``, a time). Every other variable describes the
+        living patient: it is NaN at every record after the record of death in
+        :meth:`ClinicalCourse.while_alive`, the tidy tables (``timeseries.csv``) and the figures.
     """
 
     level: str
@@ -67,6 +72,7 @@ class ClinicalVariable:
     low: float = 0.0
     high: float = 1.0
     levels: tuple[float, ...] | None = None
+    defined_after_death: bool = False
 
 
 _B = (0.0, 1.0)
@@ -128,11 +134,12 @@ CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
     "niv_needed": ClinicalVariable("global", "bool", "non-invasive ventilation needed",
                                    levels=_B),
     "gastrostomy_needed": ClinicalVariable("global", "bool", "gastrostomy needed", levels=_B),
-    "patient_alive": ClinicalVariable("global", "bool", "not yet dead of respiratory failure",
-                                      levels=_B),
+    "patient_alive": ClinicalVariable("global", "bool", "not yet dead of respiratory failure "
+                                      "(0 from the record of death on)", levels=_B,
+                                      defined_after_death=True),
     "months_from_clinical_onset": ClinicalVariable(
         "global", "month", "record time from clinical onset; NaN (rows left out) without one",
-        -math.inf, math.inf),
+        -math.inf, math.inf, defined_after_death=True),
     "kings_stage": ClinicalVariable("global", "stage", "King's 0-3, 4 = 4A, 4.5 = 4B, 5 death",
                                     0, 5, _stage.KINGS_LEVELS),
     "mitos_stage": ClinicalVariable("global", "stage", "MiToS 0-5", 0, 5, (0, 1, 2, 3, 4, 5)),
@@ -178,6 +185,15 @@ class ClinicalCourse:
         Headline facts, JSON-ready (see :meth:`summary`).
 
     All arrays are read-only; see :data:`CLINICAL_VARIABLES` for meanings, units and ranges.
+
+    Values after death: the arrays above (and ``course[name]``) hold the model's state at every
+    record up to the horizon, including records after the patient died (the neurons go on
+    dying in the engine; the events in :meth:`summary` are read from these arrays and never
+    count anything after death). The patient's own values stop at death:
+    :meth:`while_alive`, :meth:`to_dataframe`, ``Result.to_dataframe``, ``timeseries.csv`` and
+    the figures give NaN at every record after the record of death (:attr:`after_death`) for
+    every variable except ``patient_alive`` and ``months_from_clinical_onset``. The record of
+    death itself (``summary()["death_months"]``) keeps its values: the state at death.
     """
 
     times_months: np.ndarray
@@ -197,11 +213,44 @@ class ClinicalCourse:
             return np.full(len(self.times_months), np.nan)
         return self.times_months - self.clinical_onset_months
 
+    @property
+    def after_death(self) -> np.ndarray:
+        """Records after the record of death, bool shape (T,); all false for a censored patient.
+
+        The record of death (the first at which ``patient_alive`` is 0) is not included.
+        """
+        dead = ~np.asarray(self.global_variables["patient_alive"], dtype=bool)
+        out = np.cumsum(dead) > 1
+        out.setflags(write=False)
+        return out
+
     def __getitem__(self, name: str) -> np.ndarray:
+        """The model's array of clinical variable ``name`` (every record; see the class notes)."""
         for d in (self.segment_variables, self.global_variables, self.muscle_variables):
             if name in d:
                 return d[name]
         raise KeyError(f"no clinical variable {name!r}; see alssim.clinical.CLINICAL_VARIABLES")
+
+    def while_alive(self, name: str) -> np.ndarray:
+        """The patient's values of clinical variable ``name``: NaN at every record after death.
+
+        Parameters
+        ----------
+        name : str
+            A key of :data:`CLINICAL_VARIABLES`.
+
+        Returns
+        -------
+        ndarray of float64
+            ``course[name]`` as floats (booleans 0/1), NaN at the records of
+            :attr:`after_death` unless the variable is ``defined_after_death``; read-only.
+        """
+        arr = np.array(self[name], dtype=np.float64)
+        spec = CLINICAL_VARIABLES.get(name)
+        if spec is None or not spec.defined_after_death:
+            arr[self.after_death] = np.nan
+        arr.setflags(write=False)
+        return arr
 
     def select(self, name: str, segment: str, side: str) -> np.ndarray:
         """One segment-level variable in one segment and side, shape (T,)."""
@@ -225,8 +274,15 @@ class ClinicalCourse:
         """
         return dict(self.events)
 
-    def to_dataframe(self):
+    def to_dataframe(self, *, after_death: str = "nan"):
         """Tidy table of every clinical variable.
+
+        Parameters
+        ----------
+        after_death : {'nan', 'keep'}
+            ``'nan'`` (default): at every record after the record of death the value is NaN
+            (the row is kept, so death shows as missing data) except for ``patient_alive`` and
+            ``months_from_clinical_onset``. ``'keep'``: the model's values at every record.
 
         Returns
         -------
@@ -235,13 +291,25 @@ class ClinicalCourse:
             ``population``, ``variable``, ``value``. Segment-level variables: ``population`` =
             ``"clinical"``; muscle-level ones: ``population`` = the muscle name and ``segment``
             its segment; global ones: ``segment = "all"``, ``side = "both"``, ``population =
-            "clinical"``. Booleans are 0/1; rows whose value is undefined (NaN) are left out.
+            "clinical"``. Booleans are 0/1. Rows whose value is undefined in life (NaN: e.g.
+            ``mup_enlargement`` with no unit left) are left out; rows after death are kept with
+            value NaN.
+
+        Raises
+        ------
+        ValueError
+            If ``after_death`` is neither ``'nan'`` nor ``'keep'``.
         """
         import pandas as pd
 
+        if after_death not in ("nan", "keep"):
+            raise ValueError(f"after_death must be 'nan' or 'keep'; got {after_death!r}")
+        dead = self.after_death if after_death == "nan" else np.zeros(len(self.times_months),
+                                                                        dtype=bool)
         t = self.times_months
         n_t = len(t)
-        frames = []
+        # (name, segment, side, population: each a column or one value, values (T, k))
+        frames: list[tuple[str, Any, Any, Any, np.ndarray]] = []
         n_s = len(self.segments)
         seg = np.repeat(np.array(self.segments), 2)
         side = np.tile(np.array(SIDES), n_s)
@@ -262,15 +330,21 @@ class ClinicalCourse:
             k = arr.shape[1]
             if k == 0:
                 continue
-            value = arr.astype(np.float64).ravel()
-            keep = ~np.isnan(value)
+            value = arr.astype(np.float64)
+            masked = np.zeros(value.shape, dtype=bool)
+            spec = CLINICAL_VARIABLES.get(name)
+            if spec is None or not spec.defined_after_death:
+                masked[dead] = True
+            # undefined in life: row left out; after death: row kept, value NaN
+            keep = (~np.isnan(value) | masked).ravel()
+            value[masked] = np.nan
             df = pd.DataFrame({
                 "time_months": np.repeat(t, k),
                 "segment": seg_col,
                 "side": side_col,
                 "population": pop_col,
                 "variable": name,
-                "value": value,
+                "value": value.ravel(),
             })
             out.append(df[keep] if not keep.all() else df)
         return pd.concat(out, ignore_index=True)
