@@ -241,6 +241,110 @@ def test_real_clinical_layer(result, tmp_path):
     _png(analysis.plot_mune_cmap_strength(result), tmp_path, "mune_real")
 
 
+# --------------------------------------------------------------------------- values after death
+def _death(res) -> float:
+    death = res.summary["clinical"]["death_months"]
+    assert death is not None and death < res.times_months[-1] - 6  # the tests are not vacuous
+    return death
+
+
+def _finite_x_max(ax) -> float:
+    """Largest x of any finite point drawn as a line in ``ax``."""
+    xs = [np.asarray(line.get_xdata(), dtype=float)[np.isfinite(
+        np.asarray(line.get_ydata(), dtype=float))] for line in ax.get_lines()]
+    xs = [x for x in xs if x.size]
+    return max(float(x.max()) for x in xs)
+
+
+def test_clinical_course_and_signs_stop_at_death(result):
+    death = _death(result)
+    onset = result.clinical.clinical_onset_months
+    fig = analysis.plot_clinical_course(result, t_max=result.times_months[-1] - onset)
+    ax_tot, ax_dom, ax_fvc = fig.get_axes()[:3]
+    for ax in (ax_tot, ax_dom, ax_fvc):  # curves (and the D50 fit) end at death
+        assert _finite_x_max(ax) <= death - onset + 1e-6, ax.get_title()
+    bands = [path for coll in fig.get_axes()[3].collections for path in coll.get_paths()]
+    assert bands
+    right = max(float(np.max(path.vertices[:, 0])) for path in bands)
+    assert right <= death - onset + 1e-6  # the stage bands too
+    fig = analysis.plot_signs(result, t_max=result.times_months[-1] - onset)
+    from matplotlib.collections import QuadMesh
+
+    meshes = [c for ax in fig.get_axes() if ax.get_title()  # the panels, not the colour bars
+              for c in ax.collections if isinstance(c, QuadMesh)]
+    assert len(meshes) == 3
+    for mesh in meshes:
+        data = np.ma.getdata(mesh.get_array()).reshape(-1, len(result.times_months))
+        after = result.times_months > death + 1e-6
+        assert np.isnan(data[:, after]).all() and np.isfinite(data[:, ~after]).all()
+
+
+def test_neuron_figures_stop_at_death(result):
+    death = _death(result)
+    end = float(result.times_months[-1])
+    fig = analysis.plot_populations(result, t_max=end)
+    assert all(_finite_x_max(ax) <= death + 1e-6 for ax in fig.get_axes())
+    fig = analysis.plot_motor_units(result, t_max=end)
+    assert all(_finite_x_max(ax) <= death + 1e-6 for ax in fig.get_axes())
+    fig = analysis.plot_mune_cmap_strength(result, t_max=end)
+    assert _finite_x_max(fig.get_axes()[0]) <= death + 1e-6
+    fig = analysis.plot_spread_timeline(result, t_max=end)
+    bars = [p for p in fig.get_axes()[0].patches if p.get_width() > 0 and p.get_zorder() > 0]
+    assert len(bars) >= result.anatomy.n_segments  # bars, not the shading after death
+    assert max(p.get_x() + p.get_width() for p in bars) <= death + 1e-6
+
+
+def test_body_map_after_death_shows_the_patient_at_death(result):
+    death = _death(result)
+    k = int(np.searchsorted(result.times_months, death - 1e-6))  # the record of death
+    fig = Figure()
+    late = bodymap.draw_body(fig.add_subplot(), result, float(result.times_months[-1]))
+    at_death = bodymap.draw_body(fig.add_subplot(), result, float(result.times_months[k]))
+    for (p1, *_), (p2, *_) in zip(late.patches, at_death.patches, strict=True):
+        np.testing.assert_allclose(p1.get_facecolor(), p2.get_facecolor())
+    fig = analysis.plot_body_map(result, float(result.times_months[-1]))
+    texts = " ".join(t.get_text() for t in fig.get_axes()[0].texts)
+    assert f"died at month {death:.0f}" in texts
+    fig = analysis.plot_body_map_grid(result, times=[12.0, float(result.times_months[-1])])
+    assert fig.get_axes()[1].get_title().startswith(f"month {death:.0f}: died")
+
+
+def test_animation_ends_at_death(result, tmp_path):
+    from PIL import Image
+
+    death = _death(result)
+    living = int(np.sum(result.times_months <= death + 1e-6))
+    path = analysis.animate_body_map(result, tmp_path / "a.gif", t_max=death + 24, fps=4)
+    with Image.open(path) as im:
+        # Pillow stores a held (repeated) frame once, with a longer duration
+        assert im.n_frames == living
+        im.seek(im.n_frames - 1)
+        assert im.info["duration"] >= 1500  # the death frame is held
+
+
+def test_plot_clinical_course_takes_several_results(result, tmp_path):
+    other = alssim.simulate(alssim.load_config(overrides=SMALL), seed=5)
+    fig = analysis.plot_clinical_course([result, other])
+    _png(fig, tmp_path, "courses")
+    ax = fig.get_axes()[0]
+    labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+    assert [lab.split(":")[0] for lab in labels] == ["patient 1 (seed 3)", "patient 2 (seed 5)"]
+    assert len({line.get_color() for line in ax.get_lines()[:1]} |
+               {line.get_color() for line in ax.get_lines()
+                if line.get_label().startswith("patient 2")}) == 2  # one colour each
+    assert "2 patients" in fig.get_suptitle()
+    fig = analysis.plot_clinical_course([result, result])  # the same patient twice is fine
+    assert fig.get_suptitle().startswith("Clinical course of 2 patients")
+    fig = analysis.plot_clinical_course(r for r in [result])  # one in a sequence: as one
+    assert len(fig.get_axes()) == 4
+    with pytest.raises(ValueError, match="empty"):
+        analysis.plot_clinical_course([])
+    with pytest.raises(TypeError, match=r"item 1 .* int"):
+        analysis.plot_clinical_course([result, 3])
+    with pytest.raises(TypeError, match="plot_signs takes one alssim Result; got list"):
+        analysis.plot_signs([result, result])
+
+
 # --------------------------------------------------------------------------- animation, sets
 def test_animation_has_frames(result, tmp_path):
     from PIL import Image

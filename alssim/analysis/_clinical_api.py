@@ -27,7 +27,9 @@ class ClinicalView:
     """The clinical outputs the figures use; any field may be ``None`` when not available.
 
     Times are months from biological onset; arrays of shape (T,) follow the result's records,
-    (T, S, 2) are per segment and side (left, right), (T, M, 2) per muscle and side.
+    (T, S, 2) are per segment and side (left, right), (T, M, 2) per muscle and side. As
+    :func:`view` returns it, every array is the patient's: NaN (``""`` for King's labels) at the
+    records after the record of death (``after_death``), so no figure draws a dead patient.
     """
 
     times_months: np.ndarray
@@ -50,6 +52,47 @@ class ClinicalView:
     muscle_segments: tuple[str, ...] = ()
     cmap_percent: np.ndarray | None = None  # (T, M, 2) % of healthy
     mune_percent: np.ndarray | None = None  # (T, M, 2) % of healthy
+    after_death: np.ndarray | None = None  # (T,) bool: records after the record of death
+
+#: Fields of a ClinicalView that are arrays over the records (first axis T).
+_SERIES = ("alsfrs_total", "fvc_percent", "kings", "mitos", "mrc", "ashworth",
+           "fasciculation_rate", "strength", "involved", "cmap_percent", "mune_percent")
+
+
+def _after_death(v: ClinicalView, clin: Any) -> np.ndarray:
+    """Records after the record of death: the course's own mask, else from ``death_months``."""
+    t = np.asarray(v.times_months, dtype=float)
+    own = getattr(clin, "after_death", None)
+    if own is not None and np.shape(own) == t.shape:
+        return np.asarray(own, dtype=bool)
+    if v.death_months is None:
+        return np.zeros(t.shape, dtype=bool)
+    # the summary rounds death_months to 1e-6 months; records are at least a day apart
+    return t > v.death_months + 1e-5
+
+
+def _until_death(v: ClinicalView, after: np.ndarray) -> ClinicalView:
+    """``v`` with every series NaN (King's labels ``""``) at the records of ``after``."""
+    changes: dict[str, Any] = {"after_death": after}
+    for name in _SERIES:
+        arr = getattr(v, name)
+        if arr is None:
+            continue
+        arr = np.asarray(arr)
+        if arr.dtype.kind in ("U", "S", "O"):
+            arr = arr.astype(str)
+            arr[after] = ""
+        else:
+            arr = arr.astype(float)
+            arr[after] = np.nan
+        changes[name] = arr
+    domains = {}
+    for name, arr in v.alsfrs_domains.items():
+        arr = np.asarray(arr, dtype=float).copy()
+        arr[after] = np.nan
+        domains[name] = arr
+    changes["alsfrs_domains"] = domains
+    return dataclasses.replace(v, **changes)
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -78,13 +121,14 @@ def view(result) -> ClinicalView | None:
     Reads an :class:`alssim.clinical.ClinicalCourse` (``result.clinical``): its arrays
     (``alsfrs_r``, ``alsfrs_r_*_domain``, ``fvc_percent``, ``kings_stage``, ``mitos_stage``,
     ``mrc``, ``ashworth``, ``fasciculation_rate``, ``strength``, ``cmap_percent``,
-    ``mune_percent``) and its summary (diagnosis, death, D50 fit).
+    ``mune_percent``) and its summary (diagnosis, death, D50 fit). Every series is NaN after the
+    record of death (``after_death``; King's labels ``""``).
     """
     clin = _data.clinical(result)
     if clin is None:
         return None
     if isinstance(clin, ClinicalView):
-        return clin
+        return _until_death(clin, _after_death(clin, clin))
     t = np.asarray(result.times_months, dtype=float)
     events = clin.summary() if hasattr(clin, "summary") else {}
     onset = _finite(getattr(clin, "clinical_onset_months", None))
@@ -105,7 +149,7 @@ def view(result) -> ClinicalView | None:
     if ashworth is not None:
         levels = np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0])  # coded as in alssim.clinical
         ashworth = np.abs(np.asarray(ashworth, dtype=float)[..., None] - levels).argmin(axis=-1)
-    return ClinicalView(
+    v = ClinicalView(
         times_months=t,
         onset_months=onset,
         diagnosis_months=None if diag is None or onset is None else onset + diag,
@@ -127,6 +171,7 @@ def view(result) -> ClinicalView | None:
         cmap_percent=_array(_get(clin, "cmap_percent")),
         mune_percent=_array(_get(clin, "mune_percent")),
     )
+    return _until_death(v, _after_death(v, clin))
 
 
 def pool_series(result, segment: str, side: str) -> dict[str, Any]:

@@ -13,13 +13,17 @@ import numpy as np
 from alssim.analysis.regions import segment_label
 
 __all__ = [
+    "after_death",
     "clinical",
     "clinical_onset",
+    "death_months",
     "involvement",
+    "last_living_index",
     "lost_fraction",
     "nearest_index",
     "spread_story",
     "time_window",
+    "until_death",
 ]
 
 
@@ -42,8 +46,17 @@ def population_series(result, name: str, compartment: str) -> np.ndarray:
     return arr.reshape(len(result.times_months), anat.n_segments, 2)
 
 
-def involvement(result, milestone: str = "lost_10") -> np.ndarray:
+def involvement(result, milestone: str = "lost_10", *, in_life: bool = True) -> np.ndarray:
     """Months from biological onset at which each population reached ``milestone``.
+
+    Parameters
+    ----------
+    result : alssim.Result
+    milestone : str
+        ``"lost_10"`` or ``"lost_50"``.
+    in_life : bool
+        Count only milestones reached by the record of death (later ones are ``inf``: the
+        patient never lived to them). Without a death (or a clinical layer) nothing changes.
 
     Returns
     -------
@@ -51,7 +64,43 @@ def involvement(result, milestone: str = "lost_10") -> np.ndarray:
         Compartment (UMN, LMN) x segment x side; ``inf`` where never reached.
     """
     anat = result.anatomy
-    return np.asarray(result.milestones[milestone], dtype=float).reshape(2, anat.n_segments, 2)
+    t = np.asarray(result.milestones[milestone], dtype=float).reshape(2, anat.n_segments, 2)
+    end = death_months(result) if in_life else None
+    if end is not None:
+        t = np.where(t <= end + 1e-5, t, np.inf)
+    return t
+
+
+def death_months(result) -> float | None:
+    """Months from biological onset to the patient's death, or ``None`` (alive, or unknown)."""
+    from alssim.analysis._clinical_api import view
+
+    v = view(result)
+    return None if v is None else v.death_months
+
+
+def after_death(result) -> np.ndarray:
+    """Records after the record of death, bool shape (n_times,); all false without a death."""
+    from alssim.analysis._clinical_api import view
+
+    v = view(result)
+    n = len(result.times_months)
+    if v is None or v.after_death is None:
+        return np.zeros(n, dtype=bool)
+    return np.asarray(v.after_death, dtype=bool)
+
+
+def last_living_index(result) -> int:
+    """Index of the record of death (the last record with the patient's values), else the last."""
+    after = after_death(result)
+    return int(np.argmax(after)) - 1 if after.any() else len(after) - 1
+
+
+def until_death(result, series: np.ndarray) -> np.ndarray:
+    """``series`` (first axis: records) as floats with NaN at every record after death."""
+    out = np.array(series, dtype=float)
+    out[after_death(result)] = np.nan
+    return out
 
 
 def nearest_index(result, time_months: float) -> int:
@@ -95,11 +144,9 @@ def time_window(result, *, margin: float = 6.0) -> float:
     lost = lost_fraction(result, "lmn").reshape(len(t), -1)
     done = np.nonzero(lost.min(axis=1) >= 0.9)[0]
     end = t[done[0]] if done.size else t[-1]
-    from alssim.analysis._clinical_api import view
-
-    v = view(result)
-    if v is not None and v.death_months is not None:
-        end = v.death_months
+    death = death_months(result)
+    if death is not None:
+        end = death
     return float(min(t[-1], end + margin))
 
 
@@ -114,6 +161,9 @@ def spread_story(result, compartment: str = "lmn") -> str:
     name = compartment.upper()
     finite = np.isfinite(t10)
     if not finite.any():
+        death = death_months(result)
+        if death is not None:
+            return f"No {name} pool lost 10% of its neurons before death at month {death:.0f}"
         horizon = float(result.times_months[-1])
         return f"No {name} pool lost 10% of its neurons within {horizon:.0f} months"
     order = np.argsort(t10, axis=None, kind="stable")

@@ -5,6 +5,10 @@ left, and both are labelled. Each body part is drawn once per side and takes the
 segment that moves it (:mod:`alssim.analysis.regions`): the fill is the fraction of that
 segment's LMNs lost, the hatching the fraction of its UMNs lost (none below 10%, then sparser to
 denser). Parts the anatomy has no segment for are drawn grey.
+
+The body map shows a living patient: a time after the patient's death (when the clinical layer
+gives one) shows the state at the record of death, labelled as such, and the animation ends
+there.
 """
 
 from __future__ import annotations
@@ -149,7 +153,8 @@ def draw_body(ax, result, time_months: float, *, side_labels: bool = True,
     ax : matplotlib.axes.Axes
     result : alssim.Result
     time_months : float
-        Months from biological onset; the nearest record is drawn.
+        Months from biological onset; the nearest record is drawn (at most the record of
+        death: after death the state at death is drawn).
     side_labels : bool
         Write "patient's right" and "patient's left" above the body.
     part_labels : bool
@@ -161,7 +166,7 @@ def draw_body(ax, result, time_months: float, *, side_labels: bool = True,
         The drawn body; its ``update(lmn_lost, umn_lost)`` recolours it in place.
     """
     body = _Body(ax, result.anatomy, side_labels=side_labels, part_labels=part_labels)
-    k = _data.nearest_index(result, time_months)
+    k = _living_index(result, time_months)
     body.update(_data.lost_fraction(result, "lmn")[k], _data.lost_fraction(result, "umn")[k])
     return body
 
@@ -187,11 +192,29 @@ def _hatch_legend(fig_or_ax, **kwargs):
     return fig_or_ax.legend(handles=handles, **kwargs)
 
 
+def _living_index(result, time_months: float) -> int:
+    """The record nearest ``time_months``, but never one after the record of death."""
+    return min(_data.nearest_index(result, time_months), _data.last_living_index(result))
+
+
+def _died_at(result, k: int) -> float | None:
+    """Month of death if record ``k`` is the record of death (or later), else ``None``."""
+    death = _data.death_months(result)
+    if death is not None and float(result.times_months[k]) >= death - 1e-5:
+        return death
+    return None
+
+
 def _time_text(result, time_months: float) -> str:
-    text = f"month {time_months:.0f} after biological onset"
+    k = _data.nearest_index(result, time_months)
+    death = _died_at(result, k)
+    if death is not None:
+        text = f"died at month {death:.0f} after biological onset (state at death)"
+    else:
+        text = f"month {time_months:.0f} after biological onset"
     t0 = _data.clinical_onset(result)
     if t0 is not None:
-        dt = time_months - t0
+        dt = (time_months if death is None else death) - t0
         text += (f"\n{dt:.0f} months after clinical onset" if dt >= 0
                  else f"\n{-dt:.0f} months before clinical onset")
     return text
@@ -205,11 +228,11 @@ def _clinical_death(result) -> float | None:
 
 
 def _default_time(result) -> float:
-    """The record at which the first LMN pool has lost half its neurons (else the last)."""
+    """When the first LMN pool lost half its neurons in life (else the last living record)."""
     t50 = _data.involvement(result, "lost_50")[1]
     if np.isfinite(t50).any():
         return float(np.min(t50))
-    return float(result.times_months[-1])
+    return float(result.times_months[_data.last_living_index(result)])
 
 
 @styled
@@ -220,7 +243,8 @@ def plot_body_map(result, time_months: float | None = None, *, part_labels: bool
     ----------
     result : alssim.Result
     time_months : float, optional
-        Months from biological onset (the nearest record is shown). Default: when the first
+        Months from biological onset (the nearest record is shown; a time after the patient's
+        death shows the state at death, labelled "died at month ..."). Default: when the first
         LMN pool has lost half its neurons.
     part_labels : bool
         Name the body parts.
@@ -232,7 +256,7 @@ def plot_body_map(result, time_months: float | None = None, *, part_labels: bool
     """
     if time_months is None:
         time_months = _default_time(result)
-    k = _data.nearest_index(result, time_months)
+    k = _living_index(result, time_months)
     t = float(result.times_months[k])
     fig = new_figure(10, 8.4)
     gs = fig.add_gridspec(2, 2, width_ratios=(4.2, 1), height_ratios=(1.25, 1))
@@ -287,7 +311,8 @@ def plot_body_map_grid(result, times: Sequence[float] | None = None, *, n: int =
     result : alssim.Result
     times : sequence of float, optional
         Months from biological onset; default ``n`` times evenly spread from shortly before the
-        first region loses 10% to when every LMN pool has lost 95%.
+        first region loses 10% to the patient's death (without one: to when every LMN pool has
+        lost 90%). A time after death shows the state at death, titled "died".
     n : int
         Number of panels when ``times`` is not given.
     ncols : int, optional
@@ -306,15 +331,16 @@ def plot_body_map_grid(result, times: Sequence[float] | None = None, *, n: int =
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     t0 = _data.clinical_onset(result)
     for ax, tm in zip(axes, times, strict=False):
-        k = _data.nearest_index(result, tm)
+        k = _living_index(result, tm)
         t = float(result.times_months[k])
         draw_body(ax, result, t, side_labels=(ax is axes[0]))
         for txt in list(ax.texts):
             txt.set_fontsize(9)
-        label = f"month {t:.0f}"
+        died = _died_at(result, k)
+        label = f"month {t:.0f}" if died is None else f"month {died:.0f}: died"
         if t0 is not None:
             label += f"\n({t - t0:+.0f} from clinical onset)"
-        ax.set_title(label, fontsize=13, fontweight="normal")
+        ax.set_title(label, fontsize=13, fontweight="normal" if died is None else "bold")
     for ax in axes[len(times):]:
         ax.set_visible(False)
     _colourbar(fig, list(axes), shrink=0.8, pad=0.01, fraction=0.03)
@@ -352,6 +378,10 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
     The ticker beside the body is the ALSFRS-R total (0–48) when the clinical layer is available,
     otherwise the percentage of all UMNs and LMNs still alive; a marker moves along it.
 
+    The animation shows the living patient: when the patient dies within the time shown, the
+    last frame is the record of death ("died at month ..."), held for about two seconds; the
+    body and the ticker never show values after death.
+
     Parameters
     ----------
     result : alssim.Result
@@ -362,7 +392,8 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
     dpi : int
         Resolution (the frame is 9 x 6 inches).
     t_max : float, optional
-        Last month shown, from biological onset (default as :func:`plot_populations`).
+        Last month shown, from biological onset (default as :func:`plot_populations`); the
+        animation ends at death whatever ``t_max``.
     every : int
         Use every ``every``-th record as a frame.
 
@@ -375,9 +406,15 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
     writer = _writer_for(path, fps)
     t_all = np.asarray(result.times_months, dtype=float)
     t_max = _data.time_window(result) if t_max is None else float(t_max)
-    frames = [k for k in range(0, len(t_all), max(1, int(every))) if t_all[k] <= t_max + 1e-9]
+    last = _data.last_living_index(result)  # the record of death, or the last record
+    frames = [k for k in range(0, last + 1, max(1, int(every))) if t_all[k] <= t_max + 1e-9]
     if len(frames) < 2:
-        frames = list(range(len(t_all)))
+        frames = list(range(last + 1))
+    death = _clinical_death(result)
+    if death is not None and t_max >= death - 1e-5:
+        if frames[-1] != last:
+            frames.append(last)  # the record of death is always the last frame
+        frames += [last] * max(1, round(2.0 * fps))  # and held, so the end is seen
     lmn = _data.lost_fraction(result, "lmn")
     umn = _data.lost_fraction(result, "umn")
 
@@ -394,7 +431,7 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
     cb.set_label("LMNs lost (% of count at onset)", fontsize=11)
     _hatch_legend(fig, loc="lower left", bbox_to_anchor=(0.585, 0.0), ncol=4, fontsize=9,
                   title_fontsize=10, handlelength=1.6, columnspacing=0.8)
-    ticker = _data.alsfrs_total(result)
+    ticker = _data.alsfrs_total(result)  # NaN after death
     if ticker is not None:
         ax_tick.plot(t_all, ticker, color="black")
         ax_tick.set_ylim(0, 49)
@@ -404,6 +441,7 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
         counts = np.asarray(result.counts, dtype=float).reshape(2, -1)
         alive = np.asarray(result.variables["alive"], dtype=float).reshape(len(t_all), 2, -1)
         pct = 100.0 * alive.sum(axis=2) / counts.sum(axis=1)
+        pct = _data.until_death(result, pct)
         ax_tick.plot(t_all, pct[:, 0], color="black", ls=":", label="UMN")
         ax_tick.plot(t_all, pct[:, 1], color="black", label="LMN")
         ax_tick.set_ylim(0, 102)
@@ -421,9 +459,10 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
     clock = fig.text(0.6, 0.955, "", fontsize=17, fontweight="bold", va="center")
     since = fig.text(0.6, 0.905, "", fontsize=12, va="center")
     tick_text = fig.text(0.6, 0.86, "", fontsize=14, va="center")
-    death = _clinical_death(result)
     if death is not None:
         ax_tick.axvline(death, color="black", lw=1.2)
+        ax_tick.axvspan(death, t_all[-1], color="0.9", lw=0, zorder=0)
+        ax_tick.set_xlim(0, t_max)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
@@ -442,8 +481,9 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
                 since.set_text("after biological onset" if t0 is None else
                                f"{t_all[k] - t0:+.0f} from clinical onset")
                 text = fmt.format(values[k])
-                if death is not None and t_all[k] >= death:
+                if death is not None and t_all[k] >= death - 1e-5:
                     text += f"; died at month {death:.0f}"
+                    clock.set_text(f"month {death:.0f}: died")
                 tick_text.set_text(text)
                 writer.grab_frame()
         os.replace(tmp, path)

@@ -28,10 +28,12 @@ def default_pool(result) -> tuple[str, str]:
     return result.onset.segment, result.onset.side
 
 
-def _pct(series: np.ndarray) -> np.ndarray:
+def _pct(series: np.ndarray, result=None) -> np.ndarray:
+    """``series`` in percent of its first value; NaN after death when ``result`` is given."""
     series = np.asarray(series, dtype=float)
     base = series[0] if series[0] > 0 else 1.0
-    return 100.0 * series / base
+    pct = 100.0 * series / base
+    return pct if result is None else _data.until_death(result, pct)
 
 
 @styled
@@ -54,6 +56,7 @@ def plot_motor_units(result, segment: str | None = None, side: str | None = None
         of motor units alive beside percent of muscle fibres still innervated by their original
         unit (summed unit size): because large units die first, fibres are lost faster than
         units; strength, CMAP and MUNE from the clinical layer are added when it is present.
+        The curves end at the patient's death (marked) when the clinical layer gives one.
     """
     if segment is None or side is None:
         d_seg, d_side = default_pool(result)
@@ -64,13 +67,14 @@ def plot_motor_units(result, segment: str | None = None, side: str | None = None
     fig = new_figure(13, 5.6)
     ax_type, ax_mix = fig.subplots(1, 2, sharey=True)
     for name, (label, colour) in _TYPE_STYLE.items():
-        ax_type.plot(t, _pct(result.select(name, "lmn", segment, side)), color=colour, label=label)
+        ax_type.plot(t, _pct(result.select(name, "lmn", segment, side), result), color=colour,
+                     label=label)
     ax_type.set_title("Surviving motor units by type")
     ax_type.set_ylabel("% of value at onset")
     ax_type.legend(loc="lower left")
-    ax_mix.plot(t, _pct(result.select("alive", "lmn", segment, side)), color="black",
+    ax_mix.plot(t, _pct(result.select("alive", "lmn", segment, side), result), color="black",
                 label="motor units alive")
-    ax_mix.plot(t, _pct(result.select("unit_size_alive", "lmn", segment, side)),
+    ax_mix.plot(t, _pct(result.select("unit_size_alive", "lmn", segment, side), result),
                 color=OKABE_ITO["vermillion"], ls="--",
                 label="muscle fibres still innervated\n(before reinnervation)")
     clin = _clinical_pool(result, segment, side)
@@ -123,6 +127,7 @@ def plot_mune_cmap_strength(result, segment: str | None = None, side: str | None
     matplotlib.figure.Figure
         Percent of baseline of motor units alive, MUNE, CMAP amplitude and strength: MUNE falls
         with the units, while CMAP and strength hold up until about half the units are gone.
+        The curves end at the patient's death (marked).
 
     Raises
     ------
@@ -140,7 +145,7 @@ def plot_mune_cmap_strength(result, segment: str | None = None, side: str | None
     t_max = _data.time_window(result) if t_max is None else float(t_max)
     fig = new_figure(10, 6)
     ax = fig.add_subplot()
-    ax.plot(t, _pct(result.select("alive", "lmn", segment, side)), color="0.5", lw=1.5,
+    ax.plot(t, _pct(result.select("alive", "lmn", segment, side), result), color="0.5", lw=1.5,
             label="motor neurons alive (model truth)")
     muscle = (clin["muscle"] or "").replace("_", " ")
     styles = {"mune": (f"MUNE, {muscle} (motor units counted)", OKABE_ITO["reddish_purple"],

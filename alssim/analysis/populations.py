@@ -15,12 +15,20 @@ _TIME_LABEL = "months from biological onset"
 
 
 def mark_clinical_onset(ax, result, *, label: bool = True) -> None:
-    """Vertical lines at clinical onset and death when the clinical layer gives them."""
+    """Vertical lines at clinical onset and death when the clinical layer gives them.
+
+    The time after death is shaded: the figures draw nothing of the patient there.
+    """
     from alssim.analysis._clinical_api import view
 
     v = view(result)
     if v is None:
         return
+    horizon = float(result.times_months[-1])
+    if v.death_months is not None and v.death_months < horizon:
+        lo, hi = ax.get_xlim()
+        ax.axvspan(v.death_months, horizon, color="0.9", lw=0, zorder=0)
+        ax.set_xlim(lo, hi)
     for name, when, ls in (("clinical onset", v.onset_months, "-."),
                            ("death", v.death_months, "-")):
         if when is None:
@@ -49,7 +57,8 @@ def plot_populations(result, *, dysfunctional: bool = True, t_max: float | None 
     -------
     matplotlib.figure.Figure
         A 2 x 2 grid: rows UMN, LMN; columns the patient's left and right side. Y axes are
-        percent of the neurons present at onset; one colour per segment.
+        percent of the neurons present at onset; one colour per segment. The curves end at the
+        patient's death (marked) when the clinical layer gives one.
     """
     anat = result.anatomy
     t = np.asarray(result.times_months, dtype=float)
@@ -58,9 +67,10 @@ def plot_populations(result, *, dysfunctional: bool = True, t_max: float | None 
     fig = new_figure(13, 8.5)
     axes = fig.subplots(2, 2, sharex=True, sharey=True)
     for r, comp in enumerate(("umn", "lmn")):
-        alive = 100.0 * (1.0 - _data.lost_fraction(result, comp))
+        alive = _data.until_death(result, 100.0 * (1.0 - _data.lost_fraction(result, comp)))
         counts = np.asarray(result.counts, dtype=float).reshape(2, anat.n_segments, 2)[r]
-        dys = 100.0 * _data.population_series(result, "dysfunctional", comp) / counts
+        dys = _data.until_death(
+            result, 100.0 * _data.population_series(result, "dysfunctional", comp) / counts)
         for c, side in enumerate(("left", "right")):
             ax = axes[r, c]
             for s, seg in enumerate(anat.segment_names):

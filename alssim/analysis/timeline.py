@@ -17,12 +17,13 @@ def involvement_order(result) -> list[tuple[str, str, float]]:
     """Segment-sides in the order they became involved.
 
     A segment-side is involved when its UMNs or its LMNs have lost 10% (the ``lost_10``
-    milestone of the result).
+    milestone of the result) while the patient lived (by the record of death).
 
     Returns
     -------
     list of (segment, side, months)
-        Months from biological onset; segment-sides never involved come last with ``inf``.
+        Months from biological onset; segment-sides never involved in life come last with
+        ``inf``.
     """
     anat = result.anatomy
     t10 = _data.involvement(result, "lost_10").min(axis=0)  # (n_segments, 2)
@@ -52,13 +53,15 @@ def plot_spread_timeline(result, *, t_max: float | None = None):
     matplotlib.figure.Figure
         One row per segment-side, first involved at the top: a thick bar for the LMNs and a
         thin hatched bar for the UMNs, dark from 10% to 50% lost and pale after 50% lost.
-        Clinical onset is marked when the clinical layer gives it.
+        Clinical onset and death are marked when the clinical layer gives them; the bars end at
+        death, and losses the patient did not live to are not drawn.
     """
     anat = result.anatomy
     colours = segment_colours(anat.segment_names)
     t10 = _data.involvement(result, "lost_10")
     t50 = _data.involvement(result, "lost_50")
-    horizon = float(result.times_months[-1])
+    death = _data.death_months(result)
+    horizon = float(result.times_months[-1]) if death is None else death
     t_max = _data.time_window(result) if t_max is None else float(t_max)
     order = involvement_order(result)
     n = len(order)
@@ -124,7 +127,7 @@ def _clinical_involvement(result) -> np.ndarray | None:
     v = view(result)
     if v is None or v.involved is None:
         return None
-    inv = np.asarray(v.involved, dtype=bool)
+    inv = np.asarray(v.involved, dtype=float) >= 0.5  # NaN (after death): not involved
     t = np.asarray(result.times_months, dtype=float)
     first = np.where(inv.any(axis=0), t[np.argmax(inv, axis=0)], np.inf)
     return first
