@@ -49,6 +49,7 @@ __all__ = [
     "build_table",
     "derive_seed",
     "flatten_summary",
+    "output_names",
     "run_chunk",
     "run_many",
     "select_outputs",
@@ -130,6 +131,44 @@ def select_outputs(outputs: dict[str, Any], patterns: Sequence[str] | None) -> d
     if patterns is None:
         return outputs
     return {k: v for k, v in outputs.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
+
+
+def output_names(cfg) -> list[str]:
+    """The output names of every run of ``cfg``, in table order, known before any run.
+
+    Parameters
+    ----------
+    cfg : Config
+        The base config of a sweep or cohort.
+
+    Returns
+    -------
+    list of str
+        The flattened summary names (:func:`flatten_summary`) that each run of ``cfg`` has:
+        the same for every run, seed, swept value and patient, since the summary's layout
+        depends only on the anatomy (segments, sides, populations, King's regions).
+
+    Notes
+    -----
+    The names are read from the summary of one probe run of ``cfg`` made tiny (``scale`` at
+    most 0.001, every population keeping at least one neuron, and a horizon of at most two
+    output intervals): the very code that names the outputs of the real runs, in a few
+    milliseconds. Tables that are missing in some runs (:data:`OPTIONAL_TABLES`) have their
+    entries named either way.
+    """
+    from alssim.engine import simulate
+
+    sim = cfg.simulation
+    days = min(sim.horizon_years * 365.25, max(2 * sim.output_interval_days, sim.dt_days))
+    probe = cfg.with_overrides({"simulation.scale": min(sim.scale, 0.001),
+                                "simulation.horizon_years": days / 365.25,
+                                "simulation.memory_limit_gb": 0.0})
+    return list(flatten_summary(simulate(probe, seed=0).summary))
+
+
+def unmatched_patterns(patterns: Sequence[str], names: Sequence[str]) -> list[str]:
+    """The ``patterns`` (names or glob patterns) that match none of ``names``."""
+    return [p for p in patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
 
 
 # --------------------------------------------------------------------------- worker side
@@ -587,19 +626,68 @@ def _short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
-def check_patterns(patterns: Any, key: str = "outputs") -> list[str] | None:
-    """Validate an ``outputs`` selection (``None`` or a list of names / glob patterns)."""
+def check_patterns(patterns: Any, key: str = "outputs", *, cfg: Any = None,
+                   source: str | None = None) -> list[str] | None:
+    """Validate an ``outputs`` selection (``None`` or a list of names / glob patterns).
+
+    Parameters
+    ----------
+    patterns : None, str or sequence of str
+        Output names or :mod:`fnmatch` patterns (``"loss_months.lmn:*.lost_50"``).
+    key : str
+        The key named in errors.
+    cfg : Config, optional
+        The base config of the runs: every pattern must then match at least one of its
+        :func:`output_names` (checked before any run).
+    source : str, optional
+        The file the selection came from, named in errors.
+
+    Returns
+    -------
+    list of str or None
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``: not a list of non-empty strings, an empty list, or (with ``cfg``) a
+        pattern that matches no output, with the nearest output names.
+    """
+    from alssim.errors import show_value
+
     if patterns is None:
         return None
     if isinstance(patterns, str):
         patterns = [patterns]
     if not isinstance(patterns, list | tuple) or not all(isinstance(p, str) and p
                                                           for p in patterns):
-        raise ConfigError(f"must be a list of output names or glob patterns; got {patterns!r}",
-                          key=key)
+        raise ConfigError("must be a list of output names or glob patterns; got "
+                          f"{show_value(patterns)}", key=key, source=source)
     if not patterns:
-        raise ConfigError("must name at least one output", key=key)
-    return list(patterns)
+        raise ConfigError("must name at least one output", key=key, source=source)
+    patterns = list(patterns)
+    if cfg is not None:
+        names = output_names(cfg)
+        missing = unmatched_patterns(patterns, names)
+        if missing:
+            raise ConfigError(_no_match_message(missing[0], names), key=key, source=source)
+    return patterns
+
+
+def _no_match_message(pattern: str, names: Sequence[str]) -> str:
+    """``pattern matches no output``, with the nearest names (difflib) or examples of names."""
+    import difflib
+
+    from alssim.errors import show_value
+
+    # glob characters are compared as written; a near miss of a name is usually a typo
+    close = difflib.get_close_matches(pattern, list(names), n=3, cutoff=0.6)
+    if close:
+        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    else:
+        heads = list(dict.fromkeys(n.split(".")[0] for n in names))
+        hint = (f"output names start with {', '.join(heads)} (e.g. {names[-1]!r}); glob "
+                "patterns such as 'loss_months.*.lost_50' select several")
+    return f"{show_value(pattern)} matches no output of these runs; {hint}"
 
 
 def _pack(seed: int, attrs: dict, outs: dict, schemas: dict[tuple, tuple]) -> tuple:
@@ -675,7 +763,7 @@ def execute(
     """
     from tqdm.auto import tqdm
 
-    from alssim.executors import available_cores, resolve_executor, run_tasks
+    from alssim.executors import BackendLostError, available_cores, resolve_executor, run_tasks
 
     waiting: dict[int, tuple] = {}
     schemas: dict[tuple, tuple] = {}
@@ -729,6 +817,12 @@ def execute(
                     (i, (config_toml, [dataclasses.asdict(t) for t in chunk], outputs))
                     for i, chunk in enumerate(_chunks(todo, size)))
                 run_tasks(run_chunk, payloads, backend, handle)
+    except BackendLostError as exc:  # say what is kept: the records written so far
+        done = f"{handed + len(waiting)} of {len(tasks)} runs done"
+        kept = (f"{done} and recorded in {store.path}; rerun the same command to resume"
+                if store is not None else f"{done}; not kept (give an output folder to keep "
+                "finished runs and resume)")
+        raise BackendLostError(f"{exc}; {kept}") from None
     finally:
         bar.close()
     if handed != len(tasks):

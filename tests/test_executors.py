@@ -1,0 +1,255 @@
+"""Executors: the README's Python block runs as a script and from standard input, workers exit
+with their parent, Dask failures are one line."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ----------------------------------------------------------------- the README's Python block
+def _readme_block() -> str:
+    """The README's "From Python" block, shrunk to test size through the same calls."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## From Python"):]
+    block = re.search(r"```python\n(.*?)```", section, re.S)
+    assert block is not None, "README has no python block under 'From Python'"
+    code = block.group(1)
+    for old, new in (("n=1000", "n=4"), ("replicates=10", "replicates=1")):
+        assert old in code, f"the README block changed: {old!r} not found; update this test"
+        code = code.replace(old, new)
+    # the same API, a small model: every config the block loads is shrunk
+    prelude = (
+        "import alssim\n"
+        "_load = alssim.load_config\n"
+        "_small = {'simulation.scale': 0.01, 'simulation.horizon_years': 3.0,\n"
+        "          'simulation.dt_days': 7.0, 'simulation.output_interval_days': 28.0}\n"
+        "alssim.load_config = lambda path=None, overrides=None, **kw: "
+        "_load(path, overrides={**_small, **(overrides or {})}, **kw)\n")
+    return prelude + code + "print('README block done', cohort.n, len(table), len(results))\n"
+
+
+def _run_python(args: list[str], stdin: str | None, tmp: Path) -> subprocess.Popen:
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "default"}
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, text=True,
+                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_readme_python_block_runs_as_a_script_and_from_stdin(tmp_path):
+    """Unguarded script and ``python -`` finish correctly, serially, with one warning line."""
+    code = _readme_block()
+    script = tmp_path / "readme_example.py"
+    script.write_text(code, encoding="utf-8")
+    procs = {"script": _run_python([str(script)], None, tmp_path),
+             "stdin": _run_python(["-"], code, tmp_path)}
+    for how, p in procs.items():
+        try:
+            out, err = p.communicate(code if how == "stdin" else None, timeout=120)
+        finally:
+            p.kill()
+        assert p.returncode == 0, f"{how}: exit {p.returncode}\n{err[-3000:]}"
+        assert "README block done 4 2 2" in out, f"{how}: {out!r}"
+        assert "Traceback" not in err and "BrokenProcessPool" not in err, f"{how}: {err[-3000:]}"
+        warnings = [ln for ln in err.splitlines() if "SerialFallbackWarning" in ln]
+        assert len(warnings) == 1, f"{how}: {err[-3000:]}"
+        assert 'if __name__ == "__main__":' in warnings[0]
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_only_a_script_that_spawned_workers_would_rerun_goes_serially(tmp_path, guarded):
+    body = ("with resolve_executor(None, 2) as b:\n"
+            "    print(b.name)\n")
+    if guarded:  # the guard written the other way round, the call inside a function
+        body = ("def main():\n" + "".join("    " + ln + "\n" for ln in body.splitlines())
+                + "if '__main__' == __name__:\n    main()\n")
+    script = tmp_path / "script.py"
+    script.write_text("from alssim.executors import resolve_executor\n" + body)
+    p = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["processes" if guarded else "serial"]
+    assert ("SerialFallbackWarning" in p.stderr) is not guarded, p.stderr
+
+
+def test_a_worker_reimporting_an_unguarded_script_stops_with_the_instruction(monkeypatch):
+    """If a spawned worker still reaches a pool while importing the main script, it stops."""
+    import multiprocessing
+
+    from alssim.errors import AlssimError
+    from alssim.executors import resolve_executor
+
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    with pytest.raises(AlssimError, match=r"put the script's work under `if __name__ =="):
+        resolve_executor(None, 2)
+    assert resolve_executor("serial").name == "serial"
+
+
+# ----------------------------------------------------------------- workers die with their parent
+def _proc_stat(pid: int) -> tuple[int, str, int] | None:
+    """``(parent pid, state, cpu ticks)`` of a live process, ``None`` when gone (or a zombie)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[1]), fields[0], int(fields[11]) + int(fields[12])
+
+
+def _spawned_children(parent: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        st = _proc_stat(int(entry.name))
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if st is not None and st[0] == parent and b"spawn_main" in cmd:
+            kids.append(int(entry.name))
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    """``kill -9`` of ``alssim cohort --workers 2``: its busy workers end and its pipes close."""
+    import select
+    import signal
+    import time
+
+    exe = Path(sys.executable).with_name("alssim")
+    cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "alssim.cli.main"]
+    # runs of ~0.5 s in tasks of 16: a worker stays busy for seconds
+    p = subprocess.Popen([*cli, "cohort", "configs/default.toml", "--n", "128", "--workers", "2",
+                          "--set", "simulation.scale=3", "--out", str(tmp_path / "c"), "--quiet"],
+                         cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    workers: list[int] = []
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # both workers past their imports, simulating
+            workers = _spawned_children(p.pid)
+            cpu = [(_proc_stat(w) or (0, "", 0))[2] / ticks for w in workers]
+            if len(workers) == 2 and min(cpu) > 1.5:
+                break
+            assert p.poll() is None, p.communicate()[1].decode()[-2000:]
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"workers never got busy: {workers}")
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+        killed = time.monotonic()
+        while time.monotonic() - killed < 5 and any(_proc_stat(w) for w in workers):
+            time.sleep(0.05)
+        alive = [w for w in workers if _proc_stat(w)]
+        assert not alive, f"workers {alive} outlived their killed parent by 5 s"
+        # nothing holds the caller's pipes any more: both reach end of file at once
+        for pipe in (p.stdout, p.stderr):
+            ready, _, _ = select.select([pipe], [], [], 5)
+            assert ready, "the pipe is still held open"
+            while pipe.read1(65536):  # type: ignore[union-attr]
+                pass
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        for w in workers:  # never leave a process behind, even when the test fails
+            if _proc_stat(w):
+                os.kill(w, signal.SIGKILL)
+        p.stdout.close()  # type: ignore[union-attr]
+        p.stderr.close()  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------- Dask failures are one line
+CLUSTER = """\
+import sys, time
+from distributed import LocalCluster
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=int(sys.argv[1]), threads_per_worker=1, processes=False,
+                           protocol="tcp", scheduler_port=0, dashboard_address=None)
+    print(cluster.scheduler_address, flush=True)
+    while True:
+        time.sleep(60)
+"""
+
+
+def _start_cluster(tmp: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    script = tmp / "cluster.py"
+    script.write_text(CLUSTER, encoding="utf-8")
+    p = subprocess.Popen([sys.executable, str(script), str(workers)], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+    address = p.stdout.readline().strip()  # type: ignore[union-attr]
+    if not address.startswith("tcp://"):
+        p.kill()
+        p.wait()
+        pytest.fail(f"the test cluster did not start: {address!r}")
+    return p, address
+
+
+def test_a_dask_scheduler_that_dies_is_one_line_and_keeps_the_finished_runs(tmp_path):
+    pytest.importorskip("distributed")
+    import time
+
+    cluster, address = _start_cluster(tmp_path, 1)
+    out = tmp_path / "c"
+    exe = Path(sys.executable).with_name("alssim")
+    cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "alssim.cli.main"]
+    run = subprocess.Popen([*cli, "cohort", "configs/default.toml", "--n", "60", "--scheduler",
+                            address, "--out", str(out), "--quiet"], cwd=ROOT, text=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not any((out / "runs").rglob("*.json")):  # some runs are done: kill the cluster
+            assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+            time.sleep(0.05)
+        cluster.kill()
+        cluster.wait()
+        _, err = run.communicate(timeout=60)
+    finally:
+        for p in (cluster, run):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    lines = err.strip().splitlines()
+    assert run.returncode == 1
+    assert len(lines) == 1, err
+    recorded = len(list((out / "runs").rglob("*.json")))
+    assert lines[0].startswith(f"alssim: error: lost the connection to the Dask scheduler at "
+                               f"{address}"), lines
+    m = re.search(r"(\d+) of 60 runs done and recorded in ", lines[0])
+    assert m and int(m.group(1)) == recorded > 0, (lines, recorded)
+
+
+def test_a_dask_scheduler_without_workers_says_so_and_gives_up(monkeypatch):
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    import alssim
+    from alssim import executors
+    from alssim.errors import AlssimError
+    from tests.conftest import small_config
+
+    monkeypatch.setattr(executors, "DASK_WORKER_WAIT_SECONDS", 0.5)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        with pytest.warns(UserWarning, match="has no workers; waiting up to 0.5 s"), \
+                pytest.raises(AlssimError, match=r"no worker joined the Dask scheduler at "
+                              r"\S+ within 0.5 s; start workers with `dask worker"):
+            alssim.run_cohort(small_config(), 4, seed=1, executor=client, progress=False)
+        # a worker that joins in time is used
+        cluster.scale(1)
+        monkeypatch.setattr(executors, "DASK_WORKER_WAIT_SECONDS", 30)
+        cohort = alssim.run_cohort(small_config(), 4, seed=1, executor=client, progress=False)
+        assert cohort.n == 4
