@@ -60,6 +60,13 @@ RECORD_FORMAT = "alssim.runs"
 RECORD_FORMAT_VERSION = 1
 #: Summary keys left out of per-run rows (constant or given a column of their own).
 _DROPPED = ("alssim_version", "seed")
+#: Summary tables that are ``None`` in runs where they do not exist (the D50 fit of a patient
+#: without clinical onset, or whose fit fails), with the names of their entries: such a run gets
+#: these entries as missing values, so every run of a config has the same columns in the same
+#: order whichever run comes first.
+OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
+    "clinical.d50": ("d50_months", "dx_months", "rmse", "highly_aggressive"),
+}
 
 
 def derive_seed(seed: int, index: int) -> int:
@@ -106,14 +113,19 @@ def flatten_summary(summary: Mapping[str, Any], prefix: str = "") -> dict[str, A
 
     Nested dicts become dotted names (``loss_months.lmn:bulbar:left.lost_50``); lists of scalars
     become one ``";"``-joined string (``order_of_involvement``); non-finite floats become
-    ``None``; the keys ``alssim_version`` and ``seed`` are left out at the top level.
+    ``None``; the keys ``alssim_version`` and ``seed`` are left out at the top level. A table
+    of :data:`OPTIONAL_TABLES` that is ``None`` (e.g. ``clinical.d50`` without clinical onset)
+    gives its entries as ``None`` (``clinical.d50.d50_months``, ...), never a column of its
+    own: every run of a config has the same names (see :func:`output_names`).
     """
     out: dict[str, Any] = {}
     for k, v in summary.items():
         if not prefix and k in _DROPPED:
             continue
         key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
+        if v is None and key in OPTIONAL_TABLES:
+            out.update(dict.fromkeys((f"{key}.{e}" for e in OPTIONAL_TABLES[key]), None))
+        elif isinstance(v, Mapping):
             out.update(flatten_summary(v, prefix=f"{key}."))
         elif isinstance(v, list | tuple):
             items = [_scalar(x) for x in v]

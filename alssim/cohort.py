@@ -309,7 +309,7 @@ def run_cohort(
         patient ids; 0 (default) keeps none, so memory does not grow with trajectories.
     outputs : sequence of str, optional
         Output columns to keep: names or glob patterns (``"loss_months.lmn:*.lost_50"``); default
-        all.
+        all. Each must match an output of the runs (else a ConfigError, before any run).
     out : str or Path, optional
         Resumable output folder: each finished patient is recorded at once, a rerun skips the
         recorded ones, and ``patients.csv``, ``summary.json``, ``config.toml``, ``cohort.json``
@@ -341,7 +341,7 @@ def run_cohort(
         raise ConfigError(f"must be a non-negative integer; got {seed!r}", key="seed")
     seed = int(seed)
     keep = _keep_ids(keep_trajectories, n)
-    patterns = check_patterns(outputs)
+    patterns = check_patterns(outputs, cfg=cfg)  # each must match an output, before any run
     config_toml = cfg.to_toml()
     keep_set = set(keep)
     tasks = [RunTask(run_id=i, seed=derive_seed(seed, i), heterogeneous=True,

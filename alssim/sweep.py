@@ -148,8 +148,44 @@ def _check_value(cfg, key: str, value: Any, source: str | None) -> Any:
         raise ConfigError(exc.detail, key=key, source=source) from None
 
 
+def _py(value: Any) -> Any:
+    """A NumPy scalar as the Python scalar it holds (for validation and JSON); else ``value``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _values_list(spec: Any) -> list | None:
+    """The values of a grid axis as a list of Python scalars, or ``None`` if ``spec`` is not a
+    sequence of values.
+
+    A list, a 1-D NumPy array (or anything with ``ndim == 1`` and ``tolist``: a pandas Series or
+    Index) or another non-string sequence that is not a tuple (a 2-tuple is a range) or a
+    mapping. NumPy scalars become Python scalars.
+
+    Raises
+    ------
+    TypeError
+        For an array that is not 1-D (the caller names the key).
+    """
+    if isinstance(spec, list):
+        return [_py(v) for v in spec]
+    if isinstance(spec, str | bytes | tuple | Mapping):
+        return None
+    ndim = getattr(spec, "ndim", None)
+    if ndim is not None and hasattr(spec, "tolist"):
+        if ndim != 1:
+            raise TypeError(f"a {ndim}-dimensional array; give a 1-D sequence of values")
+        return [_py(v) for v in spec.tolist()]
+    if isinstance(spec, Sequence):  # range, ...
+        return [_py(v) for v in spec]
+    return None
+
+
 def parse_design(cfg, design: Mapping[str, Any], source: str | None = None) -> list[Axis]:
     """Validate a design ``{key: [values] | {low, high, scale} | (low, high)}`` into axes.
+
+    The values of a key may be any 1-D sequence: a list, a NumPy array, a pandas Series, a
+    ``range``; NumPy scalars are taken as the Python numbers they hold. A tuple ``(low, high)``
+    is a range.
 
     Raises
     ------
@@ -164,7 +200,13 @@ def parse_design(cfg, design: Mapping[str, Any], source: str | None = None) -> l
     axes = []
     for key, spec in design.items():
         current = _leaf_value(base, key, source)
-        if isinstance(spec, list):
+        try:
+            listed = _values_list(spec)
+        except TypeError as exc:
+            raise ConfigError(f"must be a list of values; got {exc}", key=key,
+                              source=source) from None
+        if listed is not None:
+            spec = listed
             if not spec:
                 raise ConfigError("empty list of values", key=key, source=source)
             values = []
@@ -189,7 +231,7 @@ def parse_design(cfg, design: Mapping[str, Any], source: str | None = None) -> l
         if isinstance(current, bool) or not isinstance(current, int | float):
             raise ConfigError(f"is not numeric (value {current!r}); give a list of values "
                               "instead of a range", key=key, source=source)
-        lo, hi = spec["low"], spec["high"]
+        lo, hi = _py(spec["low"]), _py(spec["high"])
         for b in (lo, hi):
             if isinstance(b, bool) or not isinstance(b, int | float) or not math.isfinite(b):
                 raise ConfigError(f"range bounds must be finite numbers; got {b!r}", key=key,
@@ -255,6 +297,8 @@ def make_design(
         JSON-ready description (method, n, axes with bounds) used by
         :func:`alssim.sensitivity.analyze`.
     """
+    if not isinstance(design, Mapping) and hasattr(design, "tolist"):  # an array of points
+        design = design.tolist()
     if isinstance(design, Sequence) and not isinstance(design, str | bytes):
         if method not in (None, "points"):
             raise ConfigError(f"a list of points needs method 'points'; got {method!r}",
@@ -270,7 +314,7 @@ def make_design(
             if set(p) != set(keys):
                 raise ConfigError(f"point {i} sets {sorted(p)}, not every key {keys}",
                                   key=next(iter(set(keys) ^ set(p))), source=source)
-            pts.append({k: _check_value(cfg, k, p[k], source) for k in keys})
+            pts.append({k: _check_value(cfg, k, _py(p[k]), source) for k in keys})
         return pts, {"method": "points", "n": len(pts), "axes": [{"key": k} for k in keys]}
     method = method or "grid"
     if method not in METHODS or method == "points":
@@ -279,6 +323,7 @@ def make_design(
         raise ConfigError(f"must be one of {', '.join(METHODS)}; got {method!r}{extra}",
                           key="method", source=source)
     axes = parse_design(cfg, design, source)
+    n = _py(n)
     meta: dict[str, Any] = {"method": method, "n": n, "axes": [
         {k: v for k, v in dataclasses.asdict(a).items() if v is not None} for a in axes]}
     for a in meta["axes"]:
@@ -382,8 +427,9 @@ def sweep(
     cfg : Config
         Base config.
     design : dict or list of dict
-        Swept dotted keys: lists of values (grid) or ranges ``{"low", "high", "scale"}``; or a
-        list of explicit points. See :func:`make_design`.
+        Swept dotted keys: lists of values (grid; any 1-D sequence, e.g. a NumPy array) or
+        ranges ``{"low", "high", "scale"}``; or a list of explicit points. See
+        :func:`make_design`.
     replicates : int
         Runs per point, each with its own seed.
     seed : int, optional
@@ -402,7 +448,9 @@ def sweep(
     workers : int, optional
         Local processes (with ``executor=None``).
     outputs : sequence of str, optional
-        Output columns to keep (names or glob patterns); default all.
+        Output columns to keep (names or glob patterns); default all. Each must match at
+        least one output of the runs (:func:`alssim.batch.output_names`), checked before any
+        run: a pattern that matches nothing is a ConfigError naming the nearest names.
     heterogeneity : bool
         Each run is a patient sampled from the ``[cohort]`` tables (attributes in the table).
     common_random_numbers : bool
@@ -427,14 +475,16 @@ def sweep(
     Raises
     ------
     ConfigError
-        For a bad design (naming the key), method, sample size, replicates, seed or outputs.
+        For a bad design (naming the key), method, sample size, replicates, seed or outputs
+        (an output pattern that matches no output of the runs).
     OutputExistsError
         If ``out`` holds another sweep (or anything else) and ``force`` is false.
     """
     replicates = _check_int(replicates, "replicates", 1, source)
     seed = cfg.simulation.seed if seed is None else seed
     seed = _check_int(seed, "seed", 0, source)
-    patterns = check_patterns(outputs)
+    # every output pattern must match an output of these runs: checked now, not after the runs
+    patterns = check_patterns(outputs, cfg=cfg, source=source)
     points, meta = make_design(cfg, design, method, n, seed, source)
     config_toml = cfg.to_toml()
     tasks = []

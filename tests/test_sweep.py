@@ -274,3 +274,94 @@ def test_table_does_not_depend_on_how_rows_are_chunked():
              for k in (1, 2, 3, 100)}
     assert len(texts) == 1
     assert next(iter(texts)).splitlines()[0] == "run_id,b,c,d"
+
+
+# --------------------------------------------------------------------------- outputs, values
+def test_output_pattern_matching_nothing_is_refused_before_any_run(cfg, tmp_path, monkeypatch,
+                                                                   capsys):
+    import alssim.batch
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("a run was started")
+
+    monkeypatch.setattr(alssim.batch, "run_chunk", no_runs)
+    with pytest.raises(alssim.ConfigError) as e:
+        alssim.sweep(cfg, {"spread.caudal_rate": [0.01]}, executor="serial", progress=False,
+                     outputs=["onset.site", "clinical.survival_month"])
+    assert e.value.key == "outputs"
+    assert "'clinical.survival_month'" in str(e.value)
+    assert "did you mean 'clinical.survival_months'" in str(e.value)
+    # a glob that matches nothing is refused too
+    with pytest.raises(alssim.ConfigError, match=r"loss_months\.umn"):
+        alssim.sweep(cfg, {"spread.caudal_rate": [0.01]}, executor="serial", progress=False,
+                     outputs=["loss_months.umn:*.lost_5"])
+    # a cohort checks its patterns the same way, before any patient runs
+    with pytest.raises(alssim.ConfigError) as e:
+        alssim.run_cohort(cfg, n=2, executor="serial", progress=False,
+                          outputs=["clinical.survival_month"])
+    assert e.value.key == "outputs" and "clinical.survival_months" in str(e.value)
+    # on the command line: one line naming the spec file and the key, exit 1, nothing written
+    spec = _write(tmp_path / "typo.toml",
+                  'outputs = ["clinical.survival_month"]\n[parameters]\n'
+                  '"spread.caudal_rate" = [0.01]\n')
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet",
+                 "--workers", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(spec) in err and "'outputs'" in err
+    assert "clinical.survival_months" in err
+    assert not (tmp_path / "o" / "runs.csv").exists()
+
+
+def test_output_names_are_known_before_the_runs(cfg):
+    from alssim.batch import flatten_summary, output_names
+
+    names = output_names(cfg)
+    res = alssim.simulate(cfg, seed=3)
+    assert names == list(flatten_summary(res.summary))
+
+
+def test_every_run_has_the_same_columns_whether_or_not_it_has_a_d50_fit(cfg):
+    # a run too short for clinical onset has no D50 fit (summary "d50" is None); it must give
+    # the D50 columns as missing, not a column "clinical.d50" of its own, and the columns must
+    # not depend on which run comes first
+    outs = ["clinical.clinical_onset_months", "clinical.d50*", "clinical.phenotype"]
+    tables = [alssim.sweep(cfg, {"simulation.horizon_years": h}, executor="serial",
+                           progress=False, outputs=outs, seed=3)
+              for h in ([0.2, 5.0], [5.0, 0.2])]
+    d50 = [f"clinical.d50.{k}" for k in ("d50_months", "dx_months", "rmse",
+                                          "highly_aggressive")]
+    # the entries named for a missing fit are those of a fit
+    from alssim.batch import OPTIONAL_TABLES
+    from alssim.clinical.progression import d50_model, fit_d50
+
+    months = np.linspace(0.0, 40.0, 30)
+    assert tuple(fit_d50(months, d50_model(months, 20.0, 5.0))) == OPTIONAL_TABLES["clinical.d50"]
+    for t in tables:
+        assert list(t.columns[5:]) == ["clinical.clinical_onset_months", *d50,
+                                       "clinical.phenotype"]
+        short = t["simulation.horizon_years"] == 0.2
+        assert t.loc[short, d50].isna().all(axis=None)
+        assert t.loc[~short, "clinical.d50.d50_months"].notna().all()
+
+
+def test_values_may_be_numpy_arrays(cfg):
+    rates = np.array([0.005, 0.02])
+    design = {"spread.caudal_rate": rates, "simulation.seed": np.arange(3, 5, dtype=np.int64)}
+    pts, meta = make_design(cfg, design)
+    assert pts[0] == {"spread.caudal_rate": 0.005, "simulation.seed": 3}
+    assert all(type(v) in (float, int) for p in pts for v in p.values())
+    assert meta["axes"][1]["values"] == [3, 4]
+    # numpy scalars in lists, in ranges and in explicit points; a 2-D array is refused
+    assert make_design(cfg, {"simulation.seed": [np.int64(2)]})[0] == [{"simulation.seed": 2}]
+    lhs, _ = make_design(cfg, {"spread.caudal_rate": {"low": np.float64(0.01),
+                                                      "high": np.int64(1)}}, "lhs", np.int64(3))
+    assert len(lhs) == 3
+    assert make_design(cfg, [{"simulation.seed": np.int64(1)}])[0] == [{"simulation.seed": 1}]
+    with pytest.raises(alssim.ConfigError, match="1-D") as e:
+        make_design(cfg, {"simulation.seed": np.zeros((2, 2), dtype=int)})
+    assert e.value.key == "simulation.seed"
+    # the sweep runs and its spec (JSON) holds plain numbers
+    t = alssim.sweep(cfg, {"spread.caudal_rate": rates}, executor="serial", progress=False,
+                     outputs=["onset.site"])
+    assert list(t["spread.caudal_rate"]) == [0.005, 0.02]
