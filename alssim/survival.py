@@ -3,6 +3,9 @@
 Pure numpy/scipy functions of event times, used by the analysis layer, validation and virtual
 trials. ``times`` are event or censoring times (any unit, >= 0); ``events`` is True where the event
 was observed and False where the subject was censored.
+
+P values never read 0: one below :data:`P_FLOOR` (smaller ones underflow double precision to
+0) is given as :data:`P_FLOOR` and printed by :func:`format_pvalue` as ``p < 1e-300``.
 """
 
 from __future__ import annotations
@@ -13,8 +16,37 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["CoxResult", "KaplanMeier", "LogRankResult", "cox_hazard_ratio", "kaplan_meier",
-           "logrank_test"]
+__all__ = ["P_FLOOR", "CoxResult", "KaplanMeier", "LogRankResult", "cox_hazard_ratio",
+           "format_pvalue", "kaplan_meier", "logrank_test", "pvalue_floor"]
+
+#: Smallest p value given as a number: smaller ones (down to an underflow to 0) are given as
+#: this bound, which :func:`format_pvalue` prints as ``p < 1e-300``.
+P_FLOOR = 1e-300
+
+
+def pvalue_floor(p: float) -> float:
+    """``p`` raised to :data:`P_FLOOR` (NaN stays NaN): a p value is never 0."""
+    p = float(p)
+    return p if math.isnan(p) or p > P_FLOOR else P_FLOOR
+
+
+def format_pvalue(p: float | None, digits: int = 3) -> str:
+    """A p value for reports: ``"p = 0.0123"``, ``"p = 4.56e-12"``, ``"p < 1e-300"``.
+
+    Parameters
+    ----------
+    p : float or None
+        The p value; at or below :data:`P_FLOOR` (including an underflowed 0) it is printed as
+        a bound; ``None`` or NaN as ``"p = n/a"``.
+    digits : int
+        Significant digits.
+    """
+    if p is None or math.isnan(float(p)):
+        return "p = n/a"
+    p = float(p)
+    if p <= P_FLOOR:
+        return f"p < {P_FLOOR:.0e}"
+    return f"p = {p:.{digits}g}"
 
 
 def _as_arrays(times, events) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +190,7 @@ class LogRankResult:
     dof : int
         Degrees of freedom (groups - 1).
     pvalue : float
+        At least :data:`P_FLOOR` (smaller ones underflow).
     observed, expected : ndarray, shape (n_groups,)
         Observed and expected events per group (groups in sorted order).
     """
@@ -205,7 +238,7 @@ def logrank_test(times, events, groups) -> LogRankResult:
             v[a, b] = (f * n_g[a] * ((a == b) * n_all - n_g[b])).sum()
     diff = (o - ex)[: k - 1]
     stat = float(diff @ np.linalg.pinv(v) @ diff) if np.any(v) else 0.0
-    return LogRankResult(stat, k - 1, float(chi2.sf(stat, k - 1)), o, ex)
+    return LogRankResult(stat, k - 1, pvalue_floor(chi2.sf(stat, k - 1)), o, ex)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,7 +250,7 @@ class CoxResult:
     hazard_ratio, lower, upper : float
         Hazard ratio of group 1 vs group 0 and its Wald confidence limits.
     pvalue : float
-        Wald test of ``log HR = 0``.
+        Wald test of ``log HR = 0`` (at least :data:`P_FLOOR`).
     log_hr, se : float
         Coefficient and its standard error.
     """
@@ -275,6 +308,6 @@ def cox_hazard_ratio(times, events, treated, *, alpha: float = 0.05,
         return CoxResult(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan)
     se = 1.0 / math.sqrt(info)
     z = float(norm.ppf(1 - alpha / 2))
-    p = float(2 * norm.sf(abs(beta / se)))
+    p = pvalue_floor(2 * norm.sf(abs(beta / se)))
     return CoxResult(math.exp(beta), math.exp(beta - z * se), math.exp(beta + z * se), p,
                      beta, se)

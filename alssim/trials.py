@@ -52,6 +52,7 @@ from alssim.config.loader import config_from_text
 from alssim.config.params import build, param, to_dict
 from alssim.errors import ConfigError
 from alssim.interventions import TREATMENTS
+from alssim.survival import P_FLOOR, format_pvalue, pvalue_floor
 
 __all__ = [
     "ENDPOINTS",
@@ -463,8 +464,9 @@ class TrialResult:
     analyses : pandas.DataFrame
         One row per replicate, trial size, treated arm and endpoint: ``effect`` (difference
         treated - control for ALSFRS-R; hazard ratio for the survival endpoints), ``lower``,
-        ``upper``, ``pvalue``, ``n_control``, ``n_treated`` and, for survival, the Kaplan-Meier
-        medians (``median_control``, ``median_treated``; months from entry).
+        ``upper``, ``pvalue`` (never 0: one that underflows is given as
+        :data:`alssim.survival.P_FLOOR`, 1e-300), ``n_control``, ``n_treated`` and, for survival,
+        the Kaplan-Meier medians (``median_control``, ``median_treated``; months from entry).
     power : pandas.DataFrame
         Per trial size, treated arm and endpoint: ``power`` (share of replicates with
         ``p < alpha``), ``mean_effect``, ``replicates``.
@@ -472,7 +474,9 @@ class TrialResult:
         Candidates screened, eligible, and the reasons for exclusion.
     summary : dict
         JSON-ready headline: design, screening, and per arm and endpoint the mean effect over
-        replicates (and its spread) at the largest size, and power at each size.
+        replicates (and its spread) at the largest size, and power at each size. With one
+        replicate, also its limits, ``pvalue`` (six significant digits, never 0) and
+        ``pvalue_text`` for reports (``"p = 0.0123"``, ``"p < 1e-300"``).
     """
 
     spec: TrialSpec
@@ -541,9 +545,9 @@ def _mean_diff(x: np.ndarray, y: np.ndarray, paired: bool, alpha: float):
         df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1)) if se > 0 else 1.0
         est = float(y.mean() - x.mean())
     if se == 0:
-        return est, est, est, (1.0 if est == 0 else 0.0)
+        return est, est, est, (1.0 if est == 0 else P_FLOOR)
     q = float(stats.t.ppf(1 - alpha / 2, df))
-    p = float(2 * stats.t.sf(abs(est / se), df))
+    p = pvalue_floor(2 * stats.t.sf(abs(est / se), df))
     return est, est - q * se, est + q * se, p
 
 
@@ -851,6 +855,14 @@ def _num(x: Any) -> Any:
     return x
 
 
+def _pvalue_entry(p: Any) -> dict[str, Any]:
+    """``pvalue`` to six significant digits (never rounded to 0) and ``pvalue_text``."""
+    p = float(p)
+    if not math.isfinite(p):
+        return {"pvalue": None, "pvalue_text": format_pvalue(None)}
+    return {"pvalue": float(f"{pvalue_floor(p):.6g}"), "pvalue_text": format_pvalue(p)}
+
+
 def _summary(spec, analyses, power, screening) -> dict[str, Any]:
     ts = spec.trial
     n = max(ts.patients)
@@ -863,7 +875,8 @@ def _summary(spec, analyses, power, screening) -> dict[str, Any]:
                  else None,
                  "significant_share": _num(float(g["significant"].mean()))}
         if len(g) == 1:
-            entry.update({k: _num(g.iloc[0][k]) for k in ("lower", "upper", "pvalue")})
+            entry.update({k: _num(g.iloc[0][k]) for k in ("lower", "upper")})
+            entry.update(_pvalue_entry(g.iloc[0]["pvalue"]))
         for k in ("mean_control", "mean_treated", "median_control", "median_treated"):
             if k in g and g[k].notna().any():
                 entry[k] = _num(float(np.nanmean(g[k].to_numpy(float))))

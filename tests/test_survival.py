@@ -75,3 +75,18 @@ def test_bad_input_is_refused():
         kaplan_meier([-1, 2])
     with pytest.raises(ValueError, match="two groups"):
         logrank_test([1, 2], [1, 1], [0, 0])
+
+
+def test_p_values_never_underflow_to_zero_and_print_as_a_bound():
+    from alssim.survival import P_FLOOR, format_pvalue
+
+    # two groups, 3000 deaths at month 1 against 3000 at month 100: chi2.sf underflows
+    t = np.r_[np.full(3000, 1.0), np.full(3000, 100.0)]
+    g = np.r_[np.zeros(3000), np.ones(3000)]
+    lr = logrank_test(t, np.ones(t.size, bool), g)
+    assert lr.statistic > 2000 and lr.pvalue == P_FLOOR > 0
+    assert format_pvalue(lr.pvalue) == "p < 1e-300"
+    assert format_pvalue(0.0) == "p < 1e-300"
+    assert format_pvalue(3.2e-12) == "p = 3.2e-12"
+    assert format_pvalue(0.012345) == "p = 0.0123"
+    assert format_pvalue(float("nan")) == format_pvalue(None) == "p = n/a"

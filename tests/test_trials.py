@@ -246,3 +246,39 @@ def test_cli_end_to_end(tmp_path, capsys):
     bad.write_text(tomli_w.dumps(spec(**{"entry.at": "diagnosed"})))
     assert main(["trial", str(bad), "--out", str(tmp_path / "o2")]) == 1
     assert "'entry.at'" in capsys.readouterr().err
+
+
+def test_an_underflowed_p_value_is_never_reported_as_zero():
+    from alssim.trials import _mean_diff
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 1e-3, 60)
+    est, lo, hi, p = _mean_diff(x, x + 1e3 + rng.normal(0.0, 1e-3, 60), False, 0.05)
+    assert est == pytest.approx(1e3, rel=1e-3) and lo < est < hi
+    assert p == 1e-300  # 2 t.sf(~10^6) underflows to 0: given as the bound
+    # zero spread with a difference: the bound too, not an exact 0
+    assert _mean_diff(np.zeros(5), np.ones(5), True, 0.05)[3] == 1e-300
+
+
+def test_trial_report_and_summary_print_a_tiny_p_value_as_a_bound(tmp_path, capsys,
+                                                                 monkeypatch):
+    """A p value that underflows is ``p < 1e-300`` in the report and never 0 in the summary;
+    small ones keep their significant digits."""
+    path = tmp_path / "trial.toml"
+    path.write_text(tomli_w.dumps(spec(**{"trial.patients": [8]})))
+    # extreme evidence: every test's tail probability underflows to 0 (ALSFRS-R endpoints),
+    # or is tiny (survival endpoints)
+    monkeypatch.setattr(stats.t, "sf", lambda *a, **k: 0.0)
+    monkeypatch.setattr(stats.chi2, "sf", lambda *a, **k: 3.2e-12)
+    out = tmp_path / "out"
+    assert main(["trial", str(path), "--out", str(out), "--workers", "1", "--quiet",
+                 "--set", "simulation.scale=0.01"]) == 0
+    report = capsys.readouterr().out
+    assert "p = 0)" not in report and "p = 0 " not in report
+    assert "alsfrs_r_change: difference" in report and "(p < 1e-300)" in report, report
+    effects = json.loads((out / "summary.json").read_text())["effects"]["riluzole"]
+    change = effects["alsfrs_r_change"]
+    assert change["pvalue"] == 1e-300 and change["pvalue_text"] == "p < 1e-300"
+    # 3.2e-12 is no longer rounded to 0 at six decimals
+    assert effects["survival"]["pvalue"] == 3.2e-12
+    assert effects["survival"]["pvalue_text"] == "p = 3.2e-12"

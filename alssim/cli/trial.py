@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from alssim.cli.common import overrides_from_args
     from alssim.errors import ConfigError
     from alssim.outdir import OutputFolder
+    from alssim.survival import format_pvalue
 
     for key, v in (("--replicates", args.replicates), ("--workers", args.workers),
                    ("--population", args.population)):
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             what = "HR" if ep in ("survival", "kings_progression") else "difference"
             lines.append(f"  {arm} vs {control}, {ep}: {what} {e['effect_mean']:.3g}"
-                         + (f" (p = {e['pvalue']:.3g})" if e.get("pvalue") is not None else ""))
+                         + (f" ({format_pvalue(e['pvalue'])})" if "pvalue" in e else ""))
     print(f"alssim: wrote {args.out}/summary.json, analyses.csv, power.csv and patients.csv "
           f"({res.screening['eligible']} eligible of {res.screening['screened']} screened)")
     print("\n".join(lines))
