@@ -32,7 +32,9 @@ The engine never plots and never computes clinical scores: it returns a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,13 +53,27 @@ __all__ = ["LOSS_MILESTONES", "simulate", "simulate_batch"]
 LOSS_MILESTONES = (0.1, 0.5)
 
 
-def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> Result:
+def _as_config(cfg: Any) -> Config:
+    """``cfg`` itself, or the config of the TOML file it names (a ``str`` or path-like)."""
+    if isinstance(cfg, str | os.PathLike):
+        from alssim.config.loader import load_config
+
+        return load_config(cfg)
+    if not hasattr(cfg, "simulation"):
+        raise TypeError("expected a Config (from alssim.load_config) or the path of a TOML "
+                        f"config file; got {type(cfg).__name__}")
+    return cfg
+
+
+def simulate(cfg: Config | str | os.PathLike,
+             seed: int | np.random.SeedSequence | None = None) -> Result:
     """Simulate one virtual patient.
 
     Parameters
     ----------
-    cfg : Config
-        Parameters, from :func:`alssim.load_config`.
+    cfg : Config, str or Path
+        Parameters, from :func:`alssim.load_config`; or the path of a TOML config file, read
+        with :func:`alssim.load_config` (no overrides).
     seed : int or SeedSequence, optional
         Seed of the run; ``None`` uses ``cfg.simulation.seed``. The same config and seed give
         identical results.
@@ -72,6 +88,10 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
     ResourceError
         If the run is estimated to need more memory than is available (or than
         ``simulation.memory_limit_gb``); nothing large has been allocated then.
+    ConfigError
+        If ``cfg`` is a path and the file is not a valid config.
+    TypeError
+        If ``cfg`` is neither a config nor a path.
 
     Examples
     --------
@@ -85,7 +105,7 @@ def simulate(cfg: Config, seed: int | np.random.SeedSequence | None = None) -> R
 
 
 def simulate_batch(
-    cfgs: Sequence[Config],
+    cfgs: Sequence[Config | str | os.PathLike],
     seeds: Sequence[int | np.random.SeedSequence | None],
 ) -> list[Result]:
     """Simulate several virtual patients through one time loop.
@@ -96,8 +116,9 @@ def simulate_batch(
 
     Parameters
     ----------
-    cfgs : sequence of Config
-        One config per patient (e.g. from :func:`alssim.patients.derive_config`).
+    cfgs : sequence of Config, str or Path
+        One config per patient (e.g. from :func:`alssim.patients.derive_config`), or the path
+        of its TOML config file (read with :func:`alssim.load_config`).
     seeds : sequence of int, SeedSequence or None
         One seed per patient (``None``: the config's ``simulation.seed``).
 
@@ -113,7 +134,15 @@ def simulate_batch(
         ``simulation.memory_limit_gb``).
     ValueError
         If ``cfgs`` and ``seeds`` differ in length.
+    ConfigError
+        If a path does not name a valid config file.
+    TypeError
+        If ``cfgs`` is a single config or path, or holds something else.
     """
+    if isinstance(cfgs, str | os.PathLike) or hasattr(cfgs, "simulation"):
+        raise TypeError("simulate_batch takes a sequence of configs (or of config file paths), "
+                        "one per patient; for one patient use alssim.simulate")
+    cfgs = [_as_config(c) for c in cfgs]
     if len(cfgs) != len(seeds):
         raise ValueError(f"got {len(cfgs)} configs and {len(seeds)} seeds")
     seeds = [c.simulation.seed if s is None else s for c, s in zip(cfgs, seeds, strict=True)]

@@ -353,3 +353,23 @@ def test_sampled_onset_follows_published_distribution():
     ):
         share = sites.count(site) / len(sites)
         assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(sites)) + 1e-9
+
+
+def test_simulate_takes_the_path_of_a_config_file(tmp_path, small_cfg):
+    from pathlib import Path
+
+    path = tmp_path / "patient.toml"
+    path.write_text(small_cfg.to_toml(), encoding="utf-8")
+    want = alssim.simulate(small_cfg, seed=4)
+    for where in (str(path), Path(path)):
+        res = alssim.simulate(where, seed=4)
+        assert np.array_equal(res.variables["alive"], want.variables["alive"])
+        assert res.summary == want.summary
+    batch = alssim.simulate_batch([path, small_cfg], [4, 4])
+    assert all(np.array_equal(r.variables["alive"], want.variables["alive"]) for r in batch)
+    with pytest.raises(alssim.ConfigError, match=r"missing\.toml"):
+        alssim.simulate(tmp_path / "missing.toml")
+    with pytest.raises(TypeError, match=r"alssim\.load_config"):
+        alssim.simulate({"simulation": {}})
+    with pytest.raises(TypeError, match="sequence of configs"):
+        alssim.simulate_batch(path, [4])
