@@ -38,10 +38,11 @@ randomisation ratio), entry criteria, a visit schedule and the endpoints. :func:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -601,6 +602,19 @@ def _block_labels(n: int, ratios: Sequence[int], rng: np.random.Generator) -> np
 
 
 # --------------------------------------------------------------------------- driver
+@contextlib.contextmanager
+def _say_how_far(how_far: Callable[[], str]) -> Iterator[None]:
+    """Add to a :class:`~alssim.executors.BackendLostError` how far the trial got (a trial is
+    not resumable: nothing of it is written)."""
+    from alssim.executors import BackendLostError
+
+    try:
+        yield
+    except BackendLostError as exc:
+        raise BackendLostError(f"{exc}; {how_far()}; a trial is not resumable and nothing "
+                               "was written") from None
+
+
 def run_trial(
     spec: str | Path | TrialSpec | Mapping[str, Any],
     *,
@@ -687,7 +701,11 @@ def run_trial(
     reasons: dict[str, int] = {}
     eligible: list[dict] = []
     screened = 0
-    with resolve_executor(executor, workers) as backend:
+    results: dict[int, list] = {}  # treated runs, by chunk
+    with _say_how_far(lambda: f"the trial stopped after screening {screened} candidates "
+                      f"({len(eligible)} of {need} eligible) and "
+                      f"{sum(len(v) for v in results.values())} treated runs"), \
+            resolve_executor(executor, workers) as backend:
         chunk = max(1, min(16, need // (4 * backend.workers) or 1))
         while len(eligible) < need:
             if screened >= ts.max_screened:
@@ -743,7 +761,6 @@ def run_trial(
                   eligible[i]["entry_months"],
                   eligible[i]["entry_months"] + spec.arms[arm_names[a]].start_weeks * WEEK)
                  for i, a in todo]
-        results: dict[int, list] = {}
         tchunk = max(1, min(16, len(items) // (4 * backend.workers) or 1))
         run_tasks(_treat_chunk,
                   ((k, (model_toml, plain, items[k:k + tchunk]))

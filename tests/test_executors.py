@@ -250,6 +250,52 @@ def test_a_dask_scheduler_without_workers_says_so_and_gives_up(monkeypatch):
             alssim.run_cohort(small_config(), 4, seed=1, executor=client, progress=False)
         # a worker that joins in time is used
         cluster.scale(1)
-        monkeypatch.setattr(executors, "DASK_WORKER_WAIT_SECONDS", 30)
+        client.wait_for_workers(1, timeout=30)
         cohort = alssim.run_cohort(small_config(), 4, seed=1, executor=client, progress=False)
         assert cohort.n == 4
+
+
+class _BreaksAfter:
+    """A thread pool whose later futures fail with BrokenProcessPool, once the earlier ones
+    are done (as when a worker process is killed mid-run)."""
+
+    def __new__(cls, good: int):
+        from concurrent.futures import Future, ThreadPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        class Pool(ThreadPoolExecutor):
+            submitted: list = []
+
+            def submit(self, fn, /, *args, **kwargs):
+                if len(self.submitted) < good:
+                    f = super().submit(fn, *args, **kwargs)
+                else:
+                    f = Future()
+                    self.submitted[-1].add_done_callback(
+                        lambda _: f.set_exception(BrokenProcessPool("terminated abruptly")))
+                self.submitted.append(f)
+                return f
+
+        return Pool(max_workers=1)
+
+
+def test_a_pool_that_breaks_mid_cohort_keeps_the_finished_runs_and_says_how_many(tmp_path):
+    import alssim
+    from alssim.executors import BackendLostError
+    from tests.conftest import small_config
+
+    cfg, out = small_config(), tmp_path / "c"
+    with _BreaksAfter(2) as pool, pytest.raises(BackendLostError) as info:
+        alssim.run_cohort(cfg, 24, seed=1, executor=pool, out=out, progress=False)
+    msg = str(info.value)
+    recorded = len(list((out / "runs").rglob("*.json")))
+    assert "\n" not in msg and msg.startswith("a worker process ended abruptly")
+    assert f"; {recorded} of 24 runs done and recorded in {out}; rerun the same command to " \
+           "resume" in msg and recorded == 12
+    # the final state is on disk: the same call resumes and completes
+    assert alssim.run_cohort(cfg, 24, seed=1, executor="serial", out=out, progress=False).n == 24
+    # without an output folder the message says the finished runs are not kept
+    with _BreaksAfter(2) as pool, pytest.raises(BackendLostError, match=r"12 of 24 runs done; "
+                                                 r"not kept \(give an output folder"):
+        alssim.sweep(cfg, {"spread.contralateral_rate": [0.01, 0.02]}, replicates=12, seed=1,
+                     executor=pool, progress=False)

@@ -282,3 +282,28 @@ def test_trial_report_and_summary_print_a_tiny_p_value_as_a_bound(tmp_path, caps
     # 3.2e-12 is no longer rounded to 0 at six decimals
     assert effects["survival"]["pvalue"] == 3.2e-12
     assert effects["survival"]["pvalue_text"] == "p = 3.2e-12"
+
+
+def test_a_lost_executor_is_one_line_saying_how_far_the_trial_got():
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from alssim.executors import BackendLostError
+
+    class DiesAfterThree(ThreadPoolExecutor):
+        """A pool whose workers all die at its fourth task."""
+
+        submitted = 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.submitted += 1
+            if self.submitted > 3:
+                raise BrokenProcessPool("A child process terminated abruptly")
+            return super().submit(fn, *args, **kwargs)
+
+    with DiesAfterThree(max_workers=1) as pool, pytest.raises(BackendLostError) as info:
+        run_trial(spec(**{"trial.patients": [40]}), executor=pool)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith("a worker process ended abruptly")
+    assert "the trial stopped after screening" in msg and "nothing was written" in msg
