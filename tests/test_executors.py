@@ -264,7 +264,9 @@ class _BreaksAfter:
         from concurrent.futures.process import BrokenProcessPool
 
         class Pool(ThreadPoolExecutor):
-            submitted: list = []
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.submitted: list = []
 
             def submit(self, fn, /, *args, **kwargs):
                 if len(self.submitted) < good:
