@@ -201,13 +201,16 @@ def test_a_dask_scheduler_that_dies_is_one_line_and_keeps_the_finished_runs(tmp_
     pytest.importorskip("distributed")
     import time
 
+    from tests.conftest import SMALL
+
     cluster, address = _start_cluster(tmp_path, 1)
     out = tmp_path / "c"
     exe = Path(sys.executable).with_name("alssim")
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "alssim.cli.main"]
-    run = subprocess.Popen([*cli, "cohort", "configs/default.toml", "--n", "60", "--scheduler",
-                            address, "--out", str(out), "--quiet"], cwd=ROOT, text=True,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    small = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
+    run = subprocess.Popen([*cli, "cohort", "configs/default.toml", "--n", "3000", *small,
+                            "--scheduler", address, "--out", str(out), "--quiet"], cwd=ROOT,
+                           text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -228,7 +231,7 @@ def test_a_dask_scheduler_that_dies_is_one_line_and_keeps_the_finished_runs(tmp_
     recorded = len(list((out / "runs").rglob("*.json")))
     assert lines[0].startswith(f"alssim: error: lost the connection to the Dask scheduler at "
                                f"{address}"), lines
-    m = re.search(r"(\d+) of 60 runs done and recorded in ", lines[0])
+    m = re.search(r"(\d+) of 3000 runs done and recorded in ", lines[0])
     assert m and int(m.group(1)) == recorded > 0, (lines, recorded)
 
 
@@ -301,3 +304,31 @@ def test_a_pool_that_breaks_mid_cohort_keeps_the_finished_runs_and_says_how_many
                                                  r"not kept \(give an output folder"):
         alssim.sweep(cfg, {"spread.contralateral_rate": [0.01, 0.02]}, replicates=12, seed=1,
                      executor=pool, progress=False)
+
+
+def test_dask_waits_visibly_when_every_worker_leaves_mid_run(monkeypatch):
+    pytest.importorskip("distributed")
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    from alssim import executors
+    from alssim.executors import BackendLostError, resolve_executor, run_tasks
+
+    monkeypatch.setattr(executors, "DASK_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(executors, "DASK_WORKER_WAIT_SECONDS", 1.0)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        got: dict[int, object] = {}
+        # a slow task is waited for across polls
+        with resolve_executor(client) as backend:
+            run_tasks(time.sleep, [(0, (0.6,))], backend, got.__setitem__)
+        assert got == {0: None}
+        # then the only worker leaves while a task runs: a warning at once, an error after 1 s
+        threading.Timer(0.3, cluster.scale, args=(0,)).start()
+        with resolve_executor(client) as backend, \
+                pytest.warns(UserWarning, match="every worker has left the Dask scheduler"), \
+                pytest.raises(BackendLostError, match=r"has had no workers for 1 s; start "
+                              r"workers with `dask worker"):
+            run_tasks(time.sleep, [(0, (2.5,))], backend, got.__setitem__)
