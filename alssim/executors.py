@@ -460,6 +460,11 @@ class DaskBackend(Backend):
     def close(self, *, abort: bool = False) -> None:
         if self.owned and self._quiet_levels is None:
             self.client.close()
+        if self._quiet_levels is not None:  # closed quietly after a failure: logging as before
+            import logging
+
+            for name, level in self._quiet_levels.items():
+                logging.getLogger(name).setLevel(level)
 
 
 def _client_address(client: Any) -> str:

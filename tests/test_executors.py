@@ -37,7 +37,8 @@ def _readme_block() -> str:
 
 
 def _run_python(args: list[str], stdin: str | None, tmp: Path) -> subprocess.Popen:
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "default"}
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env.pop("PYTHONWARNINGS", None)  # Python's default warning filters
     return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, text=True,
                             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
