@@ -688,7 +688,27 @@ def run_sweep_spec(
 
 
 def load_runs(path: str | Path) -> pd.DataFrame:
-    """Read a ``runs.csv`` written by a sweep, exactly as it was in memory."""
+    """Read a ``runs.csv`` written by a sweep, exactly as it was in memory.
+
+    With the sweep's ``spec.json`` beside it (a sweep's output folder), ``attrs["sweep"]``
+    holds the design description as in the table :func:`sweep` returned (the swept keys, for
+    :func:`alssim.analysis.plot_sweep` and :func:`alssim.sensitivity.analyze`).
+    """
+    import json
+
     from alssim.cohort import read_table
 
-    return read_table(Path(path).read_text(encoding="utf-8"))
+    path = Path(path)
+    table = read_table(path.read_text(encoding="utf-8"))
+    try:
+        spec = json.loads((path.parent / "spec.json").read_text(encoding="utf-8"))["spec"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return table
+    if not isinstance(spec, dict) or spec.get("kind") != "sweep":
+        return table
+    design = spec.get("design")
+    axes = design.get("axes") if isinstance(design, dict) else None
+    if isinstance(axes, list) and axes and all(
+            isinstance(a, dict) and a.get("key") in table.columns for a in axes):
+        table.attrs["sweep"] = design  # the spec of this very table
+    return table

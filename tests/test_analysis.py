@@ -481,6 +481,111 @@ def test_sweep_figure(tmp_path):
     assert "months" in ax.get_ylabel()
 
 
+def _censored_sweep(seed: int = 4) -> pd.DataFrame:
+    """A sweep table as alssim.sweep writes it: at rate 0.01 every patient is alive at the
+    60-month horizon (censored, survival missing); at 0.02 about half are; one run has no
+    clinical onset."""
+    rng = np.random.default_rng(seed)
+    rates = np.repeat([0.01, 0.02, 0.04], 10)
+    onset = rng.uniform(5, 15, rates.size)
+    surv = np.where(rates == 0.01, 500.0,
+                    np.where(rates == 0.02, np.tile([20.0, 30.0, 40.0, 90.0, 99.0], 6),
+                             rng.uniform(5, 25, rates.size)))
+    censored = onset + surv > 60.0
+    onset[25] = np.nan  # never symptomatic: no survival time
+    censored[25] = True
+    return pd.DataFrame({
+        "run_id": range(rates.size), "point": np.repeat([0, 1, 2], 10),
+        "replicate": np.tile(range(10), 3), "seed": 1, "spread.contralateral_rate": rates,
+        "horizon_months": 60.0, "clinical.clinical_onset_months": onset,
+        "clinical.survival_months": np.where(censored, np.nan, surv),
+        "clinical.censored": censored})
+
+
+def test_sweep_figure_summarises_censored_survival_and_counts_every_run(tmp_path):
+    from alssim.analysis.cohort import km_median, sweep_summary
+
+    table = _censored_sweep()
+    points, event = sweep_summary(table, "spread.contralateral_rate", "clinical.survival_months")
+    assert event == "died" and [p.value for p in points] == [0.01, 0.02, 0.04]
+    # the all-censored value is kept: its median is not reached
+    assert points[0].n == 10 and points[0].events == 0 and points[0].censored == 10
+    assert points[0].median == np.inf
+    # partly censored: the Kaplan-Meier median, not the median of the deaths alone (20..40)
+    at = table["spread.contralateral_rate"] == 0.02
+    onset = table.loc[at, "clinical.clinical_onset_months"].to_numpy()
+    died = ~table.loc[at, "clinical.censored"].to_numpy(dtype=bool)
+    t = np.where(died, table.loc[at, "clinical.survival_months"], 60.0 - onset)
+    assert points[1].median == km_median(t, died)[0] > np.median(t[died])
+    assert (points[1].events, points[1].censored) == (int(died.sum()), int((~died).sum()))
+    assert points[2].used == 9 and points[2].n == 10  # the run without clinical onset
+
+    fig = analysis.plot_sweep(table, "spread.contralateral_rate", "survival_months")
+    _png(fig, tmp_path, "sweep_censored")
+    ax = fig.get_axes()[0]
+    title = ax.get_title()
+    n_died = sum(p.events for p in points)
+    n_cens = sum(p.censored for p in points)
+    assert f"over 30 runs:\n{n_died} died, {n_cens} censored at the horizon, 1 without " \
+        "clinical onset" in title
+    assert "Kaplan–Meier median" in title
+    texts = [c.get_text() for c in ax.texts]
+    assert texts.count("median not\nreached") == 1
+    # the median line passes through every value whose median is reached
+    line = next(ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2)
+    assert list(line.get_xdata()) == [0.02, 0.04]
+    assert line.get_ydata()[0] == points[1].median
+
+
+def test_kaplan_meier_median_agrees_with_the_survival_module():
+    from alssim.analysis.cohort import km_median
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(1, 30))
+        t = np.round(rng.exponential(20.0, n))
+        e = rng.random(n) < rng.random()
+        km = kaplan_meier(t, e)
+        assert km_median(t, e) == pytest.approx((km.median, km.median_lower, km.median_upper))
+
+
+def test_sweep_figure_never_pools_a_second_swept_parameter_silently(tmp_path):
+    table = pd.concat([_censored_sweep(4), _censored_sweep(5)], ignore_index=True)
+    table.insert(5, "neurons.vulnerability_sigma", np.repeat([0.2, 0.6], 30))
+    table.attrs["sweep"] = {"axes": [{"key": "spread.contralateral_rate"},
+                                     {"key": "neurons.vulnerability_sigma"}]}
+    for t in (table, pd.DataFrame(table.to_dict())):  # without attrs: the keys after "seed"
+        with pytest.raises(alssim.ConfigError) as e:
+            analysis.plot_sweep(t, "spread.contralateral_rate", "survival_months")
+        assert e.value.key == "by" and "by='neurons.vulnerability_sigma'" in str(e.value)
+    fig = analysis.plot_sweep(table, "spread.contralateral_rate", "survival_months",
+                              by="neurons.vulnerability_sigma")
+    labels = fig.get_axes()[0].get_legend_handles_labels()[1]
+    assert {"neurons.vulnerability_sigma = 0.2", "neurons.vulnerability_sigma = 0.6"} <= \
+        set(labels)
+    assert "60 runs" in fig.get_axes()[0].get_title()
+    fig = analysis.plot_sweep(table, "spread.contralateral_rate", "survival_months",
+                              pool=["neurons.vulnerability_sigma"])
+    assert "pooled over neurons.vulnerability_sigma" in fig.get_axes()[0].get_title()
+    # one value of the other parameter: nothing to pool
+    one = table[table["neurons.vulnerability_sigma"] == 0.2]
+    analysis.plot_sweep(one, "spread.contralateral_rate", "survival_months")
+
+
+def test_sweep_figure_counts_runs_without_a_value(tmp_path):
+    table = _censored_sweep()
+    table["clinical.alsfrs_r_dfs"] = np.where(table["spread.contralateral_rate"] == 0.04,
+                                              np.nan, 0.5)
+    fig = analysis.plot_sweep(table, "spread.contralateral_rate", "alsfrs_r_dfs")
+    ax = fig.get_axes()[0]
+    assert "over 20 of 30 runs; 10 without a value" in ax.get_title()
+    assert "no run has a value here" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # censored runs need the columns that say when they were censored
+    with pytest.raises(MissingColumnError, match="horizon_months"):
+        analysis.plot_sweep(table.drop(columns=["horizon_months"]),
+                            "spread.contralateral_rate", "survival_months")
+
+
 # --------------------------------------------------------------------------- text
 def test_spread_story(result):
     story = _data.spread_story(result)

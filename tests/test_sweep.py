@@ -345,7 +345,7 @@ def test_every_run_has_the_same_columns_whether_or_not_it_has_a_d50_fit(cfg):
         assert t.loc[~short, "clinical.d50.d50_months"].notna().all()
 
 
-def test_values_may_be_numpy_arrays(cfg):
+def test_values_may_be_numpy_arrays(cfg, tmp_path):
     rates = np.array([0.005, 0.02])
     design = {"spread.caudal_rate": rates, "simulation.seed": np.arange(3, 5, dtype=np.int64)}
     pts, meta = make_design(cfg, design)
@@ -363,5 +363,7 @@ def test_values_may_be_numpy_arrays(cfg):
     assert e.value.key == "simulation.seed"
     # the sweep runs and its spec (JSON) holds plain numbers
     t = alssim.sweep(cfg, {"spread.caudal_rate": rates}, executor="serial", progress=False,
-                     outputs=["onset.site"])
+                     outputs=["onset.site"], out=tmp_path / "np")
     assert list(t["spread.caudal_rate"]) == [0.005, 0.02]
+    # read back, the table knows its design (the swept keys) from the folder's spec.json
+    assert load_runs(tmp_path / "np" / "runs.csv").attrs["sweep"] == t.attrs["sweep"]

@@ -9,6 +9,9 @@ are missing raises :class:`MissingColumnError` naming what it looked for.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,13 +26,17 @@ __all__ = [
     "PUBLISHED_ONSET_SITES",
     "KaplanMeier",
     "MissingColumnError",
+    "SweepPoint",
     "first_spread_table",
     "kaplan_meier",
+    "km_median",
     "plot_dfs_histogram",
     "plot_first_spread",
     "plot_onset_sites",
     "plot_survival_by_onset",
     "plot_sweep",
+    "sweep_summary",
+    "swept_keys",
 ]
 
 SITES = ("bulbar", "upper_limb", "lower_limb", "respiratory")
@@ -429,57 +436,352 @@ def plot_onset_sites(cohort):
     return fig
 
 
-@styled
-def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
-               log_x: bool = False):
-    """An outcome against a swept parameter: median with 50% and 80% bands over replicates.
+#: Sweep columns that come before the swept keys (see :func:`alssim.sweep`).
+_SWEEP_LEADING = ("run_id", "point", "replicate", "seed")
+
+
+def swept_keys(table) -> list[str]:
+    """The swept config keys of a sweep table, in design order.
+
+    From ``table.attrs["sweep"]`` (set by :func:`alssim.sweep` and by
+    :func:`alssim.sweep.load_runs` when the folder's ``spec.json`` is beside ``runs.csv``);
+    otherwise the columns after ``seed`` that are config keys (a sweep table has the swept keys
+    right after ``run_id``, ``point``, ``replicate``, ``seed``). Empty for a table that is not a
+    sweep's.
+    """
+    meta = getattr(table, "attrs", {}).get("sweep")
+    if isinstance(meta, dict) and isinstance(meta.get("axes"), list):
+        return [str(a["key"]) for a in meta["axes"] if isinstance(a, dict) and "key" in a]
+    cols = [str(c) for c in table.columns]
+    if "seed" not in cols:
+        return []
+    from alssim.config import load_config
+    from alssim.config.loader import _dotted_keys
+
+    valid = set(_dotted_keys(load_config().to_dict()))
+    keys = []
+    for c in cols[cols.index("seed") + 1:]:
+        if c not in valid:
+            break
+        keys.append(c)
+    return keys
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepPoint:
+    """The outcome of the runs at one value of the swept parameter (see :func:`sweep_summary`).
+
+    Attributes
+    ----------
+    value : float
+        Parameter value.
+    n : int
+        Runs at this value.
+    used : int
+        Runs that enter the summary (with a value, or with an event time or censoring time).
+    events : int
+        Runs whose event was observed (survival-type outcomes; else equal to ``used``).
+    censored : int
+        Runs censored at the horizon (survival-type outcomes; else 0).
+    median, lower, upper : float
+        Median and its interval: for survival-type outcomes the Kaplan–Meier median and its
+        Brookmeyer–Crowley interval (``inf``: not reached within follow-up), else the median
+        and the 25th and 75th percentiles of the values (NaN without any value).
+    q10, q90 : float
+        10th and 90th percentiles of the values (NaN for survival-type outcomes).
+    follow_up : float
+        Longest time observed (event or censoring) for survival-type outcomes, else NaN.
+    """
+
+    value: float
+    n: int
+    used: int
+    events: int
+    censored: int
+    median: float
+    lower: float
+    upper: float
+    q10: float = math.nan
+    q90: float = math.nan
+    follow_up: float = math.nan
+
+
+def km_median(times: np.ndarray, events: np.ndarray, confidence: float = 0.95
+              ) -> tuple[float, float, float]:
+    """Kaplan–Meier median of right-censored times and its confidence interval.
+
+    Parameters
+    ----------
+    times : ndarray, shape (n,)
+        Event or censoring times (finite, >= 0).
+    events : ndarray of bool, shape (n,)
+        True where the event was observed, False where censored.
+    confidence : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    median, lower, upper : float
+        The smallest time at which the estimated survival is at or below 0.5, and the
+        Brookmeyer–Crowley limits (the times at which the lower and the upper pointwise limits,
+        log-log "exponential Greenwood", reach 0.5); ``inf`` where not reached within the
+        follow-up (all three ``inf`` without any event). From :func:`scipy.stats.ecdf`.
+    """
+    from scipy.stats import CensoredData, ecdf
+
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(events, dtype=bool)
+    if t.size == 0 or not e.any():
+        return math.inf, math.inf, math.inf
+    sf = ecdf(CensoredData.right_censored(t, ~e)).sf
+    x, s = sf.quantiles, sf.probabilities
+    with warnings.catch_warnings():  # undefined where S is 0 or 1: the limits are S there
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ci = sf.confidence_interval(confidence, method="log-log")
+    lo = np.where(np.isfinite(ci.low.probabilities), ci.low.probabilities, s)
+    hi = np.where(np.isfinite(ci.high.probabilities), ci.high.probabilities, s)
+
+    def first(curve: np.ndarray) -> float:
+        below = np.nonzero(curve <= 0.5 + 1e-12)[0]  # tolerance: the product rounds
+        return float(x[below[0]]) if below.size else math.inf
+
+    return first(s), first(lo), first(hi)
+
+
+def _event_times(df, ocol: str):
+    """For a time-to-event outcome: ``(time, event, usable, what)``, else ``None``.
+
+    How a sweep table records censoring: ``clinical.censored`` is true for a patient alive at
+    the horizon (``clinical.survival_months`` and ``clinical.death_months`` are then missing);
+    a ``loss_months.*.lost_*`` time is missing when that loss was not reached by the horizon.
+    A censored run is censored at the end of its follow-up: ``horizon_months`` (times from
+    biological onset) or ``horizon_months - clinical.clinical_onset_months`` (survival, from
+    clinical onset; a run without clinical onset has no survival time and is not usable).
+    ``what`` names the event (``died``, ``reached``).
+    """
+    name = ocol.split(".")[-1]
+    if name in ("survival_months", "death_months"):
+        what = "died"
+    elif ocol.split(".")[0] == "loss_months" and name.startswith("lost_"):
+        what = "reached"
+    else:
+        return None
+    t = np.asarray(df[ocol], dtype=float)
+    missing = ~np.isfinite(t)
+    cens_col = _column(df, "censored", required=False) if what == "died" else None
+    if cens_col is not None:
+        event = ~np.asarray(df[cens_col].astype(object).fillna(True), dtype=bool)
+        event &= ~missing
+    else:
+        event = ~missing
+    usable = np.ones(len(t), dtype=bool)
+    if missing.any():
+        need = ["horizon_months"] + (["clinical_onset_months"] if name == "survival_months"
+                                     else [])
+        if what == "died":
+            need.append("censored")
+        found = {n: _column(df, n, required=False) for n in need}
+        lacking = [n for n, c in found.items() if c is None]
+        if lacking:
+            full = {"horizon_months": "horizon_months", "censored": "clinical.censored",
+                    "clinical_onset_months": "clinical.clinical_onset_months"}
+            raise MissingColumnError(
+                f"{int(missing.sum())} runs have no {ocol} (the event did not happen by the "
+                f"horizon: censored), and the table lacks {', '.join(map(repr, lacking))} to "
+                "censor them; keep those outputs in the sweep (outputs=[..., "
+                f"{', '.join(repr(full[n]) for n in lacking)}])")
+        follow = np.asarray(df[found["horizon_months"]], dtype=float)
+        if name == "survival_months":
+            follow = follow - np.asarray(df[found["clinical_onset_months"]], dtype=float)
+        if what == "died":  # missing and not censored: no time at all (no clinical onset)
+            usable = ~missing | np.asarray(df[found["censored"]].astype(object).fillna(False),
+                                           dtype=bool)
+        t = np.where(missing, follow, t)
+        usable &= np.isfinite(t) & (t >= 0)
+    return t, event & usable, usable, what
+
+
+def sweep_summary(table, parameter: str, outcome: str, *, confidence: float = 0.95):
+    """One :class:`SweepPoint` per value of ``parameter``: nothing dropped without a count.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        A sweep table (one row per run), e.g. from :func:`alssim.sweep`.
+        A sweep table (one row per run), or the rows of one group of it.
+    parameter, outcome : str
+        Column names (exact).
+    confidence : float
+        Level of the Kaplan–Meier median's interval (survival-type outcomes).
+
+    Returns
+    -------
+    points : list of SweepPoint
+        In increasing parameter value; a value whose runs all lack the outcome is kept (with
+        NaN, or a median ``inf`` = not reached when all its runs are censored).
+    survival : str or None
+        The event's name (``"died"``, ``"reached"``) when the outcome is a time to an event
+        summarised as censored data (see :func:`_event_times`), else ``None``.
+    """
+    xs = np.asarray(table[parameter], dtype=float)
+    ev = _event_times(table, outcome)
+    ys = np.asarray(table[outcome], dtype=float)
+    points = []
+    for u in np.unique(xs[np.isfinite(xs)]):
+        at = xs == u
+        n = int(at.sum())
+        if ev is not None:
+            t, e, ok, _ = ev
+            t_u, e_u = t[at & ok], e[at & ok]
+            med, lo, hi = km_median(t_u, e_u, confidence)
+            points.append(SweepPoint(float(u), n, int(t_u.size), int(e_u.sum()),
+                                     int(t_u.size - e_u.sum()), med, lo, hi,
+                                     follow_up=float(t_u.max()) if t_u.size else math.nan))
+            continue
+        y = ys[at & np.isfinite(ys)]
+        if y.size:
+            q10, q25, q50, q75, q90 = np.percentile(y, [10, 25, 50, 75, 90])
+        else:
+            q10 = q25 = q50 = q75 = q90 = math.nan
+        points.append(SweepPoint(float(u), n, int(y.size), int(y.size), 0, float(q50),
+                                 float(q25), float(q75), float(q10), float(q90)))
+    return points, (ev[3] if ev is not None else None)
+
+
+@styled
+def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
+               pool: Sequence[str] = (), log_x: bool = False, confidence: float = 0.95):
+    """An outcome against a swept parameter, every run accounted for.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A sweep table (one row per run), e.g. from :func:`alssim.sweep` or
+        :func:`alssim.sweep.load_runs`.
     parameter : str
         Column of the swept parameter (e.g. ``"spread.contralateral_rate"``).
     outcome : str
         Column of the outcome (found exactly or as a dotted suffix).
     by : str, optional
-        Column to draw one line per value of (e.g. a second parameter).
+        Column to draw one line per value of (e.g. a second swept parameter).
+    pool : sequence of str
+        Other swept parameters to pool over knowingly (named in the title). Any other swept
+        parameter that varies in the table and is neither ``parameter``, ``by`` nor pooled is an
+        error: the runs of different values would be mixed silently.
     log_x : bool
         Logarithmic parameter axis.
+    confidence : float
+        Level of the interval of the Kaplan–Meier median (survival-type outcomes).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Every run as a dot; the median (line), inter-quartile (dark band) and 10–90% range
-        (light band) of the outcome at each parameter value.
+        Survival-type outcomes (times to an event with censoring: ``clinical.survival_months``,
+        ``clinical.death_months``, ``loss_months.*.lost_*``; see :func:`sweep_summary`): the
+        Kaplan–Meier median at each value with its interval (bars), runs with the event as
+        dots and censored runs as open circles at their censoring time; where the median is
+        not reached within follow-up, an open triangle at the longest follow-up, labelled.
+        Other outcomes: every run as a dot, the median (line), inter-quartile (dark band) and
+        10–90% range (light band); a value none of whose runs has the outcome is marked on the
+        axis. The title counts the runs: in all, with the event and censored, or without a
+        value.
+
+    Raises
+    ------
+    ConfigError
+        (key ``by``) If another swept parameter varies in the table and is neither ``by`` nor
+        in ``pool``; the message says what to pass.
+    MissingColumnError
+        If a column is missing, or a survival-type outcome has censored runs and the table
+        lacks the columns to censor them (``horizon_months``, ``clinical.censored``,
+        ``clinical.clinical_onset_months``).
     """
     import pandas as pd
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from alssim.errors import ConfigError
 
     if not isinstance(table, pd.DataFrame):
         table = _table(table)
-    pcol = _column(table, parameter)
-    ocol = _column(table, outcome)
-    groups = [(None, table)] if by is None else list(table.groupby(_column(table, by),
-                                                                   sort=True))
+    pcol = str(_column(table, parameter))  # required columns: never None
+    ocol = str(_column(table, outcome))
+    bycol = str(_column(table, by)) if by is not None else None
+    pooled = [str(_column(table, k)) for k in pool]
+    others = [k for k in swept_keys(table) if k in table.columns and k not in (pcol, bycol)
+              and k not in pooled and table[k].nunique(dropna=False) > 1]
+    if others:
+        k = others[0]
+        raise ConfigError(
+            f"the table also sweeps {k!r} ({table[k].nunique(dropna=False)} values), whose runs "
+            f"would be pooled at each value of {pcol!r}: pass by={k!r} (one line per value), "
+            f"select one value first (table[table[{k!r}] == value]), or pool=[{k!r}] to pool "
+            "it knowingly", key="by")
+    groups = ([(None, table)] if bycol is None
+              else list(table.groupby(bycol, sort=True, dropna=False)))
     colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "reddish_purple",
                                       "orange", "sky_blue", "black")]
     fig = new_figure(10, 6.5)
     ax = fig.add_subplot()
+    survival = None
+    totals = {"n": 0, "used": 0, "events": 0, "censored": 0}
+    not_reached: list[tuple[float, float, str]] = []
+    open_ended = False
+    no_value: list[tuple[float, str]] = []
     for g, (key, sub) in enumerate(groups):
         colour = colours[g % len(colours)]
+        points, survival = sweep_summary(sub, pcol, ocol, confidence=confidence)
+        label = None if key is None else f"{bycol} = {key}"
+        for k_ in totals:
+            totals[k_] += sum(getattr(p, k_) for p in points)
         xs = np.asarray(sub[pcol], dtype=float)
-        ys = np.asarray(sub[ocol], dtype=float)
-        ok = np.isfinite(xs) & np.isfinite(ys)
-        xs, ys = xs[ok], ys[ok]
-        if xs.size == 0:
-            continue
-        ux = np.unique(xs)
-        q = np.array([np.percentile(ys[xs == u], [10, 25, 50, 75, 90]) for u in ux])
-        label = None if key is None else f"{by} = {key}"
-        ax.scatter(xs, ys, s=14, color=colour, alpha=0.35, lw=0)
-        ax.fill_between(ux, q[:, 0], q[:, 4], color=colour, alpha=0.12, lw=0)
-        ax.fill_between(ux, q[:, 1], q[:, 3], color=colour, alpha=0.3, lw=0)
-        ax.plot(ux, q[:, 2], "-o", color=colour, label=label, ms=5)
+        ux = np.array([p.value for p in points])
+        med = np.array([p.median for p in points])
+        if survival is not None:
+            t, e, ok, _ = _event_times(sub, ocol)
+            ax.scatter(xs[ok & e], t[ok & e], s=14, color=colour, alpha=0.35, lw=0)
+            ax.scatter(xs[ok & ~e], t[ok & ~e], s=22, facecolors="none", edgecolors=colour,
+                       alpha=0.6, lw=1)
+            r = np.nonzero(np.isfinite(med))[0]
+            if r.size:
+                m = med[r]
+                lo = np.array([points[i].lower for i in r])  # <= the median: finite
+                hi = np.array([points[i].upper for i in r])  # inf: not reached in follow-up
+                ax.plot(ux[r], m, "-o", color=colour, label=label, ms=6)
+                ax.errorbar(ux[r], m, yerr=[m - lo, np.where(np.isfinite(hi), hi - m, 0.0)],
+                            fmt="none", ecolor=colour, capsize=4, lw=1.6)
+                for i in r[~np.isfinite(hi)]:  # upper limit beyond follow-up: an arrow up
+                    open_ended = True
+                    ax.annotate("", xy=(ux[i], med[i]), xytext=(0, 32),
+                                textcoords="offset points", annotation_clip=False,
+                                arrowprops={"arrowstyle": "<-", "color": colour, "lw": 1.6,
+                                            "shrinkA": 0, "shrinkB": 0})
+            elif label is not None:
+                ax.plot([], [], "-o", color=colour, label=label, ms=6)
+            for p in points:
+                if not math.isfinite(p.median) and p.used:
+                    not_reached.append((p.value, p.follow_up, colour))
+                elif not p.used:
+                    no_value.append((p.value, colour))
+        else:
+            ys = np.asarray(sub[ocol], dtype=float)
+            ok = np.isfinite(xs) & np.isfinite(ys)
+            ax.scatter(xs[ok], ys[ok], s=14, color=colour, alpha=0.35, lw=0)
+            has = np.isfinite(med)
+            q = np.array([[p.q10, p.lower, p.median, p.upper, p.q90] for p in points])
+            if has.any():
+                ax.fill_between(ux[has], q[has, 0], q[has, 4], color=colour, alpha=0.12, lw=0)
+                ax.fill_between(ux[has], q[has, 1], q[has, 3], color=colour, alpha=0.3, lw=0)
+                ax.plot(ux[has], q[has, 2], "-o", color=colour, label=label, ms=5)
+            elif label is not None:
+                ax.plot([], [], "-o", color=colour, label=label, ms=5)
+            no_value += [(p.value, colour) for p in points if not p.used]
+    for x, y, colour in not_reached:
+        ax.plot([x], [y], "^", ms=13, mfc="white", mec=colour, mew=2, zorder=6)
+        ax.annotate("median not\nreached", (x, y), textcoords="offset points", xytext=(0, -14),
+                    ha="center", va="top", fontsize=10, color=colour)
+    for x, colour in no_value:
+        ax.plot([x], [0], "X", ms=11, color=colour, zorder=6, transform=ax.get_xaxis_transform(),
+                clip_on=False)
     if log_x:
         ax.set_xscale("log")
         values = np.unique(np.asarray(table[pcol], dtype=float))
@@ -489,15 +791,40 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
     unit = _unit_of(parameter)
     ax.set_xlabel(f"{parameter}{f' ({unit})' if unit else ''}")
     ax.set_ylabel(_outcome_label(ocol))
-    from matplotlib.patches import Patch
-
     handles, labels = ax.get_legend_handles_labels()
-    handles += [Patch(color="0.5", alpha=0.45), Patch(color="0.5", alpha=0.15)]
-    labels += ["middle 50% of runs", "middle 80% of runs"]
+    grey = "0.4"
+    n, used = totals["n"], totals["used"]
+    conf = f"{100 * confidence:.0f}%"
+    if survival is not None:
+        handles += [Line2D([], [], marker="o", ls="-", color=grey),
+                    Line2D([], [], marker="o", ls="none", color=grey, alpha=0.5, ms=4),
+                    Line2D([], [], marker="o", ls="none", mfc="none", mec=grey, ms=5)]
+        labels += [f"Kaplan–Meier median ({conf} interval)", f"run: {survival}",
+                   "run: censored at the horizon"]
+        if open_ended:
+            handles.append(Line2D([], [], marker="$\\uparrow$", ls="none", color=grey, ms=10))
+            labels.append("upper limit not reached within follow-up")
+        if not_reached:
+            handles.append(Line2D([], [], marker="^", ls="none", mfc="white", mec=grey, ms=10))
+            labels.append("median not reached (at the longest follow-up)")
+        counts = (f"{n} runs:\n{totals['events']} {survival}, {totals['censored']} censored at "
+                  "the horizon")
+        what = f"Kaplan–Meier median and {conf} interval"
+    else:
+        handles += [Patch(color="0.5", alpha=0.45), Patch(color="0.5", alpha=0.15)]
+        labels += ["middle 50% of runs", "middle 80% of runs"]
+        counts = f"{n} runs" if used == n else f"{used} of {n} runs; {n - used} without a value"
+        what = "median and spread"
+    if survival is not None and used < n:
+        counts += f", {n - used} without clinical onset (no survival time, left out)"
+    if no_value:
+        handles.append(Line2D([], [], marker="X", ls="none", color=grey, ms=9))
+        labels.append("no run has a value here")
+    if pooled:
+        counts += f"; pooled over {', '.join(pooled)}"
     ax.legend(handles, labels, loc="best")
-    n = len(table)
     ax.set_title(f"How {_outcome_label(ocol, short=True)} changes with {parameter}\n"
-                 f"(median and spread over {n} runs)", fontsize=13)
+                 f"{what} over {counts}", fontsize=13)
     return fig
 
 
