@@ -42,8 +42,9 @@ __all__ = ["Backend", "BackendLostError", "SerialFallbackWarning", "available_co
            "local_workers", "resolve_executor", "run_tasks"]
 
 #: Seconds a Dask run waits for its scheduler to have a worker (at the start or when every
-#: worker has left) before it gives up with a :class:`BackendLostError`.
-DASK_WORKER_WAIT_SECONDS = 120.0
+#: worker has left) before it gives up with a :class:`BackendLostError` (long enough for an
+#: adaptive cluster to start a worker; a warning says at once that it is waiting).
+DASK_WORKER_WAIT_SECONDS = 300.0
 
 #: Seconds between checks of a Dask cluster's health while waiting for results.
 DASK_POLL_SECONDS = 2.0
