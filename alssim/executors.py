@@ -508,7 +508,19 @@ def resolve_executor(executor: Any = None, workers: int | None = None) -> Backen
     ConfigError
         If ``executor`` or ``workers`` is not one of the above.
     AlssimError
-        If a Dask scheduler is asked for and dask.distributed is not installed.
+        If a Dask scheduler is asked for and dask.distributed is not installed or cannot be
+        reached, or if called by a spawned worker while it re-imports an unguarded main script.
+    BackendLostError
+        If a Dask scheduler gets no worker within :data:`DASK_WORKER_WAIT_SECONDS`.
+
+    Warns
+    -----
+    SerialFallbackWarning
+        When local processes are asked for but spawned workers would re-run the calling script
+        (no ``if __name__ == "__main__":`` guard around the call) or cannot re-import it (read
+        from standard input): the returned backend is serial.
+    UserWarning
+        When a Dask scheduler has no workers yet (it is waited for).
     """
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
