@@ -599,7 +599,9 @@ def run_tasks(
         Default: four tasks per worker.
 
     If a task raises, or the caller is interrupted (Ctrl-C), the unstarted tasks are cancelled
-    and the exception propagates; results already handed to ``on_result`` stay handed.
+    and the exception propagates; results already handed to ``on_result`` stay handed. A
+    backend that fails as a whole (a dead worker process, a lost Dask scheduler) raises a
+    one-line :class:`BackendLostError`.
     """
     if isinstance(backend, SerialBackend):
         for index, args in payloads:
