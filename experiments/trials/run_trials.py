@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import alssim
+from alssim.survival import format_pvalue
 from alssim.trials import load_trial
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +63,7 @@ def describe(res, endpoint: str) -> str:
                 f"HR {fmt(row['effect'])} ({fmt(row['lower'])}-{fmt(row['upper'])})")
     return (f"{fmt(row['mean_control'])} vs {fmt(row['mean_treated'])}: "
             f"{fmt(row['effect'])} points ({fmt(row['lower'])} to {fmt(row['upper'])}), "
-            f"p = {row['pvalue']:.2g}")
+            f"{format_pvalue(row['pvalue'], digits=2)}")
 
 
 def main(argv=None) -> None:
