@@ -12,7 +12,8 @@ Update order of one step ``n`` (from ``t_n`` to ``t_{n+1} = t_n + dt``), the who
 4. **Drivers.** Pathology spreads over the step; glial activation relaxes towards the lost
    fraction at ``t_{n+1}``; the excitotoxic drive of each LMN pool becomes the affected fraction of
    its UMNs at ``t_{n+1}`` (:meth:`RegionalDrivers.advance`).
-5. **Record.** Every ``steps_per_output`` steps the state is recorded (see :data:`VARIABLES`).
+5. **Record.** Every ``steps_per_output`` steps, and at the horizon, the state is recorded (see
+   :data:`VARIABLES` and :attr:`~alssim.config.schema.Simulation.record_steps`).
 
 Treatments (:mod:`alssim.interventions`) enter step 1 and 4 only as per-step multipliers on named
 mechanism terms, precomputed once (:func:`alssim.interventions.engine_multipliers`); a treatment
@@ -220,7 +221,6 @@ def _simulate_group(
     fates = FateBatch(member_fates)
 
     n_steps = sim.n_steps
-    every = sim.steps_per_output
     dt = sim.dt_months
     n_out = sim.n_records
     rec = {name: np.zeros((n_out, k, n_pop), dtype=spec.dtype) for name, spec in VARIABLES.items()}
@@ -237,6 +237,8 @@ def _simulate_group(
     step_hazard = np.empty((k, n_pop))
     fractions = np.empty((k, 2, n_pop))  # lost, and affected (dysfunctional or dead)
     last_dead = dead_by_step[0]
+    record_at = np.zeros(n_steps + 1, dtype=np.int64)  # row of the state after step n, or 0
+    record_at[sim.record_steps[1:]] = np.arange(1, n_out)
     for n in range(n_steps):
         np.multiply(lam, dt_array, out=step_hazard)
         cum += step_hazard
@@ -246,15 +248,15 @@ def _simulate_group(
         np.divide(found, counts, out=fractions)
         drivers.advance(state, dt, fractions[:, 0], fractions[:, 1])
         drivers.hazard(state, out=lam)
-        if (n + 1) % every == 0:
+        if record_at[n + 1]:
             fates.sync()
             units = [f.unit_sums() for f in fates.members]
             dysfunctional = np.stack([f.dysfunctional() for f in fates.members])
-            _record(rec, (n + 1) // every, counts, dead, dysfunctional, state, lam, cum, units,
+            _record(rec, record_at[n + 1], counts, dead, dysfunctional, state, lam, cum, units,
                     dead - last_dead)
             last_dead = dead
 
-    times = np.arange(n_out) * every * dt
+    times = sim.record_steps * dt
     step_times = np.arange(n_steps + 1) * dt
     results = []
     for i, (cfg, seed_value) in enumerate(zip(cfgs, seeds, strict=True)):

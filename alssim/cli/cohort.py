@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise ConfigError(f"must be a positive integer; got {args.n}", key="--n")
-    if args.seed is not None and args.seed < 0:
-        raise ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
+    alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))
     executor, workers = executor_from_args(args)
     cohort = alssim.run_cohort(cfg, args.n, seed=args.seed, executor=executor, workers=workers,

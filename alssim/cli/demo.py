@@ -54,8 +54,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import alssim
 
-    if args.seed is not None and args.seed < 0:
-        raise alssim.ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
+    alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     written, seconds = run_demo(args.out, seed=args.seed, force=args.force)
     print(f"alssim: wrote {args.out}/summary.md, {len(written)} figure file(s) in "
           f"{args.out}/figures ({seconds:.1f} s). Start with {args.out}/summary.md")

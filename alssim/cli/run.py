@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from alssim.fileio import atomic_write_text
     from alssim.outdir import OutputFolder
 
-    if args.seed is not None and args.seed < 0:
-        raise alssim.ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
+    alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))
     out = args.out
     # validate everything, lock the folder and refuse a used one, before computing anything

@@ -47,6 +47,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from alssim.batch import table_to_csv
+    from alssim.config import check_seed
     from alssim.errors import ConfigError
     from alssim.fileio import atomic_write_text
     from alssim.sweep import load_sweep_spec, run_sweep_spec
@@ -55,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         if v is not None and v < 1:
             raise ConfigError(f"must be a positive integer; got {v}", key=f"--{name}")
-    if args.seed is not None and args.seed < 0:
-        raise ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
+    check_seed(args.seed)  # an integer in simulation.seed's range
     spec = load_sweep_spec(args.spec)
     out = args.out or Path("results") / Path(args.spec).stem
     executor, workers = executor_from_args(args)

@@ -55,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
                    ("--population", args.population)):
         if v is not None and v < (0 if key == "--population" else 1):
             raise ConfigError(f"must be a positive integer; got {v}", key=key)
-    if args.seed is not None and args.seed < 0:
-        raise ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
+    alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     # lock the folder and refuse a used one (or a user's file) before any work
     with OutputFolder(args.out, force=args.force, inputs=[args.trial],
                       command="alssim trial") as folder:

@@ -52,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise ConfigError(f"must be a positive integer; got {args.n}", key="--n")
-    if args.seed < 0:
-        raise ConfigError(f"must be a non-negative integer; got {args.seed}", key="--seed")
+    alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"must be a positive integer; got {args.workers}", key="--workers")
     cfg = alssim.load_config(args.config) if args.config is not None else None

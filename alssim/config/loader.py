@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -28,12 +30,14 @@ from alssim.anatomy import Anatomy
 from alssim.clinical.params import Clinical
 from alssim.config.params import build, nearest_key
 from alssim.config.schema import Config, Mechanisms, Neurons, Onset, Simulation, Spread
-from alssim.errors import ConfigError
+from alssim.errors import ConfigError, show_value
 from alssim.interventions import Interventions
 from alssim.patients import Cohort
 from alssim.teaching import Teaching
 
 __all__ = [
+    "MAX_CONFIG_BYTES",
+    "MAX_NESTING",
     "apply_overrides",
     "build_config",
     "config_from_saved",
@@ -46,6 +50,112 @@ __all__ = [
 ]
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+#: Largest TOML file alssim reads (1 MiB). A config, an anatomy, a sweep or trial spec is a few
+#: kB; anything larger is refused before it is read, so that a wrong path (a disk image, a
+#: device) fails at once instead of filling memory.
+MAX_CONFIG_BYTES = 1024 * 1024
+#: Deepest nesting of tables and arrays accepted in a TOML value (the deepest shipped key,
+#: ``anatomy.segments[i].muscles[j].name``, is 4 levels).
+MAX_NESTING = 32
+
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(mode: int) -> str:
+    for test, name in _FILE_KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _read_config_bytes(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_CONFIG_BYTES`, without blocking.
+
+    The path is checked with ``os.stat`` before it is opened, and opened non-blocking (a FIFO
+    that appears in between does not hang), then checked again on the open descriptor; at most
+    ``MAX_CONFIG_BYTES + 1`` bytes are ever read.
+    """
+    src = str(path)
+    limit = f"{MAX_CONFIG_BYTES // 1024:,} KiB"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=src) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror})", source=src) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ConfigError("is a directory, not a TOML file", source=src)
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"is {_not_regular(st.st_mode)}, not a regular TOML file", source=src)
+    if st.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"is {st.st_size:,} bytes; a TOML config may be at most {limit} "
+                          "(is this the right file?)", source=src)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror})", source=src) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # replaced between stat() and open()
+            raise ConfigError(f"is {_not_regular(st.st_mode)}, not a regular TOML file",
+                              source=src)
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror})", source=src) from None
+    finally:
+        os.close(fd)
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"is more than {limit}; a TOML config may be at most {limit} "
+                          "(is this the right file?)", source=src)
+    return b"".join(chunks)
+
+
+def _check_nesting(value: Any, key: str, source: str | None) -> None:
+    """Refuse tables or arrays nested deeper than :data:`MAX_NESTING` (checked without
+    recursion, so that no later step can exhaust Python's stack)."""
+    todo = [(value, key, 0)]
+    while todo:
+        node, where, depth = todo.pop()
+        if isinstance(node, Mapping):
+            items = [(v, f"{where}.{k}" if where else str(k)) for k, v in node.items()]
+        elif isinstance(node, list | tuple):
+            items = [(v, f"{where}[{i}]") for i, v in enumerate(node)]
+        else:
+            continue
+        if depth >= MAX_NESTING:
+            raise ConfigError(f"tables and arrays are nested more than {MAX_NESTING} levels "
+                              "deep here; no config key needs that", key=where or None,
+                              source=source)
+        todo.extend((v, k, depth + 1) for v, k in items)
+
+
+def _loads(text: str, source: str) -> dict[str, Any]:
+    """``tomllib.loads`` whose every failure is a ConfigError naming ``source`` (and the line)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_POSITION.search(msg)
+        where = f"{source}:{m.group(1)}:{m.group(2)}" if m else source
+        msg = _TOML_POSITION.sub("", msg).strip()
+        raise ConfigError(f"invalid TOML: {msg}", source=where) from None
+    except RecursionError:
+        raise ConfigError(f"invalid TOML: arrays or inline tables nested too deeply (alssim "
+                          f"accepts {MAX_NESTING} levels)", source=source) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ConfigError(f"invalid TOML: {exc}", source=source) from None
+    _check_nesting(data, "", source)
+    return data
 
 
 def configs_dir() -> Path:
@@ -65,32 +175,25 @@ def configs_dir() -> Path:
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Parse a TOML file.
 
+    Every TOML file alssim reads (configs, anatomies, sweep and trial specs and the configs they
+    name) is read here.
+
     Raises
     ------
     ConfigError
-        If the file is missing, unreadable, not UTF-8 or not valid TOML; a syntax error is
-        reported as ``file:line:column: message``.
+        If the file is missing, not a regular file (a directory, a device such as ``/dev/zero``,
+        a FIFO, a socket), larger than :data:`MAX_CONFIG_BYTES`, unreadable, not UTF-8, not valid
+        TOML or nested more than :data:`MAX_NESTING` levels deep; a syntax error is reported as
+        ``file:line:column: message``. Nothing blocks and nothing larger than the limit is read.
     """
     path = Path(path)
+    raw = _read_config_bytes(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", source=str(path)) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a TOML file", source=str(path)) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                           source=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot be read ({exc.strerror})", source=str(path)) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = _TOML_POSITION.search(msg)
-        where = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
-        msg = _TOML_POSITION.sub("", msg).strip()
-        raise ConfigError(f"invalid TOML: {msg}", source=where) from None
+    return _loads(text, str(path))
 
 
 def dumps_toml(data: Mapping[str, Any]) -> str:
@@ -143,7 +246,8 @@ def _check_known(user: Mapping, reference: Mapping, source: str, prefix: str = "
         ref = reference[k]
         if isinstance(ref, Mapping):
             if not isinstance(v, Mapping):
-                raise ConfigError(f"must be a table; got {v!r}", key=key, source=source)
+                raise ConfigError(f"must be a table; got {show_value(v)}", key=key,
+                                  source=source)
             _check_known(v, ref, source, key)
 
 
@@ -158,15 +262,22 @@ def parse_override(text: str) -> tuple[str, Any]:
     ('onset.side', 'left')
     """
     if "=" not in text:
-        raise ConfigError(f"override must look like KEY=VALUE; got {text!r}", source="--set")
+        raise ConfigError(f"override must look like KEY=VALUE; got {show_value(text)}",
+                          source="--set")
     key, raw = text.split("=", 1)
     key, raw = key.strip(), raw.strip()
     if not key:
-        raise ConfigError(f"override has an empty key: {text!r}", source="--set")
+        raise ConfigError(f"override has an empty key: {show_value(text)}", source="--set")
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        raise ConfigError(f"arrays or inline tables nested too deeply (alssim accepts "
+                          f"{MAX_NESTING} levels)", key=key, source="--set") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ConfigError(f"{exc}", key=key, source="--set") from None
+    _check_nesting(value, key, "--set")
     return key, value
 
 
@@ -176,7 +287,9 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], source: str = "ove
     valid = _dotted_keys(data)
     for key, value in overrides.items():
         if not isinstance(key, str) or not key:
-            raise ConfigError(f"override keys must be dotted strings; got {key!r}", source=source)
+            raise ConfigError(f"override keys must be dotted strings; got {show_value(key)}",
+                              source=source)
+        _check_nesting(value, key, source)
         parts = key.split(".")
         node = data
         for i, part in enumerate(parts[:-1]):
@@ -199,7 +312,7 @@ def _resolve_anatomy(value: Any, base_dir: Path | None, source: str | None) -> A
     if isinstance(value, Mapping):
         return Anatomy.from_dict(value, source=source)
     if not isinstance(value, str):
-        raise ConfigError(f"must be an anatomy name, a path or a table; got {value!r}",
+        raise ConfigError(f"must be an anatomy name, a path or a table; got {show_value(value)}",
                           key="anatomy", source=source)
     candidates = []
     if base_dir is not None:
@@ -214,7 +327,8 @@ def _resolve_anatomy(value: Any, base_dir: Path | None, source: str | None) -> A
     hint = nearest_key(value, names)
     extra = f"did you mean '{hint}'? " if hint else ""
     raise ConfigError(
-        f"no anatomy named or found at {value!r}; {extra}shipped anatomies: {', '.join(names)}",
+        f"no anatomy named or found at {show_value(value)}; {extra}shipped anatomies: "
+        f"{', '.join(names)}",
         key="anatomy", source=source)
 
 
@@ -285,7 +399,7 @@ def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path 
         extra = f" (did you mean {hint!r}?)" if hint else ""
         raise ConfigError(
             f"must be a segment of anatomy '{parts['anatomy'].name}': "
-            f"{', '.join(names)}; got {onset.segment!r}{extra}",
+            f"{', '.join(names)}; got {show_value(onset.segment)}{extra}",
             key="onset.segment", source=where("onset.segment"))
     return Config(source=source, **parts)
 
@@ -297,7 +411,7 @@ def config_from_text(toml_text: str, source: str = "config text") -> Config:
     Workers of cohorts, sweeps and trials receive the same text for every run they do; the cache
     builds and validates it once per process.
     """
-    return build_config(tomllib.loads(toml_text), source=source, base_dir=None)
+    return build_config(_loads(toml_text, source), source=source, base_dir=None)
 
 
 def config_from_saved(toml_text: str, *, source: str) -> Config:
@@ -306,7 +420,7 @@ def config_from_saved(toml_text: str, *, source: str) -> Config:
     Tables a newer alssim added since the result was saved are filled from the packaged defaults,
     so old results stay loadable; every saved value is kept and validated.
     """
-    saved = tomllib.loads(toml_text)
+    saved = _loads(toml_text, source)
     data = _deep_merge({k: v for k, v in read_toml(configs_dir() / "default.toml").items()
                         if k != "anatomy"}, saved)
     return build_config(data, source=source, base_dir=None)
@@ -354,7 +468,12 @@ def load_config(
         user = read_toml(path)
         _check_known(user, data, str(path))
         data = _deep_merge(data, user)
-        sources.update({k: str(path) for k in _dotted_keys(user)})
+        for k in _dotted_keys(user):
+            # a table given where the defaults have a value replaces that value: name this file
+            parts = k.split(".")
+            for n in range(1, len(parts) + 1):
+                if n == len(parts) or ".".join(parts[:n]) in sources:
+                    sources[".".join(parts[:n])] = str(path)
         base_dir = path.parent
         source = str(path)
     if overrides:

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from alssim.errors import ConfigError
+from alssim.errors import ConfigError, show_value
 
 __all__ = ["ParamSpec", "build", "field_specs", "nearest_key", "param", "to_dict"]
 
@@ -56,8 +56,8 @@ class ParamSpec:
         return f"a number in {lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
 
     def contains(self, value: float) -> bool:
-        """Whether a finite numeric ``value`` lies in the allowed range."""
-        if not math.isfinite(value):
+        """Whether a finite numeric ``value`` lies in the allowed range (any size of ``int``)."""
+        if isinstance(value, float) and not math.isfinite(value):
             return False
         if value < self.low or (self.low_open and value == self.low):
             return False
@@ -65,6 +65,8 @@ class ParamSpec:
 
 
 def _fmt(x: float) -> str:
+    if isinstance(x, int):  # an integer bound in full (simulation.seed's 2**63 - 1)
+        return str(x)
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     return f"{x:g}"
@@ -117,7 +119,7 @@ def _check_value(tp: Any, spec: ParamSpec, value: Any, key: str, source: str | N
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(
-                f"must be true or false; got {value!r} ({type(value).__name__})",
+                f"must be true or false; got {show_value(value)} ({type(value).__name__})",
                 key=key,
                 source=source,
             )
@@ -128,48 +130,44 @@ def _check_value(tp: Any, spec: ParamSpec, value: Any, key: str, source: str | N
                 value = int(value)
             else:
                 raise ConfigError(
-                    f"must be an integer, {spec.describe_range()}; got {value!r}",
+                    f"must be an integer, {spec.describe_range()}; got {show_value(value)}",
                     key=key,
                     source=source,
                 )
         if not spec.contains(value):
             raise ConfigError(
-                f"must be an integer {spec.describe_range()[2:]}; got {value!r}",
+                f"must be an integer {spec.describe_range()[2:]}; got {show_value(value)}",
                 key=key,
                 source=source,
             )
         return value
     if tp is float:
+        allowed = f"must be {spec.describe_range()} ({spec.unit or 'no unit'})"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(
-                f"must be {spec.describe_range()} ({spec.unit or 'no unit'}); got {value!r}",
-                key=key,
-                source=source,
-            )
-        value = float(value)
-        if not spec.contains(value):
-            raise ConfigError(
-                f"must be {spec.describe_range()} ({spec.unit or 'no unit'}); got {value!r}",
-                key=key,
-                source=source,
-            )
-        return value
+            raise ConfigError(f"{allowed}; got {show_value(value)}", key=key, source=source)
+        try:  # an int beyond 1e308 overflows: out of range even where the range is unbounded
+            number = float(value)
+        except OverflowError:
+            number = math.nan
+        if not spec.contains(number):
+            raise ConfigError(f"{allowed}; got {show_value(value)}", key=key, source=source)
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(
-                f"must be a string, {spec.describe_range()}; got {value!r}", key=key, source=source
-            )
+                f"must be a string{', ' + spec.describe_range() if spec.choices else ''}; "
+                f"got {show_value(value)}", key=key, source=source)
         if spec.choices is not None and value not in spec.choices:
             hint = nearest_key(value, spec.choices)
             extra = f" (did you mean {hint!r}?)" if hint else ""
             raise ConfigError(
-                f"must be {spec.describe_range()}; got {value!r}{extra}", key=key, source=source
-            )
+                f"must be {spec.describe_range()}; got {show_value(value)}{extra}", key=key,
+                source=source)
         return value
     if origin is tuple:
         (item_tp, _ellipsis) = typing.get_args(tp)
         if not isinstance(value, list | tuple):
-            raise ConfigError(f"must be a list; got {value!r}", key=key, source=source)
+            raise ConfigError(f"must be a list; got {show_value(value)}", key=key, source=source)
         return tuple(
             _check_value(item_tp, spec, v, f"{key}[{i}]", source) for i, v in enumerate(value)
         )
@@ -199,7 +197,8 @@ def build(cls: type, data: Mapping[str, Any], *, prefix: str = "", source: str |
         out of range.
     """
     if not isinstance(data, Mapping):
-        raise ConfigError(f"must be a table; got {data!r}", key=prefix or None, source=source)
+        raise ConfigError(f"must be a table; got {show_value(data)}", key=prefix or None,
+                          source=source)
     hints = typing.get_type_hints(cls)
     specs = field_specs(cls)
     unknown = [k for k in data if k not in specs]

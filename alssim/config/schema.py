@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
+
 from alssim.anatomy import COMPARTMENTS, ONSET_SITES, SIDES, Anatomy
 from alssim.clinical.params import Clinical
-from alssim.config.params import param, to_dict
+from alssim.config.params import _check_value, field_specs, param, to_dict
 from alssim.errors import ConfigError
 from alssim.interventions import Interventions
 from alssim.patients import Cohort
@@ -30,9 +32,13 @@ __all__ = [
     "Pathology",
     "Simulation",
     "Spread",
+    "check_seed",
 ]
 
 DAYS_PER_MONTH = 365.25 / 12
+#: Relative tolerance of the time grid: a horizon within this of a whole number of steps is that
+#: number (a horizon of one week, 7 / 365.25 years, is one step of 7 days, not 0.9999999).
+_GRID_RTOL = 1e-9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +48,9 @@ class Simulation:
     horizon_years: float = param("year", "simulated time from biological onset",
                                  low=0.0, high=100.0, low_open=True)
     dt_days: float = param("day", "time step of the engine", low=0.0, high=365.0, low_open=True)
-    output_interval_days: float = param("day", "interval between recorded states",
-                                        low=0.0, high=36525.0, low_open=True)
+    output_interval_days: float = param(
+        "day", "interval between recorded states (the state at the horizon is recorded too)",
+        low=0.0, high=36525.0, low_open=True)
     engine: str = param("", "'exact' (threshold engine) or 'reference' (per-neuron Bernoulli)",
                         choices=("exact", "reference"))
     scale: float = param("1", "factor on every neuron count", low=0.0, high=10.0, low_open=True)
@@ -58,7 +65,7 @@ class Simulation:
                 f"must be at least simulation.dt_days ({self.dt_days:g}); "
                 f"got {self.output_interval_days:g}",
                 key=f"{prefix}.output_interval_days", source=source)
-        if self.horizon_years * 365.25 < self.dt_days:
+        if self.horizon_years * 365.25 < self.dt_days * (1 - _GRID_RTOL):
             raise ConfigError(f"must span at least one step of {self.dt_days:g} days; "
                               f"got {self.horizon_years:g}", key=f"{prefix}.horizon_years",
                               source=source)
@@ -80,13 +87,48 @@ class Simulation:
         return max(1, round(self.output_interval_days / self.dt_days))
 
     @property
+    def record_steps(self) -> np.ndarray:
+        """Engine steps after which the state is recorded: 0 (onset), every ``steps_per_output``
+        steps, and the last step (the horizon) when the horizon is not a whole number of output
+        intervals, so that the final state is always recorded."""
+        steps = np.arange(0, self.n_steps + 1, self.steps_per_output, dtype=np.int64)
+        if steps[-1] != self.n_steps:
+            steps = np.append(steps, np.int64(self.n_steps))
+        return steps
+
+    @property
     def n_records(self) -> int:
-        """Recorded states: at onset and after every ``steps_per_output`` steps."""
-        return self.n_steps // self.steps_per_output + 1
+        """Recorded states: at onset, after every ``steps_per_output`` steps and at the horizon."""
+        return -(-self.n_steps // self.steps_per_output) + 1
 
     @property
     def dt_months(self) -> float:
         return self.dt_days / DAYS_PER_MONTH
+
+
+def check_seed(value, *, key: str = "--seed", source: str | None = None) -> int | None:
+    """A seed given outside the config (``--seed``, ``seed=``), checked like ``simulation.seed``.
+
+    Parameters
+    ----------
+    value : int or None
+        The seed; ``None`` (no seed given) is passed through.
+    key, source : str
+        Where the seed came from, for the message.
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    ConfigError
+        If ``value`` is not an integer in ``simulation.seed``'s range [0, 2**63 - 1].
+    """
+    if value is None:
+        return None
+    spec = field_specs(Simulation)["seed"]
+    return _check_value(int, spec, value, key, source)
 
 
 @dataclasses.dataclass(frozen=True)
