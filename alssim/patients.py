@@ -30,6 +30,18 @@ is multiplied by ``lmn_onset_speed`` (hypotheses: LMN- and UMN-predominant pheno
 longer survival of the LMN-predominant ones). Genotype and exposure effects are modelling
 hypotheses with their evidence level written next to them in ``configs/default.toml``, not
 established facts.
+
+**Saturation at the parameter bounds.** Speed is lognormal, so a patient's derived rates have no
+upper limit, and at the extremes of the ``[cohort]`` ranges (``speed_sigma = 3``,
+``age_speed_per_decade = 100``) many patients would get a rate beyond the range its parameter
+allows. Each derived value is therefore held at the bound of its parameter's range (a spread rate
+at 100/month, the pathology hazard at 1e6/month, a gain at 100, ...). These bounds lie far beyond
+any biology (a rate of 100/month is an e-fold in about 7 hours): a patient held there is one whose
+disease already runs its course within a step or two, so the bound changes nothing a
+recorded state could show, and every config that ``alssim config check`` accepts runs for every
+patient. The patient table says which patients were affected: its ``clipped`` column is ``True``
+for them. A speed too large for a float (only with ``age_speed_per_decade`` near 0 and ages far
+below the reference) is held at 1e300.
 """
 
 from __future__ import annotations
@@ -41,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from alssim.anatomy import EDGE_KINDS
-from alssim.config.params import build, param, to_dict
+from alssim.config.params import build, field_specs, param, to_dict
 from alssim.errors import ConfigError
 from alssim.streams import stream
 
@@ -49,6 +61,7 @@ __all__ = [
     "EVIDENCE_LEVELS",
     "EXPOSURES",
     "GENOTYPES",
+    "SPEED_MAX",
     "TARGETS",
     "Cohort",
     "Exposure",
@@ -74,6 +87,8 @@ EVIDENCE_LEVELS = ("weak", "moderate", "strong")
 _SPREAD_EDGES = tuple(f"{kind}_rate" for kind in EDGE_KINDS)
 
 _MULT = {"low": 0.0, "high": 100.0}
+#: Largest speed multiplier a patient can have (keeps speed finite; see the module notes).
+SPEED_MAX = 1e300
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,9 +163,12 @@ class Cohort:
     reference_age_years: float = param("year", "age at which age has no effect on speed",
                                        low=0.0, high=120.0)
     age_speed_per_decade: float = param("1", "speed multiplier per decade of age above the "
-                                        "reference age", low=0.0, high=100.0, low_open=True)
+                                        "reference age (patients' derived rates are held at "
+                                        "their parameters' bounds)", low=0.0, high=100.0,
+                                        low_open=True)
     p_male: float = param("1", "share of men", low=0.0, high=1.0)
-    speed_sigma: float = param("1", "SD of log speed (lognormal, median 1) between patients",
+    speed_sigma: float = param("1", "SD of log speed (lognormal, median 1) between patients "
+                               "(patients' derived rates are held at their parameters' bounds)",
                                low=0.0, high=3.0)
     lmn_onset_retrograde: float = param("1", "multiplier on spread.retrograde_rate for patients "
                                         "with LMN-compartment onset (hypothesis: LMN-predominant "
@@ -192,6 +210,9 @@ class PatientAttributes:
         Total multiplier on each of :data:`TARGETS` (genotype x exposures), speed not included.
     onset : OnsetSite
         Segment, side and compartment of onset.
+    clipped : tuple of str
+        Keys of the patient's derived config held at the bound of their range (see the module
+        notes); empty for nearly every patient.
     """
 
     genotype: str
@@ -201,9 +222,11 @@ class PatientAttributes:
     speed: float
     rel: dict[str, float]
     onset: Any
+    clipped: tuple[str, ...] = ()
 
     def as_row(self) -> dict[str, Any]:
-        """Flat columns for a patient table (``exposure.NAME`` booleans, ``rel_TARGET``)."""
+        """Flat columns for a patient table (``exposure.NAME`` booleans, ``rel_TARGET``, and
+        ``clipped``: whether a derived parameter was held at its bound)."""
         row: dict[str, Any] = {
             "genotype": self.genotype,
             "sex": self.sex,
@@ -214,6 +237,7 @@ class PatientAttributes:
             row[f"exposure.{name}"] = name in self.exposures
         for t in TARGETS:
             row[f"rel_{t}"] = self.rel[t]
+        row["clipped"] = bool(self.clipped)
         return row
 
 
@@ -260,8 +284,8 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
         age = mu
     age = float(min(max(age, c.age_min_years), c.age_max_years))
     z = float(special.ndtri(u[3]))
-    speed = (g.speed * c.age_speed_per_decade ** ((age - c.reference_age_years) / 10.0)
-             * math.exp(c.speed_sigma * z))
+    speed = _speed(g.speed, c.age_speed_per_decade, (age - c.reference_age_years) / 10.0,
+                   c.speed_sigma * z if c.speed_sigma else 0.0)
     exposed = tuple(name for k, name in enumerate(EXPOSURES)
                     if u[4 + k] < getattr(c.exposures, name).prevalence)
     rel = {t: float(getattr(g, t)) for t in TARGETS}
@@ -273,15 +297,88 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
         onset_spec = dataclasses.replace(onset_spec, mode="sampled")
     onset = choose_onset(onset_spec, cfg.anatomy, root)
     if onset.compartment == "lmn":
-        speed *= c.lmn_onset_speed
-    return PatientAttributes(genotype, sex, age, exposed, float(speed), rel, onset)
+        speed = min(speed * c.lmn_onset_speed, SPEED_MAX)
+    attrs = PatientAttributes(genotype, sex, age, exposed, float(speed), rel, onset)
+    clipped = _derived_values(cfg, attrs)[2]
+    return dataclasses.replace(attrs, clipped=clipped) if clipped else attrs
+
+
+def _speed(genotype_speed: float, per_decade: float, decades: float, log_noise: float) -> float:
+    """``genotype_speed * per_decade ** decades * exp(log_noise)``, finite, at most SPEED_MAX."""
+    try:
+        speed = genotype_speed * per_decade ** decades * math.exp(log_noise)
+    except OverflowError:
+        speed = math.inf
+    if math.isfinite(speed):
+        return min(speed, SPEED_MAX)
+    if genotype_speed == 0 or math.isnan(log_noise):
+        return 0.0
+    log_speed = math.log(genotype_speed) + decades * math.log(per_decade) + log_noise
+    return math.exp(min(log_speed, math.log(SPEED_MAX)))
+
+
+def _times(value: float, factor: float) -> float:
+    """``value * factor``, but 0 when either is 0 (never ``0 * inf``); may be ``inf``."""
+    if value == 0 or factor == 0:
+        return 0.0
+    return value * factor
+
+
+def _bounded(table: dict, name: str, spec_cls: type, key: str, clipped: list[str]) -> None:
+    """Hold ``table[name]`` within its parameter's range, noting ``key`` when it was moved."""
+    spec = field_specs(spec_cls)[name]
+    value = table[name]
+    held = min(max(value, spec.low), spec.high)
+    if held != value:
+        table[name] = float(held)
+        clipped.append(key)
+
+
+def _derived_values(cfg, attrs: PatientAttributes) -> tuple[dict, dict, tuple[str, ...]]:
+    """The patient's ``spread`` and ``mechanisms`` tables (plain dicts, each derived value held
+    within its parameter's range) and the keys that had to be held."""
+    from alssim.config.schema import (
+        Excitotoxicity,
+        Inflammation,
+        OxidativeStress,
+        Pathology,
+        Spread,
+    )
+
+    s, rel = attrs.speed, attrs.rel
+    clipped: list[str] = []
+    spread = to_dict(cfg.spread)
+    # value * (multiplier * speed), in this order: the same floating-point result as ever
+    spread["local_growth_rate"] = _times(spread["local_growth_rate"], rel["local_growth"] * s)
+    for edge in _SPREAD_EDGES:
+        spread[edge] = _times(spread[edge], rel["spread"] * s)
+    # LMN- or UMN-predominant disease: weak coupling out of the compartment of onset (hypothesis)
+    if attrs.onset.compartment == "lmn":
+        spread["retrograde_rate"] = _times(spread["retrograde_rate"],
+                                           cfg.cohort.lmn_onset_retrograde)
+    elif attrs.onset.compartment == "umn":
+        spread["anterograde_rate"] = _times(spread["anterograde_rate"],
+                                            cfg.cohort.umn_onset_anterograde)
+    for name in ("local_growth_rate", *_SPREAD_EDGES):
+        _bounded(spread, name, Spread, f"spread.{name}", clipped)
+    mech = to_dict(cfg.mechanisms)
+    for table, name, cls, factor in (
+            ("pathology", "hazard_rate", Pathology, rel["pathology_hazard"] * s),
+            ("oxidative_stress", "level", OxidativeStress, rel["oxidative_stress"]),
+            ("excitotoxicity", "gain", Excitotoxicity, rel["excitotoxicity"]),
+            ("inflammation", "gain", Inflammation, rel["inflammation"]),
+            ("inflammation", "response_rate", Inflammation, s)):
+        mech[table][name] = _times(mech[table][name], factor)
+        _bounded(mech[table], name, cls, f"mechanisms.{table}.{name}", clipped)
+    return spread, mech, tuple(clipped)
 
 
 def derive_config(cfg, attrs: PatientAttributes):
     """The patient's own config: ``cfg`` with the attributes' multipliers and onset applied.
 
-    Cheap (``dataclasses.replace`` on three sections); the changed sections are re-validated, so
-    a multiplier that pushes a parameter out of its range raises :class:`ConfigError` naming it.
+    Cheap (``dataclasses.replace`` on three sections). Each derived value is held within the
+    range of its parameter (see the module notes), so every valid ``cfg`` gives a valid patient
+    config; the changed sections are re-validated all the same.
 
     Parameters
     ----------
@@ -296,22 +393,7 @@ def derive_config(cfg, attrs: PatientAttributes):
     """
     from alssim.config.schema import Mechanisms, Onset, Spread
 
-    s, rel = attrs.speed, attrs.rel
-    spread = to_dict(cfg.spread)
-    spread["local_growth_rate"] *= rel["local_growth"] * s
-    for edge in _SPREAD_EDGES:
-        spread[edge] *= rel["spread"] * s
-    # LMN- or UMN-predominant disease: weak coupling out of the compartment of onset (hypothesis)
-    if attrs.onset.compartment == "lmn":
-        spread["retrograde_rate"] *= cfg.cohort.lmn_onset_retrograde
-    elif attrs.onset.compartment == "umn":
-        spread["anterograde_rate"] *= cfg.cohort.umn_onset_anterograde
-    mech = to_dict(cfg.mechanisms)
-    mech["pathology"]["hazard_rate"] *= rel["pathology_hazard"] * s
-    mech["oxidative_stress"]["level"] *= rel["oxidative_stress"]
-    mech["excitotoxicity"]["gain"] *= rel["excitotoxicity"]
-    mech["inflammation"]["gain"] *= rel["inflammation"]
-    mech["inflammation"]["response_rate"] *= s
+    spread, mech, _clipped = _derived_values(cfg, attrs)
     onset = to_dict(cfg.onset)
     onset.update(mode="fixed", segment=attrs.onset.segment, side=attrs.onset.side,
                  compartment=attrs.onset.compartment)
