@@ -92,3 +92,25 @@ def test_patient_story_reads_other_patients(preset):
         assert "still alive at the end" in story
     assert "upper motor neurons only" in story or "bulbar" in story
     assert os.linesep not in story.replace("\n", "")
+
+
+def test_story_tells_no_neuron_loss_after_death():
+    """The spread paragraph lists only populations that lost 10% while the patient lived."""
+    # a flail-arm patient: most populations lose 10% only after death in the model's arrays
+    cfg = alssim.load_config(alssim.config.configs_dir() / "phenotypes" / "flail_arm.toml",
+                             overrides={"simulation.scale": 0.01})
+    res = alssim.simulate(cfg, seed=1)
+    dead = res.clinical.after_death
+    assert dead.any()  # the patient dies within the horizon
+    death_t = float(res.times_months[~dead][-1])
+    loss = res.summary["loss_months"]
+    after = [lab for lab in res.summary["order_of_involvement"]
+             if loss[lab]["lost_10"] > death_t]
+    assert after
+    story = demo_cmd.patient_story(res)
+    spread = story[story.index("## Spread"):story.index("## Diagnosis")]
+    told = len(res.summary["order_of_involvement"]) - len(after)
+    listed = spread.split("in order: ")[1].split(".")[0]
+    n_listed = min(told, 6) + (int(listed.rsplit("and ", 1)[1].split(" more")[0])
+                               if " more" in listed else 0)
+    assert n_listed == told

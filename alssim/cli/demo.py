@@ -202,6 +202,10 @@ def patient_story(result, *, seconds: float | None = None,
 
     lines += ["## Spread", ""]
     order = s.get("order_of_involvement") or []
+    dead = result.clinical.after_death if result.clinical is not None else None
+    if dead is not None and dead.any():  # losses the patient did not live to see are not told
+        death_t = float(result.times_months[~dead][-1])
+        order = [lab for lab in order if s["loss_months"][lab]["lost_10"] <= death_t]
     if order:
         steps = []
         for label in order[:6]:

@@ -11,7 +11,8 @@ EXAMPLE = """example:
   alssim run configs/default.toml --out results/default
   alssim run configs/default.toml --set simulation.scale=0.01 --seed 7 --out results/small
   alssim run configs/teaching/onset_and_spread.toml --plot --explain --out results/lecture
-writes DIR/timeseries.csv (tidy: time_months, segment, side, population, variable, value),
+writes DIR/timeseries.csv (tidy: time_months, segment, side, population, variable, value;
+empty after the patient's death),
 DIR/summary.json, DIR/config.toml (the effective config) and DIR/result.json + result.npz
 (for `alssim plot DIR` and alssim.load(DIR))."""
 
