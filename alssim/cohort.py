@@ -38,6 +38,7 @@ from alssim.batch import (
     read_csv_exact,
     table_to_csv,
 )
+from alssim.config.schema import check_seed
 from alssim.errors import ConfigError, ResultFormatError
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
@@ -336,10 +337,7 @@ def run_cohort(
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ConfigError(f"must be a positive integer; got {n!r}", key="n")
     n = int(n)
-    seed = cfg.simulation.seed if seed is None else seed
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ConfigError(f"must be a non-negative integer; got {seed!r}", key="seed")
-    seed = int(seed)
+    seed = check_seed(cfg.simulation.seed if seed is None else seed, key="seed")
     keep = _keep_ids(keep_trajectories, n)
     patterns = check_patterns(outputs, cfg=cfg)  # each must match an output, before any run
     config_toml = cfg.to_toml()

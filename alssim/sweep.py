@@ -50,6 +50,7 @@ from alssim.batch import (
     table_to_csv,
 )
 from alssim.config.params import nearest_key
+from alssim.config.schema import check_seed
 from alssim.errors import ConfigError
 from alssim.executors import local_workers
 from alssim.fileio import atomic_write_text
@@ -482,7 +483,7 @@ def sweep(
     """
     replicates = _check_int(replicates, "replicates", 1, source)
     seed = cfg.simulation.seed if seed is None else seed
-    seed = _check_int(seed, "seed", 0, source)
+    seed = check_seed(seed, key="seed", source=source)  # simulation.seed's range
     # every output pattern must match an output of these runs: checked now, not after the runs
     patterns = check_patterns(outputs, cfg=cfg, source=source)
     points, meta = make_design(cfg, design, method, n, seed, source)

@@ -297,3 +297,9 @@ def test_patient_config_carries_the_genotype_for_genotype_specific_treatments(cf
         assert pcfg.interventions.genotype == attrs.genotype
         seen.add(attrs.genotype)
     assert "sporadic" in seen and len(seen) > 1
+
+
+def test_cohort_seed_beyond_simulation_seed_range_is_refused():
+    cfg = alssim.load_config("configs/default.toml")
+    with pytest.raises(alssim.ConfigError, match=r"'seed'.*9223372036854775807"):
+        alssim.run_cohort(cfg, 2, seed=2**70, workers=1, progress=False)

@@ -367,3 +367,10 @@ def test_values_may_be_numpy_arrays(cfg, tmp_path):
     assert list(t["spread.caudal_rate"]) == [0.005, 0.02]
     # read back, the table knows its design (the swept keys) from the folder's spec.json
     assert load_runs(tmp_path / "np" / "runs.csv").attrs["sweep"] == t.attrs["sweep"]
+
+
+def test_sweep_seed_beyond_simulation_seed_range_is_refused():
+    cfg = alssim.load_config("configs/default.toml")
+    with pytest.raises(alssim.ConfigError, match=r"'seed'.*9223372036854775807"):
+        alssim.sweep(cfg, {"spread.contralateral_rate": [0.01]}, seed=2**64, workers=1,
+                     progress=False)

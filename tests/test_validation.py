@@ -221,3 +221,10 @@ def test_cli_validate_writes_a_report_and_reports_failures(tmp_path):
     assert code in (0, 3)  # 3: some figure outside tolerance (certain with 12 patients)
     assert (out / "report.md").is_file() and (out / "validation.csv").is_file()
     assert main(["validate", "--n", "12", "--out", str(out), "--workers", "1"]) == 1  # no --force
+
+
+def test_targets_that_are_not_a_regular_file_are_refused_at_once():
+    from alssim.validation import load_targets
+
+    with pytest.raises(alssim.ConfigError, match="/dev/zero"):
+        load_targets("/dev/zero")

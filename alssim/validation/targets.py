@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from pathlib import Path
 
+from alssim.config.loader import read_toml
 from alssim.errors import ConfigError
 
 __all__ = ["DEFAULT_TARGETS_PATH", "Target", "load_targets"]
@@ -81,10 +81,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         If the file is unreadable, a target lacks a field, or ``low > high``.
     """
     path = Path(path) if path is not None else DEFAULT_TARGETS_PATH
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the validation targets ({exc})", source=str(path)) from None
+    data = read_toml(path)  # a regular TOML file of bounded size, or a ConfigError naming it
     fields = {f.name for f in dataclasses.fields(Target)}
     out = []
     for i, entry in enumerate(data.get("target", [])):
