@@ -119,7 +119,7 @@ class ALSModel(mesa.Model):
             initial_load(self.onset, anat, cfg.onset.initial_load)
         )
         self.step_hazard = [0.0] * n_pop
-        self.every = sim.steps_per_output
+        self.record_at = {int(k) for k in sim.record_steps[1:]}  # as alssim records
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "dead": lambda m: list(m.dead),
@@ -139,7 +139,7 @@ class ALSModel(mesa.Model):
             np.divide(self.dead, self.counts),
             np.divide(self.affected, self.counts),
         )
-        if self.steps % self.every == 0:
+        if self.steps in self.record_at:
             self.datacollector.collect(self)
 
 
@@ -159,7 +159,7 @@ def run_mesa(cfg: Config, seed: int) -> dict[str, np.ndarray]:
     dead = np.array(table["dead"].tolist(), dtype=np.int64)
     sim = cfg.simulation
     return {
-        "times_months": np.arange(len(dead)) * sim.steps_per_output * sim.dt_months,
+        "times_months": sim.record_steps * sim.dt_months,
         "dead": dead,
         "dysfunctional": np.array(table["dysfunctional"].tolist(), dtype=np.int64),
         "alive": model.counts[None, :] - dead,
