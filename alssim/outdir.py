@@ -287,15 +287,13 @@ class OutputFolder:
         object created and that is still empty is removed (a refused command leaves no trace)."""
         if not self._open:
             return
-        # names reserved for files that were never written (a command refused or failed after
-        # opening the folder) are dropped, so that a refused command leaves no trace
-        missing = {n for n in self._owned | self._owned_dirs
-                   if not (self.path / n).exists() and not (self.path / n).is_symlink()}
-        if missing:
-            self._owned -= missing
-            self._owned_dirs -= missing
-            with contextlib.suppress(OSError):
-                self._rewrite_manifest()
+        # when none of the reserved names was written (a command refused or failed after
+        # opening the folder), the reservations are dropped, so that it leaves no trace
+        names = self._owned | self._owned_dirs
+        if names and not any((self.path / n).exists() or (self.path / n).is_symlink()
+                             for n in names):
+            self._owned.clear()
+            self._owned_dirs.clear()
         if self._manifest_fh is not None:
             self._manifest_fh.close()
             self._manifest_fh = None

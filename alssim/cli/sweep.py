@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from alssim.config import check_seed
     from alssim.errors import ConfigError
     from alssim.fileio import atomic_write_text
+    from alssim.outdir import OutputFolder
     from alssim.sweep import load_sweep_spec, run_sweep_spec
 
     for name in ("samples", "replicates"):
@@ -69,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         from alssim.sensitivity import analyze
 
         indices = analyze(table, on_missing="skip")
-        atomic_write_text(out / "sensitivity.csv", table_to_csv(indices))
+        with OutputFolder(out, command="alssim sweep") as folder:  # locked again for the write
+            folder.reserve("sensitivity.csv")
+            atomic_write_text(out / "sensitivity.csv", table_to_csv(indices))
         extra = " and sensitivity.csv"
         skipped = indices.attrs.get("skipped", [])
         if skipped:
