@@ -42,12 +42,7 @@ from alssim.config.schema import check_seed
 from alssim.errors import ConfigError, ResultFormatError
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
-from alssim.resources import (
-    TABLE_BYTES_PER_RUN,
-    check_memory,
-    engine_batch_size,
-    estimate_result_bytes,
-)
+from alssim.resources import check_batch_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -339,6 +334,10 @@ def run_cohort(
     n = int(n)
     seed = check_seed(cfg.simulation.seed if seed is None else seed, key="seed")
     keep = _keep_ids(keep_trajectories, n)
+    # refuse, before any task is made or patient runs, a cohort whose workers, tasks, table and
+    # kept trajectories would not fit in this machine's memory (remote executors hold their
+    # runs elsewhere)
+    check_batch_memory(cfg, n, workers=local_workers(executor, workers), keep=len(keep))
     patterns = check_patterns(outputs, cfg=cfg)  # each must match an output, before any run
     config_toml = cfg.to_toml()
     keep_set = set(keep)
@@ -371,10 +370,6 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
             res.save(trajectory_dir(Path(out), pid), force=True)
         trajectories[pid] = res
 
-    # refuse, before any patient runs, a cohort whose workers, kept trajectories and table would
-    # not fit in this machine's memory (remote executors hold their runs elsewhere)
-    check_memory(cfg, copies=local_workers(executor, workers) * engine_batch_size(cfg),
-                 extra_bytes=len(keep) * estimate_result_bytes(cfg) + n * TABLE_BYTES_PER_RUN)
     # the table is built as the runs finish, so their records are not all held at once
     builder = TableBuilder(leading=("patient", "seed"))
 

@@ -10,13 +10,18 @@ shrink it.
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Mapping, Sequence, Sized
+from numbers import Integral
+from typing import Any
 
 from alssim.config.schema import Config
 from alssim.errors import AlssimError
 
-__all__ = ["ResourceError", "available_memory_bytes", "check_memory", "engine_batch_size",
-           "estimate_result_bytes", "estimate_run_bytes"]
+__all__ = ["ResourceError", "available_memory_bytes", "check_batch_memory", "check_memory",
+           "design_points", "engine_batch_size", "estimate_batch_bytes", "estimate_clinical_bytes",
+           "estimate_result_bytes", "estimate_run_bytes", "estimate_table_bytes", "table_rows"]
 
 #: Bytes per neuron of the agent arrays (population, vulnerability, unit type and size, thresholds).
 AGENT_BYTES = 2 + 4 + 1 + 4 + 4 + 4
@@ -28,13 +33,41 @@ EXACT_LMN_BYTES = 2 * 8 + 3 * 4
 REFERENCE_BYTES = 1 + 8 + 5 * 8 + 6
 #: Bytes per neuron of the largest population while its keys are built (float64 temporaries).
 BUILD_TEMP_BYTES = 6 * 8
-#: Recorded variables per population and record time (upper bound), 8 bytes each.
+#: Recorded variables per population and record time (upper bound), 8 bytes each; also the
+#: upper bound of the tidy-table rows per population and record.
 RECORDED_VARIABLES = 16
+#: Clinical variables per record of one segment and side (upper bound; tested against
+#: :data:`alssim.clinical.CLINICAL_VARIABLES`), per muscle and side, and patient-level ones.
+CLINICAL_SEGMENT_VARIABLES = 32
+CLINICAL_MUSCLE_VARIABLES = 4
+CLINICAL_GLOBAL_VARIABLES = 40
 #: Clinical variables per segment and side, or per muscle, and record time (upper bound).
 CLINICAL_VARIABLES = 48
+#: Peak bytes of the clinical layer per record and segment-side (its arrays and temporaries:
+#: measured 270-570 B), and per record for the patient-level arrays.
+CLINICAL_PLACE_BYTES = 640
+CLINICAL_RECORD_BYTES = 1024
+#: Peak bytes per row of a tidy table while ``to_dataframe`` builds it (string labels as Python
+#: objects, concatenation copies; measured 250-340 B) and later while its CSV text is written
+#: (the frame plus the text and its UTF-8 bytes, measured 100-280 B).
+TABLE_ROW_BYTES = 400
+#: Copies of the ``n_populations**2`` spread matrix a patient holds (its own, the batch stack,
+#: ``np.add.at`` temporaries).
+SPREAD_COPIES = 3
+#: Treated mechanism terms with per-step schedules (upper bound).
+TREATMENT_TERMS = 6
+#: Resident memory of one Python process running alssim before its runs: the interpreter with
+#: numpy, scipy, pandas, tqdm and matplotlib imported (measured 130-185 MiB, figures included).
+BASELINE_BYTES = 224 * 2**20
 #: Bytes per patient of a cohort or sweep table while it is built: an upper bound (the column-wise
 #: builder measured ~3.3 kB per patient at 10,000 patients; the row-wise one it replaced ~16 kB).
 TABLE_BYTES_PER_RUN = 20_000
+#: Bytes per run of the main process's bookkeeping: the task (seed, overrides), its entries in
+#: the dispatcher's maps and a packed record waiting for its turn.
+TASK_BYTES_PER_RUN = 2_000
+#: Bytes per design point (its dict, the spec's JSON text) and per swept key of a point.
+POINT_BYTES = 1_000
+POINT_KEY_BYTES = 300
 #: Most patients a worker simulates through one engine loop (:func:`alssim.simulate_batch`).
 MAX_ENGINE_BATCH = 16
 #: Memory one engine batch may take, in bytes: large patients go through the loop fewer at a time.
@@ -63,8 +96,31 @@ def available_memory_bytes() -> int:
         return 2**62
 
 
-def estimate_run_bytes(cfg: Config) -> int:
-    """Peak memory of one :func:`alssim.simulate` call with ``cfg``, in bytes (an upper estimate).
+def _engine_bytes(cfg: Config) -> int:
+    """Transient and kept arrays of the engine for one patient (no clinical layer, no table)."""
+    counts = cfg.anatomy.counts(cfg.simulation.scale)
+    n = int(counts.sum())
+    n_pop = len(counts)
+    n_lmn = int(counts[n_pop // 2:].sum())
+    sim = cfg.simulation
+    if sim.engine == "exact":
+        engine = n * EXACT_KEY_BYTES + n_lmn * EXACT_LMN_BYTES
+    else:
+        engine = n * REFERENCE_BYTES
+    build = int(counts.max()) * BUILD_TEMP_BYTES
+    recorded = (sim.n_records * n_pop * RECORDED_VARIABLES * 8
+                + (sim.n_steps + 1) * n_pop * 8)
+    spread = n_pop * n_pop * 8 * SPREAD_COPIES
+    treatments = 0
+    if cfg.interventions.any_enabled:
+        # per-step multipliers and scheduled constants of every treated term, and the untreated
+        # course simulated first to resolve event-triggered starts
+        treatments = (sim.n_steps + 1) * (n_pop + 1) * 8 * TREATMENT_TERMS * 2 + recorded
+    return n * AGENT_BYTES + engine + build + recorded + spread + treatments
+
+
+def estimate_clinical_bytes(cfg: Config) -> int:
+    """Peak memory of the clinical course of one patient (:func:`alssim.clinical.assess`).
 
     Parameters
     ----------
@@ -73,22 +129,51 @@ def estimate_run_bytes(cfg: Config) -> int:
     Returns
     -------
     int
+        Estimated bytes (an upper estimate, measured: see ``benchmarks/bench_memory.py``).
+    """
+    places = 2 * cfg.anatomy.n_segments
+    return cfg.simulation.n_records * (places * CLINICAL_PLACE_BYTES + CLINICAL_RECORD_BYTES)
+
+
+def table_rows(cfg: Config) -> int:
+    """Rows of a run's tidy table (``Result.to_dataframe``, ``timeseries.csv``): an upper bound."""
+    anat = cfg.anatomy
+    n_muscles = sum(len(s.muscles) for s in anat.segments)
+    per_record = (anat.n_populations * RECORDED_VARIABLES
+                  + 2 * anat.n_segments * CLINICAL_SEGMENT_VARIABLES
+                  + 2 * n_muscles * CLINICAL_MUSCLE_VARIABLES + CLINICAL_GLOBAL_VARIABLES)
+    return cfg.simulation.n_records * per_record
+
+
+def estimate_table_bytes(cfg: Config) -> int:
+    """Peak memory of a run's tidy table and its CSV text, in bytes (an upper estimate)."""
+    return table_rows(cfg) * TABLE_ROW_BYTES
+
+
+def estimate_run_bytes(cfg: Config, *, table: bool = False) -> int:
+    """Peak memory of one patient of ``cfg`` on top of the process baseline, in bytes.
+
+    Counts the engine (per-neuron agent arrays, sorted keys and prefix sums or the reference
+    stepper's temporaries, construction temporaries of the largest population), the recorded
+    arrays (``n_records x n_populations x variables`` and the per-step death counts), the
+    ``n_populations**2`` spread matrix, treatment schedules, the clinical course
+    (:func:`estimate_clinical_bytes`) and, with ``table``, the tidy table and its CSV text
+    (:func:`estimate_table_bytes`). The process itself (interpreter and imports) is
+    :data:`BASELINE_BYTES` more.
+
+    Parameters
+    ----------
+    cfg : Config
+    table : bool
+        Count the tidy table too (``alssim run``, ``Result.to_dataframe``).
+
+    Returns
+    -------
+    int
         Estimated peak bytes.
     """
-    counts = cfg.anatomy.counts(cfg.simulation.scale)
-    n = int(counts.sum())
-    n_pop = len(counts)
-    half = n_pop // 2
-    n_lmn = int(counts[half:].sum())
-    sim = cfg.simulation
-    if sim.engine == "exact":
-        engine = n * EXACT_KEY_BYTES + n_lmn * EXACT_LMN_BYTES
-    else:
-        engine = n * REFERENCE_BYTES
-    build = int(counts.max()) * BUILD_TEMP_BYTES
-    n_out = sim.n_records
-    recorded = n_out * n_pop * RECORDED_VARIABLES * 8 + (sim.n_steps + 1) * n_pop * 8
-    return n * AGENT_BYTES + engine + build + recorded
+    need = _engine_bytes(cfg) + estimate_clinical_bytes(cfg)
+    return need + (estimate_table_bytes(cfg) if table else 0)
 
 
 def estimate_result_bytes(cfg: Config) -> int:
@@ -138,16 +223,48 @@ def _fmt(b: float) -> str:
     return f"{b:.1f} TiB"  # pragma: no cover
 
 
-def check_memory(cfg: Config, *, copies: int = 1, extra_bytes: int = 0) -> int:
+def _resident_bytes() -> int:
+    """Resident memory of this process now, in bytes (0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
+
+
+def _limit(cfg: Config) -> tuple[int, str]:
+    """The memory a run may use (this process included) and what sets it."""
+    limit_gb = cfg.simulation.memory_limit_gb
+    if limit_gb > 0:
+        return int(limit_gb * 2**30), "simulation.memory_limit_gb"
+    # what this process already holds is part of the estimate (its baseline)
+    return available_memory_bytes() + _resident_bytes(), "available memory"
+
+
+def _knobs(cfg: Config) -> str:
+    return (f"lower simulation.scale (now {cfg.simulation.scale:g}), raise "
+            f"simulation.output_interval_days (now {cfg.simulation.output_interval_days:g}) or "
+            "dt_days")
+
+
+def check_memory(cfg: Config, *, copies: int = 1, extra_bytes: int = 0,
+                 table: bool = False) -> int:
     """Refuse a run that would not fit in memory.
+
+    The estimate is this process's peak: :data:`BASELINE_BYTES` plus ``copies`` patients
+    (:func:`estimate_run_bytes`) plus ``extra_bytes``; it is compared with
+    ``simulation.memory_limit_gb`` or, when that is 0, with the available memory plus what
+    this process holds already.
 
     Parameters
     ----------
     cfg : Config
     copies : int
-        Runs held at once (e.g. parallel workers on this machine).
+        Patients held at once (e.g. an engine batch).
     extra_bytes : int
         Further memory the caller will hold (kept trajectories, result tables).
+    table : bool
+        Count one run's tidy table and its CSV text (``alssim run``, ``Result.to_dataframe``).
 
     Returns
     -------
@@ -159,18 +276,137 @@ def check_memory(cfg: Config, *, copies: int = 1, extra_bytes: int = 0) -> int:
     ResourceError
         With the estimate, the limit and the knobs that reduce the need.
     """
-    need = estimate_run_bytes(cfg) * copies + int(extra_bytes)
-    limit_gb = cfg.simulation.memory_limit_gb
-    limit = int(limit_gb * 2**30) if limit_gb > 0 else available_memory_bytes()
-    what = "simulation.memory_limit_gb" if limit_gb > 0 else "available memory"
+    run = estimate_run_bytes(cfg) * copies
+    tab = estimate_table_bytes(cfg) if table else 0
+    need = BASELINE_BYTES + run + tab + int(extra_bytes)
+    limit, what = _limit(cfg)
     if need > limit:
         n = int(cfg.anatomy.counts(cfg.simulation.scale).sum())
         raise ResourceError(
-            f"this run needs about {_fmt(need)} ({n:,} neurons"
+            f"this run needs about {_fmt(need)} ({n:,} neurons, {cfg.simulation.n_records:,} "
+            "records"
             + (f" x {copies} at once" if copies > 1 else "")
+            + (f", {_fmt(tab)} of them for the tidy table of {table_rows(cfg):,} rows"
+               if tab else "")
             + (f", plus {_fmt(extra_bytes)} of kept trajectories and tables" if extra_bytes else "")
-            + f"), more than the {_fmt(limit)} of {what}; lower simulation.scale (now "
-            f"{cfg.simulation.scale:g}), raise simulation.output_interval_days or dt_days, use "
-            "fewer workers or keep fewer trajectories, or raise simulation.memory_limit_gb"
+            + f"), more than the {_fmt(limit)} of {what}; {_knobs(cfg)}, use fewer workers or "
+            "keep fewer trajectories, or raise simulation.memory_limit_gb"
         )
     return need
+
+
+def estimate_batch_bytes(cfg: Config, n_runs: int, *, workers: int = 1, keep: int = 0,
+                         n_points: int = 0, n_keys: int = 0) -> tuple[int, int]:
+    """Peak memory of a cohort or sweep on this machine, in bytes: ``(total, main process)``.
+
+    Parameters
+    ----------
+    cfg : Config
+    n_runs : int
+        Runs (patients) of the batch.
+    workers : int
+        Local processes simulating at once (1: the main process simulates).
+    keep : int
+        Full results (trajectories) kept in memory.
+    n_points, n_keys : int
+        Design points of a sweep and keys swept (the design and the spec hold them).
+
+    Returns
+    -------
+    total, main : int
+        Every local process together; the main process alone (its baseline, its runs if it
+        simulates, the tasks, the design, the table and the kept trajectories).
+    """
+    per_run = estimate_run_bytes(cfg) * engine_batch_size(cfg)
+    main = (BASELINE_BYTES + int(n_runs) * (TASK_BYTES_PER_RUN + TABLE_BYTES_PER_RUN)
+            + int(n_points) * (POINT_BYTES + int(n_keys) * POINT_KEY_BYTES)
+            + int(keep) * estimate_result_bytes(cfg))
+    if workers <= 1:
+        main += per_run
+        return main, main
+    return main + workers * (BASELINE_BYTES + per_run), main
+
+
+def check_batch_memory(cfg: Config, n_runs: int, *, workers: int = 1, keep: int = 0,
+                       n_points: int = 0, n_keys: int = 0, what: str = "cohort") -> int:
+    """Refuse a cohort or sweep that would not fit, before any task or design is made.
+
+    Only arithmetic on the sizes: it answers at once whatever ``n_runs`` is.
+
+    Parameters
+    ----------
+    cfg : Config
+    n_runs : int
+        Runs of the batch (patients; points x replicates).
+    workers : int
+        Local processes simulating at once (see :func:`alssim.executors.local_workers`).
+    keep : int
+        Kept trajectories.
+    n_points, n_keys : int
+        Design points and swept keys (sweeps).
+    what : str
+        ``"cohort"`` or ``"sweep"``: names the knobs in the message.
+
+    Returns
+    -------
+    int
+        The estimate, in bytes, when it fits.
+
+    Raises
+    ------
+    ResourceError
+        Naming the estimate, its largest parts, the limit and the knobs that shrink it.
+    """
+    total, main = estimate_batch_bytes(cfg, n_runs, workers=workers, keep=keep,
+                                       n_points=n_points, n_keys=n_keys)
+    limit, source = _limit(cfg)
+    if total > limit:
+        runs = ("fewer patients (n)" if what == "cohort"
+                else "fewer points (samples, grid values) or replicates")
+        raise ResourceError(
+            f"this {what} needs about {_fmt(total)} ({int(n_runs):,} runs"
+            + (f" of {int(n_points):,} points" if n_points else "")
+            + f"; the main process {_fmt(main)} for tasks, table"
+            + (" and design" if n_points else "")
+            + (f", {workers} workers {_fmt(total - main)}" if total > main else "")
+            + f"), more than the {_fmt(limit)} of {source}; run {runs}, use fewer workers, "
+            f"keep fewer trajectories, {_knobs(cfg)}, or raise simulation.memory_limit_gb"
+        )
+    return total
+
+
+def design_points(design: Any, method: str | None = None, n: Any = None) -> tuple[int, int]:
+    """Points and keys of a sweep design, counted without making it (see
+    :func:`alssim.sweep.make_design`).
+
+    Parameters
+    ----------
+    design : dict or list of dict
+        ``{key: [values]}`` (grid), ``{key: range}`` (sampled methods) or explicit points.
+    method : str, optional
+        ``"grid"`` (default for a dict), ``"points"``, ``"random"``, ``"lhs"``,
+        ``"sobol_sequence"``, ``"sobol"`` (``n (D + 2)`` points) or ``"morris"``
+        (``n (D + 1)``).
+    n : int, optional
+        Samples of a sampled method.
+
+    Returns
+    -------
+    points, keys : int
+        ``(0, 0)`` when the design is malformed (:func:`~alssim.sweep.make_design` then says
+        what is wrong).
+    """
+    if isinstance(design, Mapping):
+        d = len(design)
+        if method in (None, "grid"):
+            sizes = [len(v) for v in design.values()
+                     if isinstance(v, Sized) and not isinstance(v, str | bytes | Mapping)]
+            return (math.prod(sizes), d) if len(sizes) == d else (0, 0)
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+            return 0, 0
+        factor = {"sobol": d + 2, "morris": d + 1}.get(str(method), 1)
+        return int(n) * factor, d
+    if isinstance(design, Sequence) and not isinstance(design, str | bytes) and design:
+        first = design[0]
+        return len(design), len(first) if isinstance(first, Mapping) else 0
+    return 0, 0

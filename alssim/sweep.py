@@ -54,7 +54,7 @@ from alssim.config.schema import check_seed
 from alssim.errors import ConfigError
 from alssim.executors import local_workers
 from alssim.fileio import atomic_write_text
-from alssim.resources import TABLE_BYTES_PER_RUN, check_memory, engine_batch_size
+from alssim.resources import check_batch_memory, design_points
 from alssim.streams import as_seed_sequence, stream
 
 if TYPE_CHECKING:
@@ -486,6 +486,11 @@ def sweep(
     seed = check_seed(seed, key="seed", source=source)  # simulation.seed's range
     # every output pattern must match an output of these runs: checked now, not after the runs
     patterns = check_patterns(outputs, cfg=cfg, source=source)
+    # refuse, before the design is made, a sweep whose design, tasks, table and local workers
+    # would not fit in memory (counted from the design's sizes alone)
+    n_points, n_keys = design_points(design, method, n)
+    check_batch_memory(cfg, n_points * replicates, workers=local_workers(executor, workers),
+                       n_points=n_points, n_keys=n_keys, what="sweep")
     points, meta = make_design(cfg, design, method, n, seed, source)
     config_toml = cfg.to_toml()
     tasks = []
@@ -515,9 +520,6 @@ def sweep(
 
 def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor, workers,
                store, progress, chunksize, spec_text) -> pd.DataFrame:
-    # refuse, before any run, a sweep whose local workers and table would not fit in memory
-    check_memory(cfg, copies=local_workers(executor, workers) * engine_batch_size(cfg),
-                 extra_bytes=len(tasks) * TABLE_BYTES_PER_RUN)
     keys = [a["key"] for a in meta["axes"]]
     # the table is built as the runs finish, so their records are not all held at once
     builder = TableBuilder(leading=("run_id", "point", "replicate", "seed", *keys))
