@@ -345,7 +345,7 @@ def check_batch_memory(cfg: Config, n_runs: int, *, workers: int = 1, keep: int 
     n_points, n_keys : int
         Design points and swept keys (sweeps).
     what : str
-        ``"cohort"`` or ``"sweep"``: names the knobs in the message.
+        ``"cohort"``, ``"sweep"`` or ``"trial"``: names the knobs in the message.
 
     Returns
     -------
@@ -361,8 +361,10 @@ def check_batch_memory(cfg: Config, n_runs: int, *, workers: int = 1, keep: int 
                                        n_points=n_points, n_keys=n_keys)
     limit, source = _limit(cfg)
     if total > limit:
-        runs = ("fewer patients (n)" if what == "cohort"
-                else "fewer points (samples, grid values) or replicates")
+        runs = {"cohort": "fewer patients (n)",
+                "trial": "fewer patients or replicates (trial.patients, trial.replicates, "
+                         "trial.population)"}.get(what, "fewer points (samples, grid values) "
+                                                        "or replicates")
         raise ResourceError(
             f"this {what} needs about {_fmt(total)} ({int(n_runs):,} runs"
             + (f" of {int(n_points):,} points" if n_points else "")

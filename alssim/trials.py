@@ -695,6 +695,13 @@ def run_trial(
     if ts.population > 0 and ts.population < per_trial:
         raise ConfigError(f"must hold at least the {per_trial} patients of one trial; got "
                           f"{ts.population}", key="trial.population")
+    # refuse, before any patient is screened, a trial whose patients (screened, eligible and
+    # treated runs, each held as a row) and local workers would not fit in memory
+    from alssim.executors import local_workers
+    from alssim.resources import check_batch_memory
+
+    check_batch_memory(cfg, need + ts.replicates * n_max,
+                       workers=local_workers(executor, workers), what="trial")
     model_toml = cfg.to_toml()
     plain = {"entry": to_dict(spec.entry), "visits": to_dict(spec.visits)}
     root = np.random.SeedSequence(ts.seed)
