@@ -102,8 +102,8 @@ def simulate(cfg: Config | str | os.PathLike,
     >>> res.summary["onset"]["segment"]
     'cervical_lower'
     """
-    # a single patient's run is refused if its clinical course and tidy table would not fit
     cfg = _as_config(cfg)
+    # a single patient's run is refused if its clinical course and tidy table would not fit
     check_memory(cfg, table=True)
     return simulate_batch([cfg], [seed])[0]
 

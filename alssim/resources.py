@@ -1,11 +1,16 @@
-"""Memory estimates made before anything large is allocated, and the guard that uses them.
+"""Memory estimates made before anything large is allocated, and the guards that use them.
 
-:func:`estimate_run_bytes` adds up what one run will hold at its peak: the per-neuron agent arrays,
-the engine's sorted keys and prefix sums (or the reference stepper's per-step temporaries), the
-construction temporaries of the largest population and the recorded outputs. :func:`check_memory`
-compares that with the configured limit (``simulation.memory_limit_gb``) or, when that is 0, with
-the memory the machine has available, and refuses a run that would not fit, naming the knobs that
-shrink it.
+:func:`estimate_run_bytes` adds up what one patient holds at its peak: the per-neuron agent
+arrays, the engine's sorted keys and prefix sums (or the reference stepper's per-step
+temporaries), the construction temporaries of the largest population, the recorded outputs, the
+``n_populations**2`` spread matrix, treatment schedules, the clinical course and, for a single
+run, its tidy table and CSV text. Every process adds :data:`BASELINE_BYTES` (interpreter and
+imports). :func:`check_memory` guards one run or engine batch; :func:`check_batch_memory` guards
+a cohort, sweep or trial from its sizes alone (every local worker, the main process's tasks,
+design, table and kept trajectories), before any task or design exists. Both compare with the
+configured limit (``simulation.memory_limit_gb``) or, when that is 0, with the memory available
+plus what this process holds, and refuse with the knobs that shrink the work.
+``benchmarks/bench_memory.py`` prints measured peaks against the estimates.
 """
 
 from __future__ import annotations
