@@ -37,11 +37,25 @@ ROOT = Path(__file__).parents[1]
 LOOSE = 4.0
 
 
+#: A child's own peak resident memory. Not ``ru_maxrss``: Linux carries the parent's resident
+#: size at fork into the child's ``ru_maxrss`` (kept across exec), so a child of a large pytest
+#: process would report the test runner's size, not its own.
+_OWN_PEAK = """
+def own_peak():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+"""
+
+
 def _peak(code: str, *args: str, timeout: float = 120) -> dict:
     """Run ``code`` in a fresh interpreter; it prints one JSON line (the last of stdout)."""
     env = {**os.environ, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args],
+    proc = subprocess.run([sys.executable, "-c", _OWN_PEAK + textwrap.dedent(code), *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -108,7 +122,7 @@ def test_many_segments_estimate_bounds_the_measured_peak():
         res = alssim.simulate(cfg, seed=1)
         res.summary
         text = res.to_dataframe().to_csv(index=False, float_format="%.10g").encode()
-        print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+        print(json.dumps({"peak": own_peak()}))
     """
     measured = _peak(code, json.dumps(overrides))["peak"]
     cfg = alssim.load_config(overrides=overrides)
@@ -124,7 +138,7 @@ def test_cohort_with_workers_estimate_bounds_every_process():
         import alssim
         cfg = alssim.load_config(overrides=json.loads(sys.argv[1]))
         alssim.run_cohort(cfg, 24, seed=1, workers=2, progress=False, keep_trajectories=2)
-        me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        me = own_peak()
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         print(json.dumps({"main": me, "worker": worker}))
     """
@@ -145,7 +159,7 @@ def test_sweep_estimate_bounds_the_measured_peak():
         cfg = alssim.load_config(overrides=json.loads(sys.argv[1]))
         alssim.sweep(cfg, {"spread.contralateral_rate": [0.05, 0.1, 0.2]}, replicates=3, seed=1,
                      executor="serial", progress=False)
-        print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+        print(json.dumps({"peak": own_peak()}))
     """
     overrides = {"simulation.scale": 0.005, "simulation.horizon_years": 100.0,
                  "simulation.dt_days": 14.0, "simulation.output_interval_days": 14.0}
