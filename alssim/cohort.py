@@ -43,6 +43,7 @@ from alssim.errors import ConfigError, ResultFormatError
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
 from alssim.resources import check_batch_memory
+from alssim.results import meta_digest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,8 +158,9 @@ class CohortResult:
         }
         for name, text in tables.items():
             atomic_write_text(path / name, text)
-        atomic_write_text(path / "config.toml", self.config.to_toml())
-        atomic_write_text(path / "cohort.json", json.dumps({
+        tables["config.toml"] = self.config.to_toml()
+        atomic_write_text(path / "config.toml", tables["config.toml"])
+        meta = {
             "sha256": {name: hashlib.sha256(text.encode("utf-8")).hexdigest()
                        for name, text in tables.items()},
             "format": COHORT_FORMAT,
@@ -168,7 +170,9 @@ class CohortResult:
             "seed": self.seed,
             "trajectories": sorted(int(k) for k in self.trajectories),
             "config_toml": self.config.to_toml(),
-        }, indent=1) + "\n")
+        }
+        meta["meta_sha256"] = meta_digest(meta)  # covers config_toml, seed and the table above
+        atomic_write_text(path / "cohort.json", json.dumps(meta, indent=1) + "\n")
 
 
 def trajectory_dir(path: Path, patient: int) -> Path:
@@ -176,41 +180,71 @@ def trajectory_dir(path: Path, patient: int) -> Path:
     return Path(path) / "trajectories" / f"patient-{patient:06d}"
 
 
+#: Files every saved cohort's checksum table must cover (``load_cohort`` reads them).
+_REQUIRED_SUMS = ("patients.csv", "summary.json")
+#: Largest table file ``load_cohort`` reads, bytes.
+MAX_TABLE_BYTES = 2 * 2**30
+
+
 def load_cohort(path: str | Path) -> CohortResult:
     """Load a cohort saved by :meth:`CohortResult.save` or ``alssim cohort --out``.
+
+    ``cohort.json`` is checked against its own checksum (``meta_sha256``; one written by an
+    older alssim without it loads with a ``UserWarning``); its checksum table must cover
+    ``patients.csv`` and ``summary.json`` (and may cover ``config.toml``), each a regular file
+    inside the folder of bounded size, all verified before anything is parsed; kept
+    trajectories are loaded with :func:`alssim.results.load` (which checks them likewise).
 
     Raises
     ------
     ResultFormatError
-        If the folder holds no cohort or its files are unreadable.
+        If the folder holds no cohort, a file is missing, not a regular file inside the folder,
+        too large, edited or truncated, or the checksum table is missing or incomplete.
     """
     from alssim.config.loader import config_from_saved
-    from alssim.results import load
+    from alssim.errors import escape_text
+    from alssim.results import inside_file, load, read_meta
 
     path = Path(path)
     meta_path = path / "cohort.json"
-    if not meta_path.is_file():
+    if not meta_path.exists() and not meta_path.is_symlink():
         raise ResultFormatError(f"{path}: no cohort.json here; not a saved alssim cohort")
     import pandas as pd
 
+    meta = read_meta(meta_path, COHORT_FORMAT)
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int) or version > COHORT_FORMAT_VERSION:
+        raise ResultFormatError(f"{meta_path}: format version {escape_text(version)} is newer "
+                                "than this alssim reads; upgrade alssim")
+    sums = meta.get("sha256")
+    if not isinstance(sums, dict) or not all(isinstance(v, str) for v in sums.values()):
+        raise ResultFormatError(f"{meta_path}: 'sha256' must be a table of file name to checksum")
+    missing = [name for name in _REQUIRED_SUMS if name not in sums]
+    if missing:
+        raise ResultFormatError(f"{meta_path}: the checksum table does not cover "
+                                f"{', '.join(missing)}; refusing to load unverified files")
+    for name, digest in sums.items():
+        file = inside_file(path, name, what=meta_path, max_bytes=MAX_TABLE_BYTES)
+        if sha256_file(file) != digest:
+            raise ResultFormatError(
+                f"{file}: checksum mismatch; the file was truncated, edited or written by "
+                "an interrupted save")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
         summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
         patients = read_table((path / "patients.csv").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, RecursionError, pd.errors.ParserError) as exc:
         raise ResultFormatError(f"{path}: cohort files unreadable ({exc})") from None
-    if meta.get("format") != COHORT_FORMAT:
-        raise ResultFormatError(f"{meta_path}: not an alssim cohort")
-    if meta.get("format_version", 0) > COHORT_FORMAT_VERSION:
-        raise ResultFormatError(f"{meta_path}: format version {meta['format_version']} is newer "
-                                "than this alssim reads; upgrade alssim")
-    for name, digest in (meta.get("sha256") or {}).items():
-        if sha256_file(path / name) != digest:
-            raise ResultFormatError(
-                f"{path / name}: checksum mismatch; the file was truncated, edited or written by "
-                "an interrupted save")
-    cfg = config_from_saved(meta["config_toml"], source=str(meta_path))
-    traj = {int(p): load(trajectory_dir(path, int(p))) for p in meta.get("trajectories", [])}
+    trajectories = meta.get("trajectories", [])
+    if (not isinstance(trajectories, list) or not isinstance(meta.get("seed"), int)
+            or not all(isinstance(p, int) and 0 <= p < len(patients) for p in trajectories)):
+        raise ResultFormatError(f"{meta_path}: 'seed' or 'trajectories' malformed")
+    if not isinstance(meta.get("config_toml"), str):
+        raise ResultFormatError(f"{meta_path}: 'config_toml' missing")
+    try:
+        cfg = config_from_saved(meta["config_toml"], source=str(meta_path))
+    except ConfigError as exc:
+        raise ResultFormatError(f"{meta_path}: saved config is malformed ({exc})") from None
+    traj = {int(p): load(trajectory_dir(path, int(p))) for p in trajectories}
     return CohortResult(patients, summary, cfg, int(meta["seed"]), traj)
 
 

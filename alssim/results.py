@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import io
 import json
 import math
@@ -64,6 +65,16 @@ VARIABLES: dict[str, VariableSpec] = {
     "alive_fr": VariableSpec("units", "surviving FR motor units", np.int64, lmn_only=True),
     "alive_ff": VariableSpec("units", "surviving FF motor units", np.int64, lmn_only=True),
 }
+
+
+def _bad_choice(arg: str, value: Any, valid: tuple[str, ...]) -> str:
+    import difflib
+
+    from alssim.errors import show_value
+
+    near = difflib.get_close_matches(str(value), valid, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"{arg} {show_value(value)} is not one of {', '.join(valid)}{hint}"
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -127,7 +138,22 @@ class Result:
             raise KeyError(f"no variable {name!r}; recorded: {', '.join(self.variables)}") from None
 
     def select(self, name: str, compartment: str, segment: str, side: str) -> np.ndarray:
-        """Time series of one variable in one population, shape (n_times,)."""
+        """Time series of one variable in one population, shape (n_times,).
+
+        Raises
+        ------
+        KeyError
+            If ``name``, ``compartment``, ``segment`` or ``side`` is not one of the valid
+            choices (the message lists them and suggests the nearest).
+        """
+        from alssim.anatomy import COMPARTMENTS, SIDES
+
+        choices = {"name": tuple(self.variables), "compartment": COMPARTMENTS,
+                   "segment": tuple(self.anatomy.segment_names), "side": SIDES}
+        given = {"name": name, "compartment": compartment, "segment": segment, "side": side}
+        for arg, value in given.items():
+            if value not in choices[arg]:
+                raise KeyError(_bad_choice(arg, value, choices[arg]))
         return self[name][:, self.anatomy.population_index(compartment, segment, side)]
 
     @functools.cached_property
@@ -242,6 +268,10 @@ class Result:
     def save(self, path: str | Path, *, force: bool = False) -> Path:
         """Save to folder ``path`` (``result.json`` + ``result.npz``), atomically per file.
 
+        ``result.json`` holds the SHA-256 of ``result.npz`` (``sha256``) and of its own canonical
+        content (``meta_sha256``: every other field, so the config, seed and onset are covered
+        and tied to the arrays' checksum).
+
         Raises
         ------
         OutputExistsError
@@ -258,8 +288,6 @@ class Result:
         arrays.update({f"milestone__{k}": v for k, v in self.milestones.items()})
         np.savez(buf, **arrays)
         data = buf.getvalue()
-        import hashlib
-
         atomic_write_bytes(path / "result.npz", data)
         meta = {
             "format": "alssim.result",
@@ -271,52 +299,235 @@ class Result:
             "arrays": "result.npz",
             "sha256": hashlib.sha256(data).hexdigest(),
         }
+        meta["meta_sha256"] = meta_digest(meta)
         atomic_write_text(path / "result.json", json.dumps(meta, indent=1))
         return path
+
+
+#: Largest ``result.json`` (or ``cohort.json``) read, bytes.
+MAX_META_BYTES = 64 * 2**20
+#: Most members a ``result.npz`` may hold.
+MAX_NPZ_MEMBERS = 4 * (len(VARIABLES) + 8)
+
+
+def meta_digest(meta: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``meta`` without its ``meta_sha256`` field."""
+    body = {k: v for k, v in meta.items() if k != "meta_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def inside_file(folder: Path, name: Any, *, what: Path, max_bytes: int | None = None) -> Path:
+    """``folder / name`` if ``name`` is a plain relative path to a regular file inside ``folder``.
+
+    Refuses absolute paths, ``..``, symlinks (anywhere on the way), non-regular files (devices,
+    FIFOs) and files larger than ``max_bytes``.
+
+    Raises
+    ------
+    ResultFormatError
+        Naming ``what`` (the file that holds ``name``) and the offending name.
+    """
+    import os
+    import stat
+
+    from alssim.errors import escape_text
+
+    shown = escape_text(name)
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        raise ResultFormatError(f"{what}: file name {shown!r} is not a plain relative path")
+    parts = Path(name).parts
+    if Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
+        raise ResultFormatError(f"{what}: file name {shown!r} points outside {folder}")
+    target = folder
+    for part in parts:
+        target = target / part
+        if target.is_symlink():
+            raise ResultFormatError(f"{what}: {target} is a symbolic link; refused")
+    try:
+        st = os.stat(target, follow_symlinks=False)
+    except OSError:
+        raise ResultFormatError(f"{what}: names {shown!r}, but {target} is missing") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ResultFormatError(f"{what}: {target} is not a regular file; refused")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise ResultFormatError(
+            f"{target}: {st.st_size:,} bytes, more than the {max_bytes:,} a saved result may hold")
+    return target
+
+
+def _expected_arrays(cfg: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array a result of ``cfg`` holds (``.npy`` member names)."""
+    n_t = int(cfg.simulation.n_records)
+    n_p = int(cfg.anatomy.n_populations)
+    out: dict[str, tuple[tuple[int, ...], np.dtype]] = {
+        "times_months": ((n_t,), np.dtype(np.float64)),
+        "counts": ((n_p,), np.dtype(np.int64)),
+    }
+    for name, spec in VARIABLES.items():
+        out[f"var__{name}"] = ((n_t, n_p), np.dtype(spec.dtype))
+    for name in ("lost_10", "lost_50"):
+        out[f"milestone__{name}"] = ((n_p,), np.dtype(np.float64))
+    return out
+
+
+def _check_npz(npz_path: Path, cfg: Any) -> None:
+    """Check the members of ``npz_path`` against ``cfg`` from their headers, before any data is
+    read: member count, names, uncompressed sizes, ``.npy`` shapes and dtypes."""
+    import zipfile
+
+    expected = _expected_arrays(cfg)
+    try:
+        with zipfile.ZipFile(npz_path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_NPZ_MEMBERS:
+                raise ResultFormatError(f"{npz_path}: {len(infos):,} members; at most "
+                                        f"{MAX_NPZ_MEMBERS} allowed")
+            names = [i.filename for i in infos]
+            if len(set(names)) != len(names):
+                raise ResultFormatError(f"{npz_path}: duplicate members")
+            for info in infos:
+                key = info.filename.removesuffix(".npy")
+                if not info.filename.endswith(".npy") or (
+                        key not in expected and not key.startswith(("var__", "milestone__"))):
+                    raise ResultFormatError(f"{npz_path}: unexpected member "
+                                            f"{escape_name(info.filename)!r}")
+                if key not in expected:  # a variable this alssim does not know: its shape
+                    expected[key] = (expected["var__alive"][0] if key.startswith("var__")
+                                     else expected["counts"][0], None)  # type: ignore[assignment]
+                shape, dtype = expected[key]
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    if version == (1, 0):
+                        got_shape, _fortran, got_dtype = np.lib.format.read_array_header_1_0(fh)
+                    elif version == (2, 0):
+                        got_shape, _fortran, got_dtype = np.lib.format.read_array_header_2_0(fh)
+                    else:
+                        raise ResultFormatError(f"{npz_path}: member {info.filename}: npy "
+                                                f"format version {version} not read")
+                    header_len = fh.tell() if fh.seekable() else None
+                numeric = got_dtype.kind in "biuf" and got_dtype.itemsize <= 8
+                if tuple(got_shape) != shape or (dtype is not None and got_dtype != dtype) \
+                        or not numeric:
+                    raise ResultFormatError(
+                        f"{npz_path}: member {info.filename} has shape {tuple(got_shape)} and "
+                        f"dtype {got_dtype}; the saved config implies {shape} and "
+                        f"{dtype if dtype is not None else 'a numeric dtype'}")
+                n_bytes = int(np.prod(shape, dtype=np.int64)) * got_dtype.itemsize
+                limit = n_bytes + (header_len if header_len is not None else 65536 + 16)
+                if info.file_size > limit:
+                    raise ResultFormatError(
+                        f"{npz_path}: member {info.filename} declares {info.file_size:,} bytes; "
+                        f"its shape needs {n_bytes:,}")
+            required = ("times_months", "counts", "var__alive", "milestone__lost_10",
+                        "milestone__lost_50")
+            missing = [k for k in required if f"{k}.npy" not in names]
+            if missing:
+                raise ResultFormatError(f"{npz_path}: arrays missing: {', '.join(missing)}")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        if isinstance(exc, ResultFormatError):
+            raise
+        raise ResultFormatError(f"{npz_path}: not a readable array file ({exc})") from None
+
+
+def escape_name(name: Any) -> str:
+    from alssim.errors import escape_text
+
+    return escape_text(name)
+
+
+def read_meta(meta_path: Path, fmt: str) -> dict[str, Any]:
+    """Read and checksum a ``result.json``/``cohort.json``; warn if it has no self-checksum.
+
+    Raises
+    ------
+    ResultFormatError
+        If it is not a regular file, too large, not JSON, not an object of format ``fmt``, or its
+        ``meta_sha256`` does not match its content.
+    """
+    import warnings
+
+    inside_file(meta_path.parent, meta_path.name, what=meta_path, max_bytes=MAX_META_BYTES)
+    try:
+        meta = json.loads(meta_path.read_bytes().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ResultFormatError(f"{meta_path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise ResultFormatError(f"{meta_path}: not an {fmt.replace('.', ' ')}")
+    if "meta_sha256" in meta:
+        try:
+            ok = meta_digest(meta) == meta["meta_sha256"]
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ResultFormatError(
+                f"{meta_path}: checksum mismatch; the file was edited (its config, seed or "
+                "onset no longer match what was saved)")
+    else:
+        warnings.warn(f"{meta_path}: written by an older alssim without a checksum of its own "
+                      "content; its config, seed and onset are not verified (save it again to "
+                      "add one)", UserWarning, stacklevel=3)
+    return meta
 
 
 def load(path: str | Path) -> Result:
     """Load a result saved with :meth:`Result.save`.
 
+    Every file read is checked first: ``result.json`` against its own checksum
+    (``meta_sha256``; a file written by an older alssim without one loads with a
+    ``UserWarning``), the arrays file against ``sha256``; the arrays file must be a regular file
+    inside the folder, and each array's shape and dtype (read from its header, before any data
+    is read) must be the ones the saved config implies.
+
     Raises
     ------
     ResultFormatError
-        If the folder holds no result, a file is truncated or edited (checksum mismatch), or the
-        format is foreign or newer than this alssim reads.
+        If the folder holds no result, a file is truncated or edited (checksum mismatch), a path
+        points outside the folder, an array does not fit the config, or the format is foreign or
+        newer than this alssim reads.
     """
     from alssim.config.loader import config_from_saved
+    from alssim.errors import ConfigError
     from alssim.fileio import sha256_file
     from alssim.onset import OnsetSite
 
     path = Path(path)
     meta_path = path / "result.json"
-    if not meta_path.is_file():
+    if not meta_path.exists() and not meta_path.is_symlink():
         raise ResultFormatError(f"{path}: no result.json here; not a saved alssim result")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultFormatError(f"{meta_path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != "alssim.result":
-        raise ResultFormatError(f"{meta_path}: not an alssim result")
+    meta = read_meta(meta_path, "alssim.result")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ResultFormatError(
-            f"{meta_path}: format version {meta.get('format_version')!r}; this alssim reads "
-            f"version {FORMAT_VERSION}")
-    npz_path = path / str(meta.get("arrays", "result.npz"))
-    if not npz_path.is_file():
-        raise ResultFormatError(f"{npz_path}: missing")
+            f"{meta_path}: format version {show_meta(meta.get('format_version'))}; this alssim "
+            f"reads version {FORMAT_VERSION}")
+    npz_path = inside_file(path, meta.get("arrays", "result.npz"), what=meta_path)
     if sha256_file(npz_path) != meta.get("sha256"):
         raise ResultFormatError(f"{npz_path}: checksum mismatch; the file was truncated or edited")
     try:
+        if not isinstance(meta.get("config_toml"), str):
+            raise KeyError("config_toml")
         cfg = config_from_saved(meta["config_toml"], source=str(meta_path))
+        _check_npz(npz_path, cfg)
         with np.load(npz_path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         variables = {k[5:]: v for k, v in arrays.items() if k.startswith("var__")}
         milestones = {k[11:]: v for k, v in arrays.items() if k.startswith("milestone__")}
-        return Result(config=cfg, seed=meta.get("seed"), onset=OnsetSite(**meta["onset"]),
+        seed = meta.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ValueError(f"seed {show_meta(seed)} is not an integer")
+        return Result(config=cfg, seed=seed, onset=OnsetSite(**meta["onset"]),
                       times_months=arrays["times_months"], counts=arrays["counts"],
                       variables=variables, milestones=milestones,
-                      version=meta.get("alssim_version", "?"))
-    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+                      version=str(meta.get("alssim_version", "?")))
+    except ResultFormatError:
+        raise
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError, ConfigError) as exc:
         raise ResultFormatError(
-            f"{path}: saved result is incomplete or malformed ({exc})") from None
+            f"{meta_path}: saved result is incomplete or malformed ({exc})") from None
+
+
+def show_meta(value: Any) -> str:
+    from alssim.errors import show_value
+
+    return show_value(value)
