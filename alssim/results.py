@@ -2,8 +2,9 @@
 
 Recorded variables (:data:`VARIABLES`) are arrays of shape ``(n_times, n_populations)``; the
 populations are labelled by compartment, segment and side (see :mod:`alssim.anatomy`). Saved
-results are a folder with ``result.json`` (metadata, the effective config, a checksum) and
-``result.npz`` (numeric arrays only; loaded with ``allow_pickle=False``).
+results are a folder with ``result.json`` (metadata, the effective config, SHA-256 checksums of
+itself and of the arrays) and ``result.npz`` (numeric arrays only, their shapes checked against the
+config before they are read; loaded with ``allow_pickle=False``).
 """
 
 from __future__ import annotations
