@@ -358,9 +358,19 @@ def inside_file(folder: Path, name: Any, *, what: Path, max_bytes: int | None = 
     return target
 
 
-def _expected_arrays(cfg: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every array a result of ``cfg`` holds (``.npy`` member names)."""
-    n_t = int(cfg.simulation.n_records)
+def _record_counts(cfg: Any) -> tuple[int, ...]:
+    """Record counts a saved result of ``cfg`` may have: today's (the horizon always recorded),
+    and that of results saved before the horizon was recorded when it is not a whole number of
+    output intervals."""
+    sim = cfg.simulation
+    return tuple(sorted({int(sim.n_records), int(sim.n_steps // sim.steps_per_output + 1)}))
+
+
+def _expected_arrays(cfg: Any, n_t: int | None = None
+                     ) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array a result of ``cfg`` holds (``.npy`` member names), with
+    ``n_t`` records (default: today's count)."""
+    n_t = int(cfg.simulation.n_records) if n_t is None else n_t
     n_p = int(cfg.anatomy.n_populations)
     out: dict[str, tuple[tuple[int, ...], np.dtype]] = {
         "times_months": ((n_t,), np.dtype(np.float64)),
@@ -373,15 +383,39 @@ def _expected_arrays(cfg: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     return out
 
 
+def _read_npy_header(fh: Any, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(fh)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(fh)
+    raise ResultFormatError(f"{where}: npy format version {version} not read")
+
+
+def _saved_record_count(zf: Any, cfg: Any) -> int:
+    """The record count of a saved result, from the header of its ``times_months`` member if
+    that is one of the counts ``cfg`` allows (:func:`_record_counts`); today's count otherwise
+    (the member check then reports the mismatch)."""
+    allowed = _record_counts(cfg)
+    try:
+        with zf.open("times_months.npy") as fh:
+            shape, _fortran, _dtype = _read_npy_header(fh, "times_months.npy")
+    except (KeyError, ValueError, OSError):
+        return int(cfg.simulation.n_records)
+    if len(shape) == 1 and int(shape[0]) in allowed:
+        return int(shape[0])
+    return int(cfg.simulation.n_records)
+
+
 def _check_npz(npz_path: Path, cfg: Any) -> None:
     """Check the members of ``npz_path`` against ``cfg`` from their headers, before any data is
     read: member count, names, uncompressed sizes, ``.npy`` shapes and dtypes."""
     import zipfile
 
-    expected = _expected_arrays(cfg)
     try:
         with zipfile.ZipFile(npz_path) as zf:
             infos = zf.infolist()
+            expected = _expected_arrays(cfg, _saved_record_count(zf, cfg))
             if len(infos) > MAX_NPZ_MEMBERS:
                 raise ResultFormatError(f"{npz_path}: {len(infos):,} members; at most "
                                         f"{MAX_NPZ_MEMBERS} allowed")
@@ -399,14 +433,8 @@ def _check_npz(npz_path: Path, cfg: Any) -> None:
                                      else expected["counts"][0], None)  # type: ignore[assignment]
                 shape, dtype = expected[key]
                 with zf.open(info) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    if version == (1, 0):
-                        got_shape, _fortran, got_dtype = np.lib.format.read_array_header_1_0(fh)
-                    elif version == (2, 0):
-                        got_shape, _fortran, got_dtype = np.lib.format.read_array_header_2_0(fh)
-                    else:
-                        raise ResultFormatError(f"{npz_path}: member {info.filename}: npy "
-                                                f"format version {version} not read")
+                    got_shape, _fortran, got_dtype = _read_npy_header(
+                        fh, f"{npz_path}: member {info.filename}")
                     header_len = fh.tell() if fh.seekable() else None
                 numeric = got_dtype.kind in "biuf" and got_dtype.itemsize <= 8
                 if tuple(got_shape) != shape or (dtype is not None and got_dtype != dtype) \

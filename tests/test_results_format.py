@@ -189,3 +189,41 @@ def test_select_names_the_bad_argument_and_the_choices(small_result, args, bad, 
     assert "cervical_lower" in msg or "lmn" in msg or "right" in msg or "alive" in msg
     if near:
         assert f"did you mean {near!r}" in msg
+
+
+def _save_as_before_the_horizon_record(res, folder, n_keep):
+    """Save ``res`` as an alssim from before the final record: ``n_keep`` records, no
+    checksum of result.json's own content."""
+    res.save(folder)
+    with np.load(folder / "result.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["times_months"] = arrays["times_months"][:n_keep]
+    for k in arrays:
+        if k.startswith("var__"):
+            arrays[k] = arrays[k][:n_keep]
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    (folder / "result.npz").write_bytes(buf.getvalue())
+    meta = json.loads((folder / "result.json").read_text())
+    meta.pop("meta_sha256")
+    meta["sha256"] = hashlib.sha256(buf.getvalue()).hexdigest()
+    (folder / "result.json").write_text(json.dumps(meta))
+
+
+def test_results_saved_before_the_horizon_was_always_recorded_still_load(tmp_path):
+    cfg = alssim.load_config(overrides={"simulation.scale": 0.002,
+                                        "simulation.horizon_years": 2.0,
+                                        "simulation.output_interval_days": 50.0})
+    sim = cfg.simulation
+    legacy = sim.n_steps // sim.steps_per_output + 1
+    assert legacy == sim.n_records - 1  # 730.5 days: the horizon is not a whole interval
+    res = alssim.simulate(cfg, seed=3)
+    _save_as_before_the_horizon_record(res, tmp_path / "old", legacy)
+    with pytest.warns(UserWarning, match="older alssim"):
+        back = alssim.load(tmp_path / "old")
+    assert back.times_months.shape == (legacy,)
+    assert np.array_equal(back["alive"], res["alive"][:legacy])
+    # any other record count is still refused
+    _save_as_before_the_horizon_record(res, tmp_path / "short", legacy - 1)
+    with pytest.warns(UserWarning), pytest.raises(ResultFormatError, match="times_months"):
+        alssim.load(tmp_path / "short")
