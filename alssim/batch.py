@@ -36,7 +36,7 @@ import numpy as np
 
 from alssim._version import __version__
 from alssim.config.loader import config_from_text
-from alssim.errors import ConfigError
+from alssim.errors import ConfigError, escape_text
 from alssim.fileio import OutputExistsError, atomic_write_text
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ __all__ = [
     "build_table",
     "derive_seed",
     "flatten_summary",
+    "input_files",
     "output_names",
     "run_chunk",
     "run_many",
@@ -481,6 +482,13 @@ def spec_hash(spec: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def input_files(cfg: Any, *sources: str | None) -> list[str]:
+    """The files a batch reads, never to be overwritten in its output folder: the file ``cfg``
+    was read from and ``sources`` (e.g. a sweep spec), those that are existing files."""
+    names = (getattr(cfg, "source", None), *sources)
+    return [p for p in names if p and Path(p).is_file()]
+
+
 class RunStore:
     """A resumable run folder: ``spec.json`` plus one atomically written record per run.
 
@@ -633,9 +641,9 @@ class RunStore:
             "runs there and start afresh, or choose another output folder")
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+def _short(value: Any) -> str:
+    """A record's parameters for a message: canonical JSON, escaped and cut."""
+    return escape_text(json.dumps(value, sort_keys=True, default=str), 120)
 
 
 def check_patterns(patterns: Any, key: str = "outputs", *, cfg: Any = None,

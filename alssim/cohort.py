@@ -35,6 +35,7 @@ from alssim.batch import (
     check_patterns,
     derive_seed,
     execute,
+    input_files,
     read_csv_exact,
     table_to_csv,
 )
@@ -379,7 +380,7 @@ def run_cohort(
                      keep_trajectory=i in keep_set) for i in range(n)]
     spec = {"kind": "cohort", "alssim_version": __version__, "config_toml": config_toml,
             "n": n, "seed": seed, "keep_trajectories": keep, "outputs": patterns}
-    store = (RunStore(out, spec, force=force, extra_owned=_OWNED, inputs=config_inputs(cfg),
+    store = (RunStore(out, spec, force=force, extra_owned=_OWNED, inputs=input_files(cfg),
                       command="alssim cohort") if out is not None else None)
     try:
         return _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, tasks,
@@ -387,12 +388,6 @@ def run_cohort(
     finally:
         if store is not None:
             store.close()
-
-
-def config_inputs(cfg) -> list[str]:
-    """The config file a config was read from (an input never to overwrite), if any."""
-    source = getattr(cfg, "source", None)
-    return [source] if source and Path(source).is_file() else []
 
 
 def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, tasks, spec, store,

@@ -204,10 +204,8 @@ class Result:
         """
         import pandas as pd
 
-        if after_death not in ("nan", "keep"):
-            raise ValueError(f"after_death must be 'nan' or 'keep'; got {after_death!r}")
         course = self.clinical
-        dead = course.after_death if after_death == "nan" else None
+        dead = course.records_to_blank(after_death)
         table = self.anatomy.population_table()
         n_t = len(self.times_months)
         frames = []
@@ -218,8 +216,7 @@ class Result:
                 cols = cols[table["compartment_index"] == 1]
             k = len(cols)
             value = arr[:, cols].astype(np.float64)
-            if dead is not None:
-                value[dead] = np.nan  # a dead patient has no living neurons to count
+            value[dead] = np.nan  # a dead patient has no living neurons to count
             frames.append(pd.DataFrame({
                 "time_months": np.repeat(self.times_months, k),
                 "segment": np.tile(table["segment"][cols], n_t),

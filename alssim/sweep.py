@@ -47,6 +47,7 @@ from alssim.batch import (
     check_patterns,
     derive_seed,
     execute,
+    input_files,
     table_to_csv,
 )
 from alssim.config.params import nearest_key
@@ -506,7 +507,7 @@ def sweep(
     spec = {"kind": "sweep", "alssim_version": __version__, "config_toml": config_toml,
             "points": points, "design": {k: v for k, v in meta.items() if k != "transformed"},
             "heterogeneity": bool(heterogeneity), "outputs": patterns}
-    inputs = [p for p in (getattr(cfg, "source", None), source) if p and Path(p).is_file()]
+    inputs = input_files(cfg, source)
     spec_text = Path(source).read_text(encoding="utf-8") if source in inputs else None
     store = (RunStore(out, spec, force=force, extra_owned=_OWNED, inputs=inputs,
                       command="alssim sweep") if out is not None else None)

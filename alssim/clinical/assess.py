@@ -274,6 +274,21 @@ class ClinicalCourse:
         """
         return dict(self.events)
 
+    def records_to_blank(self, after_death: str = "nan") -> np.ndarray:
+        """Records an exported table leaves empty, shape (n_times,): those after the record of
+        death for ``after_death='nan'``, none for ``'keep'``.
+
+        Raises
+        ------
+        ValueError
+            If ``after_death`` is neither ``'nan'`` nor ``'keep'``.
+        """
+        if after_death not in ("nan", "keep"):
+            raise ValueError(f"after_death must be 'nan' or 'keep'; got {after_death!r}")
+        if after_death == "nan":
+            return self.after_death
+        return np.zeros(len(self.times_months), dtype=bool)
+
     def to_dataframe(self, *, after_death: str = "nan"):
         """Tidy table of every clinical variable.
 
@@ -302,10 +317,7 @@ class ClinicalCourse:
         """
         import pandas as pd
 
-        if after_death not in ("nan", "keep"):
-            raise ValueError(f"after_death must be 'nan' or 'keep'; got {after_death!r}")
-        dead = self.after_death if after_death == "nan" else np.zeros(len(self.times_months),
-                                                                        dtype=bool)
+        dead = self.records_to_blank(after_death)
         t = self.times_months
         n_t = len(t)
         # (name, segment, side, population: each a column or one value, values (T, k))
