@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from alssim.care_draws import draw_clinical
 from alssim.config.schema import Config
 from alssim.dynamics import DriverBatch, RegionalDrivers
 from alssim.fates import ExactFates, FateBatch, ReferenceFates, UnitSums
@@ -199,9 +200,11 @@ def _simulate_group(
     n_pop = anat.n_populations
 
     onsets, member_drivers, member_fates, units0, load = [], [], [], [], []
+    draws: list[dict[str, float]] = []
     for cfg, seed_value in zip(cfgs, seeds, strict=True):
         root = as_seed_sequence(seed_value)
         onset = choose_onset(cfg.onset, cfg.anatomy, root)
+        draws.append(draw_clinical(root))
         multipliers = None
         if cfg.interventions.any_enabled:
             from alssim.interventions import engine_multipliers
@@ -277,6 +280,7 @@ def _simulate_group(
             counts=counts,
             variables={name: np.ascontiguousarray(v[:, i]) for name, v in rec.items()},
             milestones=milestones,
+            clinical_draws=draws[i],
         ))
     return results
 

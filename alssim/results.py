@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from alssim._version import __version__
+from alssim.care_draws import CLINICAL_DRAWS, default_clinical_draws
 from alssim.errors import ResultFormatError
 
 __all__ = ["FORMAT_VERSION", "VARIABLES", "Result", "VariableSpec", "load"]
@@ -103,6 +104,10 @@ class Result:
     milestones : dict of str to ndarray, each shape (n_populations,)
         Months from biological onset at which a population had lost 10% (``lost_10``) and 50%
         (``lost_50``) of its neurons; ``inf`` if never within the horizon.
+    clinical_draws : dict of str to float
+        The patient's chance events of the clinical course (delays of the diagnostic pathway,
+        aspiration, tolerance of ventilation, respiratory reserve), drawn once from the patient's
+        own streams; see :mod:`alssim.care_draws`. The medians when not given.
     version : str
         alssim version that made it.
     """
@@ -114,6 +119,7 @@ class Result:
     counts: np.ndarray
     variables: dict[str, np.ndarray]
     milestones: dict[str, np.ndarray]
+    clinical_draws: dict[str, float] = dataclasses.field(default_factory=default_clinical_draws)
     version: str = __version__
 
     def __post_init__(self):
@@ -293,6 +299,7 @@ class Result:
             "alssim_version": self.version,
             "seed": self.seed,
             "onset": dataclasses.asdict(self.onset),
+            "clinical_draws": dict(self.clinical_draws),
             "config_toml": self.config.to_toml(),
             "arrays": "result.npz",
             "sha256": hashlib.sha256(data).hexdigest(),
@@ -545,12 +552,38 @@ def load(path: str | Path) -> Result:
         return Result(config=cfg, seed=seed, onset=OnsetSite(**meta["onset"]),
                       times_months=arrays["times_months"], counts=arrays["counts"],
                       variables=variables, milestones=milestones,
+                      clinical_draws=_saved_draws(meta.get("clinical_draws")),
                       version=str(meta.get("alssim_version", "?")))
     except ResultFormatError:
         raise
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError, ConfigError) as exc:
         raise ResultFormatError(
             f"{meta_path}: saved result is incomplete or malformed ({exc})") from None
+
+
+def _saved_draws(saved: Any) -> dict[str, float]:
+    """Clinical draws of a saved result: the saved values, the medians for a missing name
+    (results saved before a draw existed).
+
+    Raises
+    ------
+    ValueError
+        If a saved draw is not a finite positive number (quantiles also below 1).
+    """
+    out = default_clinical_draws()
+    if saved is None:
+        return out
+    if not isinstance(saved, dict):
+        raise ValueError(f"clinical_draws {show_meta(saved)} is not a table")
+    for name, value in saved.items():
+        kind = CLINICAL_DRAWS.get(name, ("", ""))[0]
+        ok = (isinstance(value, int | float) and not isinstance(value, bool)
+              and math.isfinite(value) and value > 0 and (kind != "quantile" or value < 1))
+        if not kind or not ok:
+            raise ValueError(f"clinical draw {show_meta(name)} = {show_meta(value)} is not "
+                             "one alssim records")
+        out[name] = float(value)
+    return out
 
 
 def show_meta(value: Any) -> str:
