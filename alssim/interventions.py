@@ -193,21 +193,32 @@ class Tofersen(Treatment):
 
 @dataclasses.dataclass(frozen=True)
 class Niv(Treatment):
-    """Non-invasive ventilation: respiratory failure later, if bulbar function allows it."""
+    """Non-invasive ventilation: the ventilator takes over the failing pump, so hypercapnic
+    failure kills at a lower FVC, if the patient tolerates the mask and the upper airway allows
+    it; aspiration is not prevented."""
 
-    failure_fvc: float = param("% predicted", "FVC at which respiratory failure kills on NIV",
-                               low=0.0, high=200.0)
+    failure_fvc: float = param("% predicted", "FVC at which hypercapnic failure kills the "
+                               "median patient on NIV", low=0.0, high=200.0)
     min_bulbar_domain: int = param(
-        "points", "ALSFRS-R bulbar domain (0-12) at the start below which NIV is not tolerated "
-        "and gives no survival gain", low=0, high=12)
+        "points", "ALSFRS-R bulbar domain (0-12) at the start below which NIV cannot ventilate "
+        "through the upper airway and gives no survival gain", low=0, high=12)
+    tolerance_good_bulbar: float = param(
+        "1", "share of patients who tolerate NIV, bulbar domain at least min_bulbar_domain",
+        low=0.0, high=1.0)
+    tolerance_poor_bulbar: float = param(
+        "1", "share of patients who tolerate NIV, bulbar domain below min_bulbar_domain",
+        low=0.0, high=1.0)
 
 
 @dataclasses.dataclass(frozen=True)
 class Tracheostomy(Treatment):
-    """Tracheostomy with invasive ventilation: respiratory failure no longer kills."""
+    """Tracheostomy with invasive ventilation: respiratory failure no longer kills; a cuffed
+    tube lowers, but does not remove, the risk of aspiration."""
 
     failure_fvc: float = param("% predicted", "FVC at which respiratory failure kills once "
                                "invasively ventilated (0: never)", low=0.0, high=200.0)
+    aspiration_multiplier: float = param("1", "multiplier on the aspiration hazard", low=0.0,
+                                         high=1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -350,33 +361,78 @@ class ClinicalModifiers:
         """Force with the training gain, capped at healthy force; shape of ``strength``."""
         return np.minimum(strength * self.strength_gain[:, None, None], 1.0)
 
-    def failure_fvc(self, failure_fvc: float, bulbar_domain: np.ndarray) -> np.ndarray:
-        """FVC (% predicted) at which respiratory failure kills, shape (T,).
+    def niv_used(self, bulbar_domain: np.ndarray, tolerance_quantile: float) -> np.ndarray:
+        """Records at which the patient uses NIV, bool shape (T,).
+
+        From the start on, if the patient tolerates the mask: the draw ``tolerance_quantile``
+        (``clinical_draws["ventilation_tolerance"]``) below the tolerated share for the
+        patient's bulbar domain at the start.
+        """
+        t = self.times_months
+        used = np.zeros(len(t), dtype=bool)
+        if self.niv is None:
+            return used
+        k = _start_index(t, self.niv_start)
+        if k >= len(t):
+            return used
+        good = bulbar_domain[k] >= self.niv.min_bulbar_domain
+        share = self.niv.tolerance_good_bulbar if good else self.niv.tolerance_poor_bulbar
+        used[k:] = tolerance_quantile < share
+        return used
+
+    def tracheostomy_used(self) -> np.ndarray:
+        """Records from the tracheostomy on, bool shape (T,)."""
+        t = self.times_months
+        used = np.zeros(len(t), dtype=bool)
+        if self.tracheostomy is not None:
+            used[_start_index(t, self.tracheostomy_start):] = True
+        return used
+
+    def failure_fvc(self, failure_fvc: float, bulbar_domain: np.ndarray, *,
+                    reserve_factor: float = 1.0, tolerance_quantile: float = 0.5) -> np.ndarray:
+        """FVC (% predicted) at which hypercapnic respiratory failure kills, shape (T,).
 
         Parameters
         ----------
         failure_fvc : float
-            Untreated level (``clinical.respiratory.failure_fvc``).
+            The patient's untreated level (``clinical.respiratory.failure_fvc`` times the
+            patient's ``reserve_factor``).
         bulbar_domain : ndarray, shape (T,)
             ALSFRS-R bulbar domain; NIV gives no gain when it is below ``niv.min_bulbar_domain``
             at the start (poor bulbar function; Bourke 2006).
+        reserve_factor : float
+            The patient's factor on every failure level (treated ones too).
+        tolerance_quantile : float
+            The patient's draw ``ventilation_tolerance`` (see :meth:`niv_used`).
         """
         t = self.times_months
         level = np.full(len(t), float(failure_fvc))
         if self.niv is not None:
+            used = self.niv_used(bulbar_domain, tolerance_quantile)
             k = _start_index(t, self.niv_start)
-            if k < len(t) and bulbar_domain[k] >= self.niv.min_bulbar_domain:
-                lv = failure_fvc - self.niv.adherence * (failure_fvc - self.niv.failure_fvc)
-                level[k:] = np.minimum(level[k:], lv)
+            if used.any() and bulbar_domain[k] >= self.niv.min_bulbar_domain:
+                lv = failure_fvc - self.niv.adherence * (
+                    failure_fvc - self.niv.failure_fvc * reserve_factor)
+                level[used] = np.minimum(level[used], lv)
         if self.tracheostomy is not None:
             k = _start_index(t, self.tracheostomy_start)
             tr = self.tracheostomy
-            lv = failure_fvc - tr.adherence * (failure_fvc - tr.failure_fvc)
+            lv = failure_fvc - tr.adherence * (failure_fvc - tr.failure_fvc * reserve_factor)
             level[k:] = np.minimum(level[k:], lv)
         if self.gastrostomy is not None:
             k = _start_index(t, self.gastrostomy_start)
             level[k:] -= self.gastrostomy.adherence * self.gastrostomy.failure_fvc_shift
         return np.maximum(level, 0.0)
+
+    def aspiration_multiplier(self) -> np.ndarray:
+        """Multiplier on the aspiration hazard, shape (T,) (the tracheostomy's cuff)."""
+        t = self.times_months
+        out = np.ones(len(t))
+        if self.tracheostomy is not None:
+            tr = self.tracheostomy
+            k = _start_index(t, self.tracheostomy_start)
+            out[k:] = 1.0 - tr.adherence * (1.0 - tr.aspiration_multiplier)
+        return out
 
 
 def clinical_modifiers(cfg, times_months: np.ndarray) -> ClinicalModifiers | None:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from alssim.anatomy import ALSFRS_ITEMS, EL_ESCORIAL_REGIONS, KINGS_REGIONS, SIDES
+from alssim.care_draws import default_clinical_draws
 from alssim.clinical import alsfrs as _alsfrs
 from alssim.clinical import diagnosis as _dx
 from alssim.clinical import electro as _emg
@@ -131,8 +132,16 @@ CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
     "alsfrs_r": ClinicalVariable("global", "points", "ALSFRS-R total", 0, 48,
                                  tuple(float(v) for v in range(49))),
     "fvc_percent": ClinicalVariable("global", "% predicted", "forced vital capacity", 0, 200),
-    "niv_needed": ClinicalVariable("global", "bool", "non-invasive ventilation needed",
-                                   levels=_B),
+    "niv_needed": ClinicalVariable("global", "bool", "non-invasive ventilation indicated "
+                                   "(King's 4B; cumulative)", levels=_B),
+    "pump_strength": ClinicalVariable("global", "1", "strength of the respiratory pump "
+                                      "(diaphragm, intercostal and accessory muscles)"),
+    "snip_cmh2o": ClinicalVariable("global", "cmH2O", "sniff nasal inspiratory pressure", 0,
+                                   300),
+    "on_niv": ClinicalVariable("global", "bool", "using non-invasive ventilation", levels=_B),
+    "on_tracheostomy": ClinicalVariable("global", "bool", "invasively ventilated", levels=_B),
+    "aspiration_hazard": ClinicalVariable("global", "1/month",
+                                          "hazard of fatal aspiration pneumonia", 0, math.inf),
     "gastrostomy_needed": ClinicalVariable("global", "bool", "gastrostomy needed", levels=_B),
     "patient_alive": ClinicalVariable("global", "bool", "not yet dead of respiratory failure "
                                       "(0 from the record of death on)", levels=_B,
@@ -441,24 +450,61 @@ def assess(result, params=None) -> ClinicalCourse:
     involved = _alsfrs.involvement(capacity, fn.involvement_threshold)
     shares = _alsfrs.item_shares(anat)
     dominant = SIDES.index(cfg.onset.dominant_side)
-    items = _alsfrs.item_scores(_alsfrs.item_function(capacity, shares, dominant),
-                                fn.item_thresholds)
-    domains = _alsfrs.domain_scores(items)
-    total = items.sum(axis=1).astype(np.int16)
+    item_fn = _alsfrs.item_function(capacity, shares, dominant)
+    items = _alsfrs.item_scores(item_fn, fn.item_thresholds)
     onset_t = float(first_time(involved.any(axis=(1, 2)), t))
+    # breathing: the pump and the diaphragm, the NIV indication, support given, death
     rp = p.respiratory
-    fvc = _resp.fvc_percent(strength, _resp.pump_weights(shares), rp.fvc_healthy)
-    niv = running_any(fvc < rp.niv_fvc)
+    draws = getattr(result, "clinical_draws", None) or default_clinical_draws()
+    pump = _resp.pump_strength(strength, _resp.pump_weights(shares))
+    diaphragm = _resp.pump_strength(strength, _resp.diaphragm_weights(shares))
+    dysp = ALSFRS_ITEMS.index("dyspnoea")
+    orth = ALSFRS_ITEMS.index("orthopnoea")
+    resp12 = ALSFRS_ITEMS.index("respiratory_insufficiency")
+    items[:, dysp] = _alsfrs.item_scores(pump[:, None], rp.dyspnoea_thresholds)[:, 0]
+    items[:, orth] = _alsfrs.item_scores(diaphragm[:, None], rp.orthopnoea_thresholds)[:, 0]
+    fvc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
+    snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
+    niv = _resp.niv_indicated(fvc, snip, items[:, orth], niv_fvc=rp.niv_fvc,
+                              niv_snip=rp.niv_snip, orthopnoea_score=rp.niv_orthopnoea_item)
     swallow = ALSFRS_ITEMS.index("swallowing")
     gastro = running_any(items[:, swallow] <= rp.gastrostomy_swallowing_item)
-    failure = (rp.failure_fvc if mods is None
-               else mods.failure_fvc(rp.failure_fvc, domains["bulbar"]))
-    death_t = float(first_time(fvc < failure, t))
+    bulbar_domain = items[:, list(_alsfrs.ALSFRS_DOMAINS["bulbar"])].sum(axis=1)
+    reserve = _resp.reserve_factor(rp.failure_reserve_sigma, draws["respiratory_reserve"])
+    own_failure = min(rp.failure_fvc * reserve, rp.niv_fvc)
+    if mods is None:
+        on_niv = on_trach = np.zeros(len(t), dtype=bool)
+        failure = np.full(len(t), own_failure)
+        asp_mult: np.ndarray | float = 1.0
+    else:
+        on_niv = mods.niv_used(bulbar_domain, draws["ventilation_tolerance"])
+        on_trach = mods.tracheostomy_used()
+        failure = mods.failure_fvc(own_failure, bulbar_domain, reserve_factor=reserve,
+                                   tolerance_quantile=draws["ventilation_tolerance"])
+        asp_mult = mods.aspiration_multiplier()
+    items[:, resp12] = _resp.support_item(on_niv, on_trach, fvc, night_fvc=rp.niv_night_fvc,
+                                          continuous_fvc=rp.niv_continuous_fvc)
+    domains = _alsfrs.domain_scores(items)
+    total = items.sum(axis=1).astype(np.int16)
+    asp_hazard = _resp.aspiration_hazard(
+        item_fn[:, swallow], pump, max_rate=rp.aspiration_max_rate,
+        exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
+        multiplier=asp_mult)
+    asp_cum = _resp.cumulative_hazard(t, asp_hazard)
+    failure_t = float(first_time(fvc < failure, t))
+    aspiration_t = float(first_time(asp_cum >= draws["aspiration"], t))
+    death_t = min(failure_t, aspiration_t)
+    cause = (None if not math.isfinite(death_t) else "respiratory_failure"
+             if failure_t <= aspiration_t else "aspiration_pneumonia")
     alive = t < death_t
 
     # 5. stages
     kings_idx = np.array([KINGS_REGIONS.index(s.kings_region) for s in anat.segments])
     region_inv = _dx.pool_regions(involved, kings_idx, len(KINGS_REGIONS))
+    # the fourth King's region is the diaphragm (Roche 2012): respiratory symptoms or the
+    # indication of ventilation, not the trunk muscles
+    region_inv[:, KINGS_REGIONS.index("respiratory")] = running_any(
+        (items[:, dysp] < 4) | (items[:, orth] < 4) | niv)
     counted = [r != "respiratory" or fn.kings_count_respiratory for r in KINGS_REGIONS]
     kings = _stage.kings_stage(region_inv[:, counted], gastro, niv, ~alive)
     mitos = _stage.mitos_stage(items, ~alive)
@@ -525,6 +571,8 @@ def assess(result, params=None) -> ClinicalCourse:
                 "cmap_percent": cmap}
     glob = {f"alsfrs_r_{name}": items[:, i] for i, name in enumerate(ALSFRS_ITEMS)}
     glob.update({f"alsfrs_r_{k}_domain": v for k, v in domains.items()})
+    glob.update({"pump_strength": pump, "snip_cmh2o": snip, "on_niv": on_niv,
+                 "on_tracheostomy": on_trach, "aspiration_hazard": asp_hazard})
     glob.update({"alsfrs_r": total, "fvc_percent": fvc, "niv_needed": niv,
                  "gastrostomy_needed": gastro, "patient_alive": alive, "kings_stage": kings,
                  "mitos_stage": mitos, "el_escorial": ee, "awaji": aw, "gold_coast": gc,
@@ -536,6 +584,8 @@ def assess(result, params=None) -> ClinicalCourse:
 
     events = _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv,
                      mitos, total, alive, death_t, diag_t, diag_rec, ee, aw, gc, dp.criteria)
+    events.update(_care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
+                               mods))
     course = ClinicalCourse(
         times_months=np.array(t), clinical_onset_months=onset_t,
         segments=anat.segment_names, muscles=m_names,
@@ -546,6 +596,119 @@ def assess(result, params=None) -> ClinicalCourse:
     events.update(_phenotype.phenotype_summary(course, anat,
                                                normal_fraction=fn.involvement_threshold))
     return course
+
+
+def _care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
+                 mods) -> dict[str, Any]:
+    """Breathing and care facts, JSON-ready, months from clinical onset."""
+    has_onset = math.isfinite(onset_t)
+
+    def rel(x: float) -> float | None:
+        return _num(x - onset_t) if has_onset and math.isfinite(x) else None
+
+    lived = t <= death_t
+    # time in each King's stage: from its first entry to the entry of the next higher stage
+    # reached (or death); stages 4A and 4B count together as stage 4
+    entry = {lev: float(first_time((kings >= lev) & lived, t)) for lev in (1.0, 2.0, 3.0, 4.0)}
+    entry[5.0] = float(first_time(kings >= 5.0, t))
+    durations: dict[str, float | None] = {}
+    levels = (1.0, 2.0, 3.0, 4.0)
+    for i, lev in enumerate(levels):
+        start = entry[lev]
+        later = [entry[x] for x in (*levels[i + 1:], 5.0) if math.isfinite(entry[x])]
+        end = min(later) if later else math.nan
+        ok = has_onset and math.isfinite(start) and math.isfinite(end) and end >= start
+        durations[str(int(lev))] = _num(end - start) if ok else None
+    course = (t >= onset_t) & (t < death_t) if has_onset else np.zeros(len(t), dtype=bool)
+    fvc_slope = _prog.linear_slope(t[course] - onset_t, fvc[course]) if has_onset else None
+    gastro_start = math.inf if mods is None else mods.gastrostomy_start
+    return {
+        "cause_of_death": cause,
+        "kings_stage_duration_months": durations,
+        "niv_start_months": rel(float(first_time(on_niv & lived, t))),
+        "tracheostomy_months": rel(float(first_time(on_trach & lived, t))),
+        "gastrostomy_months": rel(gastro_start if gastro_start <= death_t else math.inf),
+        "fvc_slope_per_month": _num(fvc_slope) if fvc_slope is not None else None,
+    }
+
+
+def _criterion_met(dp, ee: np.ndarray, aw: np.ndarray, gc: np.ndarray) -> np.ndarray:
+    """The configured diagnostic criterion met, shape (T,) bool."""
+    if dp.criteria == "gold_coast":
+        return np.asarray(gc, dtype=bool)
+    if dp.criteria == "el_escorial":
+        return ee >= _dx.EL_ESCORIAL_LABELS.index(dp.min_category)
+    want = dp.min_category.replace("_laboratory_supported", "")
+    return aw >= _dx.AWAJI_LABELS.index(want)
+
+
+def _onset_place(t, onset_t, involved, capacity) -> tuple[int, int] | None:
+    """Segment and side of clinical onset (the weakest involved one then); ``None`` without."""
+    if not math.isfinite(onset_t):
+        return None
+    k0 = int(np.searchsorted(t, onset_t))
+    cap0 = np.where(involved[k0], capacity[k0], np.inf)
+    s0, d0 = np.unravel_index(int(np.argmin(cap0)), cap0.shape)
+    return int(s0), int(d0)
+
+
+def _onset_site(anat, t, onset_t, involved, capacity) -> str | None:
+    """Onset site (``Segment.onset_site``) of the segment of clinical onset."""
+    place = _onset_place(t, onset_t, involved, capacity)
+    return None if place is None else anat.segments[place[0]].onset_site
+
+
+def _diagnosis_details(anat, t, onset_t, path, diag_rec, emg_done, alive, fvc, kings, mitos,
+                       umn_r, mus_vars, m_seg) -> dict[str, Any]:
+    """Pathway times and the state at diagnosis, JSON-ready (months from clinical onset).
+
+    Keys: ``first_consultation_months``, ``first_neurology_months``, ``emg_months`` (pathway
+    times; ``None`` without clinical onset), ``emg_before_diagnosis`` (the EMG had been done at
+    the diagnosis visit), ``fvc_percent``, ``kings_stage``, ``mitos_stage`` and
+    ``limb_mune_percent`` (mean MUNE over the limb muscles, both sides, % of healthy) at the
+    diagnosis visit, and ``first_visit_umn_regions`` (El Escorial regions with clinical UMN
+    signs at the first neurology visit; ``None`` if it falls after death or the horizon).
+    """
+    has_onset = math.isfinite(onset_t)
+    out: dict[str, Any] = {
+        "first_consultation_months": _num(path.first_consultation_months) if has_onset else None,
+        "first_neurology_months": _num(path.first_neurology_months) if has_onset else None,
+        "emg_months": _num(path.emg_months) if has_onset else None,
+        "emg_before_diagnosis": None, "fvc_percent": None, "kings_stage": None,
+        "mitos_stage": None, "limb_mune_percent": None, "first_visit_umn_regions": None,
+    }
+    if has_onset:
+        first = onset_t + path.first_neurology_months
+        k = int(np.searchsorted(t, first + 1e-9, side="right")) - 1
+        if k >= 0 and first <= t[-1] + 1e-9 and alive[k]:
+            out["first_visit_umn_regions"] = int(umn_r[k].sum())
+    if diag_rec >= 0:
+        limb = np.array([anat.segments[s].el_escorial_region in ("cervical", "lumbosacral")
+                         for s in m_seg], dtype=bool)
+        mune = mus_vars["mune_percent"][diag_rec][limb]
+        out.update({
+            "fvc_percent": _num(float(fvc[diag_rec]), 3),
+            "kings_stage": float(kings[diag_rec]),
+            "mitos_stage": int(mitos[diag_rec]),
+            "limb_mune_percent": _num(float(np.mean(mune)), 3) if mune.size else None,
+        })
+        out["emg_before_diagnosis"] = bool(emg_done)
+    return out
+
+
+def _onset_muscle_mune_50(anat, t, onset_t, involved, capacity, mune_percent,
+                          m_seg) -> float | None:
+    """Months from clinical onset at which MUNE first falls to half of healthy in a muscle of
+    the onset segment and side (negative: before clinical onset); ``None`` if never."""
+    place = _onset_place(t, onset_t, involved, capacity)
+    if place is None:
+        return None
+    s0, d0 = place
+    cols = np.flatnonzero(np.asarray(m_seg) == s0)
+    if cols.size == 0:
+        return None
+    when = float(np.min(first_time(mune_percent[:, cols, d0] <= 50.0, t)))
+    return _num(when - onset_t) if math.isfinite(when) else None
 
 
 def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv, mitos, total,
@@ -621,7 +784,6 @@ def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv
         "diagnosis": diagnosis,
         "death_months": _num(death_t),
         "survival_months": rel(death_t) if died else None,
-        "cause_of_death": "respiratory_failure" if died else None,
         "censored": not died,
         "alsfrs_r_dfs": _num(dfs) if dfs is not None else None,
         "alsfrs_r_slope_per_month": _num(slope) if slope is not None else None,

@@ -143,23 +143,57 @@ class Function:
 
 @dataclasses.dataclass(frozen=True)
 class Respiratory:
-    """FVC, ventilation and gastrostomy needs, and death from respiratory failure."""
+    """The respiratory pump, airway protection, ventilation need, gastrostomy need and death
+    (see :mod:`alssim.clinical.respiratory`)."""
 
     fvc_healthy: float = param("% predicted", "FVC before onset", low=0.0, high=200.0,
                                low_open=True)
-    niv_fvc: float = param("% predicted", "FVC below which non-invasive ventilation is needed "
-                           "(King's 4B)", low=0.0, high=200.0)
-    failure_fvc: float = param("% predicted", "FVC below which the patient dies of "
-                               "respiratory failure", low=0.0, high=200.0)
+    fvc_strength_exponent: float = param(
+        "1", "FVC = fvc_healthy * pump strength ** exponent (FVC falls less than strength)",
+        low=0.0, high=3.0, low_open=True)
+    snip_healthy: float = param("cmH2O", "sniff nasal inspiratory pressure before onset",
+                                low=0.0, high=300.0, low_open=True)
+    dyspnoea_thresholds: tuple[float, ...] = param(
+        "1", "pump strength starting ALSFRS-R dyspnoea item scores 1, 2, 3, 4", low=0.0, high=1.0)
+    orthopnoea_thresholds: tuple[float, ...] = param(
+        "1", "diaphragm strength starting ALSFRS-R orthopnoea item scores 1, 2, 3, 4", low=0.0,
+        high=1.0)
+    niv_fvc: float = param("% predicted", "FVC below which non-invasive ventilation is "
+                           "indicated (King's 4B)", low=0.0, high=200.0)
+    niv_snip: float = param("cmH2O", "SNIP below which non-invasive ventilation is indicated",
+                            low=0.0, high=300.0)
+    niv_orthopnoea_item: int = param(
+        "points", "ALSFRS-R orthopnoea score at or below which non-invasive ventilation is "
+        "indicated", low=-1, high=4)
+    niv_night_fvc: float = param("% predicted", "FVC below which a patient on NIV uses it all "
+                                 "night (ALSFRS-R item 12 = 2)", low=0.0, high=200.0)
+    niv_continuous_fvc: float = param("% predicted", "FVC below which a patient on NIV uses it "
+                                      "day and night (item 12 = 1)", low=0.0, high=200.0)
+    failure_fvc: float = param("% predicted", "FVC at which untreated hypercapnic respiratory "
+                               "failure kills the median patient", low=0.0, high=200.0)
+    failure_reserve_sigma: float = param(
+        "1", "SD of the log of a patient's failure FVC between patients", low=0.0, high=3.0)
+    aspiration_max_rate: float = param(
+        "1/month", "hazard of fatal aspiration pneumonia with no swallowing function left",
+        low=0.0, high=100.0)
+    aspiration_exponent: float = param(
+        "1", "aspiration hazard rises as (lost swallowing function) ** exponent", low=0.0,
+        high=20.0, low_open=True)
+    aspiration_cough_gain: float = param(
+        "1", "relative rise of the aspiration hazard with no pump strength (weak cough)",
+        low=0.0, high=100.0)
     gastrostomy_swallowing_item: int = param(
         "points", "ALSFRS-R swallowing score at or below which gastrostomy is needed "
         "(King's 4A)", low=0, high=4)
 
     def _check(self, prefix: str, source: str | None) -> None:
         if self.failure_fvc > self.niv_fvc:
-            raise ConfigError(f"must not exceed {prefix}.niv_fvc ({self.niv_fvc:g}); "
-                              f"got {self.failure_fvc:g}", key=f"{prefix}.failure_fvc",
-                              source=source)
+            raise ConfigError(f"must not exceed {prefix}.niv_fvc ({self.niv_fvc:g}): death "
+                              f"from respiratory failure comes after the indication of "
+                              f"ventilation; got {self.failure_fvc:g}",
+                              key=f"{prefix}.failure_fvc", source=source)
+        for name in ("dyspnoea_thresholds", "orthopnoea_thresholds"):
+            _check_increasing(getattr(self, name), 4, f"{prefix}.{name}", source)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,20 +1,66 @@
-"""FVC from the respiratory segments, ventilation need, and death from respiratory failure.
+"""Breathing: the respiratory pump, airway protection, ventilation and death.
 
-FVC (% predicted) is ``fvc_healthy`` times the strength of the respiratory pump: the strength of
-each segment (both sides averaged) weighted by its share of the ALSFRS-R item
-*respiratory insufficiency* (the diaphragm at C3-C5 and the intercostals at T2-T12 in the default
-anatomy). Non-invasive ventilation is needed below ``niv_fvc`` (King's 4B); the patient dies of
-respiratory failure at the first record with FVC below ``failure_fvc`` unless kept alive by
-invasive ventilation (the recorded course after that time is then the ventilated one).
+Two systems fail in ALS, and the model keeps them apart:
+
+**The pump.** The diaphragm (phrenic motor neurons, C3-C5) and the intercostal and accessory
+muscles move air. Their weights are the anatomy's shares of the ALSFRS-R item *respiratory
+insufficiency* (the diaphragm and the intercostals in the default anatomy; bulbar muscles are
+not part of the pump). The pump strength ``P`` is the share-weighted mean strength of those
+segments, both sides averaged. Vital capacity falls less than strength, because the lungs still
+fill passively: ``FVC = fvc_healthy * P ** fvc_strength_exponent`` with exponent 0.5 puts FVC at
+55% of predicted when the pump has 30% of its strength, as measured in respiratory muscle weakness
+(Braun 1983 Thorax 38:616). The sniff nasal inspiratory pressure reads the diaphragm alone (the
+segments carrying the item *orthopnoea*): ``SNIP = snip_healthy * D``, so SNIP falls before FVC,
+as it does in patients (Morgan 2005 Am J Respir Crit Care Med 171:269).
+
+**Airway protection.** Bulbar muscles keep food and saliva out of the lungs. Aspiration pneumonia
+strikes with a hazard that rises with the loss of swallowing function and is raised by a weak
+cough (a weak pump); the patient dies of it when the cumulative hazard passes the patient's own
+Exp(1) draw (``clinical_draws["aspiration"]``). Pneumonia is found at post-mortem in most
+patients (Burkhardt 2017 PLoS One 12:e0177555: aspiration pneumonia in 23 of 74).
+
+**Ventilation and death.** Non-invasive ventilation is *indicated* (King's 4B, a care event the
+patient lives through) at the first record meeting any published criterion the model resolves:
+FVC below ``niv_fvc``, SNIP below ``niv_snip``, or orthopnoea (ALSFRS-R item 11 at or below
+``niv_orthopnoea_item``) (AAN practice parameter, Miller 2009 Neurology 73:1218). Without
+ventilation the patient dies of hypercapnic respiratory failure when FVC falls below the
+patient's own failure level (``failure_fvc`` times a lognormal factor of the draw
+``respiratory_reserve``). Treatments (:mod:`alssim.interventions`) lower that level
+(NIV, if tolerated and the upper airway allows it; tracheostomy removes it) and change the
+aspiration hazard (gastrostomy, tracheostomy). ALSFRS-R item 12 grades the ventilatory support
+actually given (Cedarbaum 1999 J Neurol Sci 169:13): 4 none, 3 intermittent NIV, 2 continuous NIV
+at night, 1 NIV day and night, 0 invasive ventilation.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import norm
 
 from alssim.anatomy import ALSFRS_ITEMS
 
-__all__ = ["fvc_percent", "pump_weights"]
+__all__ = [
+    "CAUSES_OF_DEATH",
+    "aspiration_hazard",
+    "cumulative_hazard",
+    "diaphragm_weights",
+    "fvc_percent",
+    "niv_indicated",
+    "pump_strength",
+    "pump_weights",
+    "reserve_factor",
+    "snip_cmh2o",
+    "support_item",
+]
+
+#: Causes of death the clinical layer tells apart.
+CAUSES_OF_DEATH = ("respiratory_failure", "aspiration_pneumonia")
+
+
+def _item_weights(shares: np.ndarray, item: str) -> np.ndarray:
+    w = np.asarray(shares, dtype=float)[ALSFRS_ITEMS.index(item)]
+    total = w.sum()
+    return w / total if total > 0 else np.zeros_like(w)
 
 
 def pump_weights(shares: np.ndarray) -> np.ndarray:
@@ -23,27 +69,117 @@ def pump_weights(shares: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     shares : ndarray, shape (12, S)
-        From :func:`alssim.clinical.alsfrs.item_shares`.
+        From :func:`alssim.clinical.alsfrs.item_shares`; the row of *respiratory insufficiency*.
     """
-    w = np.asarray(shares)[ALSFRS_ITEMS.index("respiratory_insufficiency")]
-    total = w.sum()
-    return w / total if total > 0 else np.zeros_like(w)
+    return _item_weights(shares, "respiratory_insufficiency")
 
 
-def fvc_percent(strength: np.ndarray, weights: np.ndarray, fvc_healthy: float) -> np.ndarray:
-    """Forced vital capacity, % of predicted.
+def diaphragm_weights(shares: np.ndarray) -> np.ndarray:
+    """Weights of the segments holding the diaphragm, shape (S,): the row of *orthopnoea*
+    (orthopnoea is the symptom of diaphragm weakness), summing to 1 (or all 0)."""
+    return _item_weights(shares, "orthopnoea")
+
+
+def pump_strength(strength: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Share-weighted strength of the given muscles, both sides averaged, shape (T,), in [0, 1].
 
     Parameters
     ----------
     strength : ndarray, shape (T, S, 2)
+        Force as a fraction of healthy.
     weights : ndarray, shape (S,)
-        From :func:`pump_weights`; all zero means no respiratory segment (FVC stays healthy).
-    fvc_healthy : float
+        From :func:`pump_weights` or :func:`diaphragm_weights`; all zero gives full strength.
+    """
+    strength = np.asarray(strength, dtype=float)
+    if not np.any(weights):
+        return np.ones(strength.shape[0])
+    return np.clip(strength.mean(axis=-1) @ weights, 0.0, 1.0)
+
+
+def fvc_percent(pump: np.ndarray, fvc_healthy: float, exponent: float) -> np.ndarray:
+    """Forced vital capacity, % of predicted: ``fvc_healthy * pump ** exponent``, shape (T,)."""
+    return fvc_healthy * np.power(np.clip(pump, 0.0, 1.0), exponent)
+
+
+def snip_cmh2o(diaphragm: np.ndarray, snip_healthy: float) -> np.ndarray:
+    """Sniff nasal inspiratory pressure, cmH2O: ``snip_healthy * diaphragm``, shape (T,)."""
+    return snip_healthy * np.clip(diaphragm, 0.0, 1.0)
+
+
+def niv_indicated(fvc: np.ndarray, snip: np.ndarray, orthopnoea_item: np.ndarray, *,
+                  niv_fvc: float, niv_snip: float, orthopnoea_score: int) -> np.ndarray:
+    """Records from the first indication of non-invasive ventilation on, bool shape (T,).
+
+    Any criterion suffices: FVC below ``niv_fvc``, SNIP below ``niv_snip`` or the orthopnoea
+    item at or below ``orthopnoea_score`` (Miller 2009). Once indicated, always indicated.
+    """
+    now = ((np.asarray(fvc) < niv_fvc) | (np.asarray(snip) < niv_snip)
+           | (np.asarray(orthopnoea_item) <= orthopnoea_score))
+    return np.logical_or.accumulate(now) if now.size else now
+
+
+def reserve_factor(reserve_sigma: float, reserve_quantile: float) -> float:
+    """The patient's factor on every FVC at which hypercapnic failure kills.
+
+    ``exp(reserve_sigma * z)`` with ``z`` the standard normal quantile of the patient's draw
+    ``respiratory_reserve``: a patient with a larger reserve (a low draw) lives to a lower FVC.
+    """
+    return float(np.exp(reserve_sigma * norm.ppf(reserve_quantile)))
+
+
+def aspiration_hazard(swallowing: np.ndarray, pump: np.ndarray, *, max_rate: float,
+                      exponent: float, cough_gain: float,
+                      multiplier: np.ndarray | float = 1.0) -> np.ndarray:
+    """Hazard of fatal aspiration pneumonia, per month, shape (T,).
+
+    ``max_rate * (1 - swallowing) ** exponent * (1 + cough_gain * (1 - pump)) * multiplier``
+
+    Parameters
+    ----------
+    swallowing : ndarray, shape (T,)
+        Function behind the ALSFRS-R swallowing item, in [0, 1].
+    pump : ndarray, shape (T,)
+        Pump strength (a weak cough clears the airway less), in [0, 1].
+    max_rate : float
+        Hazard with no swallowing function and a healthy cough (1/month).
+    exponent : float
+        Shape: how late in the loss of swallowing the risk rises.
+    cough_gain : float
+        Relative rise of the hazard with a pump of no strength.
+    multiplier : float or ndarray, shape (T,)
+        Treatments (gastrostomy, tracheostomy).
+    """
+    lost = np.clip(1.0 - np.asarray(swallowing, dtype=float), 0.0, 1.0)
+    weak = np.clip(1.0 - np.asarray(pump, dtype=float), 0.0, 1.0)
+    return max_rate * lost**exponent * (1.0 + cough_gain * weak) * multiplier
+
+
+def cumulative_hazard(times: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    """Cumulative hazard at each record (trapezoid rule from the first record), shape (T,)."""
+    t = np.asarray(times, dtype=float)
+    h = np.asarray(hazard, dtype=float)
+    out = np.zeros(len(t))
+    if len(t) > 1:
+        out[1:] = np.cumsum(0.5 * (h[1:] + h[:-1]) * np.diff(t))
+    return out
+
+
+def support_item(on_niv: np.ndarray, on_tracheostomy: np.ndarray, fvc: np.ndarray, *,
+                 night_fvc: float, continuous_fvc: float) -> np.ndarray:
+    """ALSFRS-R item 12 (respiratory insufficiency) from the ventilatory support given.
+
+    4 no support; 3 intermittent NIV; 2 continuous NIV at night (FVC below ``night_fvc``);
+    1 NIV day and night (FVC below ``continuous_fvc``); 0 invasive ventilation (Cedarbaum 1999).
 
     Returns
     -------
-    ndarray, shape (T,)
+    ndarray of int8, shape (T,)
     """
-    if not np.any(weights):
-        return np.full(np.shape(strength)[0], float(fvc_healthy))
-    return fvc_healthy * (np.asarray(strength).mean(axis=-1) @ weights)
+    fvc = np.asarray(fvc, dtype=float)
+    score = np.full(fvc.shape, 4, dtype=np.int8)
+    niv = np.asarray(on_niv, dtype=bool)
+    score[niv] = 3
+    score[niv & (fvc < night_fvc)] = 2
+    score[niv & (fvc < continuous_fvc)] = 1
+    score[np.asarray(on_tracheostomy, dtype=bool)] = 0
+    return score

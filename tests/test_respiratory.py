@@ -1,0 +1,184 @@
+"""Breathing: the pump, airway protection, the NIV indication as a care event, death and NIV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alssim
+from alssim.clinical import respiratory as resp
+from alssim.clinical.alsfrs import item_shares
+
+#: Small, weekly-stepped, 4-weekly-recorded patients over 20 years (no one censored who matters).
+SMALL = {"simulation.scale": 0.02, "simulation.horizon_years": 20.0,
+         "simulation.dt_days": 7.0, "simulation.output_interval_days": 28.0}
+#: NIV from its indication, always tolerated and used: the mechanism alone.
+NIV_ON = {"interventions.niv.enabled": True, "interventions.niv.tolerance_good_bulbar": 1.0,
+          "interventions.niv.tolerance_poor_bulbar": 1.0}
+N_PATIENTS = 40
+
+
+# ----------------------------------------------------------------------------- pure functions
+def test_fvc_falls_less_than_pump_strength():
+    # Braun 1983: vital capacity ~55% of predicted at 30% of respiratory muscle strength
+    assert resp.fvc_percent(np.array([0.3]), 100.0, 0.5)[0] == pytest.approx(54.77, abs=0.01)
+    assert resp.fvc_percent(np.array([1.0, 0.0]), 100.0, 0.5).tolist() == [100.0, 0.0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=30), st.floats(0.1, 2.0))
+def test_fvc_is_monotone_in_pump_strength(pump, exponent):
+    p = np.sort(np.array(pump))
+    f = resp.fvc_percent(p, 100.0, exponent)
+    assert np.all(np.diff(f) >= -1e-12)
+    assert np.all((f >= 0) & (f <= 100.0 + 1e-9))
+
+
+def test_bulbar_muscles_are_not_part_of_the_pump():
+    anat = alssim.load_config().anatomy
+    w = resp.pump_weights(item_shares(anat))
+    names = anat.segment_names
+    assert w[names.index("bulbar")] == 0.0
+    assert w.sum() == pytest.approx(1.0)
+    d = resp.diaphragm_weights(item_shares(anat))
+    assert d[names.index("cervical_upper")] == pytest.approx(1.0)  # the phrenic nucleus C3-C5
+
+
+def test_each_published_criterion_indicates_niv_and_the_indication_stays():
+    kw = {"niv_fvc": 50.0, "niv_snip": 40.0, "orthopnoea_score": 3}
+    ok = np.array([80.0, 80.0, 80.0])
+    snip_ok = np.array([70.0, 70.0, 70.0])
+    items_ok = np.array([4, 4, 4])
+    assert not resp.niv_indicated(ok, snip_ok, items_ok, **kw).any()
+    by_fvc = resp.niv_indicated(np.array([80.0, 45.0, 60.0]), snip_ok, items_ok, **kw)
+    by_snip = resp.niv_indicated(ok, np.array([70.0, 35.0, 50.0]), items_ok, **kw)
+    by_orth = resp.niv_indicated(ok, snip_ok, np.array([4, 3, 4]), **kw)
+    for got in (by_fvc, by_snip, by_orth):
+        assert got.tolist() == [False, True, True]
+
+
+def test_item_12_grades_the_support_given():
+    on_niv = np.array([False, True, True, True, True])
+    trach = np.array([False, False, False, False, True])
+    fvc = np.array([45.0, 45.0, 35.0, 20.0, 10.0])
+    got = resp.support_item(on_niv, trach, fvc, night_fvc=40.0, continuous_fvc=25.0)
+    assert got.tolist() == [4, 3, 2, 1, 0]
+
+
+def test_cumulative_hazard_of_a_constant_hazard_is_rate_times_time():
+    t = np.linspace(0.0, 24.0, 25)
+    assert np.allclose(resp.cumulative_hazard(t, np.full(25, 0.05)), 0.05 * t)
+
+
+def test_aspiration_hazard_rises_with_lost_swallowing_and_a_weak_cough():
+    h = resp.aspiration_hazard(np.array([1.0, 0.6, 0.2, 0.0]), np.ones(4), max_rate=0.1,
+                               exponent=2.0, cough_gain=1.0)
+    assert h[0] == 0.0 and np.all(np.diff(h) > 0) and h[-1] == pytest.approx(0.1)
+    weak = resp.aspiration_hazard(np.array([0.2]), np.array([0.0]), max_rate=0.1,
+                                  exponent=2.0, cough_gain=1.0)
+    assert weak[0] == pytest.approx(2 * h[2])
+
+
+# ----------------------------------------------------------------------------- patients
+@pytest.fixture(scope="module")
+def untreated():
+    cfg = alssim.load_config(overrides=SMALL)
+    return alssim.run_cohort(cfg, n=N_PATIENTS, seed=21, executor="serial", progress=False)
+
+
+@pytest.fixture(scope="module")
+def ventilated():
+    cfg = alssim.load_config(overrides={**SMALL, **NIV_ON})
+    return alssim.run_cohort(cfg, n=N_PATIENTS, seed=21, executor="serial", progress=False)
+
+
+def _col(cohort, name):
+    return cohort.patients[f"clinical.{name}"]
+
+
+def test_untreated_patients_live_through_the_niv_indication(untreated):
+    niv = _col(untreated, "kings_stage_months.4B")
+    death = _col(untreated, "survival_months")
+    both = niv.notna() & death.notna()
+    assert both.sum() >= N_PATIENTS // 2
+    lived = death[both] - niv[both]
+    assert (lived >= 0).all()
+    # King's 4B lasts: most untreated patients live months after the indication
+    assert (lived > 0).mean() >= 0.8
+    assert lived.median() >= 3.0
+    # both causes of death occur; respiratory failure is not the only one
+    causes = set(_col(untreated, "cause_of_death").dropna())
+    assert causes == {"respiratory_failure", "aspiration_pneumonia"}
+
+
+def test_item_12_is_normal_without_ventilation():
+    res = alssim.simulate(alssim.load_config(overrides=SMALL), seed=3)
+    course = res.clinical
+    alive = course["patient_alive"].astype(bool)
+    assert (course["alsfrs_r_respiratory_insufficiency"][alive] == 4).all()
+    assert course["niv_needed"][alive].any()  # the indication came, support was not given
+
+
+def test_niv_lengthens_life_with_good_bulbar_function_but_not_with_poor(untreated, ventilated):
+    a = untreated.patients.set_index("patient")
+    b = ventilated.patients.set_index("patient")
+    start = a["clinical.kings_stage_months.4B"]
+    died = a["clinical.survival_months"].notna() & b["clinical.survival_months"].notna()
+    gain = (b["clinical.survival_months"] - a["clinical.survival_months"])[died & start.notna()]
+    good, poor = [], []
+    limit = alssim.load_config().interventions.niv.min_bulbar_domain
+    for pid in gain.index:
+        # the bulbar domain at the start of NIV decides (the ventilated patient's own run)
+        course = ventilated.simulate_patient(int(pid)).clinical
+        if not course["on_niv"].any():
+            continue
+        k = int(np.argmax(course["on_niv"]))
+        bulbar = int(course["alsfrs_r_bulbar_domain"][k])
+        (good if bulbar >= limit else poor).append(gain[pid])
+    assert len(good) >= 5
+    assert np.mean(good) > 1.0  # months
+    assert all(g >= -1e-6 for g in good)
+    assert all(abs(g) < 1e-6 for g in poor)
+
+
+def test_spinal_onset_patients_reach_gastrostomy_need_before_death(untreated):
+    df = untreated.patients
+    spinal = df["onset.site"].isin(["upper_limb", "lower_limb"]) & df[
+        "clinical.survival_months"].notna()
+    reached = df.loc[spinal, "clinical.kings_stage_months.4A"].notna()
+    assert spinal.sum() >= 15
+    assert reached.mean() >= 0.4
+
+
+def test_kings_fourth_region_is_the_diaphragm(untreated):
+    # the respiratory region is involved with breathing symptoms or the NIV indication, not
+    # at a normal FVC through the trunk muscles
+    res = alssim.simulate(alssim.load_config(overrides={**SMALL, "onset.segment": "thoracic"}),
+                          seed=4)
+    course = res.clinical
+    months = course.summary()["region_involvement_months"]["respiratory"]
+    if months is not None:
+        k = int(np.searchsorted(course.months_from_clinical_onset, months - 1e-6))
+        assert course["fvc_percent"][k] < 95.0 or course["niv_needed"][k]
+    resp_t = untreated.patients["clinical.region_involvement_months.respiratory"]
+    niv_t = untreated.patients["clinical.kings_stage_months.4B"]
+    ok = resp_t.notna() & niv_t.notna()
+    assert (resp_t[ok] <= niv_t[ok] + 1e-6).all()
+
+
+def test_causes_of_death_and_care_times_are_reported(untreated):
+    df = untreated.patients
+    dead = df["clinical.survival_months"].notna()
+    assert df.loc[dead, "clinical.cause_of_death"].notna().all()
+    assert df.loc[~dead, "clinical.cause_of_death"].isna().all()
+    for col in ("kings_stage_duration_months.1", "fvc_slope_per_month", "niv_start_months",
+                "tracheostomy_months", "gastrostomy_months"):
+        assert f"clinical.{col}" in df.columns
+    assert (df.loc[dead, "clinical.fvc_slope_per_month"].dropna() <= 0.5).all()
+    # no treatment was given: no start times
+    assert df["clinical.niv_start_months"].isna().all()
+    assert df["clinical.tracheostomy_months"].isna().all()
+    stages = df.loc[dead, [f"clinical.kings_stage_duration_months.{k}" for k in "1234"]]
+    assert (stages.fillna(0.0) >= 0).all().all()
