@@ -213,8 +213,13 @@ def test_fvc_from_the_respiratory_pump():
     np.testing.assert_allclose(pw, [0, 0.6, 0.4])
     s = np.ones((2, 3, 2))
     s[1, 1] = 0.5
-    np.testing.assert_allclose(respiratory.fvc_percent(s, pw, 100.0), [100.0, 70.0])
-    np.testing.assert_allclose(respiratory.fvc_percent(s, np.zeros(3), 95.0), [95.0, 95.0])
+    pump = respiratory.pump_strength(s, pw)
+    np.testing.assert_allclose(pump, [1.0, 0.7])
+    np.testing.assert_allclose(respiratory.fvc_percent(pump, 100.0, 1.0), [100.0, 70.0])
+    np.testing.assert_allclose(respiratory.fvc_percent(pump, 100.0, 0.5),
+                               [100.0, 100.0 * 0.7**0.5])
+    # no respiratory segment: the pump keeps full strength
+    np.testing.assert_allclose(respiratory.pump_strength(s, np.zeros(3)), [1.0, 1.0])
 
 
 def test_kings_stage_codes_and_monotone():

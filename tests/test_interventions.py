@@ -93,9 +93,13 @@ def test_clinical_treatment_equals_untreated_before_start(cfg, untreated):
 
 
 def test_niv_starts_at_kings_4b_and_delays_death(cfg):
-    # a patient with good bulbar function when ventilation is needed
+    # a patient with good bulbar function when ventilation is needed, who tolerates the mask;
+    # the pump alone (no aspiration pneumonia, which NIV does not prevent)
+    cfg = cfg.with_overrides({"clinical.respiratory.aspiration_max_rate": 0.0})
     c = cfg.with_overrides({"interventions.niv.enabled": True,
                             "interventions.niv.min_bulbar_domain": 0,
+                            "interventions.niv.tolerance_good_bulbar": 1.0,
+                            "interventions.niv.tolerance_poor_bulbar": 1.0,
                             "interventions.niv.failure_fvc": 20.0})
     base = alssim.simulate(cfg, seed=SEED).clinical
     res = alssim.simulate(c, seed=SEED)
@@ -107,13 +111,26 @@ def test_niv_starts_at_kings_4b_and_delays_death(cfg):
     # poor bulbar function: no gain
     c2 = c.with_overrides({"interventions.niv.min_bulbar_domain": 12})
     assert alssim.simulate(c2, seed=SEED).clinical.events["death_months"] == d0
+    # a patient who does not tolerate the mask neither uses it nor gains
+    c3 = c.with_overrides({"interventions.niv.tolerance_good_bulbar": 0.0})
+    intolerant = alssim.simulate(c3, seed=SEED).clinical
+    assert intolerant.events["death_months"] == d0
+    assert not intolerant["on_niv"].any()
+    assert (intolerant["alsfrs_r_respiratory_insufficiency"] == 4).all()
 
 
 def test_tracheostomy_prevents_respiratory_death(cfg):
     c = cfg.with_overrides({"interventions.tracheostomy.enabled": True})
     res = alssim.simulate(c, seed=SEED)
-    assert res.clinical.events["death_months"] is None
     assert res.config.interventions.tracheostomy.enabled
+    course = res.clinical
+    # invasive ventilation: no death from respiratory failure; aspiration still may kill
+    assert course.events["cause_of_death"] in (None, "aspiration_pneumonia")
+    k = int(np.argmax(course["on_tracheostomy"]))
+    assert course["on_tracheostomy"].any()
+    assert course["alsfrs_r_respiratory_insufficiency"][k] == 0
+    no_asp = c.with_overrides({"clinical.respiratory.aspiration_max_rate": 0.0})
+    assert alssim.simulate(no_asp, seed=SEED).clinical.events["death_months"] is None
 
 
 def test_event_that_never_comes_switches_the_treatment_off(cfg):
