@@ -73,8 +73,13 @@ def test_bootstrap_ci_is_seeded_and_has_the_standard_error_width():
 # --------------------------------------------------------------------------- pass rule
 def test_pass_rule():
     q = Target("x", "", "", "", "", 2.0, 4.0)
-    assert passes(q, 5.0, 3.9, 6.0)  # interval overlaps
-    assert not passes(q, 5.0, 4.1, 6.0)
+    assert passes(q, 3.0, 2.5, 3.5)  # point estimate inside
+    assert passes(q, 3.0, 1.0, 5.0, n=5000)  # a wide interval does not matter
+    # the point estimate decides; an overlapping interval is enough only for small subgroups
+    assert not passes(q, 5.0, 3.9, 6.0)
+    assert not passes(q, 5.0, 3.9, 6.0, n=100)
+    assert passes(q, 5.0, 3.9, 6.0, n=99)
+    assert not passes(q, 5.0, 4.1, 6.0, n=10)
     assert not passes(q, math.nan, 1.0, 5.0)
     qual = Target("y", "", "", "", "", 0.0, 0.99, kind="qualitative", relation="ratio < 1")
     assert passes(qual, 0.8, 0.5, 1.2) and not passes(qual, 1.1, 0.9, 1.3)

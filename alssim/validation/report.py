@@ -31,22 +31,33 @@ __all__ = [
 VALIDATION_OVERRIDES: dict[str, Any] = {
     "simulation.scale": 0.02,
     "simulation.dt_days": 7.0,
-    "simulation.horizon_years": 15.0,
+    # 30 years from biological onset: the slowest patients reach clinical onset late, and a
+    # shorter horizon would censor exactly the long survivors the targets are about
+    "simulation.horizon_years": 30.0,
 }
 
+#: Subgroups smaller than this may pass by their 95% interval overlapping the acceptance
+#: interval; every other figure passes only by its point estimate.
+SMALL_SUBGROUP = 100
 
-def passes(target: Target, estimate: float, low: float, high: float) -> bool:
+
+def passes(target: Target, estimate: float, low: float, high: float,
+           n: int | None = None) -> bool:
     """The pass rule of one figure.
 
-    Quantitative figures pass when the simulated 95% interval ``[low, high]`` overlaps the
-    acceptance interval. Qualitative figures pass when the stated relation holds for the
-    estimate, except relations stated "within noise", which pass when the 95% interval reaches
-    the acceptance interval. An undefined estimate (NaN) fails.
+    A figure passes when its point estimate lies inside the acceptance interval. Only a figure
+    computed from a subgroup of fewer than :data:`SMALL_SUBGROUP` patients (``n``), or a
+    qualitative relation stated "within noise", may instead pass when its 95% interval
+    ``[low, high]`` overlaps the acceptance interval. An undefined estimate (NaN) fails.
     """
     if math.isnan(estimate):
         return False
-    if target.kind == "qualitative" and "within noise" not in target.relation:
-        return target.low <= estimate <= target.high
+    if target.low <= estimate <= target.high:
+        return True
+    small = n is not None and n < SMALL_SUBGROUP
+    noise = target.kind == "qualitative" and "within noise" in target.relation
+    if not (small or noise):
+        return False
     lo = estimate if math.isnan(low) else low
     hi = estimate if math.isnan(high) else high
     return lo <= target.high and hi >= target.low
@@ -94,11 +105,13 @@ class ValidationReport:
             f"alssim {m.get('alssim_version')}, {m.get('date')}.",
             f"Simulation settings: {_fmt_overrides(m.get('overrides', {}))}.",
             f"95% intervals: {m.get('n_boot')} bootstrap resamples of patients (seed "
-            f"{m.get('seed')}), percentile method. A figure passes when its 95% interval "
-            "overlaps the acceptance interval fixed in advance in "
-            "configs/validation/targets.toml (qualitative figures: the stated relation); "
-            "'interval overlap only' marks figures whose point estimate lies outside the "
-            "acceptance interval.",
+            f"{m.get('seed')}), percentile method. A figure passes when its point estimate "
+            "lies inside the acceptance interval fixed in advance in "
+            "configs/validation/targets.toml; only a figure from a subgroup of fewer than "
+            f"{SMALL_SUBGROUP} patients may pass by its 95% interval overlapping the "
+            "acceptance interval, and is marked 'interval overlap, n < "
+            f"{SMALL_SUBGROUP}'. Model parameters were calibrated on other seeds (11); this "
+            "report is the validation.",
             "",
             f"**{n_pass} of {len(self.table)} figures within tolerance.**",
             "",
@@ -110,8 +123,8 @@ class ValidationReport:
             unit = f" {r.unit}" if r.unit and r.unit not in ("fraction", "ratio") else ""
             sim = (f"{_num(r.simulated)} ({_num(r.ci_low)}-{_num(r.ci_high)}){unit}")
             inside = (not math.isnan(r.simulated)) and r.low <= r.simulated <= r.high
-            verdict = ("yes" if inside else "yes (interval overlap only)") if r.passed \
-                else "**no**"
+            verdict = ("yes" if inside else f"yes (interval overlap, n < {SMALL_SUBGROUP})") \
+                if r.passed else "**no**"
             lines.append(f"| `{r.id}`: {r.what} | {r.published} ({r.source}) | "
                          f"{t.interval_text()} | {sim} | {r.n} | {verdict} |")
         return "\n".join(lines) + "\n"
@@ -236,7 +249,7 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
                      "source": t.source, "low": t.low, "high": t.high, "kind": t.kind,
                      "n": n_used, "simulated": float(est[j]), "ci_low": float(lo),
                      "ci_high": float(hi),
-                     "passed": passes(t, float(est[j]), float(lo), float(hi))})
+                     "passed": passes(t, float(est[j]), float(lo), float(hi), n_used)})
     from alssim._version import __version__
 
     meta = {"n_boot": n_boot, "seed": seed, "alssim_version": __version__,
