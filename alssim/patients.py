@@ -27,9 +27,21 @@ with ``Z`` standard normal. Patients whose onset is in one compartment only have
 of it multiplied: ``retrograde_rate`` by ``lmn_onset_retrograde`` after LMN onset and
 ``anterograde_rate`` by ``umn_onset_anterograde`` after UMN onset, and LMN-onset patients' speed
 is multiplied by ``lmn_onset_speed`` (hypotheses: LMN- and UMN-predominant phenotypes, and the
-longer survival of the LMN-predominant ones). Genotype and exposure effects are modelling
-hypotheses with their evidence level written next to them in ``configs/default.toml``, not
-established facts.
+longer survival of the LMN-predominant ones). Genotype effects are modelling hypotheses with
+their sources written next to them in ``configs/default.toml``, not established facts.
+
+**Exposures: risk and course are separate.** Every simulated patient has ALS, so an exposure's
+association with the *risk* of ALS shows only in how common it is among patients
+(``prevalence``); its ``multiplier`` acts on the *course* (the target's rate or level). Each
+exposure records both: ``risk_evidence`` (for the risk of getting ALS) and
+``progression_evidence`` (for progression or survival), each one of :data:`EVIDENCE_LEVELS`.
+A multiplier other than 1 needs a course label other than ``"none"`` or ``"conflicting"``:
+published evidence (``"weak"``, ``"moderate"``, ``"strong"``) or the label ``"hypothesis"``,
+which a user sets to run an effect on the course that has no published evidence; anything else
+is a config error. The defaults keep a multiplier other than 1 only where studies of the course
+exist (``configs/default.toml`` cites them). The single key ``evidence`` of earlier versions is
+refused in config files and overrides with an error naming its replacements; results saved by
+earlier versions still load (:func:`upgrade_saved_config`).
 
 **Saturation at the parameter bounds.** Speed is lognormal, so a patient's derived rates have no
 upper limit, and at the extremes of the ``[cohort]`` ranges (``speed_sigma = 3``,
@@ -47,6 +59,7 @@ below the reference) is held at 1e300.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any
 
@@ -61,6 +74,7 @@ __all__ = [
     "EVIDENCE_LEVELS",
     "EXPOSURES",
     "GENOTYPES",
+    "PROGRESSION_EVIDENCE_LEVELS",
     "SPEED_MAX",
     "TARGETS",
     "Cohort",
@@ -70,7 +84,9 @@ __all__ = [
     "Genotypes",
     "PatientAttributes",
     "derive_config",
+    "reject_retired_keys",
     "sample_patient",
+    "upgrade_saved_config",
 ]
 
 #: Genotype names, in the order of the ``[cohort.genotypes]`` tables.
@@ -81,8 +97,16 @@ EXPOSURES = ("lead", "pesticides", "smoking", "military_service", "physical_acti
 #: Mechanism targets a genotype or an exposure can multiply.
 TARGETS = ("pathology_hazard", "local_growth", "spread", "oxidative_stress", "excitotoxicity",
            "inflammation")
-#: Evidence levels an exposure can be labelled with.
-EVIDENCE_LEVELS = ("weak", "moderate", "strong")
+#: Evidence levels an exposure's risk and course can be labelled with: ``none`` (no published
+#: evidence of an effect), ``conflicting`` (studies disagree on its direction), ``weak`` (few or
+#: small studies, one direction), ``moderate`` (population-based studies, one direction),
+#: ``strong`` (replicated, dose-response or causal designs).
+EVIDENCE_LEVELS = ("none", "conflicting", "weak", "moderate", "strong")
+#: Labels of an exposure's effect on the course: :data:`EVIDENCE_LEVELS` plus ``hypothesis``
+#: (a multiplier set without published evidence about the course, as a modelling hypothesis).
+PROGRESSION_EVIDENCE_LEVELS = ("none", "hypothesis", "conflicting", "weak", "moderate", "strong")
+#: Course labels under which an exposure's multiplier must be 1 (no effect on the course).
+_NO_COURSE_EFFECT = ("none", "conflicting")
 
 _SPREAD_EDGES = tuple(f"{kind}_rate" for kind in EDGE_KINDS)
 
@@ -129,12 +153,30 @@ class Genotypes:
 
 @dataclasses.dataclass(frozen=True)
 class Exposure:
-    """An environmental exposure: how common it is and the one mechanism it multiplies."""
+    """An environmental exposure: how common it is among patients, the one mechanism it
+    multiplies (its effect on the course) and the evidence for its risk and its course."""
 
-    prevalence: float = param("1", "share of patients exposed", low=0.0, high=1.0)
+    prevalence: float = param("1", "share of patients exposed (the risk association shows "
+                              "here: every patient has ALS)", low=0.0, high=1.0)
     mechanism: str = param("", "the target this exposure multiplies", choices=TARGETS)
-    multiplier: float = param("1", "multiplier on the target when exposed", **_MULT)
-    evidence: str = param("", "strength of the evidence for an effect", choices=EVIDENCE_LEVELS)
+    multiplier: float = param("1", "multiplier on the target when exposed: an effect on the "
+                              "course; 1 = none (required unless progression_evidence is "
+                              "published evidence or 'hypothesis')", **_MULT)
+    risk_evidence: str = param("", "strength of the evidence that the exposure raises the risk "
+                               "of getting ALS", choices=EVIDENCE_LEVELS)
+    progression_evidence: str = param("", "strength of the evidence for an effect on the "
+                                      "course (progression, survival); 'hypothesis' labels a "
+                                      "multiplier set without it",
+                                      choices=PROGRESSION_EVIDENCE_LEVELS)
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        if self.multiplier != 1.0 and self.progression_evidence in _NO_COURSE_EFFECT:
+            raise ConfigError(
+                f"is {self.multiplier:g}, an effect on the course of the disease, but "
+                f"{prefix}.progression_evidence is {self.progression_evidence!r} (no published "
+                f"evidence of one); set {prefix}.multiplier = 1, or label the effect a "
+                f"modelling hypothesis with {prefix}.progression_evidence = 'hypothesis'",
+                key=f"{prefix}.multiplier", source=source)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,6 +345,61 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
     return dataclasses.replace(attrs, clipped=clipped) if clipped else attrs
 
 
+def reject_retired_keys(keys, source: str | None) -> None:
+    """Refuse keys of earlier versions that have a replacement, naming it.
+
+    Parameters
+    ----------
+    keys : iterable of str
+        Dotted keys a config file or the overrides set.
+    source : str, optional
+        Where they came from, for the error.
+
+    Raises
+    ------
+    ConfigError
+        For ``cohort.exposures.NAME.evidence`` (split into ``risk_evidence`` and
+        ``progression_evidence``).
+    """
+    for key in keys:
+        parts = str(key).split(".")
+        if len(parts) == 4 and parts[:2] == ["cohort", "exposures"] and parts[3] == "evidence":
+            prefix = ".".join(parts[:3])
+            raise ConfigError(
+                f"was replaced by {prefix}.risk_evidence (evidence that the exposure raises "
+                f"the risk of getting ALS) and {prefix}.progression_evidence (evidence for an "
+                f"effect on its course: progression or survival); each is one of "
+                f"{', '.join(repr(v) for v in EVIDENCE_LEVELS)}, and progression_evidence may "
+                f"also be 'hypothesis'", key=key, source=source)
+
+
+def upgrade_saved_config(data: dict) -> dict:
+    """A config dict saved by an earlier version, with retired keys replaced (a copy).
+
+    The single ``evidence`` label of an exposure described the evidence for the risk of ALS: it
+    becomes ``risk_evidence``, and ``progression_evidence`` becomes ``'hypothesis'`` where the
+    saved multiplier acts on the course (as it did, without published evidence of one) and
+    ``'none'`` where it is 1.
+
+    Every saved value that acts on the simulation is kept.
+    """
+    cohort = data.get("cohort") if isinstance(data, dict) else None
+    if not isinstance(cohort, dict):
+        return data
+    cohort = dict(cohort)
+    exposures = cohort.get("exposures")
+    if isinstance(exposures, dict):
+        new = {k: dict(e) if isinstance(e, dict) else e for k, e in exposures.items()}
+        for e in new.values():
+            if isinstance(e, dict) and "evidence" in e:
+                level = e.pop("evidence")
+                e.setdefault("risk_evidence", level)
+                e.setdefault("progression_evidence",
+                             "none" if e.get("multiplier", 1.0) == 1.0 else "hypothesis")
+        cohort["exposures"] = new
+    return {**data, "cohort": cohort}
+
+
 def _speed(genotype_speed: float, per_decade: float, decades: float, log_noise: float) -> float:
     """``genotype_speed * per_decade ** decades * exp(log_noise)``, finite, at most SPEED_MAX."""
     try:
@@ -324,9 +421,15 @@ def _times(value: float, factor: float) -> float:
     return value * factor
 
 
+@functools.cache
+def _specs_of(spec_cls: type) -> dict:
+    """:func:`field_specs` of a config class, computed once (type hints are slow to resolve)."""
+    return field_specs(spec_cls)
+
+
 def _bounded(table: dict, name: str, spec_cls: type, key: str, clipped: list[str]) -> None:
     """Hold ``table[name]`` within its parameter's range, noting ``key`` when it was moved."""
-    spec = field_specs(spec_cls)[name]
+    spec = _specs_of(spec_cls)[name]
     value = table[name]
     held = min(max(value, spec.low), spec.high)
     if held != value:

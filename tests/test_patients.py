@@ -1,4 +1,5 @@
-"""Patients: derived configs stay within the parameter ranges, so a valid config always runs."""
+"""Patients: derived configs stay within the parameter ranges, so a valid config always runs;
+exposures act on the course only with evidence."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ import pytest
 import alssim
 from alssim.batch import derive_seed
 from alssim.cli.main import main
+from alssim.config.loader import config_from_saved, dumps_toml
 from alssim.config.params import field_specs
 from alssim.config.schema import Spread
-from alssim.patients import SPEED_MAX, derive_config, sample_patient
+from alssim.errors import ConfigError
+from alssim.patients import (
+    EVIDENCE_LEVELS,
+    EXPOSURES,
+    SPEED_MAX,
+    derive_config,
+    sample_patient,
+)
 
 TINY = {"simulation.scale": 0.002, "simulation.horizon_years": 1.0, "simulation.dt_days": 14.0,
         "simulation.output_interval_days": 28.0}
@@ -91,3 +100,99 @@ def test_zero_base_rate_times_huge_speed_is_zero(sigma):
     d = derive_config(cfg, dataclasses.replace(attrs, speed=SPEED_MAX,
                                                rel={**attrs.rel, "spread": 1e14}))
     assert d.spread.caudal_rate == 0.0 and d.spread.contralateral_rate == 100.0
+
+
+# ----------------------------------------------------------------------- exposures: risk vs course
+#: Exposures whose published evidence concerns the risk of ALS but not its course (or whose course
+#: studies disagree): by default they must not change a patient's rates.
+NO_COURSE_EVIDENCE = ("lead", "military_service", "physical_activity", "cyanotoxins")
+
+
+def _exposure_overrides(exposed: tuple[str, ...]) -> dict:
+    return {f"cohort.exposures.{e}.prevalence": 1.0 if e in exposed else 0.0 for e in EXPOSURES}
+
+
+def test_exposures_without_course_evidence_do_not_change_a_patients_rates():
+    """Cyanotoxins (risk evidence only) used to shorten survival through pathology_hazard x1.3;
+    an exposure with no published evidence about the course leaves every rate as it is."""
+    exposed = alssim.load_config(overrides={**TINY, **_exposure_overrides(NO_COURSE_EVIDENCE)})
+    unexposed = alssim.load_config(overrides={**TINY, **_exposure_overrides(())})
+    for i in range(5):
+        root = derive_seed(2, i)
+        a = sample_patient(exposed, np.random.SeedSequence(root))
+        b = sample_patient(unexposed, np.random.SeedSequence(root))
+        assert a.exposures == NO_COURSE_EVIDENCE and b.exposures == ()
+        assert a.rel == b.rel and a.speed == b.speed
+        da, db = derive_config(exposed, a), derive_config(unexposed, b)
+        assert da.spread == db.spread and da.mechanisms == db.mechanisms
+    for name in NO_COURSE_EVIDENCE:  # labelled as such, each with its risk evidence
+        e = getattr(exposed.cohort.exposures, name)
+        assert e.multiplier == 1.0 and e.progression_evidence in ("none", "conflicting")
+        assert e.risk_evidence in EVIDENCE_LEVELS
+    # only exposures with studies of the course keep an effect on it
+    for name in EXPOSURES:
+        e = getattr(exposed.cohort.exposures, name)
+        if e.multiplier != 1.0:
+            assert e.progression_evidence in ("weak", "moderate", "strong"), name
+
+
+def test_a_course_multiplier_without_evidence_must_be_labelled_a_hypothesis(tmp_path, capsys):
+    key = "cohort.exposures.cyanotoxins"
+    with pytest.raises(ConfigError) as e:
+        alssim.load_config(overrides={**TINY, f"{key}.multiplier": 1.3})
+    assert e.value.key == f"{key}.multiplier"
+    assert "progression_evidence" in str(e.value) and "'hypothesis'" in str(e.value)
+    # labelled as a hypothesis, the user's multiplier acts on the exposed patient's course
+    cfg = alssim.load_config(overrides={
+        **TINY, **_exposure_overrides(("cyanotoxins",)), f"{key}.multiplier": 1.3,
+        f"{key}.progression_evidence": "hypothesis"})
+    base = alssim.load_config(overrides={**TINY, **_exposure_overrides(("cyanotoxins",))})
+    a = sample_patient(cfg, np.random.SeedSequence(4))
+    b = sample_patient(base, np.random.SeedSequence(4))
+    assert a.exposures == ("cyanotoxins",)
+    assert a.rel["pathology_hazard"] == pytest.approx(1.3 * b.rel["pathology_hazard"])
+    assert derive_config(cfg, a).mechanisms.pathology.hazard_rate == pytest.approx(
+        1.3 * derive_config(base, b).mechanisms.pathology.hazard_rate)
+    # an unknown evidence label names the allowed ones; the CLI prints one line
+    f = tmp_path / "bad.toml"
+    f.write_text('[cohort.exposures.smoking]\nrisk_evidence = "proven"\n')
+    assert main(["config", "check", str(f)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cohort.exposures.smoking.risk_evidence" in err
+    assert "'conflicting'" in err and "'proven'" in err
+
+
+def test_the_retired_evidence_key_names_its_replacements(tmp_path, capsys):
+    f = tmp_path / "old.toml"
+    f.write_text('[cohort.exposures.lead]\nevidence = "moderate"\n')
+    for load in (lambda: alssim.load_config(f),
+                 lambda: alssim.load_config(overrides={"cohort.exposures.lead.evidence": "weak"}),
+                 lambda: alssim.load_config().with_overrides(
+                     {"cohort.exposures.lead.evidence": "weak"})):
+        with pytest.raises(ConfigError) as e:
+            load()
+        assert e.value.key == "cohort.exposures.lead.evidence"
+        msg = str(e.value)
+        assert "cohort.exposures.lead.risk_evidence" in msg
+        assert "cohort.exposures.lead.progression_evidence" in msg
+    assert main(["config", "check", str(f)]) != 0
+    assert "risk_evidence" in capsys.readouterr().err
+
+
+def test_configs_saved_by_earlier_versions_still_load():
+    """A result saved before the split (one `evidence` label, course multipliers acting without
+    course evidence) loads with its values kept."""
+    new = alssim.load_config(overrides=TINY)
+    old = new.to_dict()
+    for name, e in old["cohort"]["exposures"].items():
+        level = e.pop("risk_evidence")
+        e.pop("progression_evidence")
+        e["evidence"] = level if level in ("weak", "moderate", "strong") else "weak"
+        if name == "cyanotoxins":
+            e["multiplier"] = 1.3
+    old.pop("anatomy", None)
+    cfg = config_from_saved(dumps_toml(old), source="old result")
+    cy = cfg.cohort.exposures.cyanotoxins
+    assert cy.multiplier == 1.3 and cy.progression_evidence == "hypothesis"
+    assert cfg.cohort.exposures.lead.progression_evidence == "none"
+    assert cfg.cohort.exposures.lead.risk_evidence == "moderate"

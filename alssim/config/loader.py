@@ -283,12 +283,15 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any], source: str = "overrides") -> dict:
     """Apply dotted-key overrides to a config ``dict``; unknown keys name the nearest valid one."""
+    from alssim.patients import reject_retired_keys
+
     data = copy.deepcopy(data)
     valid = _dotted_keys(data)
     for key, value in overrides.items():
         if not isinstance(key, str) or not key:
             raise ConfigError(f"override keys must be dotted strings; got {show_value(key)}",
                               source=source)
+        reject_retired_keys([key], source)
         _check_nesting(value, key, source)
         parts = key.split(".")
         node = data
@@ -420,7 +423,9 @@ def config_from_saved(toml_text: str, *, source: str) -> Config:
     Tables a newer alssim added since the result was saved are filled from the packaged defaults,
     so old results stay loadable; every saved value is kept and validated.
     """
-    saved = _loads(toml_text, source)
+    from alssim.patients import upgrade_saved_config
+
+    saved = upgrade_saved_config(_loads(toml_text, source))
     data = _deep_merge({k: v for k, v in read_toml(configs_dir() / "default.toml").items()
                         if k != "anatomy"}, saved)
     return build_config(data, source=source, base_dir=None)
@@ -466,6 +471,9 @@ def load_config(
     if path is not None:
         path = Path(path)
         user = read_toml(path)
+        from alssim.patients import reject_retired_keys
+
+        reject_retired_keys(_dotted_keys(user), str(path))
         _check_known(user, data, str(path))
         data = _deep_merge(data, user)
         for k in _dotted_keys(user):
