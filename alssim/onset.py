@@ -10,7 +10,7 @@ from alssim.anatomy import ONSET_SITES, SIDES, Anatomy
 from alssim.config.schema import Onset
 from alssim.streams import stream
 
-__all__ = ["OnsetSite", "choose_onset", "initial_load"]
+__all__ = ["OnsetSite", "choose_onset", "initial_load", "site_probabilities"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,23 +39,61 @@ class OnsetSite:
         return [anatomy.population_index(c, self.segment, self.side) for c in comps]
 
 
-def choose_onset(spec: Onset, anatomy: Anatomy, root: np.random.SeedSequence) -> OnsetSite:
+def site_probabilities(spec: Onset, anatomy: Anatomy, bulbar_odds: float = 1.0) -> np.ndarray:
+    """Probability of each onset site the anatomy has (in :data:`ONSET_SITES` order).
+
+    Parameters
+    ----------
+    spec : Onset
+        ``p_bulbar ... p_respiratory``, renormalised over the sites the anatomy has (all equal
+        when they sum to 0).
+    anatomy : Anatomy
+    bulbar_odds : float
+        Multiplier on the odds of bulbar onset (a patient's sex and age; see
+        :mod:`alssim.patients`); the other sites share the rest in their configured proportions.
+        1 leaves the configured probabilities exactly as they are.
+
+    Returns
+    -------
+    ndarray, shape (n_present_sites,)
+        Sums to 1.
+    """
+    present = [s for s in ONSET_SITES if any(g.onset_site == s for g in anatomy.segments)]
+    probs = np.array([spec.site_probabilities()[ONSET_SITES.index(s)] for s in present])
+    if probs.sum() <= 0:
+        probs = np.ones(len(present))
+    probs = probs / probs.sum()
+    if bulbar_odds != 1.0 and "bulbar" in present:
+        b = present.index("bulbar")
+        pb = float(probs[b])
+        if 0.0 < pb < 1.0:
+            odds = bulbar_odds * pb / (1.0 - pb)
+            new = 1.0 if np.isinf(odds) else odds / (1.0 + odds)
+            probs = probs * ((1.0 - new) / (1.0 - pb))
+            probs[b] = new
+    return probs
+
+
+def choose_onset(spec: Onset, anatomy: Anatomy, root: np.random.SeedSequence, *,
+                 bulbar_odds: float = 1.0) -> OnsetSite:
     """The onset of one patient: as configured, or sampled.
 
     Sampling: the site from ``p_bulbar ... p_respiratory`` (renormalised over the sites the anatomy
-    has), the segment within the site by ``onset_weight``, the side (upper-limb onset on the
-    dominant side with ``p_dominant_upper_limb``, otherwise either side equally) and the
-    compartment from ``p_compartment_*``. Draws come from the ``"onset"`` stream only.
+    has; the odds of bulbar onset times ``bulbar_odds``, see :func:`site_probabilities`), the
+    segment within the site by ``onset_weight``, the side (upper-limb onset on the dominant side
+    with ``p_dominant_upper_limb``, otherwise either side equally) and the compartment from
+    ``p_compartment_*``. Draws come from the ``"onset"`` stream only, always the same number
+    of them, so ``bulbar_odds`` changes which site a patient's draw falls in and nothing else.
+    A single run (:func:`alssim.simulate`) uses ``bulbar_odds = 1``; cohorts pass each patient's
+    own odds (:func:`alssim.patients.sample_patient`).
     """
     if spec.mode == "fixed":
         seg = anatomy.segments[anatomy.segment_index(spec.segment)]
         return OnsetSite(spec.segment, spec.side, spec.compartment, seg.onset_site)
     rng = stream(root, "onset")
     present = [s for s in ONSET_SITES if any(g.onset_site == s for g in anatomy.segments)]
-    probs = np.array([spec.site_probabilities()[ONSET_SITES.index(s)] for s in present])
-    if probs.sum() <= 0:
-        probs = np.ones(len(present))
-    site = present[rng.choice(len(present), p=probs / probs.sum())]
+    probs = site_probabilities(spec, anatomy, bulbar_odds)
+    site = present[rng.choice(len(present), p=probs)]
     segs = [g for g in anatomy.segments if g.onset_site == site]
     w = np.array([g.onset_weight for g in segs])
     w = w if w.sum() > 0 else np.ones(len(segs))

@@ -4,8 +4,20 @@ The ``[cohort]`` tables of a config describe a population of patients: the onset
 ``[onset]`` probabilities), age at onset, sex, genotype (sporadic, C9orf72, SOD1 A4V, other SOD1,
 TARDBP, FUS), environmental exposures and a lognormal variability of progression speed. Each
 patient's attributes are drawn from the ``"cohort_attributes"`` stream of the patient's own
-:class:`numpy.random.SeedSequence` (and the onset from its ``"onset"`` stream, exactly as the
-engine would draw it), so a patient's attributes depend on nothing but its seed and the config.
+:class:`numpy.random.SeedSequence` (and the onset from its ``"onset"`` stream, as the engine
+draws it, with the odds of bulbar onset set by the patient's sex and age; see below), so a
+patient's attributes depend on nothing but its seed and the config.
+
+**Onset site by sex and age.** Bulbar onset is more common in women and in older patients
+(Chiò 2011 JNNP 82:740; McCombe & Henderson 2010 Gend Med 7:557). A sampled patient's odds of
+bulbar onset are ``odds(p_bulbar) * K * bulbar_onset_or_female ** [female] *
+bulbar_onset_or_per_decade ** ((age - age_mean_years) / 10)`` (logistic in sex and age at
+onset); the other sites share the rest in their ``[onset]`` proportions. ``K`` is solved so that
+the share of bulbar onset over the whole cohort (its sex mix and age distribution, genotypes
+included) is the configured ``p_bulbar``: the ``[onset]`` shares stay the cohort's marginal
+shares, and sex and age only redistribute bulbar onset between patients. With both odds ratios 1
+every patient draws exactly as before. A single run (:func:`alssim.simulate`) has no sex or age
+and draws its onset from the ``[onset]`` shares as they are.
 
 Effects are multipliers on named targets (:data:`TARGETS`), each a set of config parameters:
 
@@ -65,7 +77,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.anatomy import EDGE_KINDS
+from alssim.anatomy import EDGE_KINDS, ONSET_SITES
 from alssim.config.params import build, field_specs, param, to_dict
 from alssim.errors import ConfigError
 from alssim.streams import stream
@@ -83,6 +95,7 @@ __all__ = [
     "Genotype",
     "Genotypes",
     "PatientAttributes",
+    "bulbar_odds",
     "derive_config",
     "reject_retired_keys",
     "sample_patient",
@@ -222,6 +235,14 @@ class Cohort:
     umn_onset_anterograde: float = param("1", "multiplier on spread.anterograde_rate for "
                                          "patients with UMN-compartment onset (hypothesis: "
                                          "UMN-predominant phenotype)", low=0.0, high=100.0)
+    bulbar_onset_or_female: float = param("1", "odds ratio of bulbar onset, women vs men (a "
+                                          "sampled onset; the cohort's bulbar share stays "
+                                          "onset.p_bulbar)", low=0.0, high=100.0,
+                                          low_open=True)
+    bulbar_onset_or_per_decade: float = param("1", "odds ratio of bulbar onset per decade of "
+                                              "age at onset (a sampled onset; the cohort's "
+                                              "bulbar share stays onset.p_bulbar)", low=0.0,
+                                              high=100.0, low_open=True)
     genotypes: Genotypes
     exposures: Exposures
 
@@ -241,7 +262,7 @@ class PatientAttributes:
     genotype : str
         One of :data:`GENOTYPES`.
     sex : str
-        ``'male'`` or ``'female'`` (recorded for stratification; no mechanism effect yet).
+        ``'male'`` or ``'female'`` (changes the odds of bulbar onset; no mechanism effect).
     age_years : float
         Age at biological onset (year).
     exposures : tuple of str
@@ -299,7 +320,9 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
         one vector of ``4 + len(EXPOSURES)`` uniforms, always the same length, used in a fixed
         order (genotype, sex, age, speed, then one per exposure), so changing one distribution
         leaves every other attribute of the patient unchanged. The onset comes from the
-        ``"onset"`` stream via :func:`alssim.onset.choose_onset`.
+        ``"onset"`` stream via :func:`alssim.onset.choose_onset`, with the odds of bulbar onset
+        of the patient's sex and age (:func:`bulbar_odds`; see the module notes): a change of
+        sex or age may change the onset site, nothing else does.
 
     Returns
     -------
@@ -337,12 +360,92 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
     onset_spec = cfg.onset
     if c.onset == "sampled" and onset_spec.mode != "sampled":
         onset_spec = dataclasses.replace(onset_spec, mode="sampled")
-    onset = choose_onset(onset_spec, cfg.anatomy, root)
+    odds = bulbar_odds(cfg, sex, age) if onset_spec.mode == "sampled" else 1.0
+    onset = choose_onset(onset_spec, cfg.anatomy, root, bulbar_odds=odds)
     if onset.compartment == "lmn":
         speed = min(speed * c.lmn_onset_speed, SPEED_MAX)
     attrs = PatientAttributes(genotype, sex, age, exposed, float(speed), rel, onset)
     clipped = _derived_values(cfg, attrs)[2]
     return dataclasses.replace(attrs, clipped=clipped) if clipped else attrs
+
+
+def bulbar_odds(cfg, sex: str, age_years: float) -> float:
+    """Multiplier on the odds of bulbar onset for a patient of this sex and age at onset.
+
+    ``K * bulbar_onset_or_female ** [female] * bulbar_onset_or_per_decade ** ((age -
+    age_mean_years) / 10)``, with ``K`` such that the expected bulbar share over the cohort
+    (:func:`_cohort_bulbar_constant`) is the configured one (see the module notes).
+
+    Parameters
+    ----------
+    cfg : Config
+    sex : str
+        ``'male'`` or ``'female'``.
+    age_years : float
+        Age at onset (year).
+
+    Returns
+    -------
+    float
+        Exactly 1 when both odds ratios are 1 (every patient draws as a single run would).
+    """
+    from alssim.onset import site_probabilities
+
+    c = cfg.cohort
+    or_f, or_d = c.bulbar_onset_or_female, c.bulbar_onset_or_per_decade
+    if or_f == 1.0 and or_d == 1.0:
+        return 1.0
+    present = [s for s in ONSET_SITES if any(g.onset_site == s for g in cfg.anatomy.segments)]
+    if "bulbar" not in present:
+        return 1.0
+    pb = float(site_probabilities(cfg.onset, cfg.anatomy)[present.index("bulbar")])
+    geno = tuple((float(getattr(c.genotypes, g).share), float(getattr(c.genotypes, g)
+                  .age_shift_years)) for g in GENOTYPES)
+    log_k = _cohort_bulbar_constant(pb, math.log(or_f), math.log(or_d), c.p_male,
+                                    c.age_mean_years, c.age_sd_years, c.age_min_years,
+                                    c.age_max_years, geno)
+    log_odds = (log_k + (math.log(or_f) if sex == "female" else 0.0)
+                + math.log(or_d) * (age_years - c.age_mean_years) / 10.0)
+    return math.exp(min(max(log_odds, -700.0), 700.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _cohort_bulbar_constant(pb: float, log_or_f: float, log_or_d: float, p_male: float,
+                            age_mean: float, age_sd: float, age_min: float, age_max: float,
+                            genotypes: tuple[tuple[float, float], ...]) -> float:
+    """``log K``: the shift of the log odds of bulbar onset that keeps the cohort's expected
+    bulbar share at ``pb``, over its sex mix and its age distribution (each genotype's
+    truncated normal, on 512 quantiles, as :func:`sample_patient` draws ages). 0 when ``pb`` is
+    0 or 1."""
+    from scipy import optimize, special
+
+    if not 0.0 < pb < 1.0:
+        return 0.0
+    q = (np.arange(512) + 0.5) / 512
+    ages, weights = [], []
+    total = sum(share for share, _ in genotypes)
+    for share, shift in genotypes:
+        if share <= 0:
+            continue
+        mu = age_mean + shift
+        if age_sd > 0:
+            a = special.ndtr((age_min - mu) / age_sd)
+            b = special.ndtr((age_max - mu) / age_sd)
+            x = mu + age_sd * special.ndtri(a + q * (b - a))
+        else:
+            x = np.full(q.size, mu)
+        ages.append(np.clip(x, age_min, age_max))
+        weights.append(np.full(q.size, share / total / q.size))
+    age = np.concatenate(ages)
+    w = np.concatenate(weights)
+    base = special.logit(pb) + log_or_d * (age - age_mean) / 10.0
+
+    def excess(log_k: float) -> float:
+        share = (p_male * special.expit(base + log_k)
+                 + (1.0 - p_male) * special.expit(base + log_k + log_or_f))
+        return float(np.sum(w * share)) - pb
+
+    return float(optimize.brentq(excess, -60.0, 60.0, xtol=1e-12))
 
 
 def reject_retired_keys(keys, source: str | None) -> None:
@@ -376,10 +479,13 @@ def reject_retired_keys(keys, source: str | None) -> None:
 def upgrade_saved_config(data: dict) -> dict:
     """A config dict saved by an earlier version, with retired keys replaced (a copy).
 
-    The single ``evidence`` label of an exposure described the evidence for the risk of ALS: it
-    becomes ``risk_evidence``, and ``progression_evidence`` becomes ``'hypothesis'`` where the
-    saved multiplier acts on the course (as it did, without published evidence of one) and
-    ``'none'`` where it is 1.
+    * The single ``evidence`` label of an exposure described the evidence for the risk of ALS:
+      it becomes ``risk_evidence``, and ``progression_evidence`` becomes ``'hypothesis'`` where
+      the saved multiplier acts on the course (as it did, without published evidence of one) and
+      ``'none'`` where it is 1.
+    * A ``[cohort]`` table saved without ``bulbar_onset_or_female`` /
+      ``bulbar_onset_or_per_decade`` gets 1 for them (onset site independent of sex and age, as
+      it was), so its patients re-derive with the onsets they were simulated with.
 
     Every saved value that acts on the simulation is kept.
     """
@@ -387,6 +493,8 @@ def upgrade_saved_config(data: dict) -> dict:
     if not isinstance(cohort, dict):
         return data
     cohort = dict(cohort)
+    for key in ("bulbar_onset_or_female", "bulbar_onset_or_per_decade"):
+        cohort.setdefault(key, 1.0)
     exposures = cohort.get("exposures")
     if isinstance(exposures, dict):
         new = {k: dict(e) if isinstance(e, dict) else e for k, e in exposures.items()}

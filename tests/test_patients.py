@@ -1,5 +1,5 @@
 """Patients: derived configs stay within the parameter ranges, so a valid config always runs;
-exposures act on the course only with evidence."""
+exposures act on the course only with evidence; the onset site depends on sex and age."""
 
 from __future__ import annotations
 
@@ -7,22 +7,28 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats
 
 import alssim
+from alssim.anatomy import ONSET_SITES
 from alssim.batch import derive_seed
 from alssim.cli.main import main
 from alssim.config.loader import config_from_saved, dumps_toml
 from alssim.config.params import field_specs
 from alssim.config.schema import Spread
 from alssim.errors import ConfigError
+from alssim.onset import choose_onset, site_probabilities
 from alssim.patients import (
     EVIDENCE_LEVELS,
     EXPOSURES,
     SPEED_MAX,
+    bulbar_odds,
     derive_config,
     sample_patient,
 )
+from alssim.validation.metrics import METRICS, prepare
 
 TINY = {"simulation.scale": 0.002, "simulation.horizon_years": 1.0, "simulation.dt_days": 14.0,
         "simulation.output_interval_days": 28.0}
@@ -181,9 +187,11 @@ def test_the_retired_evidence_key_names_its_replacements(tmp_path, capsys):
 
 def test_configs_saved_by_earlier_versions_still_load():
     """A result saved before the split (one `evidence` label, course multipliers acting without
-    course evidence) loads with its values kept."""
+    course evidence, onset independent of sex and age) loads with its values kept."""
     new = alssim.load_config(overrides=TINY)
     old = new.to_dict()
+    old["cohort"].pop("bulbar_onset_or_female")
+    old["cohort"].pop("bulbar_onset_or_per_decade")
     for name, e in old["cohort"]["exposures"].items():
         level = e.pop("risk_evidence")
         e.pop("progression_evidence")
@@ -196,3 +204,73 @@ def test_configs_saved_by_earlier_versions_still_load():
     assert cy.multiplier == 1.3 and cy.progression_evidence == "hypothesis"
     assert cfg.cohort.exposures.lead.progression_evidence == "none"
     assert cfg.cohort.exposures.lead.risk_evidence == "moderate"
+    # patients re-derive with the onsets they were simulated with (no sex or age effect)
+    assert cfg.cohort.bulbar_onset_or_female == cfg.cohort.bulbar_onset_or_per_decade == 1.0
+
+
+# ----------------------------------------------------------------------- onset site by sex and age
+N_ONSET = 3000
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    """Attributes (no simulation) of N_ONSET patients of the default cohort."""
+    cfg = alssim.load_config(overrides=TINY)
+    return cfg, [sample_patient(cfg, np.random.SeedSequence(derive_seed(17, i)))
+                 for i in range(N_ONSET)]
+
+
+def test_bulbar_onset_is_more_common_in_women_and_in_older_patients(drawn):
+    """Today's cohort drew bulbar onset at 27% in men and 26% in women, flat with age; published:
+    more common in women (OR ~1.5) and at older ages, with the overall shares unchanged."""
+    cfg, ps = drawn
+    site = np.array([p.onset.site for p in ps])
+    female = np.array([p.sex == "female" for p in ps])
+    age = np.array([p.age_years for p in ps])
+    bulbar = site == "bulbar"
+    # women vs men: odds ratio near the configured 1.5, and clearly above 1
+    table = [[bulbar[female].sum(), (~bulbar[female]).sum()],
+             [bulbar[~female].sum(), (~bulbar[~female]).sum()]]
+    odds_ratio, p = stats.fisher_exact(table, alternative="greater")
+    assert p < 1e-3 and 1.2 < odds_ratio < 1.9
+    # rising with age: each older band has more bulbar onset, and the trend is clear
+    bands = [bulbar[(age > lo) & (age <= hi)].mean()
+             for lo, hi in ((0, 55), (55, 65), (65, 75), (75, 200))]
+    assert bands == sorted(bands) and bands[-1] - bands[0] > 0.12
+    fit = stats.linregress(age, bulbar.astype(float))
+    assert fit.slope > 0 and fit.pvalue < 1e-6
+    # the cohort's marginal shares stay the configured [onset] shares
+    counts = np.array([(site == s).sum() for s in ONSET_SITES])
+    expected = np.array(cfg.onset.site_probabilities()) * N_ONSET
+    assert stats.chisquare(counts, expected).pvalue > 1e-3
+
+
+def test_onset_by_sex_and_age_keeps_seeds_reproducible_and_single_runs_unchanged(drawn):
+    cfg, ps = drawn
+    # same seed, same patient (the bulbar-odds constant is solved deterministically)
+    again = sample_patient(cfg, np.random.SeedSequence(derive_seed(17, 5)))
+    assert again == ps[5]
+    # the validation metrics read the same effect from a patient table
+    table = pd.DataFrame({
+        "sex": [p.sex for p in ps], "age_years": [p.age_years for p in ps],
+        "clinical.clinical_onset_months": 12.0,
+        "clinical.onset_segment": [p.onset.segment for p in ps]})
+    d = prepare(table, cfg.anatomy)
+    assert METRICS["bulbar_onset_women_vs_men"](d) > 1.15
+    assert METRICS["bulbar_onset_age_difference"](d) > 2.0
+    # with both odds ratios 1 every patient draws its onset exactly as a single run would
+    flat = cfg.with_overrides({"cohort.bulbar_onset_or_female": 1.0,
+                               "cohort.bulbar_onset_or_per_decade": 1.0})
+    sampled = dataclasses.replace(flat.onset, mode="sampled")
+    for i in range(200):
+        root = np.random.SeedSequence(derive_seed(17, i))
+        assert sample_patient(flat, root).onset == choose_onset(sampled, flat.anatomy, root)
+    assert bulbar_odds(flat, "female", 90.0) == 1.0
+    # a single run ignores sex and age: choose_onset draws from the [onset] shares as they are
+    root = np.random.SeedSequence(3)
+    assert choose_onset(sampled, cfg.anatomy, root) == choose_onset(
+        sampled, cfg.anatomy, root, bulbar_odds=1.0)
+    probs = site_probabilities(sampled, cfg.anatomy, bulbar_odds=4.0)
+    assert probs.sum() == pytest.approx(1.0) and probs[0] > cfg.onset.p_bulbar
+    rest = np.array(cfg.onset.site_probabilities()[1:])
+    assert probs[1:] / probs[1:].sum() == pytest.approx(rest / rest.sum())

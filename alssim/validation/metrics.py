@@ -23,6 +23,9 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   patients whose bulbar region is involved before the upper limb.
 * ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
 * Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`.
+* Onset site by sex and age: the bulbar-onset share among women divided by that among men
+  (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
+  limb) patients, in years.
 * Genotype survivals: Kaplan-Meier medians within the genotype; C9orf72 as a ratio to sporadic.
 """
 
@@ -46,7 +49,7 @@ __all__ = [
 PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "second_region",
                     "spread_contra", "spread_vertical", "legs_before_arms",
                     "bulbar_before_arms", "phenotype", "munix_decline", "mune_decline",
-                    "units_lost_cmap", "hazard_slope")
+                    "units_lost_cmap", "hazard_slope", "sex")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -236,6 +239,7 @@ def prepare(patients, anatomy=None):
                                       dtype=float),
         "hazard_slope": np.asarray(_col(df, "clinical.motor_units.loss_hazard_slope_per_month"),
                                    dtype=float),
+        "sex": np.asarray(_col(df, "sex", "unknown"), dtype=object),
     })
     return out[has].reset_index(drop=True)
 
@@ -309,6 +313,20 @@ def _geno_survival(label: str) -> Callable:
     return lambda d: _median_survival(d, d["genotype"] == label)
 
 
+def _bulbar_ratio_women_men(d) -> float:
+    bulbar = d["site"] == "bulbar"
+    women, men = d["sex"] == "female", d["sex"] == "male"
+    if not women.any() or not men.any():
+        return math.nan
+    share_men = float(bulbar[men].mean())
+    return float(bulbar[women].mean()) / share_men if share_men > 0 else math.nan
+
+
+def _bulbar_age_difference(d) -> float:
+    limb = d["site"].isin(("upper_limb", "lower_limb"))
+    return _mean(d.loc[d["site"] == "bulbar", "age_onset"]) - _mean(d.loc[limb, "age_onset"])
+
+
 #: Metric of each target id: a function of the prepared table returning one number.
 METRICS: dict[str, Callable] = {
     "onset_share_bulbar": lambda d: _share(d, d["site"] == "bulbar"),
@@ -346,4 +364,6 @@ METRICS: dict[str, Callable] = {
     "survival_sod1_other": _geno_survival("sod1_other"),
     "survival_c9orf72_vs_sporadic": _c9_ratio,
     "survival_fus": _geno_survival("fus"),
+    "bulbar_onset_women_vs_men": _bulbar_ratio_women_men,
+    "bulbar_onset_age_difference": _bulbar_age_difference,
 }
