@@ -321,8 +321,10 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
         order (genotype, sex, age, speed, then one per exposure), so changing one distribution
         leaves every other attribute of the patient unchanged. The onset comes from the
         ``"onset"`` stream via :func:`alssim.onset.choose_onset`, with the odds of bulbar onset
-        of the patient's sex and age (:func:`bulbar_odds`; see the module notes): a change of
-        sex or age may change the onset site, nothing else does.
+        of the patient's sex and age (:func:`bulbar_odds`; see the module notes): the onset site
+        may change with the patient's sex or age, or with the cohort's sex mix and age
+        distribution (they set the constant that keeps the cohort's bulbar share), and with
+        nothing else.
 
     Returns
     -------
