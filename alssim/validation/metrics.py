@@ -23,10 +23,12 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   patients whose bulbar region is involved before the upper limb.
 * ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
 * Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`.
-* Onset site by sex and age: the bulbar-onset share among women divided by that among men
-  (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
-  limb) patients, in years.
 * Genotype survivals: Kaplan-Meier medians within the genotype; C9orf72 as a ratio to sporadic.
+* Breathing and care: the share of deaths from aspiration pneumonia
+  (``clinical.cause_of_death``); Kaplan-Meier survival 10 years after clinical onset; King's
+  stages 2, 3, 4A and 4B as a fraction of disease duration among patients who died and reached
+  the stage (Balendra's standardised times); median time spent in King's stages 1-4
+  (``clinical.kings_stage_duration_months``; 4A and 4B together as 4).
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ __all__ = [
 PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "second_region",
                     "spread_contra", "spread_vertical", "legs_before_arms",
                     "bulbar_before_arms", "phenotype", "munix_decline", "mune_decline",
-                    "units_lost_cmap", "hazard_slope", "sex")
+                    "units_lost_cmap", "hazard_slope", "cause", "kings_2", "kings_3",
+                    "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
+                    "stage_3_months", "stage_4_months")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -235,11 +239,16 @@ def prepare(patients, anatomy=None):
         "mune_decline": np.asarray(
             _col(df, "clinical.motor_units.hypothenar_mune_decline_percent_per_month"),
             dtype=float),
+        "cause": np.asarray(_col(df, "clinical.cause_of_death", None), dtype=object),
+        **{f"kings_{k.lower()}": np.asarray(_col(df, f"clinical.kings_stage_months.{k}"),
+                                            dtype=float) for k in ("2", "3", "4A", "4B")},
+        **{f"stage_{k}_months": np.asarray(
+            _col(df, f"clinical.kings_stage_duration_months.{k}"), dtype=float)
+           for k in ("1", "2", "3", "4")},
         "units_lost_cmap": np.asarray(_col(df, "clinical.motor_units.units_lost_at_cmap_fall"),
                                       dtype=float),
         "hazard_slope": np.asarray(_col(df, "clinical.motor_units.loss_hazard_slope_per_month"),
                                    dtype=float),
-        "sex": np.asarray(_col(df, "sex", "unknown"), dtype=object),
     })
     return out[has].reset_index(drop=True)
 
@@ -313,18 +322,30 @@ def _geno_survival(label: str) -> Callable:
     return lambda d: _median_survival(d, d["genotype"] == label)
 
 
-def _bulbar_ratio_women_men(d) -> float:
-    bulbar = d["site"] == "bulbar"
-    women, men = d["sex"] == "female", d["sex"] == "male"
-    if not women.any() or not men.any():
+def _km_survival_at(d, months: float) -> float:
+    """Kaplan-Meier survival ``months`` after clinical onset."""
+    t = np.asarray(d["time"], dtype=float)
+    e = np.asarray(d["event"], dtype=bool)
+    if t.size == 0:
         return math.nan
-    share_men = float(bulbar[men].mean())
-    return float(bulbar[women].mean()) / share_men if share_men > 0 else math.nan
+    ev_t, deaths = np.unique(t[e & (t <= months)], return_counts=True)
+    at_risk = t.size - np.searchsorted(np.sort(t), ev_t, side="left")
+    return float(np.prod(1.0 - deaths / at_risk))
 
 
-def _bulbar_age_difference(d) -> float:
-    limb = d["site"].isin(("upper_limb", "lower_limb"))
-    return _mean(d.loc[d["site"] == "bulbar", "age_onset"]) - _mean(d.loc[limb, "age_onset"])
+def _death_share(cause: str) -> Callable:
+    def share(d) -> float:
+        died = d["event"].astype(bool)
+        return float((d.loc[died, "cause"] == cause).mean()) if died.any() else math.nan
+    return share
+
+
+def _standardised_stage_time(column: str) -> Callable:
+    def median(d) -> float:
+        died = d["event"].astype(bool) & (d["time"] > 0)
+        frac = d.loc[died, column] / d.loc[died, "time"]
+        return _median(frac)
+    return median
 
 
 #: Metric of each target id: a function of the prepared table returning one number.
@@ -364,6 +385,14 @@ METRICS: dict[str, Callable] = {
     "survival_sod1_other": _geno_survival("sod1_other"),
     "survival_c9orf72_vs_sporadic": _c9_ratio,
     "survival_fus": _geno_survival("fus"),
-    "bulbar_onset_women_vs_men": _bulbar_ratio_women_men,
-    "bulbar_onset_age_difference": _bulbar_age_difference,
+    "death_aspiration_share": _death_share("aspiration_pneumonia"),
+    "survival_10_years": lambda d: _km_survival_at(d, 120.0),
+    "kings_2_standardised": _standardised_stage_time("kings_2"),
+    "kings_3_standardised": _standardised_stage_time("kings_3"),
+    "kings_4a_standardised": _standardised_stage_time("kings_4a"),
+    "kings_4b_standardised": _standardised_stage_time("kings_4b"),
+    "kings_stage_1_duration": lambda d: _median(d["stage_1_months"]),
+    "kings_stage_2_duration": lambda d: _median(d["stage_2_months"]),
+    "kings_stage_3_duration": lambda d: _median(d["stage_3_months"]),
+    "kings_stage_4_duration": lambda d: _median(d["stage_4_months"]),
 }
