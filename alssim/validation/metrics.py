@@ -23,6 +23,9 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   patients whose bulbar region is involved before the upper limb.
 * ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
 * Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`.
+* Onset site by sex and age: the bulbar-onset share among women divided by that among men
+  (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
+  limb) patients, in years.
 * Genotype survivals: Kaplan-Meier medians within the genotype; C9orf72 as a ratio to sporadic.
 * Breathing and care: the share of deaths from aspiration pneumonia
   (``clinical.cause_of_death``); Kaplan-Meier survival 10 years after clinical onset; King's
@@ -53,7 +56,7 @@ PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "se
                     "bulbar_before_arms", "phenotype", "munix_decline", "mune_decline",
                     "units_lost_cmap", "hazard_slope", "cause", "kings_2", "kings_3",
                     "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
-                    "stage_3_months", "stage_4_months")
+                    "stage_3_months", "stage_4_months", "sex")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -249,6 +252,7 @@ def prepare(patients, anatomy=None):
                                       dtype=float),
         "hazard_slope": np.asarray(_col(df, "clinical.motor_units.loss_hazard_slope_per_month"),
                                    dtype=float),
+        "sex": np.asarray(_col(df, "sex", "unknown"), dtype=object),
     })
     return out[has].reset_index(drop=True)
 
@@ -320,6 +324,20 @@ def _pheno_survival(label: str) -> Callable:
 
 def _geno_survival(label: str) -> Callable:
     return lambda d: _median_survival(d, d["genotype"] == label)
+
+
+def _bulbar_ratio_women_men(d) -> float:
+    bulbar = d["site"] == "bulbar"
+    women, men = d["sex"] == "female", d["sex"] == "male"
+    if not women.any() or not men.any():
+        return math.nan
+    share_men = float(bulbar[men].mean())
+    return float(bulbar[women].mean()) / share_men if share_men > 0 else math.nan
+
+
+def _bulbar_age_difference(d) -> float:
+    limb = d["site"].isin(("upper_limb", "lower_limb"))
+    return _mean(d.loc[d["site"] == "bulbar", "age_onset"]) - _mean(d.loc[limb, "age_onset"])
 
 
 def _km_survival_at(d, months: float) -> float:
@@ -395,4 +413,6 @@ METRICS: dict[str, Callable] = {
     "kings_stage_2_duration": lambda d: _median(d["stage_2_months"]),
     "kings_stage_3_duration": lambda d: _median(d["stage_3_months"]),
     "kings_stage_4_duration": lambda d: _median(d["stage_4_months"]),
+    "bulbar_onset_women_vs_men": _bulbar_ratio_women_men,
+    "bulbar_onset_age_difference": _bulbar_age_difference,
 }
