@@ -278,6 +278,14 @@ class ClinicalCourse:
         ALSFRS-R at diagnosis), ``death_months``, ``survival_months``, ``cause_of_death``,
         ``censored``, ``alsfrs_r_dfs``, ``alsfrs_r_slope_per_month``, ``d50``, ``phenotype``
         and ``motor_units`` (see :mod:`alssim.clinical.phenotype`).
+        Breathing and care: ``cause_of_death`` (``"respiratory_failure"``, hypercapnic failure
+        of the pump, or ``"aspiration_pneumonia"``; ``None`` while alive),
+        ``kings_stage_duration_months`` (months in King's stages 1, 2, 3 and 4 — 4A and 4B
+        together — from entry to the entry of the next stage reached or death; ``None`` where
+        a stage was skipped or not left), ``niv_start_months``, ``tracheostomy_months`` and
+        ``gastrostomy_months`` (treatments given, when configured in ``[interventions]``; the
+        needs are King's 4B and 4A in ``kings_stage_months``) and ``fvc_slope_per_month``
+        (least-squares FVC slope from clinical onset to death, % predicted per month).
         ``clinical_onset_months`` and ``death_months`` count from biological onset; every other
         ``*_months`` value counts from clinical onset.
         """
