@@ -136,17 +136,19 @@ def test_ashworth_reflex_and_babinski_levels():
     thr = (0.15, 0.30, 0.45, 0.60, 0.80)
     eff = np.array([0.0, 0.15, 0.3, 0.45, 0.6, 0.8, 1.0])
     np.testing.assert_array_equal(umn_signs.ashworth(eff, thr), [0, 1, 1.5, 2, 3, 4, 4])
-    kw = dict(brisk=0.15, clonus=0.5, reduced_below=0.4, absent_below=0.1)
+    kw = dict(brisk=0.15, clonus=0.5, reduced_below=0.4, absent_below=0.1, brisk_lost_below=0.05)
     m = np.ones(4)
     np.testing.assert_array_equal(umn_signs.reflex_grade(np.array([0, 0.2, 0.5, 1.0]), m, **kw),
                                   [2, 3, 4, 4])
-    # a wasted muscle loses the reflex; UMN damage can keep it brisk while muscle is left
+    # without UMN damage a wasted muscle loses the reflex
     np.testing.assert_array_equal(
         umn_signs.reflex_grade(np.zeros(3), np.array([0.5, 0.3, 0.05]), **kw), [2, 1, 0])
-    assert umn_signs.reflex_grade(np.array([0.2]), np.array([0.3]), **kw)[0] == 2
-    eff3 = np.full((1, 2, 2), 0.3)
-    b = umn_signs.babinski(eff3, 0.25, np.array([False, True]))
-    assert b[0, 1].all() and not b[0, 0].any()
+    # UMN damage keeps it brisk in a wasted muscle (see test_reflex_stays_brisk_...)
+    assert umn_signs.reflex_grade(np.array([0.2]), np.array([0.3]), **kw)[0] == 3
+    u3 = np.full((1, 2, 2), 0.3)
+    b = umn_signs.babinski(u3, np.ones((1, 2, 2)), threshold=0.25, lost_below=0.05)
+    assert b.all()
+    assert not umn_signs.babinski(u3, np.ones((1, 2, 2)), threshold=0.35, lost_below=0.05).any()
 
 
 def test_masking_a_segment_with_both_losses():
@@ -343,3 +345,105 @@ def test_delta_fs_and_linear_slope():
     assert progression.linear_slope(np.arange(5.0), 48 - 0.5 * np.arange(5.0)) == \
         pytest.approx(-0.5)
     assert progression.linear_slope(np.array([1.0]), np.array([40.0])) is None
+
+
+# ------------------------------------------------------------------ the mixed picture (UMN signs)
+_REFLEX = dict(brisk=0.15, clonus=0.5, reduced_below=0.4, absent_below=0.1,
+               brisk_lost_below=0.05)
+
+
+def test_reflex_stays_brisk_in_a_weak_wasted_muscle():
+    """Brisk in a wasted muscle until it is nearly empty; clonus fades first."""
+    m = np.array([1.0, 0.5, 0.3, 0.1, 0.06, 0.04])
+    np.testing.assert_array_equal(umn_signs.reflex_grade(np.full(6, 0.3), m, **_REFLEX),
+                                  [3, 3, 3, 3, 3, 0])
+    np.testing.assert_array_equal(umn_signs.reflex_grade(np.full(6, 0.9), m, **_REFLEX),
+                                  [4, 4, 3, 3, 3, 0])
+    # pure LMN loss: reduced, then absent
+    np.testing.assert_array_equal(umn_signs.reflex_grade(np.zeros(6), m, **_REFLEX),
+                                  [2, 2, 1, 1, 0, 0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(u=hnp.arrays(float, 30, elements=st.floats(0, 1)),
+       loss=hnp.arrays(float, 30, elements=st.floats(0, 0.2)))
+def test_babinski_persists_until_the_toe_extensors_are_paralysed(u, loss):
+    """Once present, the extensor plantar response stays while the toe extensors can move,
+    whatever the UMN index does later (pyramidal signs persist; Alvarez 2018)."""
+    m = np.clip(1.0 - np.cumsum(loss), 0.0, 1.0)  # LMN loss only grows
+    b = umn_signs.babinski(u, m, threshold=0.25, lost_below=0.05)
+    k = np.flatnonzero(u >= 0.25)
+    if k.size == 0:
+        assert not b.any()
+        return
+    after = np.arange(30) >= k[0]
+    np.testing.assert_array_equal(b, after & (m >= 0.05))
+
+
+class _UmnParams:
+    dysfunction_weight = 0.5
+    ashworth_thresholds = (0.15, 0.30, 0.45, 0.60, 0.80)
+    brisk_threshold = 0.15
+    clonus_threshold = 0.5
+    reflex_reduced_below = 0.4
+    reflex_absent_below = 0.1
+    babinski_threshold = 0.25
+    brisk_lost_below = 0.05
+    babinski_lost_below = 0.05
+    pseudobulbar_threshold = 0.3
+    abdominal_reflex_threshold = 0.6
+
+
+_REGIONS = ("bulbar", "cervical", "thoracic", "lumbosacral")
+
+
+def _signs(u, m):
+    shape = (len(u), len(_REGIONS), 2)
+    return umn_signs.regional_signs(np.broadcast_to(np.asarray(u, float)[:, None, None], shape),
+                                    np.broadcast_to(np.asarray(m, float)[:, None, None], shape),
+                                    _REGIONS, _UmnParams)
+
+
+def test_signs_are_reported_only_where_a_clinician_examines_them():
+    s = _signs([0.0, 0.9], [1.0, 1.0])
+    nan = {name: np.isnan(arr).all(axis=(0, 2)) for name, arr in s.items() if name != "umn_sign"}
+    #                                   bulbar cervical thoracic lumbosacral
+    assert nan["ashworth"].tolist() == [True, False, True, False]  # no bulbar Ashworth
+    assert nan["reflex"].tolist() == [True, False, True, False]  # no thoracic clonus
+    assert nan["babinski"].tolist() == [True, True, True, False]
+    assert nan["jaw_jerk"].tolist() == [False, True, True, True]
+    assert nan["pseudobulbar_signs"].tolist() == [False, True, True, True]
+    assert nan["abdominal_reflexes_lost"].tolist() == [True, True, False, True]
+    assert not s["umn_sign"][0].any() and s["umn_sign"][1].all()
+    assert s["jaw_jerk"][1, 0, 0] == 4 and s["pseudobulbar_signs"][1, 0, 0] == 1
+    assert s["abdominal_reflexes_lost"][1, 2, 0] == 1
+
+
+def test_thoracic_umn_sign_is_the_loss_of_abdominal_reflexes():
+    """Enough UMN damage for limb spasticity, not for losing the abdominal reflexes: no thoracic
+    UMN sign; an empty abdominal wall has no reflex, but that is no UMN sign."""
+    s = _signs([0.4, 0.7, 0.7], [1.0, 1.0, 0.02])
+    th = _REGIONS.index("thoracic")
+    assert s["umn_sign"][:, th].tolist() == [[False, False], [True, True], [False, False]]
+    assert s["abdominal_reflexes_lost"][:, th, 0].tolist() == [0.0, 1.0, 1.0]
+    assert s["umn_sign"][0, _REGIONS.index("cervical")].all()  # MAS 1+, brisk reflexes
+
+
+def test_el_escorial_counts_the_region_appropriate_signs():
+    """LMN signs in every region; UMN index 0.4 (brisk limb reflexes and jaw jerk, abdominal
+    reflexes kept): UMN + LMN in bulbar, cervical and lumbosacral only."""
+    s = _signs([0.4], [1.0])
+    region = np.arange(len(_REGIONS))
+    umn = diagnosis.pool_regions(s["umn_sign"], region, len(_REGIONS))
+    assert umn.tolist() == [[True, True, False, True]]
+    lmn = np.ones((1, 4), dtype=bool)
+    assert diagnosis.EL_ESCORIAL_LABELS[int(diagnosis.el_escorial(umn, lmn, np.zeros(1))[0])] \
+        == "definite"
+    # thoracic UMN damage alone, below the abdominal threshold, is no sign at all
+    u = np.zeros((1, 4, 2))
+    u[:, 2] = 0.4
+    only = umn_signs.regional_signs(u, np.ones((1, 4, 2)), _REGIONS, _UmnParams)["umn_sign"]
+    umn = diagnosis.pool_regions(only, region, len(_REGIONS))
+    assert not umn.any()
+    assert diagnosis.el_escorial(umn, lmn[:, [2]].repeat(4, axis=1) & (region == 2),
+                                 np.zeros(1))[0] == 0

@@ -44,7 +44,7 @@ class ClinicalView:
     kings: np.ndarray | None = None    # str labels: "0", "1", "2", "3", "4A", "4B", "5"
     mitos: np.ndarray | None = None    # int 0-5
     mrc: np.ndarray | None = None      # (T, S, 2) grade 0-5
-    ashworth: np.ndarray | None = None  # (T, S, 2) index into ASHWORTH_LABELS
+    ashworth: np.ndarray | None = None  # (T, S, 2) index into ASHWORTH_LABELS; NaN: not examined
     fasciculation_rate: np.ndarray | None = None  # (T, S, 2) per minute
     strength: np.ndarray | None = None  # (T, S, 2) fraction of healthy
     involved: np.ndarray | None = None  # (T, S, 2) bool, clinically involved (cumulative)
@@ -148,7 +148,9 @@ def view(result) -> ClinicalView | None:
     ashworth = _get(clin, "ashworth")
     if ashworth is not None:
         levels = np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0])  # coded as in alssim.clinical
-        ashworth = np.abs(np.asarray(ashworth, dtype=float)[..., None] - levels).argmin(axis=-1)
+        coded = np.asarray(ashworth, dtype=float)
+        idx = np.abs(np.nan_to_num(coded)[..., None] - levels).argmin(axis=-1)
+        ashworth = np.where(np.isnan(coded), np.nan, idx)  # NaN: not examined (bulbar, trunk)
     v = ClinicalView(
         times_months=t,
         onset_months=onset,

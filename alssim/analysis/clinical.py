@@ -415,6 +415,7 @@ def plot_signs(result, *, t_max: float | None = None):
     """
     import matplotlib
     from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Rectangle
 
     v = _need(result, "plot_signs")
     x, offset, xlabel = _axis(v)
@@ -439,7 +440,8 @@ def plot_signs(result, *, t_max: float | None = None):
         ("mrc", "Weakness (LMN and UMN): MRC grade", "MRC grade (5 normal)",
          ListedColormap([blues(0.95 - 0.9 * i / 5) for i in range(6)]),
          BoundaryNorm(np.arange(-0.5, 6.5), 6), list(range(6)), None),
-        ("ashworth", "Spasticity (UMN): Modified Ashworth", "Ashworth grade",
+        ("ashworth", "Spasticity (UMN): Modified Ashworth, examined in the limbs (grey: not "
+         "examined)", "Ashworth grade",
          ListedColormap(matplotlib.colormaps["Purples"](np.linspace(0.05, 0.95, 6))),
          BoundaryNorm(np.arange(-0.5, 6.5), 6), list(range(6)), ASHWORTH_LABELS),
         ("fasciculation_rate", "Fasciculations (LMN): rate", "per minute",
@@ -453,8 +455,16 @@ def plot_signs(result, *, t_max: float | None = None):
         if data is None:
             ax.text(0.5, 0.5, "not available", transform=ax.transAxes, ha="center")
             continue
-        mesh = ax.pcolormesh(edges, np.arange(len(rows) + 1), rowwise(data), cmap=cmap,
+        grid = rowwise(data)
+        mesh = ax.pcolormesh(edges, np.arange(len(rows) + 1), grid, cmap=cmap,
                              norm=norm, shading="flat")
+        # a sign not examined in a segment (NaN in life, e.g. no bulbar Ashworth): grey row
+        living = np.ones(grid.shape[1], dtype=bool) if v.after_death is None else ~np.asarray(
+            v.after_death, dtype=bool)
+        x_end = edges[int(np.flatnonzero(living)[-1]) + 1] if living.any() else edges[0]
+        for r in np.flatnonzero(np.isnan(grid[:, living]).all(axis=1) & living.any()):
+            ax.add_patch(Rectangle((edges[0], r), x_end - edges[0], 1, facecolor="0.85",
+                                   edgecolor="none", zorder=0))
         cb = fig.colorbar(mesh, ax=ax, pad=0.01, ticks=ticks)
         if ticklabels is not None:
             cb.set_ticklabels(ticklabels)

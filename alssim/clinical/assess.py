@@ -5,8 +5,10 @@ Pipeline (each step a pure, vectorised function of the recorded state; no random
 1. pools by segment x side (:mod:`~alssim.clinical.pools`);
 2. strength: collateral reinnervation with a lag and a capacity, innervated fraction, UMN drive,
    MRC grade, atrophy (:mod:`~alssim.clinical.strength`);
-3. UMN signs: UMN index masked by the muscle left, Modified Ashworth, reflexes, Babinski
-   (:mod:`~alssim.clinical.umn_signs`); fasciculations (:mod:`~alssim.clinical.fasciculations`);
+3. UMN signs a clinician examines in each region: Modified Ashworth (masked by the muscle
+   left), tendon reflexes and Babinski in the limbs, jaw jerk and pseudobulbar signs (bulbar),
+   abdominal reflexes (thoracic) (:mod:`~alssim.clinical.umn_signs`); fasciculations
+   (:mod:`~alssim.clinical.fasciculations`);
 4. function capacity, involvement and clinical onset, ALSFRS-R items, domains, total
    (:mod:`~alssim.clinical.alsfrs`); FVC, ventilation and gastrostomy needs, death from
    respiratory failure (:mod:`~alssim.clinical.respiratory`);
@@ -88,16 +90,28 @@ CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
     "atrophy_sign": ClinicalVariable("segment", "bool", "visible wasting", levels=_B),
     "umn_drive": ClinicalVariable("segment", "1", "voluntary drive left after UMN loss"),
     "umn_index": ClinicalVariable("segment", "1", "UMN damage: lost + w * dysfunctional"),
-    "ashworth": ClinicalVariable("segment", "MAS", "Modified Ashworth (1+ coded 1.5)", 0, 4,
+    "ashworth": ClinicalVariable("segment", "MAS", "Modified Ashworth (1+ coded 1.5), limbs; "
+                                 "NaN in bulbar and thoracic segments (not examined)", 0, 4,
                                  _umn.ASHWORTH_LEVELS),
-    "reflex": ClinicalVariable("segment", "grade", "reflex 0 absent .. 2 normal .. 4 clonus",
-                               0, 4, _G4),
-    "babinski": ClinicalVariable("segment", "bool", "extensor plantar (lumbosacral segments)",
-                                 levels=_B),
-    "umn_sign": ClinicalVariable("segment", "bool", "clinical UMN sign (MAS >= 1, reflex >= 3 "
-                                 "or Babinski)", levels=_B),
+    "reflex": ClinicalVariable("segment", "grade", "limb tendon reflex 0 absent .. 2 normal .. "
+                               "3 brisk .. 4 clonus; NaN in bulbar and thoracic segments", 0, 4,
+                               _G4),
+    "babinski": ClinicalVariable("segment", "bool", "extensor plantar response; NaN outside "
+                                 "lumbosacral segments", levels=_B),
+    "jaw_jerk": ClinicalVariable("segment", "grade", "jaw jerk 0 absent .. 2 normal .. 3 brisk "
+                                 ".. 4 jaw clonus; NaN outside bulbar segments", 0, 4, _G4),
+    "pseudobulbar_signs": ClinicalVariable(
+        "segment", "bool", "brisk facial/gag reflexes, spastic dysarthria, pathological "
+        "laughing and crying; NaN outside bulbar segments", levels=_B),
+    "abdominal_reflexes_lost": ClinicalVariable(
+        "segment", "bool", "superficial abdominal reflexes absent (UMN damage or an empty "
+        "abdominal wall); NaN outside thoracic segments", levels=_B),
+    "umn_sign": ClinicalVariable("segment", "bool", "clinical UMN sign examined in the region: "
+                                 "limbs MAS >= 1, reflex >= 3 or Babinski; bulbar jaw jerk >= 3 "
+                                 "or pseudobulbar signs; thoracic abdominal reflexes lost from "
+                                 "UMN damage", levels=_B),
     "lmn_sign": ClinicalVariable("segment", "bool", "clinical LMN sign (LMN weakness or "
-                                 "wasting)", levels=_B),
+                                 "wasting; fasciculations alone do not count)", levels=_B),
     "fasciculation_rate": ClinicalVariable("segment", "1/min",
                                            "fasciculations in a representative muscle", 0,
                                            math.inf),
@@ -438,12 +452,9 @@ def assess(result, params=None) -> ClinicalCourse:
     us = p.umn_signs
     uidx = _umn.umn_index(ps.umn_lost, ps.umn_dysfunctional_fraction, us.dysfunction_weight)
     eff = _umn.effective_umn_index(uidx, innervated)
-    mas = _umn.ashworth(eff, us.ashworth_thresholds)
-    reflex = _umn.reflex_grade(eff, innervated, brisk=us.brisk_threshold,
-                               clonus=us.clonus_threshold, reduced_below=us.reflex_reduced_below,
-                               absent_below=us.reflex_absent_below)
-    lumbosacral = np.array([s.el_escorial_region == "lumbosacral" for s in anat.segments])
-    bab = _umn.babinski(eff, us.babinski_threshold, lumbosacral)
+    # each sign only where a clinician examines it (NaN elsewhere); umn_sign counts those
+    signs = _umn.regional_signs(uidx, innervated, [s.el_escorial_region for s in anat.segments],
+                                us)
     fc = p.fasciculations
     umn_affected = np.clip(ps.umn_lost + ps.umn_dysfunctional_fraction, 0.0, 1.0)
     frate = _fasc.fasciculation_rate(
@@ -538,7 +549,7 @@ def assess(result, params=None) -> ClinicalCourse:
     cmap = _emg.cmap_percent(innervated[:, m_seg], expo)
     split = _emg.split_hand_index(cmap, m_names, m_seg, n_seg, el.split_hand_healthy)
 
-    umn_sign = (mas >= 1) | (reflex >= 3) | bab
+    umn_sign = signs.pop("umn_sign")  # region by region (alssim.clinical.umn_signs.EXAMINED)
     lmn_sign = atrophy_sign | (innervated < fn.involvement_threshold)
     ee_idx = np.array([EL_ESCORIAL_REGIONS.index(s.el_escorial_region) for s in anat.segments])
     n_r = len(EL_ESCORIAL_REGIONS)
@@ -568,8 +579,8 @@ def assess(result, params=None) -> ClinicalCourse:
     seg_vars = {
         "strength": strength, "mrc": mrc, "innervated": innervated,
         "reinnervated": ratio(reinn, healthy), "atrophy": denervated,
-        "atrophy_sign": atrophy_sign, "umn_drive": drive, "umn_index": uidx, "ashworth": mas,
-        "reflex": reflex, "babinski": bab, "umn_sign": umn_sign, "lmn_sign": lmn_sign,
+        "atrophy_sign": atrophy_sign, "umn_drive": drive, "umn_index": uidx, **signs,
+        "umn_sign": umn_sign, "lmn_sign": lmn_sign,
         "fasciculation_rate": frate, "fasciculation_score": fscore, "function": capacity,
         "involved": involved, "fibrillation_density": fib, "fibrillation_grade": fib_grade,
         "fasciculation_potentials": fp, "mup_enlargement": mup, "chronic_neurogenic": chronic,

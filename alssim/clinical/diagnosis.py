@@ -2,7 +2,11 @@
 
 Signs per segment and side (computed in :mod:`alssim.clinical.assess`) are pooled into the four
 El Escorial regions, rostral to caudal: bulbar, cervical, thoracic, lumbosacral (a region has a
-sign when any of its segments does, on either side).
+sign when any of its segments does, on either side). Each region counts only the signs a
+clinician examines there (:data:`alssim.clinical.umn_signs.EXAMINED`): UMN signs are spasticity,
+brisk reflexes or clonus and Babinski in the limbs, a brisk jaw jerk or pseudobulbar signs in the
+bulbar region and lost abdominal reflexes in the thoracic region; clinical LMN signs are weakness
+from LMN loss and wasting in every region (fasciculations alone do not count; Brooks 2000).
 
 Revised El Escorial (Brooks 2000), codes 0-4
     4 definite: UMN + LMN signs in 3 regions. 3 probable: UMN + LMN in 2 regions with some UMN

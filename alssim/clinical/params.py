@@ -67,7 +67,8 @@ class Strength:
 
 @dataclasses.dataclass(frozen=True)
 class UmnSigns:
-    """Spasticity, reflexes and Babinski from UMN loss and dysfunction, masked by LMN loss."""
+    """UMN signs examined in each region from UMN loss and dysfunction, and where LMN loss hides
+    them (see :mod:`alssim.clinical.umn_signs`)."""
 
     dysfunction_weight: float = param(
         "1", "weight of a dysfunctional (hyperexcitable) UMN relative to a lost one in the UMN "
@@ -75,22 +76,42 @@ class UmnSigns:
     ashworth_thresholds: tuple[float, ...] = param(
         "1", "effective UMN index at which Modified Ashworth 1, 1+, 2, 3, 4 begin", low=0.0,
         high=1.0)
-    brisk_threshold: float = param("1", "effective UMN index giving brisk reflexes (grade 3)",
-                                   low=0.0, high=1.0, low_open=True)
-    clonus_threshold: float = param("1", "effective UMN index giving clonus (grade 4)",
-                                    low=0.0, high=1.0, low_open=True)
+    brisk_threshold: float = param("1", "UMN index giving brisk reflexes (grade 3; jaw jerk "
+                                   "too)", low=0.0, high=1.0, low_open=True)
+    clonus_threshold: float = param("1", "UMN index giving clonus (grade 4) while the muscle is "
+                                    "at least reflex_reduced_below", low=0.0, high=1.0,
+                                    low_open=True)
     reflex_reduced_below: float = param(
-        "1", "innervated muscle fraction below which a reflex drops one grade", low=0.0,
-        high=1.0)
+        "1", "innervated muscle fraction below which a reflex without UMN raise is reduced "
+        "(and clonus turns brisk)", low=0.0, high=1.0)
     reflex_absent_below: float = param(
-        "1", "innervated muscle fraction below which a reflex drops two grades", low=0.0,
-        high=1.0)
+        "1", "innervated muscle fraction below which a reflex without UMN raise is absent",
+        low=0.0, high=1.0)
     babinski_threshold: float = param(
-        "1", "effective UMN index at which the plantar response turns extensor", low=0.0,
+        "1", "UMN index at which the plantar response turns extensor (and stays so)", low=0.0,
         high=1.0, low_open=True)
+    brisk_lost_below: float = param(
+        "1", "innervated muscle fraction below which a UMN-raised reflex (or a pseudobulbar or "
+        "abdominal UMN sign) can no longer be seen: the muscle is nearly empty", low=0.0,
+        high=1.0)
+    babinski_lost_below: float = param(
+        "1", "innervated fraction of the lumbosacral muscles below which the toe extensors are "
+        "essentially paralysed and the Babinski sign is lost", low=0.0, high=1.0)
+    pseudobulbar_threshold: float = param(
+        "1", "bulbar UMN index at which pseudobulbar signs appear (brisk facial and gag "
+        "reflexes, spastic dysarthria, pathological laughing and crying)", low=0.0, high=1.0,
+        low_open=True)
+    abdominal_reflex_threshold: float = param(
+        "1", "thoracic UMN index at which the superficial abdominal reflexes are lost",
+        low=0.0, high=1.0, low_open=True)
 
     def _check(self, prefix: str, source: str | None) -> None:
         _check_increasing(self.ashworth_thresholds, 5, f"{prefix}.ashworth_thresholds", source)
+        if self.brisk_lost_below > self.reflex_reduced_below:
+            raise ConfigError(
+                f"must not exceed {prefix}.reflex_reduced_below ({self.reflex_reduced_below:g}): "
+                f"a brisk reflex is lost only in a nearly empty muscle; got "
+                f"{self.brisk_lost_below:g}", key=f"{prefix}.brisk_lost_below", source=source)
         if self.clonus_threshold <= self.brisk_threshold:
             raise ConfigError(f"must exceed {prefix}.brisk_threshold ({self.brisk_threshold:g});"
                               f" got {self.clonus_threshold:g}", key=f"{prefix}.clonus_threshold",
