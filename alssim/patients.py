@@ -37,10 +37,13 @@ spread edges, the inflammation response rate) and so runs the whole disease fast
 ``speed = genotype.speed * age_speed_per_decade ** ((age - reference_age) / 10) * exp(sigma * Z)``
 with ``Z`` standard normal. Patients whose onset is in one compartment only have the coupling out
 of it multiplied: ``retrograde_rate`` by ``lmn_onset_retrograde`` after LMN onset and
-``anterograde_rate`` by ``umn_onset_anterograde`` after UMN onset, and LMN-onset patients' speed
-is multiplied by ``lmn_onset_speed`` (hypotheses: LMN- and UMN-predominant phenotypes, and the
-longer survival of the LMN-predominant ones). Genotype effects are modelling hypotheses with
-their sources written next to them in ``configs/default.toml``, not established facts.
+``anterograde_rate`` by ``umn_onset_anterograde`` after UMN onset (hypotheses: LMN- and
+UMN-predominant phenotypes). After LMN onset the spread between segments (``caudal_rate``,
+``rostral_rate``) is also multiplied by ``lmn_onset_segmental`` (hypothesis: the longer survival
+of LMN-predominant patients comes from the regions and the breathing spared, not from a slower
+loss of LMNs); ``lmn_onset_speed`` (1 by default: no effect) multiplies their whole speed.
+Genotype effects are modelling hypotheses with their sources written next to them in
+``configs/default.toml``, not established facts.
 
 **Exposures: risk and course are separate.** Every simulated patient has ALS, so an exposure's
 association with the *risk* of ALS shows only in how common it is among patients
@@ -229,9 +232,14 @@ class Cohort:
                                         "with LMN-compartment onset (hypothesis: LMN-predominant "
                                         "phenotypes)", low=0.0, high=100.0)
     lmn_onset_speed: float = param("1", "multiplier on the speed of patients with "
-                                   "LMN-compartment onset (hypothesis: LMN-predominant "
-                                   "phenotypes progress slower)", low=0.0, high=100.0,
-                                   low_open=True)
+                                   "LMN-compartment onset (hypothesis, off at 1: a slower "
+                                   "disease; LMN-predominant patients lose their LMNs no "
+                                   "slower)", low=0.0, high=100.0, low_open=True)
+    lmn_onset_segmental: float = param("1", "multiplier on spread.caudal_rate and "
+                                       "spread.rostral_rate for patients with LMN-compartment "
+                                       "onset (hypothesis: without the corticofugal route, "
+                                       "LMN-onset disease reaches other segments later)",
+                                       low=0.0, high=100.0)
     umn_onset_anterograde: float = param("1", "multiplier on spread.anterograde_rate for "
                                          "patients with UMN-compartment onset (hypothesis: "
                                          "UMN-predominant phenotype)", low=0.0, high=100.0)
@@ -487,7 +495,8 @@ def upgrade_saved_config(data: dict) -> dict:
       ``'none'`` where it is 1.
     * A ``[cohort]`` table saved without ``bulbar_onset_or_female`` /
       ``bulbar_onset_or_per_decade`` gets 1 for them (onset site independent of sex and age, as
-      it was), so its patients re-derive with the onsets they were simulated with.
+      it was), so its patients re-derive with the onsets they were simulated with; likewise
+      ``lmn_onset_segmental`` gets 1 (LMN-onset spread between segments as it was).
 
     Every saved value that acts on the simulation is kept.
     """
@@ -497,6 +506,7 @@ def upgrade_saved_config(data: dict) -> dict:
     cohort = dict(cohort)
     for key in ("bulbar_onset_or_female", "bulbar_onset_or_per_decade"):
         cohort.setdefault(key, 1.0)
+    cohort.setdefault("lmn_onset_segmental", 1.0)  # saved before it existed: no effect, as run
     exposures = cohort.get("exposures")
     if isinstance(exposures, dict):
         new = {k: dict(e) if isinstance(e, dict) else e for k, e in exposures.items()}
@@ -569,6 +579,8 @@ def _derived_values(cfg, attrs: PatientAttributes) -> tuple[dict, dict, tuple[st
     if attrs.onset.compartment == "lmn":
         spread["retrograde_rate"] = _times(spread["retrograde_rate"],
                                            cfg.cohort.lmn_onset_retrograde)
+        for edge in ("caudal_rate", "rostral_rate"):
+            spread[edge] = _times(spread[edge], cfg.cohort.lmn_onset_segmental)
     elif attrs.onset.compartment == "umn":
         spread["anterograde_rate"] = _times(spread["anterograde_rate"],
                                             cfg.cohort.umn_onset_anterograde)

@@ -252,3 +252,87 @@ def test_juvenile_fus_rapid_and_lmn_predominant(seed):
     cu = seg(c, "cervical_upper")
     assert first(c, c["lmn_sign"][:, cu, :].any(axis=1)) <= 6      # neck and shoulders first
     assert affected(c, "lmn_sign", surv) >= 2 * max(1, affected(c, "umn_sign", surv))
+
+
+# ------------------------------------------------------------------------------ phenotype labels
+#: The clinical label each preset must get (alssim.clinical.phenotype). Genotype presets get the
+#: label of the picture they show: SOD1 A4V a pure LMN course (no clinical UMN sign in 10 of 11
+#: A4V patients, Cudkowicz 1998 Ann Neurol 43:703), C9orf72 bulbar-onset mixed disease, PLS the
+#: UMN-predominant label (Liu 2024; Chiò 2011 "pure UMN"). Juvenile FUS is LMN-predominant and
+#: rapid with neck and shoulder onset (Naumann 2019; Grassano 2022 Neurol Genet 8:e200011): one
+#: of the LMN-restricted phenotypes, pure LMN or -- when the weakness stays in the shoulders for a
+#: year -- flail arm, never classic.
+LABELS = {
+    "bulbar_onset": {"bulbar"}, "c9orf72": {"bulbar"}, "classic_lower_limb": {"classic"},
+    "classic_upper_limb": {"classic"}, "flail_arm": {"flail_arm"}, "flail_leg": {"flail_leg"},
+    "juvenile_fus": {"pma", "flail_arm"}, "primary_lateral_sclerosis": {"umn_predominant"},
+    "progressive_muscular_atrophy": {"pma"}, "respiratory_onset": {"respiratory"},
+    "sod1_a4v": {"pma"},
+}
+
+
+def test_every_preset_has_an_expected_label():
+    assert set(LABELS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", EXPECTED)
+def test_preset_gets_its_clinical_label(name, seed):
+    assert course(name, seed).summary()["phenotype"] in LABELS[name]
+
+
+def mune_at_diagnosis(c) -> float:
+    value = c.summary()["motor_units"]["mune_at_diagnosis_percent"]
+    assert value is not None, "no diagnosis while alive"
+    return value
+
+
+def test_pma_has_fewer_motor_units_at_diagnosis_than_classic_als():
+    # LMN-predominant patients show the heaviest motor-unit loss (multipoint MUNE at study
+    # baseline: PMA 29 vs ALS 76, controls 267): the same hand onset, LMN only, is diagnosed with
+    # fewer limb motor units left than classic ALS, not with as many (a slow LMN loss did that).
+    # Averaged over the seeds: each patient's diagnostic delay is its own draw.
+    pma = np.mean([mune_at_diagnosis(course("progressive_muscular_atrophy", s)) for s in SEEDS])
+    classic = np.mean([mune_at_diagnosis(course("classic_upper_limb", s)) for s in SEEDS])
+    assert pma < 0.9 * classic
+
+
+def test_pls_keeps_progressing_over_decades():
+    # PLS progresses slowly for decades: ALSFRS-R -1.92 points/year and median survival 23.1 years
+    # from onset (Oxford PLS cohort, Lester, Thompson, Talbot & Turner); no 5-year stretch of the
+    # living course without a loss, no plateau at the floor of UMN-only disability
+    for seed in SEEDS:
+        c = course("primary_lateral_sclerosis", seed)
+        t, a = _t(c), np.asarray(c["alsfrs_r"], dtype=float)
+        alive = np.asarray(c["patient_alive"], dtype=bool) & (t >= 0)
+        ts, scores = t[alive], a[alive]
+        for k in np.flatnonzero((ts + 60 <= ts[-1]) & (scores > 0)):
+            later = int(np.searchsorted(ts, ts[k] + 60))
+            assert scores[later] < scores[k], f"seed {seed}: no loss from month {ts[k]:.0f}"
+        # slow: at most 3 points a year (upper 95% limit -3.03) over the first ten years lived
+        k = min(int(np.searchsorted(ts, 120)), len(ts) - 1)
+        assert ts[k] >= 60 and (48 - scores[k]) / (ts[k] / 12) <= 3.0
+
+
+def test_lmn_onset_cohort_patients_are_spared_not_slowed():
+    # an LMN-onset cohort patient loses LMNs at the rate of the same patient with mixed onset
+    # (cohort.lmn_onset_speed 1); only the spread to other segments is weaker (sparing)
+    from alssim.patients import derive_config, sample_patient
+
+    cfg = alssim.load_config()
+    mixed = cfg.with_overrides({"onset.p_compartment_lmn": 0.0, "onset.p_compartment_both": 0.86})
+    for k in range(200):
+        p = sample_patient(cfg, np.random.SeedSequence(k))
+        if p.onset.compartment == "lmn":
+            break
+    q = sample_patient(mixed, np.random.SeedSequence(k))
+    assert p.onset.compartment == "lmn" and q.onset.compartment != "lmn"
+    assert p.speed == q.speed
+    dp, dq = derive_config(cfg, p), derive_config(mixed, q)
+    assert dp.spread.local_growth_rate == dq.spread.local_growth_rate
+    assert dp.mechanisms.pathology.hazard_rate == dq.mechanisms.pathology.hazard_rate
+    factor = cfg.cohort.lmn_onset_segmental
+    assert factor < 1
+    for edge in ("caudal_rate", "rostral_rate"):
+        assert getattr(dp.spread, edge) == pytest.approx(factor * getattr(dq.spread, edge))
+    assert dp.spread.contralateral_rate == dq.spread.contralateral_rate

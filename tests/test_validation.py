@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import alssim
+from alssim.anatomy import ALSFRS_ITEMS
 from alssim.clinical.phenotype import PHENOTYPES, classify_phenotype
 from alssim.validation import (
     METRICS,
@@ -137,6 +138,10 @@ def test_prepare_censors_survivors_at_the_horizon():
 
 
 # --------------------------------------------------------------------------- phenotypes
+ANATOMY = alssim.load_config().anatomy
+BULBAR, HAND, LEG = (ANATOMY.segment_index(s) for s in ("bulbar", "cervical_lower", "lumbosacral"))
+
+
 class _Course:
     """A minimal stand-in for ClinicalCourse: arrays by name, events, times."""
 
@@ -145,39 +150,76 @@ class _Course:
         self.clinical_onset_months = onset
         self.events = {"onset_segment": onset_segment, "onset_side": "right",
                        "death_months": death}
-        shape = (n_t, 5, 2)
+        shape = (n_t, len(ANATOMY.segments), 2)
         self.arrays = {"involved": np.zeros(shape, bool), "ashworth": np.zeros(shape),
                        "reflex": np.full(shape, 2.0), "umn_sign": np.zeros(shape, bool),
-                       "lmn_sign": np.zeros(shape, bool)}
+                       "lmn_sign": np.zeros(shape, bool), "strength": np.ones(shape)}
+        self.arrays.update({f"alsfrs_r_{i}": np.full(n_t, 4) for i in ALSFRS_ITEMS})
 
     def __getitem__(self, name):
         return self.arrays[name]
 
-
-ANATOMY = alssim.load_config().anatomy
+    def lmn_weak(self, name, start, sides=(0, 1)):
+        """LMN weakness (involved, LMN sign, strength 0.5) in segment ``name`` from ``start``."""
+        seg = ANATOMY.segment_index(name)
+        for side in sides:
+            self.arrays["involved"][start:, seg, side] = True
+            self.arrays["lmn_sign"][start:, seg, side] = True
+            self.arrays["strength"][start:, seg, side] = 0.5
 
 
 def test_flail_arm_pma_umn_predominant_rules():
-    c = _Course()
-    c.arrays["involved"][10:, 2, :] = True  # both hands, nothing else
-    c.arrays["lmn_sign"][10:, 2, :] = True
+    # flail arm is proximal (Wijesekera 2009): both shoulders (C3-C5), nothing else for a year
+    c = _Course(onset_segment="cervical_upper")
+    c.lmn_weak("cervical_upper", 10)
     assert classify_phenotype(c, ANATOMY) == "flail_arm"
-    c.arrays["ashworth"][15:, 2, 1] = 1.0  # spasticity: not flail; UMN sign: not PMA
-    c.arrays["umn_sign"][15:, 2, 1] = True
+    # distal (hand) LMN weakness confined to the arms, no UMN sign: PMA, not flail arm
+    c = _Course()
+    c.lmn_weak("cervical_lower", 10)
+    assert classify_phenotype(c, ANATOMY) == "pma"
+    c.arrays["ashworth"][15:, HAND, 1] = 1.0  # spasticity and a UMN sign: classic
+    c.arrays["umn_sign"][15:, HAND, 1] = True
     assert classify_phenotype(c, ANATOMY) == "classic"
     c = _Course(onset_segment="lumbosacral")
-    c.arrays["involved"][10:, 4, 0] = True
-    c.arrays["involved"][18:, 0, :] = True  # bulbar within 12 months: not flail leg
-    c.arrays["lmn_sign"][10:, 4, 0] = True
+    c.lmn_weak("lumbosacral", 10, sides=(0,))
+    c.arrays["involved"][18:, BULBAR, :] = True  # bulbar within 12 months: not flail leg
     assert classify_phenotype(c, ANATOMY) == "pma"  # but no UMN sign in 24 months
     c = _Course(onset_segment="bulbar")
-    c.arrays["umn_sign"][10:, 0, :] = True
+    c.arrays["umn_sign"][10:, BULBAR, :] = True
     assert classify_phenotype(c, ANATOMY) == "umn_predominant"
-    c = _Course(onset_segment="bulbar", death=20.0)  # dies before the windows close
+    c = _Course(onset_segment="bulbar", death=20.0)  # dies before the windows close, no sign
+    assert classify_phenotype(c, ANATOMY) == "bulbar"
+    c.lmn_weak("bulbar", 10)  # pure LMN bulbar onset: progressive bulbar palsy, not PMA
     assert classify_phenotype(c, ANATOMY) == "bulbar"
     c = _Course(onset=math.inf)
     assert classify_phenotype(c, ANATOMY) == "none"
-    assert set(PHENOTYPES) >= {"flail_arm", "flail_leg", "pma", "umn_predominant"}
+    assert set(PHENOTYPES) >= {"flail_arm", "flail_leg", "pma", "umn_predominant", "respiratory"}
+
+
+def test_respiratory_onset_and_rapid_lmn_courses_are_labelled():
+    # breathlessness before any bulbar or limb item, with only mild bulbar and limb loss for 6
+    # months (Chiò 2011; Gautier 2010): respiratory, although the onset segment is in the
+    # upper-limb region and the signs are LMN only
+    c = _Course(onset_segment="cervical_upper")
+    c.lmn_weak("cervical_upper", 10)
+    c.arrays["involved"][16:, BULBAR, :] = True  # bulbar involved within a year: not flail arm
+    c.arrays["alsfrs_r_dyspnoea"][12:] = 3
+    c.arrays["alsfrs_r_handwriting"][15:] = 3
+    assert classify_phenotype(c, ANATOMY) == "respiratory"
+    c.arrays["alsfrs_r_handwriting"][13:] = 2  # not mild within 6 months: LMN only, so PMA
+    assert classify_phenotype(c, ANATOMY) == "pma"
+    c.arrays["alsfrs_r_handwriting"][:] = 4
+    c.arrays["alsfrs_r_handwriting"][11:] = 3  # a limb item first: not respiratory onset
+    assert classify_phenotype(c, ANATOMY) == "pma"
+    # a rapid course that kills within the 24-month window with LMN signs only (SOD1 A4V,
+    # Cudkowicz 1998): PMA, whatever spread to other regions
+    c = _Course(onset_segment="lumbosacral", death=28.0)
+    c.lmn_weak("lumbosacral", 10)
+    c.lmn_weak("cervical_lower", 14)
+    c.lmn_weak("bulbar", 18)
+    assert classify_phenotype(c, ANATOMY) == "pma"
+    c.arrays["umn_sign"][20:, LEG, 0] = True  # one UMN sign before death: classic
+    assert classify_phenotype(c, ANATOMY) == "classic"
 
 
 # --------------------------------------------------------------------------- reduced validation

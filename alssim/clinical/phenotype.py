@@ -1,25 +1,47 @@
 """Clinical phenotype and motor-unit markers of one patient: pure functions of a ClinicalCourse.
 
 Phenotypes (one label per patient, first matching rule wins; windows in months from clinical
-onset, ending early at death; a patient who dies before a window closes cannot be classified by
-that rule):
+onset, ending early at death). The labels describe the clinical picture only (Chiò 2011 JNNP
+82:740 classify the same way: classic, bulbar, flail arm, flail leg, pyramidal, respiratory, pure
+LMN, pure UMN); a genotype has no label of its own (the cohort table has a ``genotype`` column), so
+a SOD1 A4V or FUS patient gets the label of the course it shows.
 
 ``flail_arm``
-    Brachial amyotrophic diplegia (Wijesekera 2009 Neurology 72:1087): upper-limb onset, and for
-    ``flail_window_months`` (12) after clinical onset no bulbar or lower-limb segment is
-    functionally involved (Wijesekera's criterion names the bulbar and lower-limb regions; trunk
-    and respiratory muscles are not part of it), with no spasticity (Modified Ashworth 0) and no
-    clonus anywhere; brisk reflexes and Babinski signs are allowed, as in Wijesekera's definition.
+    Brachial amyotrophic diplegia (Wijesekera 2009 Neurology 72:1087): upper-limb onset,
+    *predominantly proximal* weakness -- at the end of the window the proximal (rostral) segments
+    of the upper-limb region are weaker, both sides averaged, than its distal (caudal) ones; the
+    check is skipped when the region has a single segment -- and for ``flail_window_months`` (12)
+    after clinical onset no bulbar or lower-limb segment is functionally involved (trunk and
+    respiratory muscles are not part of Wijesekera's criterion), with no spasticity (Modified
+    Ashworth 0) and no clonus anywhere; brisk reflexes and Babinski signs are allowed, as in
+    Wijesekera's definition. Distal (hand-onset) LMN disease confined to the arms is therefore
+    not flail arm but, without UMN signs, PMA.
 ``flail_leg``
-    Pseudopolyneuritic form, the same rule for lower-limb onset: no bulbar or upper-limb
-    involvement.
+    Pseudopolyneuritic form, the same confinement rule for lower-limb onset: no bulbar or
+    upper-limb involvement (Wijesekera 2009 describe it as distal; the default anatomy has one
+    leg segment, so there is no proximal/distal check).
+``respiratory``
+    Respiratory onset (Chiò 2011: respiratory impairment at onset -- orthopnoea, or dyspnoea at
+    rest or on exertion -- with only mild spinal or bulbar signs in the first 6 months; Gautier
+    2010 ALS 11:379; Shoesmith 2007 JNNP 78:629): an ALSFRS-R respiratory item (dyspnoea,
+    orthopnoea, respiratory insufficiency) falls below 4 before every bulbar and limb item, and
+    no bulbar or limb item falls below 3 within ``mild_window_months`` (6). Tried after the flail
+    rules (whose confinement criterion leaves out the trunk and respiratory muscles, and whose
+    arms are not "mild") and before PMA, so an LMN-only patient whose first complaint is
+    breathlessness is a respiratory-onset patient. Trunk/respiratory onset (onset segment in the
+    King's ``respiratory`` region) keeps this label as the fallback below.
 ``pma``
-    Progressive muscular atrophy (Kim 2009 Neurology 73:1686): no clinical UMN sign (MAS >= 1,
-    reflex >= 3 or Babinski) in any segment for ``pure_window_months`` (24) after clinical onset.
+    Progressive muscular atrophy (Kim 2009 Neurology 73:1686; Chiò 2011 "pure LMN"), a spinal
+    LMN syndrome: onset outside the bulbar region (pure LMN bulbar onset is progressive bulbar
+    palsy, labelled ``bulbar``), clinical LMN signs (LMN weakness or visible wasting) and no
+    clinical UMN sign (MAS >= 1, reflex >= 3 or Babinski) in any segment for
+    ``pure_window_months`` (24) after clinical onset, or until death
+    when the patient dies sooner (then the whole course was seen: a rapid course that kills with
+    LMN signs only, as in SOD1 A4V, Cudkowicz 1998 Ann Neurol 43:703, is a pure LMN course).
+    Wijesekera 2009 classify flail arm and flail leg before PMA, as here.
 ``umn_predominant``
-    UMN-predominant ALS (Liu 2024 Front Neurol): clinical UMN signs but no clinical LMN sign
-    (LMN weakness or visible wasting) in any segment for ``pure_window_months`` after clinical
-    onset.
+    UMN-predominant ALS (Liu 2024 Front Neurol): clinical UMN signs but no clinical LMN sign in any
+    segment over the same window.
 ``bulbar``, ``classic``, ``respiratory``
     Everything else, by onset region (bulbar onset; limb onset; trunk/respiratory onset).
 ``none``
@@ -33,6 +55,12 @@ Motor-unit markers (:func:`motor_unit_markers`):
     ``followup_months`` (12; or until death, at least 3 months) as a percentage of the value at
     the diagnosis visit, per month (Neuwirth 2015 JNNP 86:1172 report MUNIX change from a baseline
     visit); the mean over those muscles.
+``mune_at_diagnosis_percent``
+    Limb MUNE sum score at the diagnosis visit: the MUNE of every limb muscle, both sides, summed
+    and divided by the healthy sum (%), as MUNIX sum scores add several limb muscles (Neuwirth
+    2015 JNNP 86:1172). LMN-predominant patients have the fewest motor units (multipoint MUNE at
+    study baseline: PMA 29, ALS 76, PLS 174, controls 267; MUNE multimodal biomarker study, the
+    source of MUNE -2.35%/month in LITERATURE.md).
 ``hypothenar_mune_decline_percent_per_month``
     The same in the hypothenar muscles (ADM, the classic MUNE muscle), whether affected or not
     (baseline above 10% of healthy).
@@ -59,33 +87,70 @@ from typing import Any
 
 import numpy as np
 
-from alssim.anatomy import SIDES
+from alssim.anatomy import ALSFRS_ITEMS, SIDES
 from alssim.clinical.electro import SPLIT_HAND_AFFECTED
 
 __all__ = ["PHENOTYPES", "classify_phenotype", "motor_unit_markers", "phenotype_summary"]
 
-#: Phenotype labels, in the order the rules are tried.
+#: Phenotype labels (see the module docstring for the order the rules are tried in).
 PHENOTYPES = ("flail_arm", "flail_leg", "pma", "umn_predominant", "bulbar", "classic",
               "respiratory", "none")
 
 _LIMB_REGIONS = ("upper_limb", "lower_limb")
+_RESPIRATORY_ITEMS = ("dyspnoea", "orthopnoea", "respiratory_insufficiency")
 
 
-def _window(course, months: float) -> tuple[np.ndarray, bool]:
-    """Record mask of ``[onset, onset + months]`` (clipped at death) and whether it is complete."""
+def _window(course, months: float) -> tuple[np.ndarray, bool, bool]:
+    """Record mask of ``[onset, onset + months]`` (clipped at death), whether the window ran its
+    full length, and whether the patient died within it."""
     t = course.times_months
     t0 = course.clinical_onset_months
     death = course.events.get("death_months")
     end = t0 + months
-    complete = (death is None or death > end) and t[-1] >= end - 1e-9
+    died = death is not None and death <= end
+    complete = not died and t[-1] >= end - 1e-9
     mask = (t >= t0 - 1e-9) & (t <= end + 1e-9)
     if death is not None:
         mask &= t < death - 1e-9
-    return mask, complete
+    return mask, complete, died
+
+
+def _first_drop(course, items, below: int = 4) -> float:
+    """First record time (months, while alive, from clinical onset on) any of the ALSFRS-R
+    ``items`` is below ``below``; inf if never."""
+    t = course.times_months
+    alive = t < (course.events.get("death_months") or math.inf) - 1e-9
+    low = np.zeros(len(t), dtype=bool)
+    for item in items:
+        low |= np.asarray(course[f"alsfrs_r_{item}"]) < below
+    k = np.flatnonzero(low & alive & (t >= course.clinical_onset_months - 1e-9))
+    return float(t[k[0]]) if k.size else math.inf
+
+
+def _respiratory_onset(course, mild_months: float) -> bool:
+    """A respiratory ALSFRS-R item falls below 4 strictly before every other item, and no other
+    item falls below 3 within ``mild_months`` of clinical onset (only mild spinal or bulbar
+    signs)."""
+    others = [i for i in ALSFRS_ITEMS if i not in _RESPIRATORY_ITEMS]
+    resp = _first_drop(course, _RESPIRATORY_ITEMS)
+    if not (math.isfinite(resp) and resp < _first_drop(course, others)):
+        return False
+    return _first_drop(course, others, below=3) > course.clinical_onset_months + mild_months
+
+
+def _proximal_weaker(course, anatomy, region: str, k: int) -> bool:
+    """At record ``k``, the proximal (rostral) segments of ``region`` are weaker than the distal
+    (caudal) ones, both sides averaged; True when the region has a single segment."""
+    segs = [i for i, s in enumerate(anatomy.segments) if s.kings_region == region]
+    if len(segs) < 2:
+        return True
+    half = len(segs) // 2
+    strength = np.asarray(course["strength"], dtype=float)[k]
+    return bool(strength[segs[:half]].mean() < strength[segs[-half:]].mean())
 
 
 def classify_phenotype(course, anatomy, *, flail_window_months: float = 12.0,
-                       pure_window_months: float = 24.0) -> str:
+                       pure_window_months: float = 24.0, mild_window_months: float = 6.0) -> str:
     """Phenotype label of one patient (see the module docstring for the rules).
 
     Parameters
@@ -96,7 +161,11 @@ def classify_phenotype(course, anatomy, *, flail_window_months: float = 12.0,
     flail_window_months : float
         Months from clinical onset the weakness must stay confined to one limb region.
     pure_window_months : float
-        Months from clinical onset without UMN signs (PMA) or LMN signs (UMN-predominant).
+        Months from clinical onset without UMN signs (PMA) or LMN signs (UMN-predominant); a
+        death within the window closes it.
+    mild_window_months : float
+        Months from clinical onset a respiratory-onset patient's bulbar and limb items stay
+        at 3 or more.
 
     Returns
     -------
@@ -112,21 +181,26 @@ def classify_phenotype(course, anatomy, *, flail_window_months: float = 12.0,
     ashworth = np.asarray(course["ashworth"])
     reflex = np.asarray(course["reflex"])
     if onset_region in _LIMB_REGIONS:
-        w, complete = _window(course, flail_window_months)
+        w, complete, _ = _window(course, flail_window_months)
         if complete:
             other = np.array([r != onset_region and r in ("bulbar", *_LIMB_REGIONS)
                               for r in seg_region])
             confined = not involved[w][:, other].any()
             no_spasticity = not (ashworth[w] >= 1).any() and not (reflex[w] >= 4).any()
-            if confined and no_spasticity:
+            proximal = (onset_region != "upper_limb"
+                        or _proximal_weaker(course, anatomy, onset_region,
+                                            int(np.flatnonzero(w)[-1])))
+            if confined and no_spasticity and proximal:
                 return "flail_arm" if onset_region == "upper_limb" else "flail_leg"
-    w, complete = _window(course, pure_window_months)
-    if complete:
+    if _respiratory_onset(course, mild_window_months):
+        return "respiratory"
+    w, complete, died = _window(course, pure_window_months)
+    if (complete or died) and w.any():
         umn = np.asarray(course["umn_sign"], dtype=bool)[w]
         lmn = np.asarray(course["lmn_sign"], dtype=bool)[w]
-        if not umn.any():
+        if lmn.any() and not umn.any() and onset_region != "bulbar":
             return "pma"
-        if not lmn.any():
+        if umn.any() and not lmn.any():
             return "umn_predominant"
     if onset_region == "bulbar":
         return "bulbar"
@@ -160,13 +234,20 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
     Returns
     -------
     dict
-        ``mune_decline_percent_per_month``, ``hypothenar_mune_decline_percent_per_month``,
+        ``mune_decline_percent_per_month``, ``mune_at_diagnosis_percent``
+    Limb MUNE sum score at the diagnosis visit: the MUNE of every limb muscle, both sides, summed
+    and divided by the healthy sum (%), as MUNIX sum scores add several limb muscles (Neuwirth
+    2015 JNNP 86:1172). LMN-predominant patients have the fewest motor units (multipoint MUNE at
+    study baseline: PMA 29, ALS 76, PLS 174, controls 267; MUNE multimodal biomarker study, the
+    source of MUNE -2.35%/month in LITERATURE.md).
+``hypothenar_mune_decline_percent_per_month``,
         ``units_lost_at_cmap_fall``, ``loss_hazard_slope_per_month`` (see the module
         docstring); ``None`` where undefined.
     """
     out: dict[str, float | None] = dict.fromkeys(
-        ("mune_decline_percent_per_month", "hypothenar_mune_decline_percent_per_month",
-         "units_lost_at_cmap_fall", "loss_hazard_slope_per_month"))
+        ("mune_decline_percent_per_month", "mune_at_diagnosis_percent",
+         "hypothenar_mune_decline_percent_per_month", "units_lost_at_cmap_fall",
+         "loss_hazard_slope_per_month"))
     t0 = course.clinical_onset_months
     if not math.isfinite(t0):
         return out
@@ -180,6 +261,12 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
     dx = (course.events.get("diagnosis") or {}).get("months")
     if dx is not None:
         k0 = int(np.searchsorted(t, t0 + dx - 1e-9))
+        if k0 < len(t) and t[k0] < alive_until - 1e-9:
+            healthy = np.array([m.motor_units for seg in anatomy.segments for m in seg.muscles],
+                               dtype=float)
+            units = np.asarray(course["mune"], dtype=float)[k0]
+            out["mune_at_diagnosis_percent"] = float(
+                100.0 * units[limb].sum() / (2.0 * healthy[limb].sum()))
         end = min(t0 + dx + followup_months, alive_until - 1e-9)
         k1 = int(np.searchsorted(t, end + 1e-9)) - 1
         if k0 < len(t) and k1 > k0 and t[k1] - t[k0] >= 3.0 - 1e-9:

@@ -22,7 +22,8 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   (among those with either involved; ties count half). Lumbar -> bulbar: lower-limb-onset
   patients whose bulbar region is involved before the upper limb.
 * ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
-* Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`.
+* Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`; the
+  limb MUNE sum score at diagnosis of PMA patients over that of classic ALS (means).
 * Onset site by sex and age: the bulbar-onset share among women divided by that among men
   (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
   limb) patients, in years.
@@ -252,6 +253,8 @@ def prepare(patients, anatomy=None):
                                       dtype=float),
         "hazard_slope": np.asarray(_col(df, "clinical.motor_units.loss_hazard_slope_per_month"),
                                    dtype=float),
+        "mune_dx": np.asarray(_col(df, "clinical.motor_units.mune_at_diagnosis_percent"),
+                              dtype=float),
         "sex": np.asarray(_col(df, "sex", "unknown"), dtype=object),
     })
     return out[has].reset_index(drop=True)
@@ -324,6 +327,13 @@ def _pheno_survival(label: str) -> Callable:
 
 def _geno_survival(label: str) -> Callable:
     return lambda d: _median_survival(d, d["genotype"] == label)
+
+
+def _pma_mune_ratio(d) -> float:
+    """Mean limb MUNE sum score at diagnosis, PMA over classic ALS."""
+    pma = _mean(d.loc[d["phenotype"] == "pma", "mune_dx"])
+    classic = _mean(d.loc[d["phenotype"] == "classic", "mune_dx"])
+    return pma / classic if classic > 0 else math.nan
 
 
 def _bulbar_ratio_women_men(d) -> float:
@@ -399,6 +409,7 @@ METRICS: dict[str, Callable] = {
     "survival_flail_leg": _pheno_survival("flail_leg"),
     "share_pma": _pheno_share("pma"),
     "share_umn_predominant": _pheno_share("umn_predominant"),
+    "mune_at_diagnosis_pma_vs_classic": _pma_mune_ratio,
     "survival_sod1_a4v": _geno_survival("sod1_a4v"),
     "survival_sod1_other": _geno_survival("sod1_other"),
     "survival_c9orf72_vs_sporadic": _c9_ratio,
