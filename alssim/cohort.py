@@ -85,7 +85,15 @@ class CohortResult:
         seed), the sampled attributes (``genotype``, ``sex``, ``age_years``, ``speed``,
         ``exposure.NAME``, ``rel_TARGET``) and the flattened summary outputs of its run
         (``onset.site``, ``loss_months.POPULATION.lost_50``, ... and whatever else
-        :attr:`alssim.results.Result.summary` reports).
+        :attr:`alssim.results.Result.summary` reports). The ``clinical.*`` columns are the
+        clinical summary (:meth:`alssim.clinical.ClinicalCourse.summary`; months from clinical
+        onset), e.g. ``clinical.diagnosis.months`` (diagnostic delay),
+        ``clinical.diagnosis.first_consultation_months`` / ``first_neurology_months`` /
+        ``emg_months`` (the diagnostic pathway), ``clinical.diagnosis.el_escorial``,
+        ``alsfrs_r``, ``fvc_percent``, ``kings_stage``, ``mitos_stage`` (at diagnosis),
+        ``clinical.diagnosis.first_visit_umn_regions``, ``clinical.alsfrs_r_dfs`` (ΔFS),
+        ``clinical.motor_units.mune_at_diagnosis_percent`` and
+        ``clinical.onset_muscle_mune_50_months``.
     summary : dict
         JSON-ready cohort summary: attribute shares and distributions, and per numeric output
         the number of patients with a value and its mean, median and quartiles.

@@ -472,7 +472,8 @@ def reject_retired_keys(keys, source: str | None) -> None:
     ------
     ConfigError
         For ``cohort.exposures.NAME.evidence`` (split into ``risk_evidence`` and
-        ``progression_evidence``).
+        ``progression_evidence``) and ``clinical.diagnosis.first_visit_delay_months`` (replaced
+        by the diagnostic pathway's delays).
     """
     for key in keys:
         parts = str(key).split(".")
@@ -484,6 +485,12 @@ def reject_retired_keys(keys, source: str | None) -> None:
                 f"effect on its course: progression or survival); each is one of "
                 f"{', '.join(repr(v) for v in EVIDENCE_LEVELS)}, and progression_evidence may "
                 f"also be 'hypothesis'", key=key, source=source)
+        if key == "clinical.diagnosis.first_visit_delay_months":
+            raise ConfigError(
+                "was replaced by the diagnostic pathway (alssim.clinical.pathway): set "
+                "clinical.diagnosis.first_consultation_median_months and "
+                "referral_median_months (symptom -> first consultation -> first neurology "
+                "visit), emg_median_months and visit_interval_months", key=key, source=source)
 
 
 def upgrade_saved_config(data: dict) -> dict:
@@ -498,8 +505,16 @@ def upgrade_saved_config(data: dict) -> dict:
       it was), so its patients re-derive with the onsets they were simulated with; likewise
       ``lmn_onset_segmental`` gets 1 (LMN-onset spread between segments as it was).
 
+    * ``clinical.diagnosis.first_visit_delay_months`` (one fixed first visit) is dropped: the
+      diagnosis follows the diagnostic pathway of the current defaults (it is read from the
+      recorded state, not simulated).
+
     Every saved value that acts on the simulation is kept.
     """
+    clinical = data.get("clinical") if isinstance(data, dict) else None
+    if isinstance(clinical, dict) and isinstance(clinical.get("diagnosis"), dict):
+        dx = {k: v for k, v in clinical["diagnosis"].items() if k != "first_visit_delay_months"}
+        data = {**data, "clinical": {**clinical, "diagnosis": dx}}
     cohort = data.get("cohort") if isinstance(data, dict) else None
     if not isinstance(cohort, dict):
         return data

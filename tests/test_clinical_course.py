@@ -176,7 +176,8 @@ def test_course_events_are_consistent(default_run):
         default_run.config.clinical.respiratory.failure_fvc
     assert (c["mitos_stage"][c.times_months >= death - 1e-9] == 5).all()
     dx = ev["diagnosis"]
-    assert dx["months"] >= default_run.config.clinical.diagnosis.first_visit_delay_months
+    assert dx["months"] >= dx["emg_months"] >= dx["first_neurology_months"] \
+        >= dx["first_consultation_months"] >= 0
     assert dx["gold_coast"] is True
     assert ev["alsfrs_r_dfs"] == pytest.approx((48 - dx["alsfrs_r"]) / dx["months"], abs=1e-5)
     assert ev["alsfrs_r_slope_per_month"] < 0

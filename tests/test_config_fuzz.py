@@ -211,6 +211,8 @@ OPEN_BOUNDS = {
     "clinical.electro.chronic_neurogenic_enlargement": "(1, inf)",
     "clinical.electro.split_hand_healthy": "(0, inf)",
     "clinical.diagnosis.visit_interval_months": "(0, 120]",
+    "clinical.diagnosis.bulbar_delay_factor": "(0, 10]",
+    "clinical.diagnosis.urgent_alsfrs_drop": "(0, 48]",
 }
 
 

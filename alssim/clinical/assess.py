@@ -36,6 +36,7 @@ from alssim.clinical import alsfrs as _alsfrs
 from alssim.clinical import diagnosis as _dx
 from alssim.clinical import electro as _emg
 from alssim.clinical import fasciculations as _fasc
+from alssim.clinical import pathway as _path
 from alssim.clinical import phenotype as _phenotype
 from alssim.clinical import progression as _prog
 from alssim.clinical import respiratory as _resp
@@ -288,8 +289,8 @@ class ClinicalCourse:
         regions), ``first_spread`` (direction contralateral / rostral / caudal, segment, side,
         months), ``kings_stage_months`` (1-3: first time at least that stage; 4A and 4B: first
         need of gastrostomy and of ventilation; 5: death) and ``mitos_stage_months`` (first time
-        the stage reached at least each level), ``diagnosis`` (months, criterion, categories and
-        ALSFRS-R at diagnosis), ``death_months``, ``survival_months``, ``cause_of_death``,
+        the stage reached at least each level), ``diagnosis`` (see below), ``death_months``,
+        ``survival_months``, ``cause_of_death``,
         ``censored``, ``alsfrs_r_dfs``, ``alsfrs_r_slope_per_month``, ``d50``, ``phenotype``
         and ``motor_units`` (see :mod:`alssim.clinical.phenotype`).
         Breathing and care: ``cause_of_death`` (``"respiratory_failure"``, hypercapnic failure
@@ -300,6 +301,17 @@ class ClinicalCourse:
         ``gastrostomy_months`` (treatments given, when configured in ``[interventions]``; the
         needs are King's 4B and 4A in ``kings_stage_months``) and ``fvc_slope_per_month``
         (least-squares FVC slope from clinical onset to death, % predicted per month).
+        Diagnosis (:mod:`alssim.clinical.pathway`), ``diagnosis``: ``months`` (the diagnostic
+        delay: clinical onset to the neurology visit where the criterion is met), ``criteria``,
+        ``el_escorial``, ``awaji``, ``gold_coast`` (categories as seen at that visit: EMG
+        findings only if the EMG had been done), ``alsfrs_r``, ``fvc_percent``,
+        ``kings_stage`` (4 = 4A, 4.5 = 4B) and ``mitos_stage`` at that visit (the limb MUNE sum
+        score then is ``motor_units.mune_at_diagnosis_percent``),
+        ``first_consultation_months``, ``first_neurology_months`` and ``emg_months`` (the
+        patient's pathway, even if the diagnosis is not reached), ``emg_before_diagnosis`` and
+        ``first_visit_umn_regions`` (El Escorial regions with clinical UMN signs at the first
+        neurology visit); ``onset_muscle_mune_50_months``: when MUNE first falls to half of
+        healthy in a muscle of the onset segment and side (negative: before clinical onset).
         ``clinical_onset_months`` and ``death_months`` count from biological onset; every other
         ``*_months`` value counts from clinical onset.
         """
@@ -563,18 +575,24 @@ def assess(result, params=None) -> ClinicalCourse:
     ee = _dx.el_escorial(umn_r, lmn_r, emg_limbs)
     aw = _dx.awaji(umn_r, lmn_any_r)
     gc = _dx.gold_coast(t >= onset_t, umn_r, lmn_any_r)
+    # the diagnostic pathway (alssim.clinical.pathway): the criterion read at each neurology
+    # visit, from the clinical signs alone before the EMG and with its findings from then on
     dp = p.diagnosis
-    if dp.criteria == "gold_coast":
-        met = gc
-    elif dp.criteria == "el_escorial":
-        met = ee >= _dx.EL_ESCORIAL_LABELS.index(dp.min_category)
-    else:
-        want = dp.min_category.replace("_laboratory_supported", "")
-        met = aw >= _dx.AWAJI_LABELS.index(want)
-    visits = _dx.visit_times(onset_t, dp.first_visit_delay_months, dp.visit_interval_months,
-                             float(t[-1]))
-    diag_t, diag_rec = _dx.diagnosis_visit(t, met & alive, visits)
+    ee0 = _dx.el_escorial(umn_r, lmn_r, np.zeros_like(emg_limbs))
+    aw0 = _dx.awaji(umn_r, lmn_r)
+    gc0 = _dx.gold_coast(t >= onset_t, umn_r, lmn_r)
+    bulbar_onset = _onset_site(anat, t, onset_t, involved, capacity) == "bulbar"
+    urgent = float(first_time(total <= 48 - dp.urgent_alsfrs_drop, t)) - onset_t
+    path = _path.pathway(getattr(result, "clinical_draws", None), dp, bulbar_onset,
+                         urgent_months=urgent if math.isfinite(onset_t) else math.inf)
+    emg_t = onset_t + path.emg_months
+    diag_t, diag_rec = _dx.diagnosis_visit(
+        t, _criterion_met(dp, ee, aw, gc) & alive, path.visits(onset_t, float(t[-1])),
+        met_before_emg=(np.zeros(len(t), dtype=bool) if dp.require_emg
+                        else _criterion_met(dp, ee0, aw0, gc0) & alive), emg_months=emg_t)
     diagnosed = t >= diag_t
+    # categories as the neurologist saw them at the diagnosis visit
+    seen = (ee, aw, gc) if diag_t >= emg_t else (ee0, aw0, gc0)
 
     seg_vars = {
         "strength": strength, "mrc": mrc, "innervated": innervated,
@@ -602,7 +620,11 @@ def assess(result, params=None) -> ClinicalCourse:
     glob = {k: np.ascontiguousarray(v) for k, v in glob.items()}
 
     events = _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv,
-                     mitos, total, alive, death_t, diag_t, diag_rec, ee, aw, gc, dp.criteria)
+                     mitos, total, alive, death_t, diag_t, diag_rec, *seen, dp.criteria)
+    events["diagnosis"].update(_diagnosis_details(
+        t, onset_t, path, diag_rec, diag_t >= emg_t, alive, fvc, kings, mitos, umn_r))
+    events["onset_muscle_mune_50_months"] = _onset_muscle_mune_50(
+        anat, t, onset_t, involved, capacity, mus_vars["mune_percent"], m_seg)
     events.update(_care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
                                mods))
     course = ClinicalCourse(
@@ -677,14 +699,13 @@ def _onset_site(anat, t, onset_t, involved, capacity) -> str | None:
     return None if place is None else anat.segments[place[0]].onset_site
 
 
-def _diagnosis_details(anat, t, onset_t, path, diag_rec, emg_done, alive, fvc, kings, mitos,
-                       umn_r, mus_vars, m_seg) -> dict[str, Any]:
+def _diagnosis_details(t, onset_t, path, diag_rec, emg_done, alive, fvc, kings, mitos,
+                       umn_r) -> dict[str, Any]:
     """Pathway times and the state at diagnosis, JSON-ready (months from clinical onset).
 
     Keys: ``first_consultation_months``, ``first_neurology_months``, ``emg_months`` (pathway
     times; ``None`` without clinical onset), ``emg_before_diagnosis`` (the EMG had been done at
-    the diagnosis visit), ``fvc_percent``, ``kings_stage``, ``mitos_stage`` and
-    ``limb_mune_percent`` (mean MUNE over the limb muscles, both sides, % of healthy) at the
+    the diagnosis visit), ``fvc_percent``, ``kings_stage`` and ``mitos_stage`` at the
     diagnosis visit, and ``first_visit_umn_regions`` (El Escorial regions with clinical UMN
     signs at the first neurology visit; ``None`` if it falls after death or the horizon).
     """
@@ -694,7 +715,7 @@ def _diagnosis_details(anat, t, onset_t, path, diag_rec, emg_done, alive, fvc, k
         "first_neurology_months": _num(path.first_neurology_months) if has_onset else None,
         "emg_months": _num(path.emg_months) if has_onset else None,
         "emg_before_diagnosis": None, "fvc_percent": None, "kings_stage": None,
-        "mitos_stage": None, "limb_mune_percent": None, "first_visit_umn_regions": None,
+        "mitos_stage": None, "first_visit_umn_regions": None,
     }
     if has_onset:
         first = onset_t + path.first_neurology_months
@@ -702,14 +723,10 @@ def _diagnosis_details(anat, t, onset_t, path, diag_rec, emg_done, alive, fvc, k
         if k >= 0 and first <= t[-1] + 1e-9 and alive[k]:
             out["first_visit_umn_regions"] = int(umn_r[k].sum())
     if diag_rec >= 0:
-        limb = np.array([anat.segments[s].el_escorial_region in ("cervical", "lumbosacral")
-                         for s in m_seg], dtype=bool)
-        mune = mus_vars["mune_percent"][diag_rec][limb]
         out.update({
             "fvc_percent": _num(float(fvc[diag_rec]), 3),
             "kings_stage": float(kings[diag_rec]),
             "mitos_stage": int(mitos[diag_rec]),
-            "limb_mune_percent": _num(float(np.mean(mune)), 3) if mune.size else None,
         })
         out["emg_before_diagnosis"] = bool(emg_done)
     return out

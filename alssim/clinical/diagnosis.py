@@ -22,9 +22,10 @@ Gold Coast (Shefner 2020), true/false
     LMN dysfunction in >= 1 region or LMN dysfunction (clinical or EMG) in >= 2 regions; other
     causes are taken as excluded.
 
-Visits: the first assessment ``first_visit_delay_months`` after clinical onset, then every
-``visit_interval_months``; the diagnosis is made at the first visit where the configured criterion
-is met (each visit reads the last record at or before it).
+Visits: the neurology visits of the patient's diagnostic pathway (:mod:`alssim.clinical.pathway`:
+first neurology visit, EMG, follow-ups); the diagnosis is made at the first visit where the
+configured criterion is met (each visit reads the last record at or before it), with the EMG
+findings counted only at visits from the EMG on (:func:`diagnosis_visit`).
 """
 
 from __future__ import annotations
@@ -144,9 +145,25 @@ def visit_times(onset_months: float, first_delay: float, interval: float,
     return first + interval * np.arange(n)
 
 
-def diagnosis_visit(times_months: np.ndarray, met: np.ndarray,
-                    visits: np.ndarray) -> tuple[float, int]:
-    """First visit at which ``met`` holds at the last record at or before it.
+def diagnosis_visit(times_months: np.ndarray, met: np.ndarray, visits: np.ndarray, *,
+                    met_before_emg: np.ndarray | None = None,
+                    emg_months: float = -np.inf) -> tuple[float, int]:
+    """First visit at which the criterion holds at the last record at or before it.
+
+    Parameters
+    ----------
+    times_months : ndarray, shape (T,)
+        Record times (months from biological onset).
+    met : ndarray of bool, shape (T,)
+        Criterion met with the EMG findings counted.
+    visits : ndarray, shape (V,)
+        Visit times (months from biological onset), increasing.
+    met_before_emg : ndarray of bool, shape (T,), optional
+        Criterion met from the clinical signs alone, read at visits before ``emg_months``;
+        default ``met`` (the EMG counts at every visit).
+    emg_months : float
+        Time of the EMG (months from biological onset); ``-inf`` (default): done before every
+        visit, ``inf``: never done.
 
     Returns
     -------
@@ -157,8 +174,13 @@ def diagnosis_visit(times_months: np.ndarray, met: np.ndarray,
     """
     if len(visits) == 0:
         return np.inf, -1
+    visits = np.asarray(visits, dtype=float)
     rec = np.searchsorted(np.asarray(times_months), visits + 1e-9, side="right") - 1
-    ok = (rec >= 0) & np.asarray(met, dtype=bool)[np.maximum(rec, 0)]
+    idx = np.maximum(rec, 0)
+    met = np.asarray(met, dtype=bool)
+    before = met if met_before_emg is None else np.asarray(met_before_emg, dtype=bool)
+    emg_done = visits >= emg_months - 1e-9
+    ok = (rec >= 0) & np.where(emg_done, met[idx], before[idx])
     if not ok.any():
         return np.inf, -1
     k = int(ok.argmax())

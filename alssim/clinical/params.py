@@ -246,13 +246,44 @@ class Electro:
 
 @dataclasses.dataclass(frozen=True)
 class Diagnosis:
-    """Clinic visits and the criterion that makes the diagnosis."""
+    """The diagnostic pathway (lognormal delays, :mod:`alssim.clinical.pathway`) and the
+    criterion that makes the diagnosis.
 
-    first_visit_delay_months: float = param(
-        "month", "from clinical onset to the first neurological assessment", low=0.0,
-        high=600.0)
-    visit_interval_months: float = param("month", "between assessments", low=0.0, high=120.0,
-                                         low_open=True)
+    Each delay is ``median * exp(sigma * z)``, ``z`` the standard normal quantile of the
+    patient's own draw (:mod:`alssim.care_draws`).
+    """
+
+    first_consultation_median_months: float = param(
+        "month", "median delay from clinical onset to the first consultation of a doctor "
+        "(limb onset)", low=0.0, high=240.0)
+    first_consultation_sigma: float = param(
+        "1", "standard deviation of the log delay to the first consultation", low=0.0, high=3.0)
+    referral_median_months: float = param(
+        "month", "median delay from the first consultation to the first neurology visit "
+        "(limb onset)", low=0.0, high=240.0)
+    referral_sigma: float = param(
+        "1", "standard deviation of the log referral delay", low=0.0, high=3.0)
+    bulbar_delay_factor: float = param(
+        "1", "multiplier of both median delays before the neurologist for bulbar onset",
+        low=0.0, high=10.0, low_open=True)
+    urgent_alsfrs_drop: float = param(
+        "points", "fall of the ALSFRS-R from 48 that makes the referral urgent", low=0.0,
+        high=48.0, low_open=True)
+    urgent_referral_months: float = param(
+        "month", "longest wait for the neurologist once the referral is urgent", low=0.0,
+        high=120.0)
+    emg_median_months: float = param(
+        "month", "median delay from the first neurology visit to the EMG", low=0.0, high=120.0)
+    emg_sigma: float = param("1", "standard deviation of the log EMG delay", low=0.0, high=3.0)
+    require_emg: bool = param(
+        "", "the diagnosis is made only at visits from the EMG and work-up on (exclusion of "
+        "other diseases); false: also on clinical signs alone before it")
+    visit_interval_months: float = param(
+        "month", "median interval between neurology visits until the diagnosis", low=0.0,
+        high=120.0, low_open=True)
+    visit_interval_sigma: float = param(
+        "1", "standard deviation of the log interval between neurology visits", low=0.0,
+        high=3.0)
     criteria: str = param("", "criterion that makes the diagnosis", choices=DIAGNOSIS_CRITERIA)
     min_category: str = param(
         "", "least category that counts as diagnosed under 'el_escorial' or 'awaji'",

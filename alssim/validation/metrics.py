@@ -22,6 +22,9 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   (among those with either involved; ties count half). Lumbar -> bulbar: lower-limb-onset
   patients whose bulbar region is involved before the upper limb.
 * ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
+* Diagnostic delay: months from clinical onset to diagnosis (``clinical.diagnosis.months``),
+  among patients diagnosed within the horizon; median, IQR, and the ratio of the bulbar-onset
+  median to the limb-onset (upper and lower limb) median.
 * Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`; the
   limb MUNE sum score at diagnosis of PMA patients over that of classic ALS (means).
 * Onset site by sex and age: the bulbar-onset share among women divided by that among men
@@ -57,7 +60,7 @@ PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "se
                     "bulbar_before_arms", "phenotype", "munix_decline", "mune_decline",
                     "units_lost_cmap", "hazard_slope", "cause", "kings_2", "kings_3",
                     "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
-                    "stage_3_months", "stage_4_months", "sex")
+                    "stage_3_months", "stage_4_months", "dx_delay", "sex")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -255,6 +258,7 @@ def prepare(patients, anatomy=None):
                                    dtype=float),
         "mune_dx": np.asarray(_col(df, "clinical.motor_units.mune_at_diagnosis_percent"),
                               dtype=float),
+        "dx_delay": np.asarray(_col(df, "clinical.diagnosis.months"), dtype=float),
         "sex": np.asarray(_col(df, "sex", "unknown"), dtype=object),
     })
     return out[has].reset_index(drop=True)
@@ -334,6 +338,12 @@ def _pma_mune_ratio(d) -> float:
     pma = _mean(d.loc[d["phenotype"] == "pma", "mune_dx"])
     classic = _mean(d.loc[d["phenotype"] == "classic", "mune_dx"])
     return pma / classic if classic > 0 else math.nan
+
+
+def _dx_ratio_bulbar_limb(d) -> float:
+    bulbar = _median(d.loc[d["site"] == "bulbar", "dx_delay"])
+    limb = _median(d.loc[d["site"].isin(("upper_limb", "lower_limb")), "dx_delay"])
+    return bulbar / limb if limb > 0 else math.nan
 
 
 def _bulbar_ratio_women_men(d) -> float:
@@ -426,4 +436,7 @@ METRICS: dict[str, Callable] = {
     "kings_stage_4_duration": lambda d: _median(d["stage_4_months"]),
     "bulbar_onset_women_vs_men": _bulbar_ratio_women_men,
     "bulbar_onset_age_difference": _bulbar_age_difference,
+    "diagnostic_delay_median": lambda d: _median(d["dx_delay"]),
+    "diagnostic_delay_iqr": lambda d: _iqr(d["dx_delay"]),
+    "diagnostic_delay_bulbar_vs_limb": _dx_ratio_bulbar_limb,
 }
