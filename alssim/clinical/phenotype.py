@@ -61,6 +61,10 @@ Motor-unit markers (:func:`motor_unit_markers`):
     2015 JNNP 86:1172). LMN-predominant patients have the fewest motor units (multipoint MUNE at
     study baseline: PMA 29, ALS 76, PLS 174, controls 267; MUNE multimodal biomarker study, the
     source of MUNE -2.35%/month in LITERATURE.md).
+``onset_mune_at_diagnosis_percent``
+    MUNE of the onset segment's muscles on the onset side at the diagnosis visit, % of healthy
+    (mean over those muscles): the motor units left where the disease began, in the muscles a
+    clinic examines first.
 ``hypothenar_mune_decline_percent_per_month``
     The same in the hypothenar muscles (ADM, the classic MUNE muscle), whether affected or not
     (baseline above 10% of healthy).
@@ -234,20 +238,15 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
     Returns
     -------
     dict
-        ``mune_decline_percent_per_month``, ``mune_at_diagnosis_percent``
-    Limb MUNE sum score at the diagnosis visit: the MUNE of every limb muscle, both sides, summed
-    and divided by the healthy sum (%), as MUNIX sum scores add several limb muscles (Neuwirth
-    2015 JNNP 86:1172). LMN-predominant patients have the fewest motor units (multipoint MUNE at
-    study baseline: PMA 29, ALS 76, PLS 174, controls 267; MUNE multimodal biomarker study, the
-    source of MUNE -2.35%/month in LITERATURE.md).
-``hypothenar_mune_decline_percent_per_month``,
+        ``mune_decline_percent_per_month``, ``mune_at_diagnosis_percent``,
+        ``onset_mune_at_diagnosis_percent``, ``hypothenar_mune_decline_percent_per_month``,
         ``units_lost_at_cmap_fall``, ``loss_hazard_slope_per_month`` (see the module
         docstring); ``None`` where undefined.
     """
     out: dict[str, float | None] = dict.fromkeys(
         ("mune_decline_percent_per_month", "mune_at_diagnosis_percent",
-         "hypothenar_mune_decline_percent_per_month", "units_lost_at_cmap_fall",
-         "loss_hazard_slope_per_month"))
+         "onset_mune_at_diagnosis_percent", "hypothenar_mune_decline_percent_per_month",
+         "units_lost_at_cmap_fall", "loss_hazard_slope_per_month"))
     t0 = course.clinical_onset_months
     if not math.isfinite(t0):
         return out
@@ -267,6 +266,12 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
             units = np.asarray(course["mune"], dtype=float)[k0]
             out["mune_at_diagnosis_percent"] = float(
                 100.0 * units[limb].sum() / (2.0 * healthy[limb].sum()))
+            onset_side = SIDES.index(course.events.get("onset_side"))
+            own = [m for m, seg in enumerate(course.muscle_segments)
+                   if seg == course.events.get("onset_segment")]
+            if own:
+                out["onset_mune_at_diagnosis_percent"] = float(
+                    np.mean(mune[k0, own, onset_side]))
         end = min(t0 + dx + followup_months, alive_until - 1e-9)
         k1 = int(np.searchsorted(t, end + 1e-9)) - 1
         if k0 < len(t) and k1 > k0 and t[k1] - t[k0] >= 3.0 - 1e-9:
