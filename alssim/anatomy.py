@@ -72,10 +72,23 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @dataclasses.dataclass(frozen=True)
 class Muscle:
-    """A muscle served by a segment, with its healthy motor-unit count (for MUNE)."""
+    """A muscle served by a segment: its healthy motor-unit count and its vulnerability.
+
+    Attributes
+    ----------
+    name : str
+    motor_units : int
+        Healthy motor-unit count (for MUNE).
+    vulnerability : float
+        Loss exponent ``e`` of the muscle's part of its segment's pool: a surviving fraction
+        ``f`` of the segment's motor units (and of their fibres) leaves ``f ** e`` of the
+        muscle's (``e > 1``: lost before the segment as a whole, as the thenar muscles in the
+        split hand; see :mod:`alssim.clinical.strength`). Default 1.
+    """
 
     name: str
     motor_units: int
+    vulnerability: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,7 +258,9 @@ class Anatomy:
         for s in self.segments:
             d = {k: getattr(s, k) for k in _SEGMENT_SPECS}
             d["functions"] = dict(s.functions)
-            d["muscles"] = [{"name": m.name, "motor_units": m.motor_units} for m in s.muscles]
+            d["muscles"] = [{"name": m.name, "motor_units": m.motor_units,
+                             **({"vulnerability": m.vulnerability} if m.vulnerability != 1.0
+                                else {})} for m in s.muscles]
             segs.append(d)
         return {
             "name": self.name,
@@ -509,14 +524,20 @@ def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
     muscles_raw = data.get("muscles", [])
     if not isinstance(muscles_raw, list):
         raise ConfigError(
-            "must be a list of {name, motor_units} tables", key=f"{key}.muscles", source=source
+            "must be a list of {name, motor_units[, vulnerability]} tables", key=f"{key}.muscles",
+            source=source,
         )
     muscles = []
     for j, m in enumerate(muscles_raw):
         mk = f"{key}.muscles[{j}]"
-        if not isinstance(m, Mapping) or set(m) != {"name", "motor_units"}:
+        if not isinstance(m, Mapping) or not (
+            {"name", "motor_units"} <= set(m) <= {"name", "motor_units", "vulnerability"}
+        ):
             raise ConfigError(
-                f"must be a table with keys name and motor_units; got {m!r}", key=mk, source=source
+                f"must be a table with keys name and motor_units (and optionally vulnerability); "
+                f"got {m!r}",
+                key=mk,
+                source=source,
             )
         muscles.append(
             Muscle(
@@ -526,6 +547,13 @@ def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
                     ParamSpec("units", "", low=1, high=10**6),
                     m["motor_units"],
                     f"{mk}.motor_units",
+                    source,
+                ),
+                _check_value(
+                    float,
+                    ParamSpec("1", "loss exponent", low=0.0, high=10.0, low_open=True),
+                    m.get("vulnerability", 1.0),
+                    f"{mk}.vulnerability",
                     source,
                 ),
             )

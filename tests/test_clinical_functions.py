@@ -263,12 +263,14 @@ def test_fibrillations_decay_and_stop_when_reinnervated():
 
 def test_mune_cmap_and_split_hand():
     names = ("thenar", "first_dorsal_interosseous", "hypothenar", "biceps")
-    e = electro.muscle_exponents(names, 0.5)
-    np.testing.assert_allclose(e, [1.5, 1.5, 1.0, 1.0])
+    e = np.array([1.5, 1.5, 1.0, 1.0])  # the anatomy's vulnerability exponents
     a = np.full((1, 4, 2), 0.64)
     mu = electro.mune(np.array([250, 120, 250, 300]), a, e)
     np.testing.assert_allclose(mu[0, :, 0], [250 * 0.512, 120 * 0.512, 160, 192])
-    cmap = electro.cmap_percent(np.full((1, 4, 2), 0.64), e)
+    # the CMAP reads each muscle's own innervated fraction (exponent and reinnervation applied)
+    m_own, _ = strength.muscle_pools(a, np.zeros_like(a), e)
+    cmap = electro.cmap_percent(m_own)
+    np.testing.assert_allclose(cmap[0, :, 0], [51.2, 51.2, 64.0, 64.0])
     si = electro.split_hand_index(cmap, names, np.array([1, 1, 1, 0]), 2, 12.0)
     assert np.isnan(si[0, 0]).all()
     np.testing.assert_allclose(si[0, 1], 12.0 * 0.512 * 0.512 / 0.64)
@@ -447,3 +449,44 @@ def test_el_escorial_counts_the_region_appropriate_signs():
     assert not umn.any()
     assert diagnosis.el_escorial(umn, lmn[:, [2]].repeat(4, axis=1) & (region == 2),
                                  np.zeros(1))[0] == 0
+
+
+# ------------------------------------------------------------------ muscles
+def test_muscle_pools_follow_the_segment_with_the_exponent():
+    f = np.array([1.0, 0.5, 0.25, 0.0])[:, None, None] * np.ones((1, 3, 2))
+    d = 0.5 * f  # half the surviving fibres belong to dysfunctional units
+    alive, dys = strength.muscle_pools(f, d, np.array([1.0, 2.0, 0.5]))
+    np.testing.assert_allclose(alive[:, 0, 0], [1.0, 0.5, 0.25, 0.0])
+    np.testing.assert_allclose(alive[:, 1, 0], [1.0, 0.25, 0.0625, 0.0])
+    np.testing.assert_allclose(alive[:, 2, 1], np.sqrt([1.0, 0.5, 0.25, 0.0]))
+    np.testing.assert_allclose(dys, 0.5 * alive)
+    # e = 1 gives the segment's own reinnervation exactly (the model is scale-free)
+    t = np.arange(6.0)
+    a = _pool([1.0, 0.8, 0.6, 0.4, 0.3, 0.2]) * 40.0
+    dd = 0.3 * a
+    kw = {"max_unit_enlargement": 3.0, "delay_months": 2.0, "dysfunctional_sprouting": 0.25}
+    r_seg = strength.reinnervated_fibres(t, np.array([[40.0]]), a, dd, **kw)
+    m_a, m_d = strength.muscle_pools(a / 40.0, dd / 40.0, np.array([1.0]))
+    r_mus = strength.reinnervated_fibres(t, 1.0, m_a, m_d, **kw)
+    np.testing.assert_allclose(r_mus, r_seg / 40.0, atol=1e-12)
+
+
+@given(hnp.arrays(float, (5, 4, 2), elements=st.floats(0.0, 1.0)),
+       st.lists(st.floats(1.0, 3.0), min_size=4, max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_more_vulnerable_muscles_keep_less(f, e):
+    alive, dys = strength.muscle_pools(f, 0.3 * f, np.array(e))
+    assert (alive <= f + 1e-12).all() and (alive >= 0).all()
+    assert (dys <= alive + 1e-12).all()
+
+
+def test_segment_mean_and_mrc_sum_score():
+    vals = np.array([[[0.2, 1.0], [0.4, 1.0], [0.9, 0.5]]])  # (T=1, M=3, 2)
+    seg = np.array([0, 0, 2])
+    pool = np.full((1, 3, 2), 0.7)
+    out = strength.segment_mean(vals, seg, pool)
+    np.testing.assert_allclose(out[0], [[0.3, 1.0], [0.7, 0.7], [0.9, 0.5]])
+    mrc = np.array([[[5, 4], [1, 0], [3, 3]]])
+    np.testing.assert_array_equal(strength.mrc_sum_score(mrc, np.array([True, True, False])),
+                                  [10])
+    assert strength.segment_mean(np.zeros((1, 0, 2)), np.zeros(0, int), pool).shape == (1, 3, 2)

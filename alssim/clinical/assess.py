@@ -4,7 +4,9 @@ Pipeline (each step a pure, vectorised function of the recorded state; no random
 
 1. pools by segment x side (:mod:`~alssim.clinical.pools`);
 2. strength: collateral reinnervation with a lag and a capacity, innervated fraction, UMN drive,
-   MRC grade, atrophy (:mod:`~alssim.clinical.strength`);
+   MRC grade, atrophy; per muscle (each a part of its segment's pool, lost with its
+   vulnerability exponent), a segment's strength the mean of its muscles', and the MRC sum score
+   of the limb muscles (:mod:`~alssim.clinical.strength`);
 3. UMN signs a clinician examines in each region: Modified Ashworth (masked by the muscle
    left), tendon reflexes and Babinski in the limbs, jaw jerk and pseudobulbar signs (bulbar),
    abdominal reflexes (thoracic) (:mod:`~alssim.clinical.umn_signs`); fasciculations
@@ -82,7 +84,8 @@ class ClinicalVariable:
 _B = (0.0, 1.0)
 _G4 = (0.0, 1.0, 2.0, 3.0, 4.0)
 CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
-    "strength": ClinicalVariable("segment", "1", "force as a fraction of healthy"),
+    "strength": ClinicalVariable("segment", "1", "force as a fraction of healthy: the mean "
+                                 "of the segment's muscles (muscle_strength)"),
     "mrc": ClinicalVariable("segment", "grade", "MRC grade 0-5", 0, 5, (0, 1, 2, 3, 4, 5)),
     "innervated": ClinicalVariable("segment", "1", "innervated fraction of healthy fibres"),
     "reinnervated": ClinicalVariable("segment", "1",
@@ -137,6 +140,15 @@ CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
                              math.inf),
     "mune_percent": ClinicalVariable("muscle", "%", "MUNE, % of healthy", 0, 100),
     "cmap_percent": ClinicalVariable("muscle", "%", "CMAP amplitude, % of healthy", 0, 100),
+    "muscle_strength": ClinicalVariable("muscle", "1", "force of the muscle as a fraction of "
+                                        "healthy"),
+    "muscle_mrc": ClinicalVariable("muscle", "grade", "MRC grade 0-5 of the muscle", 0, 5,
+                                   (0, 1, 2, 3, 4, 5)),
+    "mrc_sum_score": ClinicalVariable("global", "points", "MRC sum score (megascore): MRC "
+                                      "grades of the limb muscles (segments of the King's "
+                                      "upper and lower limb regions) added over both sides, "
+                                      "0 to 10 x their number (120 with the default anatomy)",
+                                      0, math.inf),
     **{f"alsfrs_r_{name}": ClinicalVariable("global", "points", f"ALSFRS-R item {i + 1}", 0, 4,
                                             _G4)
        for i, name in enumerate(ALSFRS_ITEMS)},
@@ -454,10 +466,31 @@ def assess(result, params=None) -> ClinicalCourse:
     denervated = 1.0 - innervated
     own_lost = np.clip(1.0 - ratio(ps.size_alive, healthy, fill=1.0), 0.0, 1.0)
     drive = _str.umn_drive(ps.umn_lost, st.umn_weakness, st.umn_reserve)
-    strength = innervated * drive
+    # muscles: each owns a part of its segment's pool, lost with its vulnerability exponent;
+    # the same reinnervation, per muscle, then the segment's UMN drive
+    muscles = [(m, s) for s, seg in enumerate(anat.segments) for m in seg.muscles]
+    m_names = tuple(m.name for m, _ in muscles)
+    m_seg = np.array([s for _, s in muscles], dtype=np.int64)
+    m_units = np.array([m.motor_units for m, _ in muscles], dtype=float)
+    expo = np.array([m.vulnerability for m, _ in muscles], dtype=float)
+    m_own, m_dys = _str.muscle_pools(ratio(ps.size_alive, healthy)[:, m_seg],
+                                     ratio(ps.size_dysfunctional, healthy)[:, m_seg], expo)
+    m_reinn = _str.reinnervated_fibres(
+        t, 1.0, m_own, m_dys, max_unit_enlargement=enlargement,
+        delay_months=st.reinnervation_delay_months,
+        dysfunctional_sprouting=st.dysfunctional_sprouting, enabled=st.reinnervation)
+    m_innervated = _str.innervated_fraction(1.0, m_own, m_reinn)
+    m_strength = m_innervated * drive[:, m_seg]
+    strength = innervated * drive  # segments without muscles keep their pool's strength
     if mods is not None:
         strength = mods.strengthen(strength)
+        m_strength = mods.strengthen(m_strength)
+    strength = _str.segment_mean(m_strength, m_seg, strength)
     mrc = _str.mrc_grade(strength, st.mrc_thresholds)
+    m_mrc = _str.mrc_grade(m_strength, st.mrc_thresholds)
+    limb_muscle = np.array([anat.segments[s].kings_region in ("upper_limb", "lower_limb")
+                            for s in m_seg], dtype=bool)
+    mrc_sum = _str.mrc_sum_score(m_mrc, limb_muscle)
     atrophy_sign = _str.atrophy_sign(denervated, st.atrophy_threshold)
 
     # 3. UMN signs, fasciculations
@@ -550,15 +583,9 @@ def assess(result, params=None) -> ClinicalCourse:
         chronic = np.nan_to_num(mup, nan=0.0) >= el.chronic_neurogenic_enlargement
     emg_ee = (fib_grade >= 1) & chronic
     emg_aw = ((fib_grade >= 1) | fp) & chronic
-    muscles = [(m.name, s, m.motor_units) for s, seg in enumerate(anat.segments)
-               for m in seg.muscles]
-    m_names = tuple(m[0] for m in muscles)
-    m_seg = np.array([m[1] for m in muscles], dtype=np.int64)
-    m_units = np.array([m[2] for m in muscles], dtype=float)
-    expo = _emg.muscle_exponents(m_names, el.split_hand_excess)
     alive_frac = np.clip(ps.lmn_alive / ps.lmn_count, 0.0, 1.0)
     mune = _emg.mune(m_units, alive_frac[:, m_seg], expo)
-    cmap = _emg.cmap_percent(innervated[:, m_seg], expo)
+    cmap = _emg.cmap_percent(m_innervated)
     split = _emg.split_hand_index(cmap, m_names, m_seg, n_seg, el.split_hand_healthy)
 
     umn_sign = signs.pop("umn_sign")  # region by region (alssim.clinical.umn_signs.EXAMINED)
@@ -605,7 +632,7 @@ def assess(result, params=None) -> ClinicalCourse:
         "emg_lmn_sign": emg_ee, "emg_lmn_sign_awaji": emg_aw, "split_hand_index": split,
     }
     mus_vars = {"mune": mune, "mune_percent": 100.0 * ratio(mune, m_units[:, None]),
-                "cmap_percent": cmap}
+                "cmap_percent": cmap, "muscle_strength": m_strength, "muscle_mrc": m_mrc}
     glob = {f"alsfrs_r_{name}": items[:, i] for i, name in enumerate(ALSFRS_ITEMS)}
     glob.update({f"alsfrs_r_{k}_domain": v for k, v in domains.items()})
     glob.update({"pump_strength": pump, "snip_cmh2o": snip, "on_niv": on_niv,
@@ -613,7 +640,7 @@ def assess(result, params=None) -> ClinicalCourse:
     glob.update({"alsfrs_r": total, "fvc_percent": fvc, "niv_needed": niv,
                  "gastrostomy_needed": gastro, "patient_alive": alive, "kings_stage": kings,
                  "mitos_stage": mitos, "el_escorial": ee, "awaji": aw, "gold_coast": gc,
-                 "diagnosed": diagnosed,
+                 "diagnosed": diagnosed, "mrc_sum_score": mrc_sum,
                  "months_from_clinical_onset": t - onset_t if math.isfinite(onset_t)
                  else np.full(len(t), np.nan)})
     seg_vars = {k: np.ascontiguousarray(v) for k, v in seg_vars.items()}

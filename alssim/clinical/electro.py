@@ -14,12 +14,14 @@ Needle EMG per segment and side
 
 MUNE and CMAP per muscle
     A muscle of ``N`` healthy units (anatomy ``muscles``) keeps ``N * a**e`` units, ``a`` the
-    surviving LMN fraction of its segment and side; its CMAP amplitude is ``100 * m**e`` % of
-    baseline, ``m`` the innervated fibre fraction, so reinnervation holds the CMAP up while MUNE
-    falls. ``e = 1`` except for the thenar and first dorsal interosseous muscles, where
-    ``e = 1 + split_hand_excess`` (hypothesis: the split hand, thenar and FDI wasted before the
-    hypothenar muscles). MUNE stands for both MUNE and MUNIX: both estimate this count and the model
-    has no surface-EMG detail to tell them apart.
+    surviving LMN fraction of its segment and side and ``e`` the muscle's vulnerability
+    exponent (``Muscle.vulnerability``; the one exponent that also sets the muscle's fibres and
+    strength, :mod:`alssim.clinical.strength`); its CMAP amplitude is ``100 * m`` % of
+    baseline, ``m`` the muscle's innervated fibre fraction, so reinnervation holds the CMAP up
+    while MUNE falls. The thenar and first dorsal interosseous muscles have larger exponents
+    than the hypothenar muscles in the default anatomy (hypothesis: the split hand). MUNE
+    stands for both MUNE and MUNIX: both estimate this count and the model has no surface-EMG
+    detail to tell them apart.
 
 Split-hand index
     ``SI = split_hand_healthy * CMAP(APB) * CMAP(FDI) / CMAP(ADM)`` (CMAPs as fractions of baseline)
@@ -41,13 +43,12 @@ __all__ = [
     "fibrillation_grade",
     "mune",
     "mup_enlargement",
-    "muscle_exponents",
     "split_hand_index",
 ]
 
 #: Muscles of the split-hand index: numerator (APB, FDI) and denominator (ADM).
 SPLIT_HAND_MUSCLES = ("thenar", "first_dorsal_interosseous", "hypothenar")
-#: Muscles preferentially affected in the split hand.
+#: Muscles preferentially affected in the split hand (their exponents are the anatomy's).
 SPLIT_HAND_AFFECTED = ("thenar", "first_dorsal_interosseous")
 
 
@@ -89,12 +90,6 @@ def mup_enlargement(size_alive: np.ndarray, reinnervated: np.ndarray) -> np.ndar
     return ratio(a + reinnervated, a, fill=np.nan)
 
 
-def muscle_exponents(names, split_hand_excess: float) -> np.ndarray:
-    """Loss exponent ``e`` of each muscle, shape (M,)."""
-    return np.array([1.0 + split_hand_excess if n in SPLIT_HAND_AFFECTED else 1.0
-                     for n in names])
-
-
 def mune(healthy_units: np.ndarray, alive_fraction: np.ndarray,
          exponents: np.ndarray) -> np.ndarray:
     """Motor-unit number estimate of each muscle.
@@ -114,17 +109,16 @@ def mune(healthy_units: np.ndarray, alive_fraction: np.ndarray,
     return np.asarray(healthy_units, dtype=float)[:, None] * a ** np.asarray(exponents)[:, None]
 
 
-def cmap_percent(innervated: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+def cmap_percent(innervated: np.ndarray) -> np.ndarray:
     """CMAP amplitude of each muscle, % of baseline, shape (T, M, 2).
 
     Parameters
     ----------
     innervated : ndarray, shape (T, M, 2)
-        Innervated fibre fraction of each muscle's segment and side.
-    exponents : ndarray, shape (M,)
+        Innervated fibre fraction of each muscle (its own, after its vulnerability exponent
+        and reinnervation: :func:`alssim.clinical.strength.muscle_pools`).
     """
-    m = np.clip(innervated, 0.0, 1.0)
-    return 100.0 * m ** np.asarray(exponents)[:, None]
+    return 100.0 * np.clip(np.asarray(innervated, dtype=float), 0.0, 1.0)
 
 
 def split_hand_index(cmap: np.ndarray, muscle_names, muscle_segments: np.ndarray,

@@ -233,9 +233,6 @@ class Electro:
     chronic_neurogenic_enlargement: float = param(
         "1", "mean enlargement of surviving units read as chronic neurogenic change",
         low=1.0, low_open=True)
-    split_hand_excess: float = param(
-        "1", "extra loss exponent of thenar and first dorsal interosseous units relative to "
-        "hypothenar", low=0.0, high=10.0)
     split_hand_healthy: float = param("1", "split-hand index (APB x FDI / ADM CMAP) when "
                                       "healthy", low=0.0, low_open=True)
 

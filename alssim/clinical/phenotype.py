@@ -69,7 +69,8 @@ Motor-unit markers (:func:`motor_unit_markers`):
     The same in the hypothenar muscles (ADM, the classic MUNE muscle), whether affected or not
     (baseline above 10% of healthy).
 ``units_lost_at_cmap_fall``
-    In limb muscles without a split-hand exponent (MUNE proportional to the surviving LMNs), the
+    In limb muscles of vulnerability 1 (``Muscle.vulnerability``: MUNE proportional to the
+    surviving LMNs), the
     fraction of motor units lost at the first record where the CMAP falls below the clinical
     normal limit, taken as ``normal_fraction`` (the clinical layer's involvement threshold, 80% of
     healthy); the mean over the muscles whose CMAP fell.
@@ -92,7 +93,6 @@ from typing import Any
 import numpy as np
 
 from alssim.anatomy import ALSFRS_ITEMS, SIDES
-from alssim.clinical.electro import SPLIT_HAND_AFFECTED
 
 __all__ = ["PHENOTYPES", "classify_phenotype", "motor_unit_markers", "phenotype_summary"]
 
@@ -254,7 +254,9 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
     mune = np.asarray(course["mune_percent"], dtype=float)  # (T, M, 2)
     cmap = np.asarray(course["cmap_percent"], dtype=float)
     limb = _limb_muscles(course, anatomy)
-    plain = np.array([m not in SPLIT_HAND_AFFECTED for m in course.muscles])
+    # muscles of vulnerability 1 keep their segment's share of its pool: MUNE = surviving LMNs
+    plain = np.array([m.vulnerability == 1.0 for seg in anatomy.segments for m in seg.muscles],
+                     dtype=bool)
     death = course.events.get("death_months")
     alive_until = death if death is not None else t[-1] + 1.0
     dx = (course.events.get("diagnosis") or {}).get("months")
@@ -299,7 +301,7 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
     side = SIDES.index(course.events.get("onset_side"))
     pool = [m for m, (name, seg) in enumerate(zip(course.muscles, course.muscle_segments,
                                                   strict=True))
-            if seg == onset_seg and name not in SPLIT_HAND_AFFECTED]
+            if seg == onset_seg and plain[m]]
     if pool:
         a = mune[:, pool[0], side] / 100.0
         k = np.flatnonzero((a <= 0.9) & (a >= 0.1) & (t < alive_until))

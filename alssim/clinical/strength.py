@@ -20,6 +20,23 @@ Innervated fraction ``m = min(1, (A + R) / F0)``; denervated fraction ``1 - m`` 
 drive term ``d = 1 - w * max(0, u - r) / (1 - r)`` (``u`` the lost UMN fraction, ``w`` the weakness
 at complete UMN loss, ``r`` a corticospinal reserve) scales force: strength ``= m * d``. Force of a
 unit is taken proportional to its fibres (Fuglevand 1993).
+
+Muscles (arrays ``(T, M, 2)``)
+------------------------------
+The engine pools neurons by segment and side; each representative muscle of the anatomy
+(``muscles`` of a segment) owns a part of its segment's pool. [hypothesis] Its part is lost
+faster or slower than the pool as a whole by a per-muscle vulnerability exponent ``e``
+(``Muscle.vulnerability``): when a fraction ``f`` of the segment's units survives, ``f ** e``
+of the muscle's do, for the unit count (MUNE) and for their own fibres ``a = A / F0`` alike;
+the dysfunctional share of the surviving fibres is the segment's. ``e > 1`` stands for the
+distal muscles lost first: the split hand (thenar and first dorsal interosseous before the
+hypothenar muscles; Wilbourn's sign, Eisen & Kuwabara 2012 JNNP 83:399; Menon 2014 Clin
+Neurophysiol 125:186) and the distal-to-proximal gradient of limb weakness. The same
+reinnervation model then runs per muscle (healthy fibres 1, own fibres ``a ** e``), and
+muscle strength is the muscle's innervated fraction times its segment's UMN drive, graded
+MRC 0-5 with the same thresholds. A segment's ``strength`` is the mean of its muscles'
+strengths (the segment's pool strength where it names no muscle), so a segment whose
+muscles all have ``e = 1`` keeps exactly the pool strength above.
 """
 
 from __future__ import annotations
@@ -32,7 +49,10 @@ __all__ = [
     "atrophy_sign",
     "innervated_fraction",
     "mrc_grade",
+    "mrc_sum_score",
+    "muscle_pools",
     "reinnervated_fibres",
+    "segment_mean",
     "umn_drive",
 ]
 
@@ -139,3 +159,73 @@ def mrc_grade(strength: np.ndarray, thresholds) -> np.ndarray:
 def atrophy_sign(denervated: np.ndarray, threshold: float) -> np.ndarray:
     """Clinically visible wasting: the denervated fibre fraction reaches ``threshold``."""
     return np.asarray(denervated) >= threshold
+
+
+def muscle_pools(alive_fraction: np.ndarray, dysfunctional_fraction: np.ndarray,
+                 exponents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A muscle's part of its segment's pool, lost with the muscle's vulnerability exponent.
+
+    Parameters
+    ----------
+    alive_fraction : ndarray, shape (T, M, 2)
+        Surviving fraction of the muscle's segment and side: of its units (for MUNE) or of
+        its healthy fibres innervated by their own surviving units, ``A / F0``.
+    dysfunctional_fraction : ndarray, shape (T, M, 2)
+        Own fibres of the segment's dysfunctional units, ``D / F0`` (ignored for unit counts:
+        pass zeros).
+    exponents : ndarray, shape (M,)
+        Vulnerability exponents ``e > 0``.
+
+    Returns
+    -------
+    alive, dysfunctional : ndarray, each shape (T, M, 2), in [0, 1]
+        ``f ** e`` and the same dysfunctional share of it as in the segment,
+        ``alive * D / A`` (0 where nothing survives).
+    """
+    f = np.clip(np.asarray(alive_fraction, dtype=float), 0.0, 1.0)
+    alive = f ** np.asarray(exponents, dtype=float)[:, None]
+    share = np.clip(ratio(np.asarray(dysfunctional_fraction, dtype=float), f), 0.0, 1.0)
+    return alive, alive * share
+
+
+def segment_mean(muscle_values: np.ndarray, muscle_segments: np.ndarray,
+                 segment_values: np.ndarray) -> np.ndarray:
+    """Mean over each segment's muscles; the segment's own value where it has none.
+
+    Parameters
+    ----------
+    muscle_values : ndarray, shape (T, M, 2)
+    muscle_segments : ndarray of int, shape (M,)
+        Segment index of each muscle.
+    segment_values : ndarray, shape (T, S, 2)
+        Used for segments without muscles.
+
+    Returns
+    -------
+    ndarray, shape (T, S, 2)
+    """
+    seg = np.asarray(muscle_segments, dtype=np.int64)
+    n_s = np.shape(segment_values)[1]
+    onehot = np.zeros((len(seg), n_s))
+    onehot[np.arange(len(seg)), seg] = 1.0
+    n = onehot.sum(axis=0)
+    mean = np.einsum("tmd,ms->tsd", np.asarray(muscle_values, dtype=float), onehot)
+    mean = mean / np.where(n > 0, n, 1.0)[None, :, None]
+    return np.where((n > 0)[None, :, None], mean, segment_values)
+
+
+def mrc_sum_score(mrc: np.ndarray, muscles: np.ndarray) -> np.ndarray:
+    """MRC sum score: the grades of the chosen muscles added over both sides.
+
+    Parameters
+    ----------
+    mrc : ndarray, shape (T, M, 2)
+        MRC grades 0-5.
+    muscles : ndarray of bool, shape (M,)
+        Muscles counted (e.g. the limb muscles).
+
+    Returns
+    -------
+    ndarray of int16, shape (T,), in ``[0, 10 * muscles.sum()]``
+    """
+    return np.asarray(mrc)[:, np.asarray(muscles, dtype=bool)].sum(axis=(1, 2)).astype(np.int16)
