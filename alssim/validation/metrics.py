@@ -26,7 +26,7 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   among patients diagnosed within the horizon; median, IQR, and the ratio of the bulbar-onset
   median to the limb-onset (upper and lower limb) median.
 * Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`; the
-  limb MUNE sum score at diagnosis of PMA patients over that of classic ALS (means).
+  MUNE of the onset muscles at diagnosis of PMA patients over that of classic ALS (means).
 * Onset site by sex and age: the bulbar-onset share among women divided by that among men
   (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
   limb) patients, in years.
@@ -58,7 +58,7 @@ __all__ = [
 PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "second_region",
                     "spread_contra", "spread_vertical", "legs_before_arms",
                     "bulbar_before_arms", "phenotype", "munix_decline", "mune_decline",
-                    "units_lost_cmap", "hazard_slope", "cause", "kings_2", "kings_3",
+                    "units_lost_cmap", "hazard_slope", "mune_dx", "cause", "kings_2", "kings_3",
                     "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
                     "stage_3_months", "stage_4_months", "dx_delay", "sex")
 
@@ -256,8 +256,8 @@ def prepare(patients, anatomy=None):
                                       dtype=float),
         "hazard_slope": np.asarray(_col(df, "clinical.motor_units.loss_hazard_slope_per_month"),
                                    dtype=float),
-        "mune_dx": np.asarray(_col(df, "clinical.motor_units.mune_at_diagnosis_percent"),
-                              dtype=float),
+        "mune_dx": np.asarray(
+            _col(df, "clinical.motor_units.onset_mune_at_diagnosis_percent"), dtype=float),
         "dx_delay": np.asarray(_col(df, "clinical.diagnosis.months"), dtype=float),
         "sex": np.asarray(_col(df, "sex", "unknown"), dtype=object),
     })
@@ -334,7 +334,7 @@ def _geno_survival(label: str) -> Callable:
 
 
 def _pma_mune_ratio(d) -> float:
-    """Mean limb MUNE sum score at diagnosis, PMA over classic ALS."""
+    """Mean MUNE of the onset muscles at diagnosis, PMA over classic ALS."""
     pma = _mean(d.loc[d["phenotype"] == "pma", "mune_dx"])
     classic = _mean(d.loc[d["phenotype"] == "classic", "mune_dx"])
     return pma / classic if classic > 0 else math.nan
