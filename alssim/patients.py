@@ -472,8 +472,9 @@ def reject_retired_keys(keys, source: str | None) -> None:
     ------
     ConfigError
         For ``cohort.exposures.NAME.evidence`` (split into ``risk_evidence`` and
-        ``progression_evidence``) and ``clinical.diagnosis.first_visit_delay_months`` (replaced
-        by the diagnostic pathway's delays).
+        ``progression_evidence``), ``clinical.diagnosis.first_visit_delay_months`` (replaced
+        by the diagnostic pathway's delays) and ``clinical.electro.split_hand_excess`` (replaced
+        by each muscle's ``vulnerability`` in the anatomy).
     """
     for key in keys:
         parts = str(key).split(".")
@@ -491,6 +492,13 @@ def reject_retired_keys(keys, source: str | None) -> None:
                 "clinical.diagnosis.first_consultation_median_months and "
                 "referral_median_months (symptom -> first consultation -> first neurology "
                 "visit), emg_median_months and visit_interval_months", key=key, source=source)
+        if key == "clinical.electro.split_hand_excess":
+            raise ConfigError(
+                "was replaced by each muscle's vulnerability exponent in the anatomy "
+                "(configs/anatomy/*.toml: muscles = [{ name, motor_units, vulnerability }]; "
+                "the default anatomy gives the thenar and first dorsal interosseous 1.5, the "
+                "former 1 + split_hand_excess), which sets their MUNE, CMAP and strength alike",
+                key=key, source=source)
 
 
 def upgrade_saved_config(data: dict) -> dict:
@@ -509,9 +517,16 @@ def upgrade_saved_config(data: dict) -> dict:
       diagnosis follows the diagnostic pathway of the current defaults (it is read from the
       recorded state, not simulated).
 
+    * ``clinical.electro.split_hand_excess`` is dropped: the muscles' vulnerability exponents
+      of the anatomy replace it (the clinical layer is read from the recorded state).
+
     Every saved value that acts on the simulation is kept.
     """
     clinical = data.get("clinical") if isinstance(data, dict) else None
+    if isinstance(clinical, dict) and isinstance(clinical.get("electro"), dict):
+        el = {k: v for k, v in clinical["electro"].items() if k != "split_hand_excess"}
+        data = {**data, "clinical": {**clinical, "electro": el}}
+        clinical = data["clinical"]
     if isinstance(clinical, dict) and isinstance(clinical.get("diagnosis"), dict):
         dx = {k: v for k, v in clinical["diagnosis"].items() if k != "first_visit_delay_months"}
         data = {**data, "clinical": {**clinical, "diagnosis": dx}}

@@ -128,3 +128,16 @@ def test_muscle_vulnerability_is_checked(tmp_path):
     seg["muscles"] = [{"name": "tongue", "motor_units": 150, "weight": 2}]
     with pytest.raises(ConfigError, match="vulnerability"):
         Anatomy.from_dict(data)
+
+
+def test_split_hand_excess_is_retired_naming_its_replacement():
+    with pytest.raises(ConfigError, match="vulnerability"):
+        alssim.load_config(overrides={"clinical.electro.split_hand_excess": 0.5})
+    from alssim.patients import upgrade_saved_config
+
+    saved = {"clinical": {"electro": {"split_hand_excess": 0.5, "split_hand_healthy": 12.0},
+                          "strength": {"umn_reserve": 0.4}}}
+    up = upgrade_saved_config(saved)
+    assert up["clinical"]["electro"] == {"split_hand_healthy": 12.0}
+    assert up["clinical"]["strength"] == {"umn_reserve": 0.4}
+    assert "split_hand_excess" in saved["clinical"]["electro"]  # a copy
