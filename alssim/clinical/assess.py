@@ -550,8 +550,12 @@ def assess(result, params=None) -> ClinicalCourse:
                                           continuous_fvc=rp.niv_continuous_fvc)
     domains = _alsfrs.domain_scores(items)
     total = items.sum(axis=1).astype(np.int16)
+    # airway protection follows the bulbar muscles' strength, not the spasticity penalty:
+    # protective reflexes (gag, cough) are kept, even brisk, in pseudobulbar (UMN) palsy, while
+    # flaccid (LMN) bulbar weakness loses them [hypothesis]
+    airway_fn = _alsfrs.item_function(strength, shares, dominant)
     asp_hazard = _resp.aspiration_hazard(
-        item_fn[:, swallow], pump, max_rate=rp.aspiration_max_rate,
+        airway_fn[:, swallow], pump, max_rate=rp.aspiration_max_rate,
         exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
         multiplier=asp_mult)
     asp_cum = _resp.cumulative_hazard(t, asp_hazard)
