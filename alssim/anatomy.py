@@ -138,11 +138,22 @@ class SpreadEdges:
         Population indices.
     kind : ndarray of int, shape (n_edges,)
         Index into :data:`EDGE_KINDS`.
+    weight : ndarray of float, shape (n_edges,), optional
+        Multiplier on the rate of the edge's kind: 1 for every edge except ``long_range`` edges
+        of a pair declared with a relative strength (see :attr:`Anatomy.long_range_weights`).
+        ``None`` means all ones.
     """
 
     source: np.ndarray
     target: np.ndarray
     kind: np.ndarray
+    weight: np.ndarray | None = None
+
+    def weights(self) -> np.ndarray:
+        """The rate multiplier of every edge, shape (n_edges,) (ones when none were given)."""
+        if self.weight is None:
+            return np.ones(len(self.source))
+        return np.asarray(self.weight, dtype=float)
 
 
 _SEGMENT_SPECS: dict[str, tuple[Any, ParamSpec]] = {
@@ -175,6 +186,10 @@ class Anatomy:
     long_range : tuple of (str, str)
         Directed pairs ``(source, target)`` of segments joined by a non-contiguous ``long_range``
         spread edge (hypothesis; see :meth:`spread_edges`). Empty when the anatomy declares none.
+    long_range_weights : tuple of float
+        Relative strength of each pair of :attr:`long_range` (same order): its edges spread at
+        ``weight * spread.long_range_rate``. Empty means 1 for every pair; a pair declared as
+        ``[source, target]`` has weight 1, as ``[source, target, weight]`` the weight given.
     """
 
     name: str
@@ -182,6 +197,17 @@ class Anatomy:
     segments: tuple[Segment, ...]
     cortical_order: tuple[str, ...]
     long_range: tuple[tuple[str, str], ...] = ()
+    long_range_weights: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.long_range_weights and len(self.long_range_weights) != len(self.long_range):
+            raise ValueError(
+                f"long_range_weights has {len(self.long_range_weights)} values for "
+                f"{len(self.long_range)} long_range pairs")
+
+    def long_range_weight(self, i: int) -> float:
+        """Relative strength of the ``i``-th :attr:`long_range` pair (1 unless declared)."""
+        return float(self.long_range_weights[i]) if self.long_range_weights else 1.0
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -247,10 +273,12 @@ class Anatomy:
                 key=f"{prefix}.cortical_order",
                 source=source,
             )
-        long_range = _parse_long_range(
+        long_range, weights = _parse_long_range(
             data.get("long_range", []), tuple(names), tuple(order), f"{prefix}.long_range", source
         )
-        return cls(name, desc, segments, tuple(order), long_range)
+        if all(w == 1.0 for w in weights):
+            weights = ()
+        return cls(name, desc, segments, tuple(order), long_range, weights)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, TOML-ready ``dict`` of this anatomy."""
@@ -267,7 +295,11 @@ class Anatomy:
             "description": self.description,
             "segments": segs,
             "cortical_order": list(self.cortical_order),
-            "long_range": [list(pair) for pair in self.long_range],
+            "long_range": [
+                [*pair, self.long_range_weight(i)] if self.long_range_weight(i) != 1.0
+                else list(pair)
+                for i, pair in enumerate(self.long_range)
+            ],
         }
 
     # ------------------------------------------------------------------ structure
@@ -350,9 +382,11 @@ class Anatomy:
 
         long_range (hypothesis): for each declared pair ``(a, b)`` of :attr:`long_range`, one
         directed edge UMN(a, side) -> UMN(b, side) on each side, and none in the reverse
-        direction. It stands for the non-contiguous spread seen in patients (leg symptoms follow
-        bulbar onset in ~30%, bulbar symptoms follow leg onset far less often; Walhout 2018
-        ALS-FTD 19:21), whose mechanism is unknown:
+        direction, with the pair's relative strength as its weight
+        (:attr:`long_range_weights`). It stands for the non-contiguous spread seen in patients
+        (leg symptoms follow bulbar onset in ~30%, bulbar symptoms follow leg onset far less
+        often; after limb onset the other limbs are involved before the bulbar region; Walhout
+        2018 ALS-FTD 19:21), whose mechanism is unknown:
 
         - UMN -> UMN, because the candidate route is the cortical motor network: degeneration in
           ALS expands along structural brain connections from the motor cortex (Verstraete 2014
@@ -366,11 +400,13 @@ class Anatomy:
         src: list[int] = []
         dst: list[int] = []
         kind: list[int] = []
+        weight: list[float] = []
 
-        def add(a: int, b: int, k: str) -> None:
+        def add(a: int, b: int, k: str, w: float = 1.0) -> None:
             src.append(a)
             dst.append(b)
             kind.append(EDGE_KINDS.index(k))
+            weight.append(w)
 
         segs = self.segment_names
         for i, seg in enumerate(segs):
@@ -393,14 +429,15 @@ class Anatomy:
                 b = self.population_index("umn", order[j + 1], side)
                 add(a, b, "cortical_neighbour")
                 add(b, a, "cortical_neighbour")
-        for a_seg, b_seg in self.long_range:
+        for i, (a_seg, b_seg) in enumerate(self.long_range):
             for side in SIDES:
                 add(
                     self.population_index("umn", a_seg, side),
                     self.population_index("umn", b_seg, side),
                     "long_range",
+                    self.long_range_weight(i),
                 )
-        return SpreadEdges(np.array(src), np.array(dst), np.array(kind))
+        return SpreadEdges(np.array(src), np.array(dst), np.array(kind), np.array(weight))
 
 
 def _parse_long_range(
@@ -409,13 +446,14 @@ def _parse_long_range(
     order: tuple[str, ...],
     key: str,
     source: str | None,
-) -> tuple[tuple[str, str], ...]:
+) -> tuple[tuple[tuple[str, str], ...], tuple[float, ...]]:
     """Validate the ``long_range`` declarations of an anatomy.
 
     Parameters
     ----------
     data : Any
-        The parsed TOML value: a list of ``[source, target]`` segment-name pairs.
+        The parsed TOML value: a list of ``[source, target]`` segment-name pairs, each
+        optionally with a third element, the pair's relative strength (a number >= 0).
     names : tuple of str
         Segment names of the anatomy.
     order : tuple of str
@@ -427,15 +465,17 @@ def _parse_long_range(
 
     Returns
     -------
-    tuple of (str, str)
+    pairs : tuple of (str, str)
         The directed pairs, in declaration order.
+    weights : tuple of float
+        The relative strength of each pair (1 where none was given).
 
     Raises
     ------
     ConfigError
         Naming the key path (``anatomy.long_range[0][1]``), the value and what is allowed: a
         pair must name two different segments of the anatomy that are not neighbours in
-        ``cortical_order``, and appear once.
+        ``cortical_order``, appear once, and have a relative strength, if given, >= 0.
     """
     if not isinstance(data, list):
         raise ConfigError(
@@ -444,15 +484,30 @@ def _parse_long_range(
             source=source,
         )
     pairs: list[tuple[str, str]] = []
+    weights: list[float] = []
     for i, pair in enumerate(data):
         k = f"{key}[{i}]"
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
+        if not isinstance(pair, list | tuple) or len(pair) not in (2, 3):
             raise ConfigError(
-                f"must be a pair [source, target] of segment names; got {pair!r}",
+                f"must be a pair [source, target] of segment names, optionally with a relative "
+                f"strength [source, target, weight]; got {pair!r}",
                 key=k,
                 source=source,
             )
-        a, b = _check_value(tuple[str, ...], ParamSpec("", "", choices=names), pair, k, source)
+        weights.append(
+            _check_value(
+                float,
+                ParamSpec("1", "relative strength", low=0.0, high=1000.0),
+                pair[2],
+                f"{k}[2]",
+                source,
+            )
+            if len(pair) == 3
+            else 1.0
+        )
+        a, b = _check_value(
+            tuple[str, ...], ParamSpec("", "", choices=names), list(pair[:2]), k, source
+        )
         if a == b:
             raise ConfigError(
                 f"must join two different segments; got {list(pair)!r}", key=k, source=source
@@ -468,7 +523,7 @@ def _parse_long_range(
         if (a, b) in pairs:
             raise ConfigError(f"declares the pair {list(pair)!r} twice", key=k, source=source)
         pairs.append((a, b))
-    return tuple(pairs)
+    return tuple(pairs), tuple(weights)
 
 
 def _parse_segment(data: Any, key: str, source: str | None) -> Segment:

@@ -6,8 +6,9 @@ Pathology (network FKPP, directed)
     ``dp_i/dt = (1 - p_i) * (g * p_i + sum_j k_ji * p_j)`` with ``g`` the local growth rate and
     ``k_ji`` the rate of the edge ``j -> i`` (contralateral, caudal, rostral, anterograde,
     retrograde, cortical neighbour, callosal, and the long-range pairs an anatomy
-    declares). Advanced with the exponential update
-    ``1 - p <- (1 - p) * exp(-dt * (g * p + K p))``, which keeps ``p`` in [0, 1] for any step.
+    declares, each at ``long_range_rate`` times the pair's relative strength). Advanced with the
+    exponential update ``1 - p <- (1 - p) * exp(-dt * (g * p + K p))``, which keeps ``p`` in
+    [0, 1] for any step.
 
 Regional hazard factor (per month, for a neuron of vulnerability 1)
     ``lambda_i = S * (a + h * p_i * (1 + g_inf * G_i) * (1 + g_exc * E_i))`` where
@@ -85,7 +86,7 @@ class RegionalDrivers:
         n = anat.n_populations
         edges = anat.spread_edges()
         rates = cfg.spread.edge_rates()
-        edge_rate = np.array([rates[EDGE_KINDS[k]] for k in edges.kind])
+        edge_rate = np.array([rates[EDGE_KINDS[k]] for k in edges.kind]) * edges.weights()
         #: transmission matrix, ``K[i, j]`` = rate from population j to population i (1/month)
         self.transmission = np.zeros((n, n))
         np.add.at(self.transmission, (edges.target, edges.source), edge_rate)

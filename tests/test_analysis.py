@@ -155,7 +155,8 @@ def test_body_map_four_regions(result_four, tmp_path):
 
 def test_regions_default_anatomy(result):
     parts = regions.segment_parts(result.anatomy)
-    assert parts["cervical_upper"] == ("neck", "diaphragm", "upper_arm")
+    assert parts["phrenic"] == ("diaphragm",)
+    assert parts["cervical_upper"] == ("neck", "upper_arm")
     assert parts["cervical_lower"] == ("forearm_hand",)
     assert parts["lumbosacral"] == ("thigh", "lower_leg_foot")
     label = regions.segment_label(result.anatomy, "cervical_lower", side="right")

@@ -207,7 +207,12 @@ def _anatomy_with_long_range(tmp_path, value: str | None):
 def test_shipped_anatomies_declare_bulbar_to_lumbosacral_long_range():
     for name, onset in (("default", "cervical_lower"), ("four_regions", "cervical")):
         cfg = load_config(overrides={"anatomy": name, "onset.segment": onset})
-        assert cfg.anatomy.long_range == (("bulbar", "lumbosacral"),)
+        assert cfg.anatomy.long_range[0] == ("bulbar", "lumbosacral")
+        assert cfg.anatomy.long_range_weight(0) == 1.0
+    # the default anatomy also joins hand and leg of one side, both ways (interlimb)
+    default = load_config().anatomy
+    assert default.long_range[1:] == (("cervical_lower", "lumbosacral"),
+                                      ("lumbosacral", "cervical_lower"))
 
 
 @pytest.mark.parametrize(

@@ -296,8 +296,10 @@ def test_long_range_edges_run_umn_to_umn_bulbar_to_lumbosacral_on_each_side():
     k = EDGE_KINDS.index("long_range")
     pairs = {(lab[a], lab[b]) for a, b in zip(edges.source[edges.kind == k],
                                               edges.target[edges.kind == k], strict=True)}
-    assert pairs == {("umn:bulbar:left", "umn:lumbosacral:left"),
-                     ("umn:bulbar:right", "umn:lumbosacral:right")}
+    # bulbar -> legs, and the interlimb pairs (hand <-> leg) of one side
+    assert pairs == {(f"umn:{a}:{s}", f"umn:{b}:{s}") for s in ("left", "right")
+                     for a, b in (("bulbar", "lumbosacral"), ("cervical_lower", "lumbosacral"),
+                                  ("lumbosacral", "cervical_lower"))}
     # directed: nothing leads from the legs back to the brainstem
     lumbo = {anat.population_index(c, "lumbosacral", s) for c in ("umn", "lmn")
              for s in ("left", "right")}
@@ -305,11 +307,54 @@ def test_long_range_edges_run_umn_to_umn_bulbar_to_lumbosacral_on_each_side():
               for s in ("left", "right")}
     assert not any(a in lumbo and b in bulbar
                    for a, b in zip(edges.source, edges.target, strict=True))
-    # every other edge is the contiguous graph's, unchanged
-    contiguous = dataclasses.replace(anat, long_range=()).spread_edges()
+    # every other edge is the contiguous graph's, unchanged, at weight 1
+    contiguous = dataclasses.replace(anat, long_range=(), long_range_weights=()).spread_edges()
     keep = edges.kind != k
     for name in ("source", "target", "kind"):
         assert np.array_equal(getattr(edges, name)[keep], getattr(contiguous, name))
+    assert np.all(edges.weights()[keep] == 1.0)
+    # a long-range edge carries its pair's relative strength
+    for i, (a, b) in enumerate(anat.long_range):
+        for s in ("left", "right"):
+            e = np.flatnonzero((edges.kind == k)
+                               & (edges.source == anat.population_index("umn", a, s))
+                               & (edges.target == anat.population_index("umn", b, s)))
+            assert edges.weights()[e].tolist() == [anat.long_range_weight(i)]
+
+
+def _one_pair(weight: float | None) -> dict:
+    """The default anatomy with one long-range pair, hand -> leg, of the given strength."""
+    data = alssim.load_config().anatomy.to_dict()
+    data["long_range"] = [["cervical_lower", "lumbosacral"] + ([] if weight is None
+                                                                 else [weight])]
+    return data
+
+
+def test_long_range_pair_strength_multiplies_the_long_range_rate_exactly():
+    from alssim.dynamics import RegionalDrivers
+
+    weighted = small_config(anatomy=_one_pair(2.0), **{"spread.long_range_rate": 0.003})
+    doubled = small_config(anatomy=_one_pair(None), **{"spread.long_range_rate": 0.006})
+    assert weighted.anatomy.long_range_weights == (2.0,)
+    assert doubled.anatomy.long_range_weights == ()
+    assert np.array_equal(RegionalDrivers(weighted).transmission,
+                          RegionalDrivers(doubled).transmission)
+    # and the weight survives a round trip through to_dict
+    again = alssim.load_config(overrides={"anatomy": weighted.anatomy.to_dict()}).anatomy
+    assert again.long_range_weights == (2.0,)
+
+
+@pytest.mark.parametrize("pair, words", [
+    (["cervical_lower", "lumbosacral", -1.0], "long_range[0][2]"),
+    (["cervical_lower", "lumbosacral", "x"], "long_range[0][2]"),
+    (["cervical_lower", "lumbosacral", 1.0, 2.0], "optionally with a relative strength"),
+])
+def test_bad_long_range_strength_is_refused_with_its_key(pair, words):
+    data = alssim.load_config().anatomy.to_dict()
+    data["long_range"] = [pair]
+    with pytest.raises(alssim.errors.ConfigError) as info:
+        alssim.load_config(overrides={"anatomy": data})
+    assert words in str(info.value)
 
 
 def test_zero_long_range_rate_is_the_contiguous_model_exactly():

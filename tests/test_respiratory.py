@@ -43,7 +43,7 @@ def test_bulbar_muscles_are_not_part_of_the_pump():
     assert w[names.index("bulbar")] == 0.0
     assert w.sum() == pytest.approx(1.0)
     d = resp.diaphragm_weights(item_shares(anat))
-    assert d[names.index("cervical_upper")] == pytest.approx(1.0)  # the phrenic nucleus C3-C5
+    assert d[names.index("phrenic")] == pytest.approx(1.0)  # the phrenic nucleus C3-C5
 
 
 def test_each_published_criterion_indicates_niv_and_the_indication_stays():

@@ -122,7 +122,8 @@ def run_demo(out: str | Path, *, seed: int | None = None, force: bool = False,
 # ------------------------------------------------------------------------------------ the story
 _SEGMENT_WORDS = {
     "bulbar": "the bulbar muscles (speech, swallowing)",
-    "cervical_upper": "the neck, shoulder and diaphragm (C3-C5)",
+    "phrenic": "the diaphragm (phrenic nucleus, C3-C5)",
+    "cervical_upper": "the neck and shoulder (C3-C5)",
     "cervical_lower": "the arm and hand (C6-T1)",
     "thoracic": "the trunk and breathing muscles of the chest (T2-T12)",
     "lumbosacral": "the leg (L1-S2)",

@@ -20,7 +20,10 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   patients are left out (bulbar involvement is not lateralised clinically).
 * Bulbar -> legs: bulbar-onset patients whose lower limb is involved before the upper limb
   (among those with either involved; ties count half). Lumbar -> bulbar: lower-limb-onset
-  patients whose bulbar region is involved before the upper limb.
+  patients whose bulbar region is involved before the upper limb. Arm -> legs before bulbar:
+  upper-limb-onset patients whose lower limb is involved before the bulbar region (among those
+  with either involved; ties count half).
+* Survival by limb of onset: Kaplan-Meier median of upper-limb onset / that of lower-limb onset.
 * ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
 * Diagnostic delay: months from clinical onset to diagnosis (``clinical.diagnosis.months``),
   among patients diagnosed within the horizon; median, IQR, and the ratio of the bulbar-onset
@@ -57,7 +60,8 @@ __all__ = [
 #: Columns of the prepared table.
 PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "second_region",
                     "spread_contra", "spread_vertical", "legs_before_arms",
-                    "bulbar_before_arms", "phenotype", "munix_decline", "mune_decline",
+                    "bulbar_before_arms", "legs_before_bulbar", "phenotype", "munix_decline",
+                    "mune_decline",
                     "units_lost_cmap", "hazard_slope", "mune_dx", "cause", "kings_2", "kings_3",
                     "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
                     "stage_3_months", "stage_4_months", "dx_delay", "sex")
@@ -228,6 +232,7 @@ def prepare(patients, anatomy=None):
     inf = np.full(len(df), np.inf)
     legs = _first_before(by_region.get("lower_limb", inf), by_region.get("upper_limb", inf))
     bulb = _first_before(by_region.get("bulbar", inf), by_region.get("upper_limb", inf))
+    legs_bulb = _first_before(by_region.get("lower_limb", inf), by_region.get("bulbar", inf))
     out = pd.DataFrame({
         "site": site,
         "time": time,
@@ -240,6 +245,7 @@ def prepare(patients, anatomy=None):
         "spread_vertical": vertical,
         "legs_before_arms": np.where(site == "bulbar", legs, np.nan),
         "bulbar_before_arms": np.where(site == "lower_limb", bulb, np.nan),
+        "legs_before_bulbar": np.where(site == "upper_limb", legs_bulb, np.nan),
         "phenotype": np.asarray(_col(df, "clinical.phenotype", "none"), dtype=object),
         "munix_decline": np.asarray(
             _col(df, "clinical.motor_units.mune_decline_percent_per_month"), dtype=float),
@@ -311,6 +317,12 @@ def _c9_ratio(d) -> float:
     c9 = _median_survival(d, d["genotype"] == "c9orf72")
     sp = _median_survival(d, d["genotype"] == "sporadic")
     return c9 / sp if sp > 0 and math.isfinite(sp) else math.nan
+
+
+def _limb_survival_ratio(d) -> float:
+    arm = _median_survival(d, d["site"] == "upper_limb")
+    leg = _median_survival(d, d["site"] == "lower_limb")
+    return arm / leg if leg > 0 and math.isfinite(leg) else math.nan
 
 
 def _site_time(site: str) -> Callable:
@@ -409,6 +421,8 @@ METRICS: dict[str, Callable] = {
     "first_spread_contralateral_ratio": _spread_ratio,
     "bulbar_to_legs": lambda d: _nanmean_frac(d["legs_before_arms"]),
     "lumbar_to_bulbar": lambda d: _nanmean_frac(d["bulbar_before_arms"]),
+    "arm_onset_legs_before_bulbar": lambda d: _nanmean_frac(d["legs_before_bulbar"]),
+    "survival_upper_vs_lower_limb": _limb_survival_ratio,
     "munix_decline": lambda d: _mean(d["munix_decline"]),
     "mune_decline": lambda d: _mean(d["mune_decline"]),
     "units_lost_before_cmap_falls": lambda d: _median(d["units_lost_cmap"]),
