@@ -93,18 +93,19 @@ def test_limbs_of_one_side_are_joined_by_directed_interlimb_edges():
 
 
 def test_arm_and_leg_onset_survive_about_equally_long():
-    # Published 33 vs 32 months (ratio 1.03). Tolerance: with 80 patients per onset site the
-    # ratio of medians varies by about +-10% between seeds (0.85-0.95 on seeds 3-6, hand vs leg
-    # onset at this scale and step); the five-segment model gave 0.68-0.69.
+    # Published 33 vs 32 months (ratio 1.03). Tolerance: the two cohorts share their patients,
+    # so the ratio of medians moves little between seeds (0.98-1.03 on seeds 3-5 at this scale
+    # and step); 0.88-1.15 leaves room for that and for recalibration of the breathing model,
+    # and excludes the five-segment anatomy (0.78-0.80 on the same seeds and model).
     arm, leg = _survival(_cohort("cervical_lower")), _survival(_cohort("lumbosacral"))
     assert np.isfinite(arm) and np.isfinite(leg)
-    assert 0.8 <= arm / leg <= 1.25, (arm, leg)
+    assert 0.88 <= arm / leg <= 1.15, (arm, leg)
 
 
 def test_after_arm_onset_the_legs_come_before_the_bulbar_region_in_most():
     df = _cohort("cervical_lower")
     share = _first_before(_months(df, "lower_limb"), _months(df, "bulbar"))
-    assert share > 0.6, share  # 0.98-1.0 on seeds 3-6; the five-segment model: 0.0
+    assert share > 0.6, share  # 1.0 on seeds 3-5; the five-segment anatomy: 0.0-0.01
 
 
 def test_after_leg_onset_the_arms_come_before_the_bulbar_region_in_most():
