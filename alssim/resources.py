@@ -44,7 +44,7 @@ RECORDED_VARIABLES = 16
 #: Clinical variables per record of one segment and side (upper bound; tested against
 #: :data:`alssim.clinical.CLINICAL_VARIABLES`), per muscle and side, and patient-level ones.
 CLINICAL_SEGMENT_VARIABLES = 32
-CLINICAL_MUSCLE_VARIABLES = 4
+CLINICAL_MUSCLE_VARIABLES = 5
 CLINICAL_GLOBAL_VARIABLES = 40
 #: Clinical variables per segment and side, or per muscle, and record time (upper bound).
 CLINICAL_VARIABLES = 48
