@@ -243,6 +243,13 @@ def test_real_clinical_layer(result, tmp_path):
 
 
 # --------------------------------------------------------------------------- values after death
+@pytest.fixture(scope="module")
+def dying():
+    """A patient who dies well within the horizon."""
+    cfg = alssim.load_config(overrides={**SMALL, "simulation.horizon_years": 8.0})
+    return alssim.simulate(cfg, seed=3)
+
+
 def _death(res) -> float:
     death = res.summary["clinical"]["death_months"]
     assert death is not None and death < res.times_months[-1] - 6  # the tests are not vacuous
@@ -257,10 +264,10 @@ def _finite_x_max(ax) -> float:
     return max(float(x.max()) for x in xs)
 
 
-def test_clinical_course_and_signs_stop_at_death(result):
-    death = _death(result)
-    onset = result.clinical.clinical_onset_months
-    fig = analysis.plot_clinical_course(result, t_max=result.times_months[-1] - onset)
+def test_clinical_course_and_signs_stop_at_death(dying):
+    death = _death(dying)
+    onset = dying.clinical.clinical_onset_months
+    fig = analysis.plot_clinical_course(dying, t_max=dying.times_months[-1] - onset)
     ax_tot, ax_dom, ax_fvc = fig.get_axes()[:3]
     for ax in (ax_tot, ax_dom, ax_fvc):  # curves (and the D50 fit) end at death
         assert _finite_x_max(ax) <= death - onset + 1e-6, ax.get_title()
@@ -268,15 +275,15 @@ def test_clinical_course_and_signs_stop_at_death(result):
     assert bands
     right = max(float(np.max(path.vertices[:, 0])) for path in bands)
     assert right <= death - onset + 1e-6  # the stage bands too
-    fig = analysis.plot_signs(result, t_max=result.times_months[-1] - onset)
+    fig = analysis.plot_signs(dying, t_max=dying.times_months[-1] - onset)
     from matplotlib.collections import QuadMesh
 
     meshes = [c for ax in fig.get_axes() if ax.get_title()  # the panels, not the colour bars
               for c in ax.collections if isinstance(c, QuadMesh)]
     assert len(meshes) == 3
     for mesh in meshes:
-        data = np.ma.getdata(mesh.get_array()).reshape(-1, len(result.times_months))
-        after = result.times_months > death + 1e-6
+        data = np.ma.getdata(mesh.get_array()).reshape(-1, len(dying.times_months))
+        after = dying.times_months > death + 1e-6
         assert np.isnan(data[:, after]).all()
         # a row is examined throughout life or not at all (no bulbar or thoracic Ashworth)
         living = data[:, ~after]
@@ -284,42 +291,42 @@ def test_clinical_course_and_signs_stop_at_death(result):
         assert np.isfinite(living).any()
 
 
-def test_neuron_figures_stop_at_death(result):
-    death = _death(result)
-    end = float(result.times_months[-1])
-    fig = analysis.plot_populations(result, t_max=end)
+def test_neuron_figures_stop_at_death(dying):
+    death = _death(dying)
+    end = float(dying.times_months[-1])
+    fig = analysis.plot_populations(dying, t_max=end)
     assert all(_finite_x_max(ax) <= death + 1e-6 for ax in fig.get_axes())
-    fig = analysis.plot_motor_units(result, t_max=end)
+    fig = analysis.plot_motor_units(dying, t_max=end)
     assert all(_finite_x_max(ax) <= death + 1e-6 for ax in fig.get_axes())
-    fig = analysis.plot_mune_cmap_strength(result, t_max=end)
+    fig = analysis.plot_mune_cmap_strength(dying, t_max=end)
     assert _finite_x_max(fig.get_axes()[0]) <= death + 1e-6
-    fig = analysis.plot_spread_timeline(result, t_max=end)
+    fig = analysis.plot_spread_timeline(dying, t_max=end)
     bars = [p for p in fig.get_axes()[0].patches if p.get_width() > 0 and p.get_zorder() > 0]
-    assert len(bars) >= result.anatomy.n_segments  # bars, not the shading after death
+    assert len(bars) >= dying.anatomy.n_segments  # bars, not the shading after death
     assert max(p.get_x() + p.get_width() for p in bars) <= death + 1e-6
 
 
-def test_body_map_after_death_shows_the_patient_at_death(result):
-    death = _death(result)
-    k = int(np.searchsorted(result.times_months, death - 1e-6))  # the record of death
+def test_body_map_after_death_shows_the_patient_at_death(dying):
+    death = _death(dying)
+    k = int(np.searchsorted(dying.times_months, death - 1e-6))  # the record of death
     fig = Figure()
-    late = bodymap.draw_body(fig.add_subplot(), result, float(result.times_months[-1]))
-    at_death = bodymap.draw_body(fig.add_subplot(), result, float(result.times_months[k]))
+    late = bodymap.draw_body(fig.add_subplot(), dying, float(dying.times_months[-1]))
+    at_death = bodymap.draw_body(fig.add_subplot(), dying, float(dying.times_months[k]))
     for (p1, *_), (p2, *_) in zip(late.patches, at_death.patches, strict=True):
         np.testing.assert_allclose(p1.get_facecolor(), p2.get_facecolor())
-    fig = analysis.plot_body_map(result, float(result.times_months[-1]))
+    fig = analysis.plot_body_map(dying, float(dying.times_months[-1]))
     texts = " ".join(t.get_text() for t in fig.get_axes()[0].texts)
     assert f"died at month {death:.0f}" in texts
-    fig = analysis.plot_body_map_grid(result, times=[12.0, float(result.times_months[-1])])
+    fig = analysis.plot_body_map_grid(dying, times=[12.0, float(dying.times_months[-1])])
     assert fig.get_axes()[1].get_title().startswith(f"month {death:.0f}: died")
 
 
-def test_animation_ends_at_death(result, tmp_path):
+def test_animation_ends_at_death(dying, tmp_path):
     from PIL import Image
 
-    death = _death(result)
-    living = int(np.sum(result.times_months <= death + 1e-6))
-    path = analysis.animate_body_map(result, tmp_path / "a.gif", t_max=death + 24, fps=4)
+    death = _death(dying)
+    living = int(np.sum(dying.times_months <= death + 1e-6))
+    path = analysis.animate_body_map(dying, tmp_path / "a.gif", t_max=death + 24, fps=4)
     with Image.open(path) as im:
         # Pillow stores a held (repeated) frame once, with a longer duration
         assert im.n_frames == living

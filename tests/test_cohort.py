@@ -99,7 +99,8 @@ def test_attributes_depend_only_on_the_patient_seed(cfg):
 # ----------------------------------------------------------------------- effects
 def _neutral(cfg, **more):
     over = {"cohort.speed_sigma": 0.0, "cohort.age_speed_per_decade": 1.0}
-    for name in ("lmn_onset_retrograde", "lmn_onset_speed", "umn_onset_anterograde"):
+    for name in ("lmn_onset_retrograde", "lmn_onset_speed", "lmn_onset_segmental",
+                 "umn_onset_anterograde"):
         if hasattr(cfg.cohort, name):  # onset-compartment phenotype factors, when present
             over[f"cohort.{name}"] = 1.0
     for e in EXPOSURES:
