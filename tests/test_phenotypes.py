@@ -150,6 +150,8 @@ def test_bulbar_onset_bulbar_items_fall_first(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_respiratory_onset_fvc_falls_first(seed):
     c = course("respiratory_onset", seed)
+    # the phenotype's definition: respiratory symptoms first, only mild spinal or bulbar signs
+    # early (Chio 2011 JNNP 82:740)
     resp = min(item_drop(c, i) for i in RESPIRATORY_ITEMS)
     others = min(item_drop(c, i) for i in ALSFRS_ITEMS if i not in RESPIRATORY_ITEMS)
     assert resp < others
@@ -229,8 +231,11 @@ def test_slow_phenotypes_live_longer_than_classic_als(name, classic, ratio):
 def test_sod1_a4v_lmn_predominant_and_fast(seed):
     c = course("sod1_a4v", seed)
     surv = survival(c)
-    # published: 1.0-1.2 vs ~2.5 years (Bali 2017); here at most 70% of the classic leg onset
-    assert surv <= 0.7 * survival(course("classic_lower_limb", seed))
+    # published: median 1.2 vs ~2.5-3 years, i.e. 0.40-0.48 of typical survival, mean duration
+    # 1.4 +- 0.7 years (Bali 2017 JNNP 88:99); here at most 60% of the classic leg onset on the
+    # same seed and within two years of onset
+    assert surv <= 0.6 * survival(course("classic_lower_limb", seed))
+    assert surv <= 24
     assert affected(c, "lmn_sign", surv) >= 2 * max(1, affected(c, "umn_sign", surv))
     assert sign_time(c, "umn_sign") >= 12
 
