@@ -151,16 +151,58 @@ def first(c, mask) -> float:
     return float(t[idx[0]]) if len(idx) else math.inf
 
 
+DOMAINS = {"fine motor": ("handwriting", "cutting_food", "dressing_hygiene"),
+           "gross motor": ("turning_in_bed", "walking", "climbing_stairs"),
+           "bulbar": ("speech", "salivation", "swallowing"),
+           "respiratory": ("dyspnoea", "orthopnoea", "respiratory_insufficiency")}
+
+
+def first_domain_loss(c, domain: str) -> float:
+    """Months from clinical onset to the first item of an ALSFRS-R domain below 4."""
+    return min(first(c, c[f"alsfrs_r_{i}"] < 4) for i in DOMAINS[domain])
+
+
+def spread_rows(res) -> list[tuple[str, str]]:
+    """The rows of spread_timeline.png, top to bottom: (segment, side)."""
+    from alssim.analysis.timeline import involvement_order
+
+    return [(seg, side) for seg, side, _ in involvement_order(res)]
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_onset_and_spread_claims(seed):
-    _, c = course("onset_and_spread", seed)
+    res, c = course("onset_and_spread", seed)
     s = c.summary()
-    assert 12 <= c.clinical_onset_months <= 48                # "two to three years" silent
+    assert 12 <= c.clinical_onset_months <= 24         # "a year or more", "a year and a half"
+    assert (s["first_spread"]["direction"], s["first_spread"]["segment"],
+            s["first_spread"]["side"]) == ("contralateral", "cervical_lower", "left")
+    # spread_timeline.png: right hand, left hand, right leg; then neck/shoulder and trunk; bulbar
+    # after these; both diaphragm rows among the last three
+    rows = spread_rows(res)
+    assert rows[:3] == [("cervical_lower", "right"), ("cervical_lower", "left"),
+                        ("lumbosacral", "right")]
+    assert {seg for seg, _ in rows[3:5]} == {"cervical_upper", "thoracic"}
+    assert rows.index(("bulbar", "right")) == 5 and rows.index(("bulbar", "left")) >= 9
+    assert [seg for seg, _ in rows[-3:]].count("phrenic") == 2
+    # the leg is reached through the cortex: its UMNs lose 10% before its LMNs
+    from alssim.analysis import _data
+
+    t10 = _data.involvement(res, "lost_10")                    # (UMN/LMN, segment, side)
+    ls = c.segments.index("lumbosacral")
+    assert t10[0, ls, 1] < t10[1, ls, 1]
+    # clinically: the other hand no later than the legs; legs, then bulbar, breathing last
+    left_hand = first(c, c["involved"][:, c.segments.index("cervical_lower"), 0])
+    legs = first(c, c["involved"][:, ls].any(axis=1))
+    assert left_hand <= legs
     reg = s["region_involvement_months"]
-    left_arm = first(c, c["involved"][:, c.segments.index("cervical_lower"), 0])
-    assert left_arm < reg["lower_limb"]                        # other arm before the legs
-    assert reg["lower_limb"] == max(v for v in reg.values() if v is not None)  # legs last
-    assert s["kings_stage_months"]["3"] < s["mitos_stage_months"]["1"]
+    assert reg["upper_limb"] < reg["lower_limb"] < reg["bulbar"] < reg["respiratory"]
+    k = s["kings_stage_months"]
+    assert k["2"] == reg["lower_limb"] and k["3"] == reg["bulbar"]   # stage 2 legs, 3 bulbar
+    # clinical_course.png: the domains fall in the order of spread
+    order = ["fine motor", "gross motor", "bulbar", "respiratory"]
+    times = [first_domain_loss(c, d) for d in order]
+    assert times == sorted(times) and len(set(times)) == 4 and math.isfinite(times[-1])
+    assert k["3"] < s["mitos_stage_months"]["1"]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -206,15 +248,47 @@ def test_reinnervation_hides_loss_claims(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_bulbar_vs_limb_claims(seed):
-    _, bulbar = course("bulbar_vs_limb", seed)
+    bres, bulbar = course("bulbar_vs_limb", seed)
     _, limb = course("onset_and_spread", seed)
     from alssim.anatomy import ALSFRS_ITEMS
 
     def first_item(c):
         return min(ALSFRS_ITEMS, key=lambda i: first(c, c[f"alsfrs_r_{i}"] < 4))
 
-    assert first_item(bulbar) in ("speech", "salivation", "swallowing")
+    assert first_item(bulbar) in DOMAINS["bulbar"]
     assert first_item(limb) == "handwriting"
-    kb, kl = bulbar.summary()["kings_stage_months"], limb.summary()["kings_stage_months"]
-    assert kb["4A"] is not None and (kb["4B"] is None or kb["4A"] < kb["4B"])
-    assert kl["4B"] is not None and (kl["4A"] is None or kl["4B"] < kl["4A"])
+    # gastrostomy first in bulbar onset, "the better part of a year" before ventilation, at about
+    # a year and a half; in the hand-onset patient both late (about three years), a few months
+    # apart, the gastrostomy narrowly first
+    sb, sl = bulbar.summary(), limb.summary()
+    kb, kl = sb["kings_stage_months"], sl["kings_stage_months"]
+    assert kb["4A"] is not None and kb["4B"] is not None
+    assert 12 <= kb["4A"] <= 24 and 6 <= kb["4B"] - kb["4A"] <= 12
+    assert kl["4A"] is not None and kl["4B"] is not None
+    assert 30 <= min(kl["4A"], kl["4B"]) and 0 <= kl["4B"] - kl["4A"] <= 4
+    assert kl["4A"] - kb["4A"] >= 12
+    # the bulbar patient dies sooner, of aspiration pneumonia, with an FVC still above 60%
+    assert sb["survival_months"] < sl["survival_months"]
+    assert sb["cause_of_death"] == "aspiration_pneumonia"
+    alive = bulbar["patient_alive"].astype(bool)
+    assert bulbar["fvc_percent"][alive][-1] > 60
+    # spread_timeline.png: bulbar (both sides), the diaphragm, the right arm and leg together
+    # (within a month), the trunk last
+    from alssim.analysis.timeline import involvement_order
+
+    order = involvement_order(bres)
+    rows = [(seg, side) for seg, side, _ in order]
+    assert [seg for seg, _ in rows[:4]] == ["bulbar", "bulbar", "phrenic", "phrenic"]
+    assert set(rows[4:6]) == {("cervical_lower", "right"), ("lumbosacral", "right")}
+    assert abs(order[4][2] - order[5][2]) < 1.0
+    assert [seg for seg, _ in rows[-2:]] == ["thoracic", "thoracic"]
+    # signs.png: no Ashworth grade in the bulbar rows; the bulbar UMN signs in the variables,
+    # present from the first months beside weakness and fasciculations of the same muscles
+    b = bulbar.segments.index("bulbar")
+    assert np.isnan(bulbar["ashworth"][:, b]).all()
+    assert np.isfinite(bulbar["ashworth"][:, bulbar.segments.index("lumbosacral")]).any()
+    assert first(bulbar, bulbar["jaw_jerk"][:, b, 1] >= 3) <= 3
+    assert first(bulbar, bulbar["pseudobulbar_signs"][:, b, 1].astype(bool)) <= 3
+    mixed = ((bulbar["jaw_jerk"][:, b, 1] >= 3) & (bulbar["fasciculation_score"][:, b, 1] >= 1)
+             & (bulbar["mrc"][:, b, 1] <= 4))
+    assert mixed.any()

@@ -129,7 +129,7 @@ _SEGMENT_WORDS = {
     "lumbosacral": "the leg (L1-S2)",
 }
 _REGION_WORDS = {"bulbar": "bulbar (speech and swallowing)", "upper_limb": "arms",
-                 "lower_limb": "legs", "respiratory": "breathing (trunk)"}
+                 "lower_limb": "legs", "respiratory": "breathing (diaphragm)"}
 _COMPARTMENT_WORDS = {"both": "upper and lower motor neurons together",
                       "umn": "upper motor neurons only", "lmn": "lower motor neurons only"}
 
