@@ -192,7 +192,10 @@ def test_course_events_are_consistent(default_run):
     assert c["fvc_percent"][c.times_months < death - 1e-9].min() >= level
     k_death = int(np.searchsorted(c.times_months, death - 1e-9))
     assert ev["cause_of_death"] in ("respiratory_failure", "aspiration_pneumonia")
-    assert (c["fvc_percent"][k_death] < level) == (ev["cause_of_death"] == "respiratory_failure")
+    # respiratory failure: the upright FVC or the diaphragm alone (REM sleep) below the level
+    low = min(c["fvc_percent"][k_death], c["rem_ventilation_percent"][k_death]) < level
+    assert low == (ev["cause_of_death"] == "respiratory_failure")
+    assert c["rem_ventilation_percent"][c.times_months < death - 1e-9].min() >= level
     assert (c["mitos_stage"][c.times_months >= death - 1e-9] == 5).all()
     dx = ev["diagnosis"]
     assert dx["months"] >= dx["emg_months"] >= dx["first_neurology_months"] \

@@ -255,11 +255,13 @@ def patient_story(result, *, seconds: float | None = None,
 
     lines += ["## Survival", ""]
     if c.get("survival_months") is not None:
+        cause = ("of aspiration pneumonia (bulbar muscles too weak to protect the airway)"
+                 if c.get("cause_of_death") == "aspiration_pneumonia" else
+                 "of hypercapnic respiratory failure (the breathing muscles too weak)")
         lines.append(
-            f"The patient died of respiratory failure (FVC below "
-            f"{cfg.clinical.respiratory.failure_fvc:g}% of predicted) "
-            f"{_months(c['survival_months'])} after clinical onset, without ventilation. "
-            "Published median survival from onset: about 30 months (range 20-48).")
+            f"The patient died {cause} {_months(c['survival_months'])} after clinical onset, "
+            "without ventilation. Published median survival from onset: about 30 months "
+            "(range 20-48).")
     else:
         lines.append("The patient was still alive at the end of the simulated time.")
     lines.append("")

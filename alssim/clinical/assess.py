@@ -50,6 +50,9 @@ from alssim.clinical.pools import pool_state
 
 __all__ = ["CLINICAL_VARIABLES", "ClinicalCourse", "ClinicalVariable", "assess"]
 
+#: ALSFRS-R items of breathing: a segment serving only these is involved with their symptoms.
+_RESPIRATORY_ITEMS = ("dyspnoea", "orthopnoea", "respiratory_insufficiency")
+
 
 @dataclasses.dataclass(frozen=True)
 class ClinicalVariable:
@@ -165,6 +168,10 @@ CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
                                       "(diaphragm, intercostal and accessory muscles)"),
     "snip_cmh2o": ClinicalVariable("global", "cmH2O", "sniff nasal inspiratory pressure", 0,
                                    300),
+    "diaphragm_strength": ClinicalVariable("global", "1", "strength of the diaphragm"),
+    "rem_ventilation_percent": ClinicalVariable(
+        "global", "% predicted", "vital capacity of the diaphragm alone (REM sleep, when the "
+        "other respiratory muscles are atonic)", 0, 200),
     "on_niv": ClinicalVariable("global", "bool", "using non-invasive ventilation", levels=_B),
     "on_tracheostomy": ClinicalVariable("global", "bool", "invasively ventilated", levels=_B),
     "aspiration_hazard": ClinicalVariable("global", "1/month",
@@ -516,7 +523,6 @@ def assess(result, params=None) -> ClinicalCourse:
     dominant = SIDES.index(cfg.onset.dominant_side)
     item_fn = _alsfrs.item_function(capacity, shares, dominant)
     items = _alsfrs.item_scores(item_fn, fn.item_thresholds)
-    onset_t = float(first_time(involved.any(axis=(1, 2)), t))
     # breathing: the pump and the diaphragm, the NIV indication, support given, death
     rp = p.respiratory
     draws = getattr(result, "clinical_draws", None) or default_clinical_draws()
@@ -527,6 +533,15 @@ def assess(result, params=None) -> ClinicalCourse:
     resp12 = ALSFRS_ITEMS.index("respiratory_insufficiency")
     items[:, dysp] = _alsfrs.item_scores(pump[:, None], rp.dyspnoea_thresholds)[:, 0]
     items[:, orth] = _alsfrs.item_scores(diaphragm[:, None], rp.orthopnoea_thresholds)[:, 0]
+    # a segment that serves breathing alone (the phrenic nucleus) is clinically involved only
+    # once breathing symptoms appear: weak but silent before that
+    breathing_only = np.array([bool(s.functions) and set(s.functions) <= set(_RESPIRATORY_ITEMS)
+                               for s in anat.segments])
+    if breathing_only.any():
+        symptomatic = running_any((items[:, dysp] < 4) | (items[:, orth] < 4))
+        involved = involved.copy()
+        involved[:, breathing_only, :] &= symptomatic[:, None, None]
+    onset_t = float(first_time(involved.any(axis=(1, 2)), t))
     fvc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
     snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
     niv = _resp.niv_indicated(fvc, snip, items[:, orth], niv_fvc=rp.niv_fvc,
@@ -559,7 +574,11 @@ def assess(result, params=None) -> ClinicalCourse:
         exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
         multiplier=asp_mult)
     asp_cum = _resp.cumulative_hazard(t, asp_hazard)
-    failure_t = float(first_time(fvc < failure, t))
+    # hypercapnic failure: the upright pump (FVC) or, in REM sleep, when the intercostal and
+    # accessory muscles are atonic, the diaphragm alone (Arnulf 2000 Am J Respir Crit Care Med
+    # 161:849) falls below the patient's failure level
+    rem_fvc = _resp.fvc_percent(diaphragm, rp.fvc_healthy, rp.fvc_strength_exponent)
+    failure_t = float(first_time(np.minimum(fvc, rem_fvc) < failure, t))
     aspiration_t = float(first_time(asp_cum >= draws["aspiration"], t))
     death_t = min(failure_t, aspiration_t)
     cause = (None if not math.isfinite(death_t) else "respiratory_failure"
@@ -639,7 +658,8 @@ def assess(result, params=None) -> ClinicalCourse:
                 "cmap_percent": cmap, "muscle_strength": m_strength, "muscle_mrc": m_mrc}
     glob = {f"alsfrs_r_{name}": items[:, i] for i, name in enumerate(ALSFRS_ITEMS)}
     glob.update({f"alsfrs_r_{k}_domain": v for k, v in domains.items()})
-    glob.update({"pump_strength": pump, "snip_cmh2o": snip, "on_niv": on_niv,
+    glob.update({"pump_strength": pump, "diaphragm_strength": diaphragm,
+                 "rem_ventilation_percent": rem_fvc, "snip_cmh2o": snip, "on_niv": on_niv,
                  "on_tracheostomy": on_trach, "aspiration_hazard": asp_hazard})
     glob.update({"alsfrs_r": total, "fvc_percent": fvc, "niv_needed": niv,
                  "gastrostomy_needed": gastro, "patient_alive": alive, "kings_stage": kings,

@@ -20,14 +20,16 @@ Exp(1) draw (``clinical_draws["aspiration"]``). Pneumonia is found at post-morte
 patients (Burkhardt 2017 PLoS One 12:e0177555: aspiration pneumonia in 23 of 74).
 
 **Ventilation and death.** Non-invasive ventilation is *indicated* (King's 4B, a care event the
-patient lives through) at the first record meeting any published criterion the model resolves:
-FVC below ``niv_fvc``, SNIP below ``niv_snip``, or orthopnoea (ALSFRS-R item 11 at or below
+patient lives through) at the first record meeting any published criterion the model resolves: FVC
+below ``niv_fvc``, SNIP below ``niv_snip``, or orthopnoea (ALSFRS-R item 11 at or below
 ``niv_orthopnoea_item``) (AAN practice parameter, Miller 2009 Neurology 73:1218). Without
-ventilation the patient dies of hypercapnic respiratory failure when FVC falls below the
-patient's own failure level (``failure_fvc`` times a lognormal factor of the draw
-``respiratory_reserve``). Treatments (:mod:`alssim.interventions`) lower that level
-(NIV, if tolerated and the upper airway allows it; tracheostomy removes it) and change the
-aspiration hazard (gastrostomy, tracheostomy). ALSFRS-R item 12 grades the ventilatory support
+ventilation the patient dies of hypercapnic respiratory failure when FVC, or in REM sleep (when the
+intercostal and accessory muscles are atonic) the vital capacity of the diaphragm alone, falls
+below the patient's own failure level (Arnulf 2000 Am J Respir Crit Care Med 161:849: diaphragm
+dysfunction, REM-sleep hypoventilation and shorter survival in ALS) (``failure_fvc`` times a
+lognormal factor of the draw ``respiratory_reserve``). Treatments (:mod:`alssim.interventions`)
+lower that level (NIV, if tolerated and the upper airway allows it; tracheostomy removes it) and
+change the aspiration hazard (tracheostomy). ALSFRS-R item 12 grades the ventilatory support
 actually given (Cedarbaum 1999 J Neurol Sci 169:13): 4 none, 3 intermittent NIV, 2 continuous NIV
 at night, 1 NIV day and night, 0 invasive ventilation.
 """
