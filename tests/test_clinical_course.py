@@ -461,12 +461,15 @@ def test_babinski_persists_once_present(mixed_runs):
 
 
 def test_signs_are_reported_only_where_examined(default_run):
-    """No thoracic clonus, no bulbar Ashworth: limb signs are NaN in bulbar and thoracic segments
+    """No thoracic clonus, no bulbar or diaphragm Ashworth: limb signs are NaN in bulbar, phrenic
+    and thoracic segments
     (rows left out of the tidy table); jaw jerk and pseudobulbar signs only bulbar, abdominal
     reflexes only thoracic, Babinski only lumbosacral."""
     c = default_run.clinical
     check_ranges(c)
-    region = {s.name: s.el_escorial_region for s in default_run.anatomy.segments}
+    # the phrenic nucleus serves breathing alone: the diaphragm has no tone or reflex to examine
+    region = {s.name: ("none" if s.name == "phrenic" else s.el_escorial_region)
+              for s in default_run.anatomy.segments}
     where = {name: {s for s, r in region.items() if r in regions} for name, regions in
              {"ashworth": ("cervical", "lumbosacral"), "reflex": ("cervical", "lumbosacral"),
               "babinski": ("lumbosacral",), "jaw_jerk": ("bulbar",),

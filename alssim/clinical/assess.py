@@ -504,9 +504,14 @@ def assess(result, params=None) -> ClinicalCourse:
     us = p.umn_signs
     uidx = _umn.umn_index(ps.umn_lost, ps.umn_dysfunctional_fraction, us.dysfunction_weight)
     eff = _umn.effective_umn_index(uidx, innervated)
-    # each sign only where a clinician examines it (NaN elsewhere); umn_sign counts those
-    signs = _umn.regional_signs(uidx, innervated, [s.el_escorial_region for s in anat.segments],
-                                us)
+    # each sign only where a clinician examines it (NaN elsewhere); umn_sign counts those. A
+    # segment serving breathing alone (the phrenic nucleus: the diaphragm) has no tone, tendon
+    # reflex or plantar response to examine, whatever its El Escorial region
+    breathing_only = np.array([bool(s.functions) and set(s.functions) <= set(_RESPIRATORY_ITEMS)
+                               for s in anat.segments])
+    examined_as = ["not_examined" if b else s.el_escorial_region
+                   for s, b in zip(anat.segments, breathing_only, strict=True)]
+    signs = _umn.regional_signs(uidx, innervated, examined_as, us)
     fc = p.fasciculations
     umn_affected = np.clip(ps.umn_lost + ps.umn_dysfunctional_fraction, 0.0, 1.0)
     frate = _fasc.fasciculation_rate(
@@ -535,8 +540,6 @@ def assess(result, params=None) -> ClinicalCourse:
     items[:, orth] = _alsfrs.item_scores(diaphragm[:, None], rp.orthopnoea_thresholds)[:, 0]
     # a segment that serves breathing alone (the phrenic nucleus) is clinically involved only
     # once breathing symptoms appear: weak but silent before that
-    breathing_only = np.array([bool(s.functions) and set(s.functions) <= set(_RESPIRATORY_ITEMS)
-                               for s in anat.segments])
     if breathing_only.any():
         symptomatic = running_any((items[:, dysp] < 4) | (items[:, orth] < 4))
         involved = involved.copy()
