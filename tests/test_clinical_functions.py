@@ -421,6 +421,17 @@ def test_signs_are_reported_only_where_a_clinician_examines_them():
     assert s["abdominal_reflexes_lost"][1, 2, 0] == 1
 
 
+def test_jaw_jerk_and_pseudobulbar_signs_are_one_midline_finding():
+    """Corticobulbar damage of one hemisphere gives a brisk jaw jerk, not a jaw jerk on one
+    side: both sides report the same finding, and both count as a bulbar UMN sign."""
+    u = np.zeros((1, len(_REGIONS), 2))
+    u[0, 0, 0] = 0.9  # left corticobulbar neurons only
+    s = umn_signs.regional_signs(u, np.ones_like(u), _REGIONS, _UmnParams)
+    assert s["jaw_jerk"][0, 0].tolist() == [4.0, 4.0]
+    assert s["pseudobulbar_signs"][0, 0].tolist() == [1.0, 1.0]
+    assert s["umn_sign"][0, 0].tolist() == [True, True]
+
+
 def test_thoracic_umn_sign_is_the_loss_of_abdominal_reflexes():
     """Enough UMN damage for limb spasticity, not for losing the abdominal reflexes: no thoracic
     UMN sign; an empty abdominal wall has no reflex, but that is no UMN sign."""

@@ -235,10 +235,15 @@ def regional_signs(index: np.ndarray, innervated: np.ndarray, regions: Sequence[
     umn = (where["ashworth"][:, None] & (mas >= 1)
            | where["reflex"][:, None] & (tendon >= 3)
            | where["babinski"][:, None] & bab
-           | where["jaw_jerk"][:, None] & ((tendon >= 3) | pseudo)
+           | where["jaw_jerk"][:, None] & ((np.max(tendon, axis=-1, keepdims=True) >= 3)
+                                          | np.any(pseudo, axis=-1, keepdims=True))
            | where["abdominal_reflexes_lost"][:, None] & abd_umn)
-    raw = {"ashworth": mas, "reflex": tendon, "babinski": bab, "jaw_jerk": tendon,
-           "pseudobulbar_signs": pseudo, "abdominal_reflexes_lost": abd}
+    # the jaw jerk and pseudobulbar signs are midline: one finding for both sides, the
+    # corticobulbar damage of either hemisphere (the bulbar nuclei have bilateral UMN input)
+    jaw = np.broadcast_to(np.max(tendon, axis=-1, keepdims=True), tendon.shape)
+    pseudo_both = np.broadcast_to(np.any(pseudo, axis=-1, keepdims=True), pseudo.shape)
+    raw = {"ashworth": mas, "reflex": tendon, "babinski": bab, "jaw_jerk": jaw,
+           "pseudobulbar_signs": pseudo_both, "abdominal_reflexes_lost": abd}
     out = {name: examined_only(arr, where[name]) for name, arr in raw.items()}
     out["umn_sign"] = umn
     return out
