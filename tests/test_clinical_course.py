@@ -482,6 +482,8 @@ def test_signs_are_reported_only_where_examined(default_run):
             assert np.isnan(arr[:, i]).all() != (seg in segs), (name, seg)
         rows = df[(df["variable"] == name) & df["value"].notna()]  # after death: all NaN
         assert set(rows["segment"]) == segs, name
+        # not even NaN rows after death where the sign is never examined
+        assert set(df.loc[df["variable"] == name, "segment"]) == segs, name
     living = ~c.after_death
     assert (np.asarray(c["jaw_jerk"])[living, 0] >= 2).all()  # corticobulbar damage, no less
 

@@ -409,8 +409,13 @@ class ClinicalCourse:
             spec = CLINICAL_VARIABLES.get(name)
             if spec is None or not spec.defined_after_death:
                 masked[dead] = True
-            # undefined in life: row left out; after death: row kept, value NaN
-            keep = (~np.isnan(value) | masked).ravel()
+            # undefined in life: row left out; after death: row kept, value NaN, for the
+            # columns (segment, side) the variable has in life; a sign never examined in a
+            # segment (no bulbar Ashworth) has no rows there at all
+            life = ~masked.any(axis=1)
+            defined = (~np.isnan(value[life]).all(axis=0) if life.any()
+                       else np.ones(k, dtype=bool))
+            keep = (~np.isnan(value) | (masked & defined[None, :])).ravel()
             value[masked] = np.nan
             df = pd.DataFrame({
                 "time_months": np.repeat(t, k),
