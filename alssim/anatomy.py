@@ -26,6 +26,7 @@ from alssim.errors import ConfigError
 
 __all__ = [
     "ALSFRS_ITEMS",
+    "BREATHING_ITEMS",
     "COMPARTMENTS",
     "EDGE_KINDS",
     "EL_ESCORIAL_REGIONS",
@@ -57,6 +58,8 @@ ALSFRS_ITEMS = (
     "orthopnoea",
     "respiratory_insufficiency",
 )
+#: ALSFRS-R items of breathing (the respiratory domain).
+BREATHING_ITEMS = ("dyspnoea", "orthopnoea", "respiratory_insufficiency")
 EDGE_KINDS = (
     "contralateral",
     "caudal",
@@ -126,6 +129,13 @@ class Segment:
     umn_count: int
     functions: Mapping[str, float]
     muscles: tuple[Muscle, ...]
+
+    @property
+    def serves_breathing_only(self) -> bool:
+        """The segment serves breathing and nothing else (the phrenic nucleus: the diaphragm):
+        its muscles have no tone or reflexes to examine and are silent until breathing
+        symptoms appear."""
+        return bool(self.functions) and set(self.functions) <= set(BREATHING_ITEMS)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,12 +1,11 @@
 """Which body parts each segment moves, and readable names for segments (no matplotlib).
 
-Body parts are assigned from a segment's El Escorial region, never from hard-coded segment
-names, so every anatomy works: the parts of a region, listed rostral to caudal, are shared out in
-order among that region's segments (rostral to caudal); a segment of the region whose King's region
-is "respiratory" (a respiratory pool of its own) gets the diaphragm alone. With the default
-anatomy the phrenic segment gets the diaphragm, the upper cervical segment (C3–C5) neck and
-shoulder, the lower (C6–T1) arm and hand; with the four-region anatomy the single cervical
-segment gets all four.
+Body parts are assigned from a segment's El Escorial region, never from hard-coded segment names,
+so every anatomy works: the parts of a region, listed rostral to caudal, are shared out in order
+among that region's segments (rostral to caudal); a segment of the region that serves breathing
+alone (a respiratory pool of its own) gets the diaphragm alone. With the default anatomy the
+phrenic segment gets the diaphragm, the upper cervical segment (C3–C5) neck and shoulder, the lower
+(C6–T1) arm and hand; with the four-region anatomy the single cervical segment gets all four.
 """
 
 from __future__ import annotations
@@ -57,10 +56,10 @@ def segment_parts(anatomy) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {s.name: () for s in anatomy.segments}
     for region, parts in BODY_PARTS.items():
         segs = [s.name for s in anatomy.segments if s.el_escorial_region == region]
-        # a respiratory pool of its own in the region (King's "respiratory", e.g. the phrenic
-        # nucleus among the cervical segments) moves the diaphragm alone; the others share the rest
+        # a segment of the region serving breathing alone (the phrenic nucleus among the
+        # cervical segments) moves the diaphragm alone; the others share the rest
         resp = [s.name for s in anatomy.segments if s.el_escorial_region == region
-                and s.kings_region == "respiratory"] if "diaphragm" in parts else []
+                and s.serves_breathing_only] if "diaphragm" in parts else []
         if resp and len(resp) < len(segs):
             for seg in resp:
                 out[seg] = ("diaphragm",)

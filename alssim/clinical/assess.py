@@ -50,9 +50,6 @@ from alssim.clinical.pools import pool_state
 
 __all__ = ["CLINICAL_VARIABLES", "ClinicalCourse", "ClinicalVariable", "assess"]
 
-#: ALSFRS-R items of breathing: a segment serving only these is involved with their symptoms.
-_RESPIRATORY_ITEMS = ("dyspnoea", "orthopnoea", "respiratory_insufficiency")
-
 
 @dataclasses.dataclass(frozen=True)
 class ClinicalVariable:
@@ -512,8 +509,7 @@ def assess(result, params=None) -> ClinicalCourse:
     # each sign only where a clinician examines it (NaN elsewhere); umn_sign counts those. A
     # segment serving breathing alone (the phrenic nucleus: the diaphragm) has no tone, tendon
     # reflex or plantar response to examine, whatever its El Escorial region
-    breathing_only = np.array([bool(s.functions) and set(s.functions) <= set(_RESPIRATORY_ITEMS)
-                               for s in anat.segments])
+    breathing_only = np.array([s.serves_breathing_only for s in anat.segments])
     examined_as = ["not_examined" if b else s.el_escorial_region
                    for s, b in zip(anat.segments, breathing_only, strict=True)]
     signs = _umn.regional_signs(uidx, innervated, examined_as, us)
