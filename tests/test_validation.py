@@ -137,6 +137,26 @@ def test_prepare_censors_survivors_at_the_horizon():
     assert d["time"].tolist() == [30.0, 150.0] and d["event"].tolist() == [True, False]
 
 
+def test_standardised_stage_times_read_the_stage_estimated_from_the_alsfrs():
+    # Balendra 2023 staged its cohorts from the ALSFRS-R: the four standardised times read
+    # clinical.kings_estimated_stage_months; the stage durations (Chen 2018, a clinical
+    # registry) keep the clinical stage
+    rows = [_row("bulbar"), _row("bulbar"), _row("bulbar")]
+    for r, (clin, est) in zip(rows, ((3.0, 6.0), (6.0, 12.0), (9.0, 18.0)), strict=True):
+        r.update({f"clinical.kings_stage_months.{k}": clin for k in ("2", "3", "4A", "4B")})
+        r.update({f"clinical.kings_estimated_stage_months.{k}": est
+                  for k in ("2", "3", "4A", "4B")})
+        r.update({f"clinical.kings_stage_duration_months.{k}": clin for k in "1234"})
+    rows[2]["clinical.kings_estimated_stage_months.4B"] = None  # never reached: left out
+    d = prepare(pd.DataFrame(rows))
+    for k in ("2", "3", "4a"):
+        assert METRICS[f"kings_{k}_standardised"](d) == pytest.approx(12.0 / 30.0)
+    assert METRICS["kings_4b_standardised"](d) == pytest.approx(9.0 / 30.0)
+    assert METRICS["onset_to_second_region"](d) == pytest.approx(6.0)  # clinical stage 2
+    for k in "1234":
+        assert METRICS[f"kings_stage_{k}_duration"](d) == pytest.approx(6.0)
+
+
 # --------------------------------------------------------------------------- phenotypes
 ANATOMY = alssim.load_config().anatomy
 BULBAR, HAND, LEG = (ANATOMY.segment_index(s) for s in ("bulbar", "cervical_lower", "lumbosacral"))

@@ -182,6 +182,12 @@ CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
         -math.inf, math.inf, defined_after_death=True),
     "kings_stage": ClinicalVariable("global", "stage", "King's 0-3, 4 = 4A, 4.5 = 4B, 5 death",
                                     0, 5, _stage.KINGS_LEVELS),
+    "kings_stage_estimated": ClinicalVariable(
+        "global", "stage", "King's stage estimated from the ALSFRS-R as studies without "
+        "clinical staging do (Balendra 2014): regions with an item below 4 (bulbar items 1-3, "
+        "upper limb 4-5, lower limb 8), 4 = 4A tube fed, 4.5 = 4B item 10 = 0 or item 12 < 4, "
+        "5 death (alssim.clinical.staging.kings_stage_from_alsfrs)", 0, 5,
+        _stage.KINGS_LEVELS),
     "mitos_stage": ClinicalVariable("global", "stage", "MiToS 0-5", 0, 5, (0, 1, 2, 3, 4, 5)),
     "el_escorial": ClinicalVariable("global", "category", "revised El Escorial code (0 none .. "
                                     "4 definite)", 0, 4, _G4),
@@ -311,6 +317,9 @@ class ClinicalCourse:
         and ``motor_units`` (see :mod:`alssim.clinical.phenotype`).
         Breathing and care: ``cause_of_death`` (``"respiratory_failure"``, hypercapnic failure
         of the pump, or ``"aspiration_pneumonia"``; ``None`` while alive),
+        ``kings_estimated_stage_months`` (first entry of King's stages 1, 2, 3, 4A and 4B
+        estimated from the ALSFRS-R as studies without clinical staging do, Balendra 2014; the
+        variable ``kings_stage_estimated``; read by the validation's standardised stage times),
         ``kings_stage_duration_months`` (months in King's stages 1, 2, 3 and 4 — 4A and 4B
         together — from entry to the entry of the next stage reached or death; ``None`` where
         a stage was skipped or not left), ``niv_start_months``, ``tracheostomy_months`` and
@@ -598,6 +607,8 @@ def assess(result, params=None) -> ClinicalCourse:
         (items[:, dysp] < 4) | (items[:, orth] < 4) | niv)
     counted = [r != "respiratory" or fn.kings_count_respiratory for r in KINGS_REGIONS]
     kings = _stage.kings_stage(region_inv[:, counted], gastro, niv, ~alive)
+    # the stage a study without clinical staging reads from the ALSFRS-R (Balendra 2014)
+    kings_est = _stage.kings_stage_from_alsfrs(items, gastro, ~alive)
     mitos = _stage.mitos_stage(items, ~alive)
 
     # 6. EMG, MUNE, CMAP, split hand; criteria and diagnosis
@@ -667,6 +678,7 @@ def assess(result, params=None) -> ClinicalCourse:
                  "on_tracheostomy": on_trach, "aspiration_hazard": asp_hazard})
     glob.update({"alsfrs_r": total, "fvc_percent": fvc, "niv_needed": niv,
                  "gastrostomy_needed": gastro, "patient_alive": alive, "kings_stage": kings,
+                 "kings_stage_estimated": kings_est,
                  "mitos_stage": mitos, "el_escorial": ee, "awaji": aw, "gold_coast": gc,
                  "diagnosed": diagnosed, "mrc_sum_score": mrc_sum,
                  "months_from_clinical_onset": t - onset_t if math.isfinite(onset_t)
@@ -680,6 +692,8 @@ def assess(result, params=None) -> ClinicalCourse:
         t, onset_t, path, diag_rec, diag_t >= emg_t, alive, fvc, kings, mitos, umn_r))
     events["onset_muscle_mune_50_months"] = _onset_muscle_mune_50(
         anat, t, onset_t, involved, capacity, mus_vars["mune_percent"], m_seg)
+    events["kings_estimated_stage_months"] = _kings_estimated_months(
+        t, onset_t, death_t, kings_est, gastro, _stage.kings_respiratory_failure_from_alsfrs(items))
     events.update(_care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
                                mods))
     course = ClinicalCourse(
@@ -692,6 +706,25 @@ def assess(result, params=None) -> ClinicalCourse:
     events.update(_phenotype.phenotype_summary(course, anat,
                                                normal_fraction=fn.involvement_threshold))
     return course
+
+
+def _kings_estimated_months(t, onset_t, death_t, stage, gastro,
+                            respiratory) -> dict[str, float | None]:
+    """First entry of each King's stage estimated from the ALSFRS-R, months from clinical onset.
+
+    Keys ``"1"``, ``"2"``, ``"3"`` (first record with the estimated stage at least that; a
+    stage skipped is entered with the next one reached, at the latest at the record of death,
+    as in ``kings_stage_months``), ``"4A"`` (first record tube fed) and ``"4B"`` (first record
+    with item 10 = 0 or item 12 < 4); ``None`` without clinical onset or if not reached alive.
+    """
+    if not math.isfinite(onset_t):
+        return dict.fromkeys(("1", "2", "3", "4A", "4B"))
+    lived = t <= death_t
+    out = {lab: _num(float(first_time((stage >= lev) & lived, t)) - onset_t)
+           for lev, lab in zip((1.0, 2.0, 3.0), ("1", "2", "3"), strict=True)}
+    out["4A"] = _num(float(first_time(gastro & lived, t)) - onset_t)
+    out["4B"] = _num(float(first_time(respiratory & lived, t)) - onset_t)
+    return out
 
 
 def _care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,

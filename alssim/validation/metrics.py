@@ -37,8 +37,11 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
 * Breathing and care: the share of deaths from aspiration pneumonia
   (``clinical.cause_of_death``); Kaplan-Meier survival 10 years after clinical onset; King's
   stages 2, 3, 4A and 4B as a fraction of disease duration among patients who died and reached
-  the stage (Balendra's standardised times); median time spent in King's stages 1-4
-  (``clinical.kings_stage_duration_months``; 4A and 4B together as 4).
+  the stage (Balendra's standardised times), the stage *estimated from the ALSFRS-R* as that
+  study staged its cohorts (``clinical.kings_estimated_stage_months``, Balendra 2014; see
+  :func:`alssim.clinical.staging.kings_stage_from_alsfrs`); median time spent in King's stages
+  1-4 (``clinical.kings_stage_duration_months``; 4A and 4B together as 4), the clinical stage,
+  as the prospective registry staged its patients (Chen 2018).
 """
 
 from __future__ import annotations
@@ -253,8 +256,10 @@ def prepare(patients, anatomy=None):
             _col(df, "clinical.motor_units.hypothenar_mune_decline_percent_per_month"),
             dtype=float),
         "cause": np.asarray(_col(df, "clinical.cause_of_death", None), dtype=object),
-        **{f"kings_{k.lower()}": np.asarray(_col(df, f"clinical.kings_stage_months.{k}"),
-                                            dtype=float) for k in ("2", "3", "4A", "4B")},
+        # the stage the study read from the ALSFRS-R (Balendra 2014), not the clinical one
+        **{f"kings_{k.lower()}": np.asarray(
+            _col(df, f"clinical.kings_estimated_stage_months.{k}"), dtype=float)
+           for k in ("2", "3", "4A", "4B")},
         **{f"stage_{k}_months": np.asarray(
             _col(df, f"clinical.kings_stage_duration_months.{k}"), dtype=float)
            for k in ("1", "2", "3", "4")},
