@@ -73,6 +73,16 @@ def test_gastrostomy_is_4a_and_respiratory_failure_is_4b():
         False, True, True]
 
 
+def test_ventilation_indicated_is_4b_in_a_course_without_ventilation():
+    # the natural history gives no NIV, so item 12 stays 4; its indication stands for the NIV the
+    # source cohorts received (item 12 < 4), as the gastrostomy need stands for 4A
+    items = np.vstack([_one(walking=3), _one(walking=3), _one(walking=3)])
+    no = np.zeros(3, bool)
+    assert staging.kings_stage_from_alsfrs(items, no, no).tolist() == [1.0, 1.0, 1.0]
+    assert staging.kings_stage_from_alsfrs(items, no, no, np.array([0, 1, 0], bool)).tolist() == [
+        1.0, 4.5, 4.5]
+
+
 def test_death_is_5_and_the_stage_never_falls():
     items = np.vstack([_one(walking=3), _one(), _one(respiratory_insufficiency=3), _one(),
                        _one()])
@@ -127,7 +137,7 @@ def test_course_carries_the_estimated_stage_and_its_entry_times(course_run):
     items = np.stack([c[f"alsfrs_r_{n}"] for n in ALSFRS_ITEMS], axis=1)
     alive = c["patient_alive"].astype(bool)
     np.testing.assert_array_equal(est, staging.kings_stage_from_alsfrs(
-        items, c["gastrostomy_needed"].astype(bool), ~alive))
+        items, c["gastrostomy_needed"].astype(bool), ~alive, c["niv_needed"].astype(bool)))
     # the clinical King's stage is a different variable, kept as it was
     assert "kings_stage" in c.global_variables
     s = course_run.summary["clinical"]
@@ -143,6 +153,9 @@ def test_course_carries_the_estimated_stage_and_its_entry_times(course_run):
     gastro = np.flatnonzero(c["gastrostomy_needed"].astype(bool) & lived)
     assert months["4A"] == (None if gastro.size == 0
                             else pytest.approx(float(t[gastro[0]] - onset), abs=1e-6))
+    niv = np.flatnonzero(c["niv_needed"].astype(bool) & lived)
+    assert months["4B"] == (None if niv.size == 0
+                            else pytest.approx(float(t[niv[0]] - onset), abs=1e-6))
     assert months["2"] is not None  # this patient's items show a second region
 
 

@@ -608,7 +608,7 @@ def assess(result, params=None) -> ClinicalCourse:
     counted = [r != "respiratory" or fn.kings_count_respiratory for r in KINGS_REGIONS]
     kings = _stage.kings_stage(region_inv[:, counted], gastro, niv, ~alive)
     # the stage a study without clinical staging reads from the ALSFRS-R (Balendra 2014)
-    kings_est = _stage.kings_stage_from_alsfrs(items, gastro, ~alive)
+    kings_est = _stage.kings_stage_from_alsfrs(items, gastro, ~alive, niv)
     mitos = _stage.mitos_stage(items, ~alive)
 
     # 6. EMG, MUNE, CMAP, split hand; criteria and diagnosis
@@ -693,7 +693,8 @@ def assess(result, params=None) -> ClinicalCourse:
     events["onset_muscle_mune_50_months"] = _onset_muscle_mune_50(
         anat, t, onset_t, involved, capacity, mus_vars["mune_percent"], m_seg)
     events["kings_estimated_stage_months"] = _kings_estimated_months(
-        t, onset_t, death_t, kings_est, gastro, _stage.kings_respiratory_failure_from_alsfrs(items))
+        t, onset_t, death_t, kings_est, gastro,
+        _stage.kings_respiratory_failure_from_alsfrs(items) | niv)
     events.update(_care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
                                mods))
     course = ClinicalCourse(
@@ -715,7 +716,9 @@ def _kings_estimated_months(t, onset_t, death_t, stage, gastro,
     Keys ``"1"``, ``"2"``, ``"3"`` (first record with the estimated stage at least that; a
     stage skipped is entered with the next one reached, at the latest at the record of death,
     as in ``kings_stage_months``), ``"4A"`` (first record tube fed) and ``"4B"`` (first record
-    with item 10 = 0 or item 12 < 4); ``None`` without clinical onset or if not reached alive.
+    with item 10 = 0 or item 12 < 4, or ventilation indicated: see
+    :func:`alssim.clinical.staging.kings_stage_from_alsfrs`); ``None`` without clinical onset or if
+    not reached alive.
     """
     if not math.isfinite(onset_t):
         return dict.fromkeys(("1", "2", "3", "4A", "4B"))

@@ -107,7 +107,7 @@ def kings_respiratory_failure_from_alsfrs(items: np.ndarray) -> np.ndarray:
 
 
 def kings_stage_from_alsfrs(items: np.ndarray, gastrostomy: np.ndarray,
-                            dead: np.ndarray) -> np.ndarray:
+                            dead: np.ndarray, ventilation: np.ndarray | None = None) -> np.ndarray:
     """King's stage code over time estimated from the ALSFRS-R (Balendra 2014).
 
     Balendra R, et al. Estimating clinical stage of amyotrophic lateral
@@ -122,7 +122,10 @@ def kings_stage_from_alsfrs(items: np.ndarray, gastrostomy: np.ndarray,
     * 4A: gastrostomy, in the scale the alternative item 5b (cutting food with gastrostomy) in
       use, i.e. the patient is tube fed;
     * 4B: item 10 dyspnoea 0 or item 12 respiratory insufficiency below 4
-      (:func:`kings_respiratory_failure_from_alsfrs`);
+      (:func:`kings_respiratory_failure_from_alsfrs`), or ``ventilation``: in the source cohorts
+      item 12 falls below 4 when NIV, given at its indication, is in use; a course without
+      ventilation (the natural history) passes the indication, as it passes the gastrostomy
+      need for 4A;
     * 5: death.
 
     Used by Balendra 2023 (Amyotroph Lateral Scler Frontotemporal Degener 24:71) to stage the
@@ -139,6 +142,9 @@ def kings_stage_from_alsfrs(items: np.ndarray, gastrostomy: np.ndarray,
         Tube fed (item 5b in use); in alssim the clinical layer's gastrostomy need.
     dead : ndarray of bool, shape (T,)
         Records at or after death: stage 5.
+    ventilation : ndarray of bool, shape (T,), optional
+        Ventilation indicated or in use (item 12 below 4 under standard care); in alssim the
+        clinical layer's NIV need. Default: none, item 10 and 12 alone.
 
     Returns
     -------
@@ -155,7 +161,10 @@ def kings_stage_from_alsfrs(items: np.ndarray, gastrostomy: np.ndarray,
     """
     n = kings_regions_from_alsfrs(items).sum(axis=1).astype(float)
     stage = np.where(np.asarray(gastrostomy, dtype=bool), 4.0, n)
-    stage = np.where(kings_respiratory_failure_from_alsfrs(items), 4.5, stage)
+    failure = kings_respiratory_failure_from_alsfrs(items)
+    if ventilation is not None:
+        failure = failure | np.asarray(ventilation, dtype=bool)
+    stage = np.where(failure, 4.5, stage)
     stage = np.where(np.asarray(dead, dtype=bool), 5.0, stage)
     return np.maximum.accumulate(stage)
 
