@@ -295,3 +295,38 @@ def test_targets_that_are_not_a_regular_file_are_refused_at_once():
 
     with pytest.raises(alssim.ConfigError, match="/dev/zero"):
         load_targets("/dev/zero")
+
+
+def test_munix_decline_reads_the_total_score_of_the_less_affected_side():
+    # Neuwirth 2015 report the decline of the MUNIX total score (six muscles, less affected side,
+    # patients who reached month 12): the metric reads that marker, not the mean over every
+    # affected limb muscle of both sides
+    rows = [_row("cervical_lower"), _row("cervical_lower")]
+    for r, v in zip(rows, (2.0, 4.0), strict=True):
+        r["clinical.motor_units.munix_total_decline_percent_per_month"] = v
+        r["clinical.motor_units.mune_decline_percent_per_month"] = 10.0
+    assert METRICS["munix_decline"](prepare(pd.DataFrame(rows))) == pytest.approx(3.0)
+
+
+def test_munix_total_decline_follows_the_published_protocol():
+    from alssim.clinical.phenotype import motor_unit_markers
+
+    c = _Course(n_t=40, onset=5.0)
+    c.muscles = [m.name for s in ANATOMY.segments for m in s.muscles]
+    c.muscle_segments = [s.name for s in ANATOMY.segments for _ in s.muscles]
+    healthy = np.array([m.motor_units for s in ANATOMY.segments for m in s.muscles], dtype=float)
+    t = c.times_months
+    units = np.tile(healthy[None, :, None], (len(t), 1, 2))
+    # every muscle loses units linearly from month 5: the onset (right) side 4% of healthy per
+    # month, the other side 1%
+    units[:, :, 1] *= np.clip(1.0 - 0.04 * np.maximum(t - 5.0, 0.0), 0.0, None)[:, None]
+    units[:, :, 0] *= np.clip(1.0 - 0.01 * np.maximum(t - 5.0, 0.0), 0.0, None)[:, None]
+    c.arrays.update(mune=units, mune_percent=100.0 * units / healthy[None, :, None],
+                    cmap_percent=np.full_like(units, 100.0))
+    c.events["diagnosis"] = {"months": 5.0}  # month 10
+    # the less affected (left) side, month 10 (0.95 of healthy) to month 22 (0.83)
+    marker = motor_unit_markers(c, ANATOMY)["munix_total_decline_percent_per_month"]
+    assert marker == pytest.approx(100.0 * (0.95 - 0.83) / 0.95 / 12.0)
+    # a patient who dies before month 12 of follow-up is not in the published figure
+    c.events["death_months"] = 20.0
+    assert motor_unit_markers(c, ANATOMY)["munix_total_decline_percent_per_month"] is None

@@ -55,6 +55,16 @@ Motor-unit markers (:func:`motor_unit_markers`):
     ``followup_months`` (12; or until death, at least 3 months) as a percentage of the value at
     the diagnosis visit, per month (Neuwirth 2015 JNNP 86:1172 report MUNIX change from a baseline
     visit); the mean over those muscles.
+``munix_total_decline_percent_per_month``
+    The MUNIX protocol of Neuwirth 2015 (JNNP 86:1172: six muscles -- abductor pollicis brevis,
+    abductor digiti minimi, biceps, tibialis anterior, extensor digitorum brevis, abductor
+    hallucis -- measured every 3 months on the *less affected side*; "using the total score of all
+    muscles, MUNIX declined by 3.2%/month" in the 31 of 51 patients who reached month 12): the sum
+    of the MUNE of those of :data:`MUNIX_MUSCLES` the anatomy has (the default: thenar = APB,
+    hypothenar = ADM, biceps, tibialis anterior, extensor digitorum brevis), on the side with the
+    larger sum at the diagnosis visit (study entry), its loss over the next ``followup_months``
+    (12) as a percentage of the entry sum, per month; ``None`` for a patient who dies before
+    month 12 (not in the published figure) or has none of the muscles.
 ``mune_at_diagnosis_percent``
     Limb MUNE sum score at the diagnosis visit: the MUNE of every limb muscle, both sides, summed
     and divided by the healthy sum (%), as MUNIX sum scores add several limb muscles (Neuwirth
@@ -94,13 +104,18 @@ import numpy as np
 
 from alssim.anatomy import ALSFRS_ITEMS, SIDES
 
-__all__ = ["PHENOTYPES", "classify_phenotype", "motor_unit_markers", "phenotype_summary"]
+__all__ = ["MUNIX_MUSCLES", "PHENOTYPES", "classify_phenotype", "motor_unit_markers",
+           "phenotype_summary"]
 
 #: Phenotype labels (see the module docstring for the order the rules are tried in).
 PHENOTYPES = ("flail_arm", "flail_leg", "pma", "umn_predominant", "bulbar", "classic",
               "respiratory", "none")
 
 _LIMB_REGIONS = ("upper_limb", "lower_limb")
+#: Muscles of the MUNIX total score of Neuwirth 2015 JNNP 86:1172, by the anatomy's muscle names
+#: (abductor pollicis brevis = ``thenar``, abductor digiti minimi = ``hypothenar``).
+MUNIX_MUSCLES = ("thenar", "hypothenar", "biceps", "tibialis_anterior",
+                 "extensor_digitorum_brevis", "abductor_hallucis")
 _RESPIRATORY_ITEMS = ("dyspnoea", "orthopnoea", "respiratory_insufficiency")
 
 
@@ -222,6 +237,20 @@ def _rate(series: np.ndarray, t: np.ndarray, k0: int, k1: int) -> float:
     return 100.0 * (base - series[k1]) / base / (t[k1] - t[k0])
 
 
+def _munix_total_decline(course, t: np.ndarray, k0: int, end: float,
+                         alive_until: float) -> float | None:
+    """Decline of the MUNIX total score on the less affected side (%/month; Neuwirth 2015)."""
+    muscles = [m for m, name in enumerate(course.muscles) if name in MUNIX_MUSCLES]
+    if not muscles or k0 >= len(t) or end >= alive_until - 1e-9 or t[-1] < end - 1e-9:
+        return None
+    k1 = int(np.searchsorted(t, end - 1e-9))
+    units = np.asarray(course["mune"], dtype=float)[:, muscles, :].sum(axis=1)  # (T, 2)
+    side = int(np.argmax(units[k0]))
+    if units[k0, side] <= 0.0:
+        return None
+    return _rate(units[:, side], t, k0, k1)
+
+
 def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
                        normal_fraction: float = 0.8) -> dict[str, float | None]:
     """MUNE decline, units lost before the CMAP falls and the shape of neuron loss.
@@ -238,13 +267,15 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
     Returns
     -------
     dict
-        ``mune_decline_percent_per_month``, ``mune_at_diagnosis_percent``,
-        ``onset_mune_at_diagnosis_percent``, ``hypothenar_mune_decline_percent_per_month``,
+        ``mune_decline_percent_per_month``, ``munix_total_decline_percent_per_month``,
+        ``mune_at_diagnosis_percent``, ``onset_mune_at_diagnosis_percent``,
+        ``hypothenar_mune_decline_percent_per_month``,
         ``units_lost_at_cmap_fall``, ``loss_hazard_slope_per_month`` (see the module
         docstring); ``None`` where undefined.
     """
     out: dict[str, float | None] = dict.fromkeys(
-        ("mune_decline_percent_per_month", "mune_at_diagnosis_percent",
+        ("mune_decline_percent_per_month", "munix_total_decline_percent_per_month",
+         "mune_at_diagnosis_percent",
          "onset_mune_at_diagnosis_percent", "hypothenar_mune_decline_percent_per_month",
          "units_lost_at_cmap_fall", "loss_hazard_slope_per_month"))
     t0 = course.clinical_onset_months
@@ -288,6 +319,8 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
                      if base[m, s] > 10.0]
             if rates:
                 out["hypothenar_mune_decline_percent_per_month"] = float(np.mean(rates))
+        out["munix_total_decline_percent_per_month"] = _munix_total_decline(
+            course, t, k0, t0 + dx + followup_months, alive_until)
     fell = cmap < 100.0 * normal_fraction
     lost = []
     for m in np.flatnonzero(limb & plain):

@@ -29,7 +29,10 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   among patients diagnosed within the horizon; median, IQR, and the ratio of the bulbar-onset
   median to the limb-onset (upper and lower limb) median.
 * Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`; the
-  MUNE of the onset muscles at diagnosis of PMA patients over that of classic ALS (means).
+  MUNE of the onset muscles at diagnosis of PMA patients over that of classic ALS (means). The
+  MUNIX decline follows Neuwirth 2015's protocol: the total score of their muscles on the less
+  affected side, over 12 months from study entry (here the diagnosis visit), in the patients who
+  reach month 12 (``munix_total_decline_percent_per_month``).
 * Onset site by sex and age: the bulbar-onset share among women divided by that among men
   (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
   limb) patients, in years.
@@ -251,7 +254,7 @@ def prepare(patients, anatomy=None):
         "legs_before_bulbar": np.where(site == "upper_limb", legs_bulb, np.nan),
         "phenotype": np.asarray(_col(df, "clinical.phenotype", "none"), dtype=object),
         "munix_decline": np.asarray(
-            _col(df, "clinical.motor_units.mune_decline_percent_per_month"), dtype=float),
+            _col(df, "clinical.motor_units.munix_total_decline_percent_per_month"), dtype=float),
         "mune_decline": np.asarray(
             _col(df, "clinical.motor_units.hypothenar_mune_decline_percent_per_month"),
             dtype=float),
