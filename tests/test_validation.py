@@ -330,3 +330,30 @@ def test_munix_total_decline_follows_the_published_protocol():
     # a patient who dies before month 12 of follow-up is not in the published figure
     c.events["death_months"] = 20.0
     assert motor_unit_markers(c, ANATOMY)["munix_total_decline_percent_per_month"] is None
+
+
+def test_regions_preserved_at_the_first_respiratory_symptom():
+    from alssim.clinical.phenotype import respiratory_symptom_markers
+
+    c = _Course(onset=10.0)                      # hand onset
+    c.arrays["alsfrs_r_handwriting"][10:] = 3
+    c.arrays["alsfrs_r_walking"][15:] = 3        # the legs before the breathing
+    c.arrays["alsfrs_r_orthopnoea"][22:] = 3     # first respiratory symptom at month 22
+    c.arrays["alsfrs_r_speech"][30:] = 3         # the bulbar region after it
+    assert respiratory_symptom_markers(c, ANATOMY) == {"months": 12.0, "regions_preserved": 1.0}
+    c.arrays["alsfrs_r_walking"][:] = 4          # legs normal too: both preserved
+    assert respiratory_symptom_markers(c, ANATOMY)["regions_preserved"] == 2.0
+    c.events["death_months"] = 20.0              # dies before any breathing symptom
+    assert respiratory_symptom_markers(c, ANATOMY) == {"months": None, "regions_preserved": None}
+    c = _Course(onset=10.0, onset_segment="thoracic")   # trunk onset: no other-region count
+    c.arrays["alsfrs_r_dyspnoea"][12:] = 3
+    assert respiratory_symptom_markers(c, ANATOMY) == {"months": 2.0, "regions_preserved": None}
+
+
+def test_regions_preserved_targets_read_limb_and_bulbar_onset_apart():
+    rows = [_row("cervical_lower"), _row("lumbosacral"), _row("bulbar"), _row("bulbar")]
+    for r, v in zip(rows, (0.0, 1.0, 2.0, None), strict=True):
+        r["clinical.respiratory_symptoms.regions_preserved"] = v
+    d = prepare(pd.DataFrame(rows))
+    assert METRICS["regions_preserved_at_breathing_limb"](d) == pytest.approx(0.5)
+    assert METRICS["regions_preserved_at_breathing_bulbar"](d) == pytest.approx(2.0)

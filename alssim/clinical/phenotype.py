@@ -91,6 +91,19 @@ Motor-unit markers (:func:`motor_unit_markers`):
     lost, and the least-squares slope of ``log h`` against time (per month). A constant risk per
     neuron (Clarke 2000 Nature 406:195) gives 0, a sigmoid (accelerating) loss a positive slope.
 
+Breathing symptoms (:func:`respiratory_symptom_markers`):
+
+``respiratory_symptoms.months``
+    First record (months from clinical onset, alive) with an ALSFRS-R respiratory item --
+    dyspnoea, orthopnoea or respiratory insufficiency -- below 4.
+``respiratory_symptoms.regions_preserved``
+    How many of the other King's regions of the ALSFRS-R (bulbar, upper limb, lower limb;
+    :func:`alssim.clinical.staging.kings_regions_from_alsfrs`: every item of the region still 4)
+    are normal at that record (0-2 after bulbar or limb onset); ``None`` after trunk/respiratory
+    onset. Fujimura-Kiyono 2011 (JNNP 82:1244, Table 1) count the sites "normally preserved at
+    the onset of respiratory symptoms": 26 in 50 upper-limb, 24 in 52 lower-limb and 4 in 31
+    bulbar-onset patients.
+
 All values are ``None`` where undefined. These are descriptive read-outs of the simulated course for
 validation; no random numbers.
 """
@@ -103,9 +116,10 @@ from typing import Any
 import numpy as np
 
 from alssim.anatomy import ALSFRS_ITEMS, SIDES
+from alssim.clinical.staging import ALSFRS_KINGS_REGIONS, kings_regions_from_alsfrs
 
 __all__ = ["MUNIX_MUSCLES", "PHENOTYPES", "classify_phenotype", "motor_unit_markers",
-           "phenotype_summary"]
+           "phenotype_summary", "respiratory_symptom_markers"]
 
 #: Phenotype labels (see the module docstring for the order the rules are tried in).
 PHENOTYPES = ("flail_arm", "flail_leg", "pma", "umn_predominant", "bulbar", "classic",
@@ -350,9 +364,53 @@ def motor_unit_markers(course, anatomy, *, followup_months: float = 12.0,
     return out
 
 
+def respiratory_symptom_markers(course, anatomy) -> dict[str, float | None]:
+    """When breathing symptoms begin, and how many other regions are still normal then.
+
+    Parameters
+    ----------
+    course : ClinicalCourse
+    anatomy : Anatomy
+
+    Returns
+    -------
+    dict
+        ``months`` (from clinical onset) and ``regions_preserved`` (see the module docstring);
+        ``None`` where undefined.
+    """
+    out: dict[str, float | None] = {"months": None, "regions_preserved": None}
+    t0 = course.clinical_onset_months
+    if not math.isfinite(t0):
+        return out
+    t = course.times_months
+    death = course.events.get("death_months")
+    alive = t < (death if death is not None else math.inf) - 1e-9
+    items = np.stack([np.asarray(course[f"alsfrs_r_{i}"], dtype=float) for i in ALSFRS_ITEMS],
+                     axis=1)
+    resp = np.zeros(len(t), dtype=bool)
+    for name in _RESPIRATORY_ITEMS:
+        resp |= items[:, ALSFRS_ITEMS.index(name)] < 4
+    k = np.flatnonzero(resp & alive & (t >= t0 - 1e-9))
+    if not k.size:
+        return out
+    out["months"] = float(t[k[0]] - t0)
+    onset_region = anatomy.segments[anatomy.segment_index(
+        course.events.get("onset_segment"))].kings_region
+    if onset_region in ALSFRS_KINGS_REGIONS:
+        involved = kings_regions_from_alsfrs(items[k[0]:k[0] + 1])[0]
+        out["regions_preserved"] = float(sum(
+            not involved[j] for j, region in enumerate(ALSFRS_KINGS_REGIONS)
+            if region != onset_region))
+    return out
+
+
 def phenotype_summary(course, anatomy, *, normal_fraction: float = 0.8) -> dict[str, Any]:
-    """``{"phenotype": label, "motor_units": markers}`` for the clinical summary (JSON-ready)."""
+    """``{"phenotype": label, "motor_units": markers, "respiratory_symptoms": markers}`` for the
+    clinical summary (JSON-ready)."""
+    def clean(d: dict[str, float | None]) -> dict[str, float | None]:
+        return {k: (None if v is None or not math.isfinite(v) else round(v, 6))
+                for k, v in d.items()}
     markers = motor_unit_markers(course, anatomy, normal_fraction=normal_fraction)
     return {"phenotype": classify_phenotype(course, anatomy),
-            "motor_units": {k: (None if v is None or not math.isfinite(v) else round(v, 6))
-                            for k, v in markers.items()}}
+            "motor_units": clean(markers),
+            "respiratory_symptoms": clean(respiratory_symptom_markers(course, anatomy))}

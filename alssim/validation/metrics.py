@@ -28,6 +28,9 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
 * Diagnostic delay: months from clinical onset to diagnosis (``clinical.diagnosis.months``),
   among patients diagnosed within the horizon; median, IQR, and the ratio of the bulbar-onset
   median to the limb-onset (upper and lower limb) median.
+* Breathing symptoms: the mean number of the other ALSFRS-R King's regions still normal at the
+  first respiratory symptom (``clinical.respiratory_symptoms.regions_preserved``), after limb
+  (upper and lower) and after bulbar onset, among patients with such a symptom while alive.
 * Motor units and phenotypes: per-patient read-outs of :mod:`alssim.clinical.phenotype`; the
   MUNE of the onset muscles at diagnosis of PMA patients over that of classic ALS (means). The
   MUNIX decline follows Neuwirth 2015's protocol: the total score of their muscles on the less
@@ -70,7 +73,8 @@ PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "se
                     "mune_decline",
                     "units_lost_cmap", "hazard_slope", "mune_dx", "cause", "kings_2", "kings_3",
                     "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
-                    "stage_3_months", "stage_4_months", "dx_delay", "sex")
+                    "stage_3_months", "stage_4_months", "dx_delay", "sex",
+                    "regions_preserved_at_breathing")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -274,6 +278,8 @@ def prepare(patients, anatomy=None):
             _col(df, "clinical.motor_units.onset_mune_at_diagnosis_percent"), dtype=float),
         "dx_delay": np.asarray(_col(df, "clinical.diagnosis.months"), dtype=float),
         "sex": np.asarray(_col(df, "sex", "unknown"), dtype=object),
+        "regions_preserved_at_breathing": np.asarray(
+            _col(df, "clinical.respiratory_symptoms.regions_preserved"), dtype=float),
     })
     return out[has].reset_index(drop=True)
 
@@ -432,6 +438,10 @@ METRICS: dict[str, Callable] = {
     "arm_onset_legs_before_bulbar": lambda d: _nanmean_frac(d["legs_before_bulbar"]),
     "survival_upper_vs_lower_limb": _limb_survival_ratio,
     "munix_decline": lambda d: _mean(d["munix_decline"]),
+    "regions_preserved_at_breathing_limb": lambda d: _mean(d.loc[
+        d["site"].isin(("upper_limb", "lower_limb")), "regions_preserved_at_breathing"]),
+    "regions_preserved_at_breathing_bulbar": lambda d: _mean(d.loc[
+        d["site"] == "bulbar", "regions_preserved_at_breathing"]),
     "mune_decline": lambda d: _mean(d["mune_decline"]),
     "units_lost_before_cmap_falls": lambda d: _median(d["units_lost_cmap"]),
     "neuron_loss_shape": lambda d: _median(d["hazard_slope"]),

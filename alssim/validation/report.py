@@ -167,6 +167,10 @@ _GROUP = {
     "alsfrs_decline_spread": lambda d: d["dfs"].notna(),
     "munix_decline": lambda d: d["munix_decline"].notna(),
     "mune_decline": lambda d: d["mune_decline"].notna(),
+    "regions_preserved_at_breathing_limb": lambda d: d["site"].isin(("upper_limb", "lower_limb"))
+    & d["regions_preserved_at_breathing"].notna(),
+    "regions_preserved_at_breathing_bulbar": lambda d: (d["site"] == "bulbar")
+    & d["regions_preserved_at_breathing"].notna(),
     "units_lost_before_cmap_falls": lambda d: d["units_lost_cmap"].notna(),
     "neuron_loss_shape": lambda d: d["hazard_slope"].notna(),
     "survival_flail_arm": lambda d: d["phenotype"] == "flail_arm",
