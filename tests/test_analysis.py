@@ -242,6 +242,45 @@ def test_real_clinical_layer(result, tmp_path):
     _png(analysis.plot_mune_cmap_strength(result), tmp_path, "mune_real")
 
 
+def test_signs_grade_each_limb_muscle(result):
+    # the MRC panel grades the limb muscles one by one (a clinician's MRC examination), not one
+    # strength per segment; spasticity and fasciculations stay per segment and side
+    c = result.clinical
+    anat = result.anatomy
+    limb = [m for m, seg in zip(c.muscles, c.muscle_segments, strict=True)
+            if anat.segments[anat.segment_index(seg)].kings_region in ("upper_limb", "lower_limb")]
+    fig = analysis.plot_signs(result)
+    mrc_ax, fasciculation_ax = fig.get_axes()[0], fig.get_axes()[2]
+    labels = [t.get_text() for t in mrc_ax.get_yticklabels()]
+    assert len(labels) == 2 * len(limb)
+    assert {"thenar R", "thenar L", "tibialis anterior R"} <= set(labels)
+    assert "each limb muscle" in mrc_ax.get_title()
+    grid = mrc_ax.collections[0].get_array().reshape(len(labels), -1)
+    m = list(c.muscles).index("thenar")
+    own = np.asarray(c["muscle_mrc"], dtype=float)[:, m, 1]
+    alive = np.asarray(c["patient_alive"], dtype=bool)
+    np.testing.assert_array_equal(grid[labels.index("thenar R")][alive], own[alive])
+    assert len(fasciculation_ax.get_yticklabels()) == 2 * anat.n_segments
+
+
+def test_mune_cmap_strength_shows_the_muscles_own_strength(result):
+    # MUNE, CMAP and strength of one muscle: the strength drawn is that muscle's (per-muscle
+    # strength), not the mean of its segment, whose other muscles weaken at other rates
+    c = result.clinical
+    seg, side = "cervical_lower", "right"
+    m = list(c.muscle_segments).index(seg)
+    pool = _clinical_api.pool_series(result, seg, side)
+    assert pool["muscle"] == c.muscles[m] and pool["strength_of"] == "muscle"
+    alive = np.asarray(c["patient_alive"], dtype=bool)
+    own = 100.0 * np.asarray(c["muscle_strength"], dtype=float)[:, m, 1]
+    np.testing.assert_allclose(pool["strength"][alive], own[alive])
+    segment = 100.0 * np.asarray(c["strength"], dtype=float)[:, c.segments.index(seg), 1]
+    assert np.nanmax(np.abs(pool["strength"][alive] - segment[alive])) > 1.0
+    fig = analysis.plot_mune_cmap_strength(result, seg, side)
+    names = [line.get_label() for line in fig.get_axes()[0].get_lines()]
+    assert f"strength, {c.muscles[m].replace('_', ' ')}" in names
+
+
 # --------------------------------------------------------------------------- values after death
 @pytest.fixture(scope="module")
 def dying():

@@ -52,11 +52,14 @@ class ClinicalView:
     muscle_segments: tuple[str, ...] = ()
     cmap_percent: np.ndarray | None = None  # (T, M, 2) % of healthy
     mune_percent: np.ndarray | None = None  # (T, M, 2) % of healthy
+    muscle_strength: np.ndarray | None = None  # (T, M, 2) fraction of healthy
+    muscle_mrc: np.ndarray | None = None  # (T, M, 2) grade 0-5
     after_death: np.ndarray | None = None  # (T,) bool: records after the record of death
 
 #: Fields of a ClinicalView that are arrays over the records (first axis T).
 _SERIES = ("alsfrs_total", "fvc_percent", "kings", "mitos", "mrc", "ashworth",
-           "fasciculation_rate", "strength", "involved", "cmap_percent", "mune_percent")
+           "fasciculation_rate", "strength", "involved", "cmap_percent", "mune_percent",
+           "muscle_strength", "muscle_mrc")
 
 
 def _after_death(v: ClinicalView, clin: Any) -> np.ndarray:
@@ -121,8 +124,9 @@ def view(result) -> ClinicalView | None:
     Reads an :class:`alssim.clinical.ClinicalCourse` (``result.clinical``): its arrays
     (``alsfrs_r``, ``alsfrs_r_*_domain``, ``fvc_percent``, ``kings_stage``, ``mitos_stage``,
     ``mrc``, ``ashworth``, ``fasciculation_rate``, ``strength``, ``cmap_percent``,
-    ``mune_percent``) and its summary (diagnosis, death, D50 fit). Every series is NaN after the
-    record of death (``after_death``; King's labels ``""``).
+    ``mune_percent``, ``muscle_strength``, ``muscle_mrc``) and its summary (diagnosis, death,
+    D50 fit). Every series is NaN after the record of death (``after_death``; King's labels
+    ``""``).
     """
     clin = _data.clinical(result)
     if clin is None:
@@ -172,6 +176,8 @@ def view(result) -> ClinicalView | None:
         muscle_segments=tuple(getattr(clin, "muscle_segments", ())),
         cmap_percent=_array(_get(clin, "cmap_percent")),
         mune_percent=_array(_get(clin, "mune_percent")),
+        muscle_strength=_array(_get(clin, "muscle_strength")),
+        muscle_mrc=_array(_get(clin, "muscle_mrc")),
     )
     return _until_death(v, _after_death(v, clin))
 
@@ -179,10 +185,13 @@ def view(result) -> ClinicalView | None:
 def pool_series(result, segment: str, side: str) -> dict[str, Any]:
     """Strength, CMAP and MUNE of one LMN pool in percent of healthy, each shape (n_times,).
 
-    CMAP and MUNE are those of the segment's first representative muscle (e.g. thenar for
-    C6-T1), named under ``"muscle"``. Values are ``None`` where not available.
+    CMAP, MUNE and strength are those of the segment's first representative muscle (e.g. thenar
+    for C6-T1), named under ``"muscle"``; ``"strength_of"`` says whether the strength is that
+    muscle's (``"muscle"``) or, for a course without per-muscle strength, the segment's
+    (``"segment"``). Values are ``None`` where not available.
     """
-    out: dict[str, Any] = {"strength": None, "cmap": None, "mune": None, "muscle": None}
+    out: dict[str, Any] = {"strength": None, "cmap": None, "mune": None, "muscle": None,
+                           "strength_of": None}
     v = view(result)
     if v is None:
         return out
@@ -190,10 +199,14 @@ def pool_series(result, segment: str, side: str) -> dict[str, Any]:
     c = ("left", "right").index(side)
     if v.strength is not None:
         out["strength"] = 100.0 * np.asarray(v.strength, dtype=float)[:, s, c]
+        out["strength_of"] = "segment"
     if segment in v.muscle_segments:
         m = v.muscle_segments.index(segment)
         out["muscle"] = v.muscles[m]
         for key, arr in (("cmap", v.cmap_percent), ("mune", v.mune_percent)):
             if arr is not None:
                 out[key] = np.asarray(arr, dtype=float)[:, m, c]
+        if v.muscle_strength is not None:
+            out["strength"] = 100.0 * np.asarray(v.muscle_strength, dtype=float)[:, m, c]
+            out["strength_of"] = "muscle"
     return out

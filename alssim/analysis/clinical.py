@@ -401,10 +401,12 @@ def plot_signs(result, *, t_max: float | None = None):
     Returns
     -------
     matplotlib.figure.Figure
-        Three heat maps (rows: segment and side, rostral at the top; columns: time): MRC grade,
-        Modified Ashworth grade and fasciculation rate. Where one row shows both spasticity
-        (UMN) and weakness or fasciculations (LMN), that segment has the mixed picture of ALS.
-        The maps end at death (marked; the time after it is shaded and empty).
+        Three heat maps (columns: time): the MRC grade of each limb muscle a clinician grades
+        (rows: muscle and side, grouped by segment, rostral at the top; the segment's grade when
+        the course has no per-muscle strength), and the Modified Ashworth grade and the
+        fasciculation rate of each segment and side. Where a segment shows both spasticity (UMN)
+        and weak muscles or fasciculations (LMN), it has the mixed picture of ALS. The maps end at
+        death (marked; the time after it is shaded and empty).
 
     Raises
     ------
@@ -428,16 +430,27 @@ def plot_signs(result, *, t_max: float | None = None):
     if v.after_death is not None and np.any(v.after_death):
         k = int(np.argmax(v.after_death))
         edges[k] = x[k - 1]  # the maps end at the record of death
-    fig = new_figure(13, 3.0 + 0.42 * len(rows) * 3)
-    axes = fig.subplots(3, 1, sharex=True)
+    # MRC per limb muscle where the course grades muscles, else per segment
+    limb = {seg.name for seg in anat.segments if seg.kings_region in ("upper_limb", "lower_limb")}
+    muscle_rows = [(m, c) for seg in anat.segment_names if seg in limb
+                   for m, ms in enumerate(v.muscle_segments) if ms == seg for c in (1, 0)]
+    by_muscle = v.muscle_mrc is not None and bool(muscle_rows)
+    mrc_rows = muscle_rows if by_muscle else rows
+    mrc_labels = ([f"{v.muscles[m].replace('_', ' ')} {'LR'[c]}" for m, c in muscle_rows]
+                  if by_muscle else row_labels)
+    fig = new_figure(13, 3.0 + 0.42 * (len(mrc_rows) + 2 * len(rows)))
+    axes = fig.subplots(3, 1, sharex=True,
+                        gridspec_kw={"height_ratios": [len(mrc_rows), len(rows), len(rows)]})
 
-    def rowwise(arr):
+    def rowwise(arr, which=rows):
         arr = np.asarray(arr, dtype=float)
-        return np.stack([arr[:, s, c] for s, c in rows], axis=0)
+        return np.stack([arr[:, s, c] for s, c in which], axis=0)
 
     blues = matplotlib.colormaps["Blues"]
     panels = [
-        ("mrc", "Weakness (LMN and UMN): MRC grade", "MRC grade (5 normal)",
+        ("muscle_mrc" if by_muscle else "mrc",
+         "Weakness (LMN and UMN): MRC grade of each limb muscle" if by_muscle
+         else "Weakness (LMN and UMN): MRC grade", "MRC grade (5 normal)",
          ListedColormap([blues(0.95 - 0.9 * i / 5) for i in range(6)]),
          BoundaryNorm(np.arange(-0.5, 6.5), 6), list(range(6)), None),
         ("ashworth", "Spasticity (UMN): Modified Ashworth, examined in the limbs (grey: not "
@@ -455,8 +468,10 @@ def plot_signs(result, *, t_max: float | None = None):
         if data is None:
             ax.text(0.5, 0.5, "not available", transform=ax.transAxes, ha="center")
             continue
-        grid = rowwise(data)
-        mesh = ax.pcolormesh(edges, np.arange(len(rows) + 1), grid, cmap=cmap,
+        panel_rows, panel_labels = ((mrc_rows, mrc_labels) if key in ("mrc", "muscle_mrc")
+                                    else (rows, row_labels))
+        grid = rowwise(data, panel_rows)
+        mesh = ax.pcolormesh(edges, np.arange(len(panel_rows) + 1), grid, cmap=cmap,
                              norm=norm, shading="flat")
         # a sign not examined in a segment (NaN in life, e.g. no bulbar Ashworth): grey row
         living = np.ones(grid.shape[1], dtype=bool) if v.after_death is None else ~np.asarray(
@@ -469,9 +484,9 @@ def plot_signs(result, *, t_max: float | None = None):
         if ticklabels is not None:
             cb.set_ticklabels(ticklabels)
         cb.set_label(cb_label, labelpad=10)
-        ax.set_yticks(np.arange(len(rows)) + 0.5, row_labels, fontsize=10)
-        ax.set_ylim(len(rows), 0)
-        for y in range(2, len(rows), 2):
+        ax.set_yticks(np.arange(len(panel_rows)) + 0.5, panel_labels, fontsize=10)
+        ax.set_ylim(len(panel_rows), 0)
+        for y in range(2, len(panel_rows), 2):
             ax.axhline(y, color="white", lw=2)
     axes[-1].set_xlabel(xlabel)
     axes[-1].set_xlim(min(0.0, x[0]) if v.onset_months is None else -3.0, end)

@@ -151,7 +151,8 @@ def plot_mune_cmap_strength(result, segment: str | None = None, side: str | None
     styles = {"mune": (f"MUNE, {muscle} (motor units counted)", OKABE_ITO["reddish_purple"],
                        "-"),
               "cmap": (f"CMAP amplitude, {muscle}", OKABE_ITO["bluish_green"], "--"),
-              "strength": ("strength of the segment", OKABE_ITO["blue"], "-")}
+              "strength": (f"strength, {muscle}" if clin.get("strength_of") == "muscle"
+                           else "strength of the segment", OKABE_ITO["blue"], "-")}
     for key, (label, colour, ls) in styles.items():
         if clin.get(key) is not None:
             ax.plot(t, clin[key], color=colour, ls=ls, label=label, lw=2.6)
