@@ -357,3 +357,13 @@ def test_regions_preserved_targets_read_limb_and_bulbar_onset_apart():
     d = prepare(pd.DataFrame(rows))
     assert METRICS["regions_preserved_at_breathing_limb"](d) == pytest.approx(0.5)
     assert METRICS["regions_preserved_at_breathing_bulbar"](d) == pytest.approx(2.0)
+
+
+def test_pma_survival_is_the_median_of_the_pma_patients():
+    rows = [_row("cervical_lower") for _ in range(4)]
+    for r, (pheno, months) in zip(rows, (("pma", 40.0), ("pma", 60.0), ("pma", 80.0),
+                                         ("classic", 10.0)), strict=True):
+        r["clinical.phenotype"] = pheno
+        r["clinical.survival_months"] = months
+    d = prepare(pd.DataFrame(rows))
+    assert METRICS["survival_pma"](d) == pytest.approx(60.0)

@@ -449,6 +449,7 @@ METRICS: dict[str, Callable] = {
     "survival_flail_arm": _pheno_survival("flail_arm"),
     "share_flail_leg": _pheno_share("flail_leg"),
     "survival_flail_leg": _pheno_survival("flail_leg"),
+    "survival_pma": _pheno_survival("pma"),
     "share_pma": _pheno_share("pma"),
     "share_umn_predominant": _pheno_share("umn_predominant"),
     "mune_at_diagnosis_pma_vs_classic": _pma_mune_ratio,

@@ -175,6 +175,7 @@ _GROUP = {
     "neuron_loss_shape": lambda d: d["hazard_slope"].notna(),
     "survival_flail_arm": lambda d: d["phenotype"] == "flail_arm",
     "survival_flail_leg": lambda d: d["phenotype"] == "flail_leg",
+    "survival_pma": lambda d: d["phenotype"] == "pma",
     "survival_sod1_a4v": lambda d: d["genotype"] == "sod1_a4v",
     "survival_sod1_other": lambda d: d["genotype"] == "sod1_other",
     "survival_c9orf72_vs_sporadic": lambda d: d["genotype"] == "c9orf72",
