@@ -527,3 +527,18 @@ def test_el_escorial_counts_what_a_clinician_sees(default_run):
 def test_umn_sign_parameters_are_validated():
     with pytest.raises(alssim.ConfigError, match=r"clinical\.umn_signs\.brisk_lost_below"):
         alssim.load_config(overrides={"clinical.umn_signs.brisk_lost_below": 0.5})
+
+
+def test_no_segment_or_region_is_involved_after_death():
+    # a flail-arm patient dies before the legs are reached: the legs are never involved, not
+    # involved a month after death (the course after death is not the patient's)
+    cfg = alssim.load_config("configs/phenotypes/flail_arm.toml",
+                             overrides={"simulation.scale": 0.05,
+                                        "simulation.horizon_years": 15.0})
+    s = alssim.simulate(cfg, seed=1).clinical.summary()
+    death = s["survival_months"]
+    assert death is not None
+    months = [*s["segment_involvement_months"].values(), *s["region_involvement_months"].values()]
+    assert any(m is None for m in months)
+    assert all(m is None or m <= death + 1e-6 for m in months)
+    assert s["first_spread"]["months"] is None or s["first_spread"]["months"] <= death + 1e-6

@@ -846,7 +846,10 @@ def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv
     def rel(x: float) -> float | None:
         return _num(x - onset_t) if has_onset else None
 
-    seg_t = first_time(involved, t)  # (S, 2)
+    # involvement is the living patient's: a segment or region first involved after the record
+    # of death is never involved (the course after death is not the patient's)
+    lived = t <= death_t
+    seg_t = first_time(involved & lived[:, None, None], t)  # (S, 2)
     names = anat.segment_names
     onset_seg = onset_side = None
     first_spread = {"direction": None, "segment": None, "side": None, "months": None}
@@ -867,14 +870,13 @@ def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv
                             "months": rel(tmin)}
     seg_months = {f"{names[s]}:{SIDES[d]}": rel(seg_t[s, d])
                   for s in range(len(names)) for d in range(2)}
-    reg_t = first_time(region_inv, t)
+    reg_t = first_time(region_inv & lived[:, None], t)
     region_months = {r: rel(reg_t[i]) for i, r in enumerate(KINGS_REGIONS)
                      if any(s.kings_region == r for s in anat.segments)}
     # 1-3: first time at least that stage; 4A and 4B run in parallel (Roche 2012): the first
     # need of a gastrostomy and of ventilation, whichever comes first; 5: death
     # (a stage is entered at the latest at the record of death: the course after death is not
     # the patient's; needs that arise in the record where the patient dies still count)
-    lived = t <= death_t
     kings_months = {lab: rel(float(first_time((kings >= lev) & lived, t)))
                     for lev, lab in zip((1.0, 2.0, 3.0), ("1", "2", "3"), strict=True)}
     kings_months["4A"] = rel(float(first_time(gastro & lived, t)))
