@@ -272,7 +272,10 @@ class PatientAttributes:
     sex : str
         ``'male'`` or ``'female'`` (changes the odds of bulbar onset; no mechanism effect).
     age_years : float
-        Age at biological onset (year).
+        Age at clinical (symptom) onset (year), the age every source of the age parameters
+        reports (registries' onset ages, survival by age at onset, bulbar onset by age). The
+        biological onset -- the simulation's time 0 -- precedes it by the patient's preclinical
+        phase (``clinical.clinical_onset_months``), which the age does not count.
     exposures : tuple of str
         Names of the exposures this patient had (a subset of :data:`EXPOSURES`).
     speed : float

@@ -127,7 +127,9 @@ def test_prepare_classifies_first_spread_and_region_order():
     assert METRICS["bulbar_to_legs"](d) == 0.5
     assert METRICS["onset_share_bulbar"](d) == pytest.approx(2 / 6)
     assert METRICS["median_survival"](d) == 30.0
-    assert d["age_onset"][0] == pytest.approx(62.5)
+    # the sampled age is the age at clinical onset, as the registries report it: the 30 months
+    # of preclinical disease are not added
+    assert d["age_onset"][0] == pytest.approx(60.0)
 
 
 def test_prepare_censors_survivors_at_the_horizon():

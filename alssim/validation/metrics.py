@@ -247,7 +247,8 @@ def prepare(patients, anatomy=None):
         "site": site,
         "time": time,
         "event": ~cens,
-        "age_onset": np.asarray(_col(df, "age_years"), dtype=float) + onset / 12.0,
+        # the sampled age is the age at clinical onset (alssim.patients.PatientAttributes)
+        "age_onset": np.asarray(_col(df, "age_years"), dtype=float),
         "genotype": np.asarray(_col(df, "genotype", "sporadic"), dtype=object),
         "dfs": np.asarray(_col(df, "clinical.alsfrs_r_dfs"), dtype=float),
         "second_region": np.asarray(_col(df, "clinical.kings_stage_months.2"), dtype=float),
