@@ -182,3 +182,16 @@ def test_causes_of_death_and_care_times_are_reported(untreated):
     assert df["clinical.tracheostomy_months"].isna().all()
     stages = df.loc[dead, [f"clinical.kings_stage_duration_months.{k}" for k in "1234"]]
     assert (stages.fillna(0.0) >= 0).all().all()
+
+
+def test_a_patient_dying_of_hypercapnic_failure_sleeps_upright_first():
+    # death from the diaphragm alone comes at most at a diaphragm-only FVC of niv_fvc (50%, a
+    # diaphragm at 25%): by then orthopnoea is severe (ALSFRS-R item 11 at most 1, sleeping
+    # only sitting up); the respiratory-onset patient used to die with item 11 still 2
+    cfg = alssim.load_config("configs/phenotypes/respiratory_onset.toml",
+                             overrides={"simulation.scale": 0.05,
+                                        "simulation.horizon_years": 15.0})
+    c = alssim.simulate(cfg, seed=1).clinical
+    assert c.summary()["cause_of_death"] == "respiratory_failure"
+    alive = np.flatnonzero(np.asarray(c["patient_alive"], dtype=bool))
+    assert c["alsfrs_r_orthopnoea"][alive[-1]] <= 1
