@@ -171,7 +171,7 @@ def test_patient_table_has_the_estimated_stage_columns():
 
 
 def test_entry_times_of_the_estimated_stage_by_hand():
-    from alssim.clinical.assess import _kings_estimated_months
+    from alssim.clinical.assess import _stage_entry_months
 
     t = np.arange(8, dtype=float)
     items = np.full((8, 12), 4.0)
@@ -182,10 +182,10 @@ def test_entry_times_of_the_estimated_stage_by_hand():
     stage = staging.kings_stage_from_alsfrs(items, gastro, dead)
     assert stage.tolist() == [0, 1, 1, 4.5, 4.5, 4.5, 5, 5]
     resp = staging.kings_respiratory_failure_from_alsfrs(items)
-    got = _kings_estimated_months(t, 0.5, 6.0, stage, gastro, resp)
+    got = _stage_entry_months(t, 0.5, 6.0, stage, gastro, resp)
     # 2 and 3 skipped: entered with 4B; 4A and 4B in parallel, each from its own rule
     assert got == {"1": 0.5, "2": 2.5, "3": 2.5, "4A": 4.5, "4B": 2.5}
     # a need arising after death is not the patient's; no clinical onset: every entry None
-    late = _kings_estimated_months(t, 0.5, 4.0, stage, gastro, resp)
+    late = _stage_entry_months(t, 0.5, 4.0, stage, gastro, resp)
     assert late["4A"] is None and late["4B"] == 2.5
-    assert set(_kings_estimated_months(t, math.inf, 6.0, stage, gastro, resp).values()) == {None}
+    assert set(_stage_entry_months(t, math.inf, 6.0, stage, gastro, resp).values()) == {None}

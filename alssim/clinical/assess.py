@@ -608,7 +608,8 @@ def assess(result, params=None) -> ClinicalCourse:
     counted = [r != "respiratory" or fn.kings_count_respiratory for r in KINGS_REGIONS]
     kings = _stage.kings_stage(region_inv[:, counted], gastro, niv, ~alive)
     # the stage a study without clinical staging reads from the ALSFRS-R (Balendra 2014)
-    kings_est = _stage.kings_stage_from_alsfrs(items, gastro, ~alive, niv)
+    est_4b = _stage.kings_respiratory_failure_from_alsfrs(items) | niv
+    kings_est = _stage.kings_stage_from_alsfrs(items, gastro, ~alive, est_4b)
     mitos = _stage.mitos_stage(items, ~alive)
 
     # 6. EMG, MUNE, CMAP, split hand; criteria and diagnosis
@@ -692,9 +693,8 @@ def assess(result, params=None) -> ClinicalCourse:
         t, onset_t, path, diag_rec, diag_t >= emg_t, alive, fvc, kings, mitos, umn_r))
     events["onset_muscle_mune_50_months"] = _onset_muscle_mune_50(
         anat, t, onset_t, involved, capacity, mus_vars["mune_percent"], m_seg)
-    events["kings_estimated_stage_months"] = _kings_estimated_months(
-        t, onset_t, death_t, kings_est, gastro,
-        _stage.kings_respiratory_failure_from_alsfrs(items) | niv)
+    events["kings_estimated_stage_months"] = _stage_entry_months(
+        t, onset_t, death_t, kings_est, gastro, est_4b)
     events.update(_care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
                                mods))
     course = ClinicalCourse(
@@ -709,24 +709,25 @@ def assess(result, params=None) -> ClinicalCourse:
     return course
 
 
-def _kings_estimated_months(t, onset_t, death_t, stage, gastro,
-                            respiratory) -> dict[str, float | None]:
-    """First entry of each King's stage estimated from the ALSFRS-R, months from clinical onset.
+def _stage_entry_months(t, onset_t, death_t, stage, four_a,
+                        four_b) -> dict[str, float | None]:
+    """First entry of each King's stage, months from clinical onset, for a stage code series.
 
-    Keys ``"1"``, ``"2"``, ``"3"`` (first record with the estimated stage at least that; a
-    stage skipped is entered with the next one reached, at the latest at the record of death,
-    as in ``kings_stage_months``), ``"4A"`` (first record tube fed) and ``"4B"`` (first record
-    with item 10 = 0 or item 12 < 4, or ventilation indicated: see
-    :func:`alssim.clinical.staging.kings_stage_from_alsfrs`); ``None`` without clinical onset or if
-    not reached alive.
+    Keys ``"1"``, ``"2"``, ``"3"`` (first record with the stage at least that; a stage skipped is
+    entered with the next one reached, at the latest at the record of death) and ``"4A"``,
+    ``"4B"`` (first record of ``four_a``, ``four_b``: they run in parallel, Roche 2012); ``None``
+    without clinical onset or if not reached alive. Used for the clinical stage (``four_a`` the
+    gastrostomy need, ``four_b`` the NIV indication) and for the stage estimated from the
+    ALSFRS-R (``four_b`` item 10 = 0, item 12 < 4 or ventilation indicated: see
+    :func:`alssim.clinical.staging.kings_stage_from_alsfrs`).
     """
     if not math.isfinite(onset_t):
         return dict.fromkeys(("1", "2", "3", "4A", "4B"))
     lived = t <= death_t
     out = {lab: _num(float(first_time((stage >= lev) & lived, t)) - onset_t)
            for lev, lab in zip((1.0, 2.0, 3.0), ("1", "2", "3"), strict=True)}
-    out["4A"] = _num(float(first_time(gastro & lived, t)) - onset_t)
-    out["4B"] = _num(float(first_time(respiratory & lived, t)) - onset_t)
+    out["4A"] = _num(float(first_time(four_a & lived, t)) - onset_t)
+    out["4B"] = _num(float(first_time(four_b & lived, t)) - onset_t)
     return out
 
 
@@ -877,10 +878,7 @@ def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv
     # need of a gastrostomy and of ventilation, whichever comes first; 5: death
     # (a stage is entered at the latest at the record of death: the course after death is not
     # the patient's; needs that arise in the record where the patient dies still count)
-    kings_months = {lab: rel(float(first_time((kings >= lev) & lived, t)))
-                    for lev, lab in zip((1.0, 2.0, 3.0), ("1", "2", "3"), strict=True)}
-    kings_months["4A"] = rel(float(first_time(gastro & lived, t)))
-    kings_months["4B"] = rel(float(first_time(niv & lived, t)))
+    kings_months = _stage_entry_months(t, onset_t, death_t, kings, gastro, niv)
     kings_months["5"] = rel(float(first_time(kings >= 5.0, t)))
     mitos_months = {str(k): rel(float(first_time((mitos >= k) & lived, t)))
                     for k in range(1, 6)}
