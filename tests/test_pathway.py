@@ -143,12 +143,16 @@ def test_slow_patients_wait_longer_for_the_diagnosis(cohort):
     assert np.nanmedian(delay[speed <= lo]) > np.nanmedian(delay[speed >= hi]) + 1.0
 
 
+def _pathway_times(p):
+    """Diagnosis, first neurology visit and EMG months of a patient table, and who was diagnosed."""
+    dx_m, neuro, emg = (p[f"clinical.diagnosis.{k}"].to_numpy(dtype=float)
+                        for k in ("months", "first_neurology_months", "emg_months"))
+    return dx_m, np.isfinite(dx_m), neuro, emg
+
+
 def test_no_diagnosis_before_the_first_neurology_visit_and_the_emg(cohort):
     p = cohort.patients
-    dx_m = p["clinical.diagnosis.months"].to_numpy(dtype=float)
-    ok = np.isfinite(dx_m)
-    neuro = p["clinical.diagnosis.first_neurology_months"].to_numpy(dtype=float)
-    emg = p["clinical.diagnosis.emg_months"].to_numpy(dtype=float)
+    dx_m, ok, neuro, emg = _pathway_times(p)
     consult = p["clinical.diagnosis.first_consultation_months"].to_numpy(dtype=float)
     assert (consult[ok] <= neuro[ok] + 1e-6).all()
     assert (dx_m[ok] >= neuro[ok] - 1e-6).all()
@@ -159,10 +163,7 @@ def test_no_diagnosis_before_the_first_neurology_visit_and_the_emg(cohort):
 
 def test_emg_dependent_categories_only_after_the_emg(early_dx_cohort):
     p = early_dx_cohort.patients
-    dx_m = p["clinical.diagnosis.months"].to_numpy(dtype=float)
-    ok = np.isfinite(dx_m)
-    neuro = p["clinical.diagnosis.first_neurology_months"].to_numpy(dtype=float)
-    emg = p["clinical.diagnosis.emg_months"].to_numpy(dtype=float)
+    dx_m, ok, neuro, emg = _pathway_times(p)
     assert (dx_m[ok] >= neuro[ok] - 1e-6).all()
     before = ok & (dx_m < emg - 1e-6)
     assert before.sum() > 10  # many are diagnosed on clinical signs before the EMG
