@@ -133,6 +133,11 @@ MUNIX_MUSCLES = ("thenar", "hypothenar", "biceps", "tibialis_anterior",
 _RESPIRATORY_ITEMS = ("dyspnoea", "orthopnoea", "respiratory_insufficiency")
 
 
+def _onset_region(course, anatomy) -> str:
+    """King's region of the course's onset segment."""
+    return anatomy.segments[anatomy.segment_index(course.events.get("onset_segment"))].kings_region
+
+
 def _window(course, months: float) -> tuple[np.ndarray, bool, bool]:
     """Record mask of ``[onset, onset + months]`` (clipped at death), whether the window ran its
     full length, and whether the patient died within it."""
@@ -207,9 +212,8 @@ def classify_phenotype(course, anatomy, *, flail_window_months: float = 12.0,
     """
     if not math.isfinite(course.clinical_onset_months):
         return "none"
-    onset_seg = course.events.get("onset_segment")
     seg_region = [s.kings_region for s in anatomy.segments]
-    onset_region = seg_region[anatomy.segment_index(onset_seg)]
+    onset_region = _onset_region(course, anatomy)
     involved = np.asarray(course["involved"], dtype=bool)
     ashworth = np.asarray(course["ashworth"])
     reflex = np.asarray(course["reflex"])
@@ -394,8 +398,7 @@ def respiratory_symptom_markers(course, anatomy) -> dict[str, float | None]:
     if not k.size:
         return out
     out["months"] = float(t[k[0]] - t0)
-    onset_region = anatomy.segments[anatomy.segment_index(
-        course.events.get("onset_segment"))].kings_region
+    onset_region = _onset_region(course, anatomy)
     if onset_region in ALSFRS_KINGS_REGIONS:
         involved = kings_regions_from_alsfrs(items[k[0]:k[0] + 1])[0]
         out["regions_preserved"] = float(sum(
