@@ -150,8 +150,9 @@ class SpreadEdges:
         Index into :data:`EDGE_KINDS`.
     weight : ndarray of float, shape (n_edges,), optional
         Multiplier on the rate of the edge's kind: 1 for every edge except ``long_range`` edges
-        of a pair declared with a relative strength (see :attr:`Anatomy.long_range_weights`).
-        ``None`` means all ones.
+        of a pair declared with a relative strength (see :attr:`Anatomy.long_range_weights`)
+        and ``caudal``/``rostral`` edges across a declared junction (see
+        :attr:`Anatomy.junctions`). ``None`` means all ones.
     """
 
     source: np.ndarray
@@ -200,6 +201,11 @@ class Anatomy:
         Relative strength of each pair of :attr:`long_range` (same order): its edges spread at
         ``weight * spread.long_range_rate``. Empty means 1 for every pair; a pair declared as
         ``[source, target]`` has weight 1, as ``[source, target, weight]`` the weight given.
+    junctions : tuple of (str, str, float)
+        ``(rostral, caudal, weight)`` for pairs of segments adjacent in :attr:`segments`: the
+        ``caudal`` and ``rostral`` LMN edges between the two (both directions, both sides) spread
+        at ``weight`` times their rates. Adjacent pairs not listed have weight 1. Empty when the
+        anatomy declares none.
     """
 
     name: str
@@ -208,6 +214,7 @@ class Anatomy:
     cortical_order: tuple[str, ...]
     long_range: tuple[tuple[str, str], ...] = ()
     long_range_weights: tuple[float, ...] = ()
+    junctions: tuple[tuple[str, str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.long_range_weights and len(self.long_range_weights) != len(self.long_range):
@@ -218,6 +225,14 @@ class Anatomy:
     def long_range_weight(self, i: int) -> float:
         """Relative strength of the ``i``-th :attr:`long_range` pair (1 unless declared)."""
         return float(self.long_range_weights[i]) if self.long_range_weights else 1.0
+
+    def junction_weight(self, a: str, b: str) -> float:
+        """Relative strength of the LMN edges between adjacent segments ``a`` and ``b`` (1 unless
+        declared in :attr:`junctions`)."""
+        for x, y, w in self.junctions:
+            if {x, y} == {a, b}:
+                return float(w)
+        return 1.0
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -233,8 +248,9 @@ class Anatomy:
         """
         if not isinstance(data, Mapping):
             raise ConfigError(f"must be a table; got {data!r}", key=prefix, source=source)
-        allowed = ("name", "description", "segments", "cortical_order", "long_range")
-        optional = ("long_range",)
+        allowed = ("name", "description", "segments", "cortical_order", "long_range",
+                   "junctions")
+        optional = ("long_range", "junctions")
         for k in data:
             if k not in allowed:
                 hint = nearest_key(k, allowed)
@@ -288,7 +304,10 @@ class Anatomy:
         )
         if all(w == 1.0 for w in weights):
             weights = ()
-        return cls(name, desc, segments, tuple(order), long_range, weights)
+        junctions = _parse_junctions(
+            data.get("junctions", []), tuple(names), f"{prefix}.junctions", source
+        )
+        return cls(name, desc, segments, tuple(order), long_range, weights, junctions)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, TOML-ready ``dict`` of this anatomy."""
@@ -310,6 +329,7 @@ class Anatomy:
                 else list(pair)
                 for i, pair in enumerate(self.long_range)
             ],
+            "junctions": [list(j) for j in self.junctions],
         }
 
     # ------------------------------------------------------------------ structure
@@ -429,9 +449,11 @@ class Anatomy:
                 add(umn, lmn, "anterograde")
                 add(lmn, umn, "retrograde")
                 if i + 1 < len(segs):
-                    add(lmn, self.population_index("lmn", segs[i + 1], side), "caudal")
+                    add(lmn, self.population_index("lmn", segs[i + 1], side), "caudal",
+                        self.junction_weight(seg, segs[i + 1]))
                 if i > 0:
-                    add(lmn, self.population_index("lmn", segs[i - 1], side), "rostral")
+                    add(lmn, self.population_index("lmn", segs[i - 1], side), "rostral",
+                        self.junction_weight(seg, segs[i - 1]))
         order = self.cortical_order
         for j in range(len(order) - 1):
             for side in SIDES:
@@ -534,6 +556,60 @@ def _parse_long_range(
             raise ConfigError(f"declares the pair {list(pair)!r} twice", key=k, source=source)
         pairs.append((a, b))
     return tuple(pairs), tuple(weights)
+
+
+def _parse_junctions(
+    data: Any, names: tuple[str, ...], key: str, source: str | None
+) -> tuple[tuple[str, str, float], ...]:
+    """Validate the ``junctions`` of an anatomy.
+
+    Parameters
+    ----------
+    data : Any
+        The parsed TOML value: a list of ``[rostral, caudal, weight]``, two segment names adjacent
+        in the segment order and the relative strength (a number >= 0) of the contiguous LMN
+        spread between them.
+    names : tuple of str
+        Segment names, rostral to caudal.
+    key : str
+        Key path of ``data``, used in error messages.
+    source : str, optional
+        File the value came from, used in error messages.
+
+    Returns
+    -------
+    tuple of (str, str, float)
+        The junctions, in declaration order.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key path (``anatomy.junctions[0]``), the value and what is allowed.
+    """
+    if not isinstance(data, list):
+        raise ConfigError(
+            f"must be a list of [rostral, caudal, weight] entries; got {data!r}",
+            key=key, source=source)
+    out: list[tuple[str, str, float]] = []
+    for i, entry in enumerate(data):
+        k = f"{key}[{i}]"
+        if not isinstance(entry, list | tuple) or len(entry) != 3:
+            raise ConfigError(
+                f"must be [rostral, caudal, weight]: two adjacent segment names and the relative "
+                f"strength of the spread between them; got {entry!r}", key=k, source=source)
+        a, b = _check_value(
+            tuple[str, ...], ParamSpec("", "", choices=names), list(entry[:2]), k, source)
+        w = _check_value(float, ParamSpec("1", "relative strength", low=0.0, high=1000.0),
+                         entry[2], f"{k}[2]", source)
+        if abs(names.index(a) - names.index(b)) != 1:
+            raise ConfigError(
+                f"must join two segments adjacent in the segment order "
+                f"({', '.join(names)}); got {list(entry)!r}", key=k, source=source)
+        if any({a, b} == {x, y} for x, y, _ in out):
+            raise ConfigError(f"declares the junction {list(entry[:2])!r} twice", key=k,
+                              source=source)
+        out.append((a, b, w))
+    return tuple(out)
 
 
 def _parse_segment(data: Any, key: str, source: str | None) -> Segment:

@@ -357,6 +357,54 @@ def test_bad_long_range_strength_is_refused_with_its_key(pair, words):
     assert words in str(info.value)
 
 
+def _with_junctions(junctions: list) -> dict:
+    data = alssim.load_config().anatomy.to_dict()
+    data["junctions"] = junctions
+    return data
+
+
+def test_junction_weight_multiplies_the_lmn_edges_across_it_and_no_others():
+    from alssim.dynamics import RegionalDrivers
+
+    plain = small_config(anatomy=_with_junctions([]))
+    junction = small_config(anatomy=_with_junctions([["phrenic", "cervical_upper", 4.0]]))
+    t0 = RegionalDrivers(plain).transmission
+    t1 = RegionalDrivers(junction).transmission
+    anat = junction.anatomy
+    across = np.zeros_like(t0, dtype=bool)
+    for side in ("left", "right"):
+        a = anat.population_index("lmn", "phrenic", side)
+        b = anat.population_index("lmn", "cervical_upper", side)
+        across[a, b] = across[b, a] = True
+    # the edges across the junction, both directions and both sides, are 4 times as fast
+    assert np.count_nonzero(across) == 4
+    assert np.allclose(t1[across], 4.0 * t0[across]) and np.all(t0[across] > 0)
+    assert np.array_equal(t1[~across], t0[~across])
+    # a declared weight of 1 is the default anatomy exactly, and the weight survives to_dict
+    ones = small_config(anatomy=_with_junctions([["phrenic", "cervical_upper", 1.0]]))
+    assert np.array_equal(RegionalDrivers(ones).transmission, t0)
+    again = alssim.load_config(overrides={"anatomy": anat.to_dict()}).anatomy
+    assert again.junctions == (("phrenic", "cervical_upper", 4.0),)
+
+
+@pytest.mark.parametrize("junction, words", [
+    (["bulbar", "cervical_lower", 0.1], "adjacent in the segment order"),
+    (["bulbar", "phrenic", -1.0], "junctions[0][2]"),
+    (["bulbar", "phrenic"], "[rostral, caudal, weight]"),
+    (["bulbr", "phrenic", 0.5], "did you mean 'bulbar'"),
+])
+def test_bad_junction_is_refused_with_its_key(junction, words):
+    with pytest.raises(alssim.errors.ConfigError) as info:
+        alssim.load_config(overrides={"anatomy": _with_junctions([junction])})
+    assert words in str(info.value) and "anatomy.junctions[0]" in str(info.value)
+
+
+def test_a_junction_declared_twice_is_refused():
+    with pytest.raises(alssim.errors.ConfigError, match="twice"):
+        alssim.load_config(overrides={"anatomy": _with_junctions(
+            [["bulbar", "phrenic", 0.5], ["phrenic", "bulbar", 0.2]])})
+
+
 def test_zero_long_range_rate_is_the_contiguous_model_exactly():
     cfg = small_config(**BULBAR_ONSET, **{"simulation.scale": 0.003,
                                           "spread.long_range_rate": 0.0})
