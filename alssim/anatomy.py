@@ -109,6 +109,9 @@ class Segment:
         of the epidemiological literature.
     onset_weight : float
         Relative chance, within its onset site, that onset falls in this segment.
+    lmn_onset_weight : float or None
+        The same chance for an onset in the LMN compartment (LMN-predominant onset); ``None``
+        means :attr:`onset_weight`.
     lmn_count : int
         Lower motor neurons per side at ``scale = 1``.
     umn_count : int
@@ -129,6 +132,14 @@ class Segment:
     umn_count: int
     functions: Mapping[str, float]
     muscles: tuple[Muscle, ...]
+    lmn_onset_weight: float | None = None
+
+    def onset_weight_for(self, compartment: str) -> float:
+        """Relative chance of onset in this segment, within its site, for an onset in
+        ``compartment`` (``"both"``, ``"lmn"`` or ``"umn"``)."""
+        if compartment == "lmn" and self.lmn_onset_weight is not None:
+            return self.lmn_onset_weight
+        return self.onset_weight
 
     @property
     def serves_breathing_only(self) -> bool:
@@ -314,6 +325,8 @@ class Anatomy:
         segs = []
         for s in self.segments:
             d = {k: getattr(s, k) for k in _SEGMENT_SPECS}
+            if s.lmn_onset_weight is not None:
+                d["lmn_onset_weight"] = s.lmn_onset_weight
             d["functions"] = dict(s.functions)
             d["muscles"] = [{"name": m.name, "motor_units": m.motor_units,
                              **({"vulnerability": m.vulnerability} if m.vulnerability != 1.0
@@ -615,7 +628,7 @@ def _parse_junctions(
 def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
     if not isinstance(data, Mapping):
         raise ConfigError(f"must be a table; got {data!r}", key=key, source=source)
-    allowed = (*_SEGMENT_SPECS, "functions", "muscles")
+    allowed = (*_SEGMENT_SPECS, "lmn_onset_weight", "functions", "muscles")
     for k in data:
         if k not in allowed:
             hint = nearest_key(k, allowed)
@@ -699,4 +712,8 @@ def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
                 ),
             )
         )
-    return Segment(functions=fn, muscles=tuple(muscles), **values)
+    lmn_w = data.get("lmn_onset_weight")
+    if lmn_w is not None:
+        lmn_w = _check_value(float, ParamSpec("1", "relative onset chance after LMN onset",
+                                              low=0.0), lmn_w, f"{key}.lmn_onset_weight", source)
+    return Segment(functions=fn, muscles=tuple(muscles), lmn_onset_weight=lmn_w, **values)

@@ -80,9 +80,11 @@ def choose_onset(spec: Onset, anatomy: Anatomy, root: np.random.SeedSequence, *,
 
     Sampling: the site from ``p_bulbar ... p_respiratory`` (renormalised over the sites the anatomy
     has; the odds of bulbar onset times ``bulbar_odds``, see :func:`site_probabilities`), the
-    segment within the site by ``onset_weight``, the side (upper-limb onset on the dominant side
-    with ``p_dominant_upper_limb``, otherwise either side equally) and the compartment from
-    ``p_compartment_*``. Draws come from the ``"onset"`` stream only, always the same number
+    compartment from ``p_compartment_*``, the segment within the site by its onset weight for that
+    compartment (:meth:`alssim.anatomy.Segment.onset_weight_for`: an anatomy may place
+    LMN-predominant onsets differently), and the side (upper-limb onset on the dominant side
+    with ``p_dominant_upper_limb``, otherwise either side equally). Draws come from the
+    ``"onset"`` stream only, always the same number
     of them, so ``bulbar_odds`` changes which site a patient's draw falls in and nothing else.
     A single run (:func:`alssim.simulate`) uses ``bulbar_odds = 1``; cohorts pass each patient's
     own odds (:func:`alssim.patients.sample_patient`).
@@ -94,15 +96,16 @@ def choose_onset(spec: Onset, anatomy: Anatomy, root: np.random.SeedSequence, *,
     present = [s for s in ONSET_SITES if any(g.onset_site == s for g in anatomy.segments)]
     probs = site_probabilities(spec, anatomy, bulbar_odds)
     site = present[rng.choice(len(present), p=probs)]
-    segs = [g for g in anatomy.segments if g.onset_site == site]
-    w = np.array([g.onset_weight for g in segs])
-    w = w if w.sum() > 0 else np.ones(len(segs))
-    segment = segs[rng.choice(len(segs), p=w / w.sum())].name
+    segment_u = rng.random()
     dominant = SIDES.index(spec.dominant_side)
     p_dom = spec.p_dominant_upper_limb if site == "upper_limb" else 0.5
     side = SIDES[dominant if rng.random() < p_dom else 1 - dominant]
     comp = ("both", "lmn", "umn")[rng.choice(3, p=np.array(spec.compartment_probabilities()))]
-    return OnsetSite(segment, side, comp, site)
+    segs = [g for g in anatomy.segments if g.onset_site == site]
+    w = np.array([g.onset_weight_for(comp) for g in segs])
+    w = w if w.sum() > 0 else np.ones(len(segs))
+    k = min(int(np.searchsorted(np.cumsum(w / w.sum()), segment_u, side="right")), len(segs) - 1)
+    return OnsetSite(segs[k].name, side, comp, site)
 
 
 def initial_load(onset: OnsetSite, anatomy: Anatomy, load: float) -> np.ndarray:

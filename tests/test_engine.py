@@ -448,6 +448,43 @@ def test_sampled_onset_follows_published_distribution():
         assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(sites)) + 1e-9
 
 
+def test_lmn_onset_weight_places_lmn_onsets_and_leaves_the_others():
+    """An anatomy's ``lmn_onset_weight`` sets where LMN-compartment onsets fall within their site
+    (here: every LMN arm onset in the shoulder pools); other compartments keep ``onset_weight``,
+    and the site and compartment shares do not move."""
+    from alssim.onset import choose_onset
+
+    data = alssim.load_config().anatomy.to_dict()
+    for seg in data["segments"]:
+        if seg["name"] in ("cervical_upper", "cervical_lower"):
+            seg["lmn_onset_weight"] = 1.0 if seg["name"] == "cervical_upper" else 0.0
+    cfg = alssim.load_config(overrides={"onset.mode": "sampled", "anatomy": data})
+    plain = alssim.load_config(overrides={"onset.mode": "sampled"})
+    assert cfg.anatomy.segments[cfg.anatomy.segment_index("cervical_upper")].lmn_onset_weight == 1.0
+    n = 4000
+    new = [choose_onset(cfg.onset, cfg.anatomy, as_seed_sequence(s)) for s in range(n)]
+    old = [choose_onset(plain.onset, plain.anatomy, as_seed_sequence(s)) for s in range(n)]
+    lmn_arm = [o.segment for o in new if o.site == "upper_limb" and o.compartment == "lmn"]
+    assert len(lmn_arm) > 100 and set(lmn_arm) == {"cervical_upper"}
+    other_arm = [o.segment for o in new if o.site == "upper_limb" and o.compartment != "lmn"]
+    share = other_arm.count("cervical_upper") / len(other_arm)
+    assert abs(share - 0.3) < 4 * math.sqrt(0.3 * 0.7 / len(other_arm))
+    # the same draws: site, side and compartment of every patient are unchanged
+    assert [(o.site, o.side, o.compartment) for o in new] == [
+        (o.site, o.side, o.compartment) for o in old]
+    # and the weight survives a round trip through to_dict
+    again = alssim.load_config(overrides={"anatomy": cfg.anatomy.to_dict()}).anatomy
+    assert again == cfg.anatomy
+
+
+def test_bad_lmn_onset_weight_is_refused_with_its_key():
+    data = alssim.load_config().anatomy.to_dict()
+    data["segments"][2]["lmn_onset_weight"] = -0.5
+    with pytest.raises(alssim.errors.ConfigError) as info:
+        alssim.load_config(overrides={"anatomy": data})
+    assert "anatomy.segments[2].lmn_onset_weight" in str(info.value)
+
+
 def test_simulate_takes_the_path_of_a_config_file(tmp_path, small_cfg):
     from pathlib import Path
 
