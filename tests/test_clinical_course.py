@@ -99,6 +99,16 @@ def test_lmn_only_pma_like_has_no_spasticity():
     assert c["mrc"].min() <= 3
 
 
+def test_diaphragm_fasciculations_are_not_a_sign_on_examination():
+    """Onset in the phrenic pool: its units fasciculate (the rate the EMG reads), but the
+    diaphragm cannot be inspected, so its fasciculation score stays 0."""
+    c = alssim.simulate(course_config(**{"onset.segment": "phrenic", "onset.compartment": "lmn"}),
+                        seed=2).clinical
+    phrenic = list(c.segments).index("phrenic")
+    assert c["fasciculation_rate"][:, phrenic, :].max() > 0
+    assert (c["fasciculation_score"][:, phrenic, :] == 0).all()
+
+
 def test_umn_only_pls_like_has_no_fasciculations_or_atrophy():
     c = alssim.simulate(course_config(**{"onset.compartment": "umn", **ISOLATED}), seed=2).clinical
     assert (c["fasciculation_rate"] == 0).all() and (c["fasciculation_score"] == 0).all()

@@ -529,6 +529,9 @@ def assess(result, params=None) -> ClinicalCourse:
         reference_motor_units=fc.reference_motor_units,
         disinhibition_gain=fc.umn_disinhibition_gain)
     fscore = _fasc.fasciculation_score(frate, fc.score_thresholds)
+    # fasciculations are a sign seen on inspection: the diaphragm's cannot be (the rate stays,
+    # for the EMG of the segment)
+    fscore[:, breathing_only, :] = 0
 
     # 4. function, ALSFRS-R, respiration, death
     fn = p.function
