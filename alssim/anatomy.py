@@ -615,9 +615,11 @@ def _parse_junctions(
         w = _check_value(float, ParamSpec("1", "relative strength", low=0.0, high=1000.0),
                          entry[2], f"{k}[2]", source)
         if abs(names.index(a) - names.index(b)) != 1:
+            i = names.index(a)
+            near = " and ".join(repr(n) for n in names[max(i - 1, 0):i + 2] if n != a)
             raise ConfigError(
-                f"must join two segments adjacent in the segment order "
-                f"({', '.join(names)}); got {list(entry)!r}", key=k, source=source)
+                f"must join two segments adjacent in the segment order (next to {a!r}: "
+                f"{near}); got {list(entry)!r}", key=k, source=source)
         if any({a, b} == {x, y} for x, y, _ in out):
             raise ConfigError(f"declares the junction {list(entry[:2])!r} twice", key=k,
                               source=source)

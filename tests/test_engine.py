@@ -307,12 +307,15 @@ def test_long_range_edges_run_umn_to_umn_bulbar_to_lumbosacral_on_each_side():
               for s in ("left", "right")}
     assert not any(a in lumbo and b in bulbar
                    for a, b in zip(edges.source, edges.target, strict=True))
-    # every other edge is the contiguous graph's, unchanged, at weight 1
+    # every other edge is the contiguous graph's, unchanged, at its junction weight (1 except
+    # across the anatomy's declared junctions)
     contiguous = dataclasses.replace(anat, long_range=(), long_range_weights=()).spread_edges()
     keep = edges.kind != k
     for name in ("source", "target", "kind"):
         assert np.array_equal(getattr(edges, name)[keep], getattr(contiguous, name))
-    assert np.all(edges.weights()[keep] == 1.0)
+    assert np.array_equal(edges.weights()[keep], contiguous.weights())
+    plain = dataclasses.replace(anat, long_range=(), long_range_weights=(), junctions=())
+    assert np.all(plain.spread_edges().weights() == 1.0)
     # a long-range edge carries its pair's relative strength
     for i, (a, b) in enumerate(anat.long_range):
         for s in ("left", "right"):
@@ -388,7 +391,7 @@ def test_junction_weight_multiplies_the_lmn_edges_across_it_and_no_others():
 
 
 @pytest.mark.parametrize("junction, words", [
-    (["bulbar", "cervical_lower", 0.1], "adjacent in the segment order"),
+    (["bulbar", "cervical_lower", 0.1], "adjacent in the segment order (next to 'bulbar': 'phrenic')"),
     (["bulbar", "phrenic", -1.0], "junctions[0][2]"),
     (["bulbar", "phrenic"], "[rostral, caudal, weight]"),
     (["bulbr", "phrenic", 0.5], "did you mean 'bulbar'"),

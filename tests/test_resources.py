@@ -107,7 +107,13 @@ def _many_segments(m: int) -> dict:
                          "muscles": [{**mu, "name": f"{mu['name']}_{j}"} for mu in s["muscles"]],
                          "onset_weight": s["onset_weight"] / m})
     order = [n if j == 0 else f"{n}_{j}" for n in a["cortical_order"] for j in range(m)]
-    return {**a, "name": "many", "segments": segs, "cortical_order": order}
+    # a junction joins the last part of the rostral segment to the first of the caudal one
+    names = [s["name"] for s in a["segments"]]
+    last = (lambda n: n if m == 1 else f"{n}_{m - 1}")
+    junctions = [[last(x), y, w] if names.index(x) < names.index(y) else [x, last(y), w]
+                 for x, y, w in a.get("junctions", [])]
+    return {**a, "name": "many", "segments": segs, "cortical_order": order,
+            "junctions": junctions}
 
 
 def test_many_segments_estimate_bounds_the_measured_peak():
