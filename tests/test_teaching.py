@@ -177,14 +177,13 @@ def test_onset_and_spread_claims(seed):
     assert (s["first_spread"]["direction"], s["first_spread"]["segment"],
             s["first_spread"]["side"]) == ("contralateral", "cervical_lower", "left")
     # spread_timeline.png: right hand, left hand, right leg; then neck/shoulder and trunk; bulbar
-    # after these; both diaphragm rows in the lower half, after the first bulbar row (the
-    # phrenic pool is reached from the shoulder pools of C3-C5 that it shares)
+    # after these; both diaphragm rows among the last three
     rows = spread_rows(res)
     assert rows[:3] == [("cervical_lower", "right"), ("cervical_lower", "left"),
                         ("lumbosacral", "right")]
     assert {seg for seg, _ in rows[3:5]} == {"cervical_upper", "thoracic"}
     assert rows.index(("bulbar", "right")) == 5 and rows.index(("bulbar", "left")) >= 9
-    assert all(rows.index(("phrenic", side)) >= 6 for side in ("left", "right"))
+    assert [seg for seg, _ in rows[-3:]].count("phrenic") == 2
     # the leg is reached through the cortex: its UMNs lose 10% before its LMNs
     from alssim.analysis import _data
 
@@ -258,31 +257,30 @@ def test_bulbar_vs_limb_claims(seed):
 
     assert first_item(bulbar) in DOMAINS["bulbar"]
     assert first_item(limb) == "handwriting"
-    # gastrostomy first in bulbar onset, at about a year and a half, and no ventilation (aspiration
-    # kills first); in the hand-onset patient both late (about three years), a few months apart,
-    # in either order
+    # gastrostomy first in bulbar onset, "the better part of a year" before ventilation, at about
+    # a year and a half; in the hand-onset patient both late (about three years), a few months
+    # apart, the gastrostomy narrowly first
     sb, sl = bulbar.summary(), limb.summary()
     kb, kl = sb["kings_stage_months"], sl["kings_stage_months"]
-    assert kb["4A"] is not None and kb["4B"] is None
-    assert 12 <= kb["4A"] <= 24
+    assert kb["4A"] is not None and kb["4B"] is not None
+    assert 12 <= kb["4A"] <= 24 and 6 <= kb["4B"] - kb["4A"] <= 12
     assert kl["4A"] is not None and kl["4B"] is not None
-    assert 30 <= min(kl["4A"], kl["4B"]) and abs(kl["4B"] - kl["4A"]) <= 4
+    assert 30 <= min(kl["4A"], kl["4B"]) and 0 <= kl["4B"] - kl["4A"] <= 4
     assert kl["4A"] - kb["4A"] >= 12
-    # the bulbar patient dies sooner, of aspiration pneumonia, with an FVC still above 80%
+    # the bulbar patient dies sooner, of aspiration pneumonia, with an FVC still above 60%
     assert sb["survival_months"] < sl["survival_months"]
     assert sb["cause_of_death"] == "aspiration_pneumonia"
     alive = bulbar["patient_alive"].astype(bool)
-    assert bulbar["fvc_percent"][alive][-1] > 80
-    # spread_timeline.png: bulbar (both sides), the right arm and leg together (within a month),
-    # then the diaphragm, the trunk last
+    assert bulbar["fvc_percent"][alive][-1] > 60
+    # spread_timeline.png: bulbar (both sides), the diaphragm, the right arm and leg together
+    # (within a month), the trunk last
     from alssim.analysis.timeline import involvement_order
 
     order = involvement_order(bres)
     rows = [(seg, side) for seg, side, _ in order]
-    assert [seg for seg, _ in rows[:2]] == ["bulbar", "bulbar"]
-    assert set(rows[2:4]) == {("cervical_lower", "right"), ("lumbosacral", "right")}
-    assert abs(order[2][2] - order[3][2]) < 1.0
-    assert min(rows.index(("phrenic", side)) for side in ("left", "right")) >= 4
+    assert [seg for seg, _ in rows[:4]] == ["bulbar", "bulbar", "phrenic", "phrenic"]
+    assert set(rows[4:6]) == {("cervical_lower", "right"), ("lumbosacral", "right")}
+    assert abs(order[4][2] - order[5][2]) < 1.0
     assert [seg for seg, _ in rows[-2:]] == ["thoracic", "thoracic"]
     # signs.png: no Ashworth grade in the bulbar rows; the bulbar UMN signs in the variables,
     # present from the first months beside weakness and fasciculations of the same muscles
