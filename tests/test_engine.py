@@ -391,7 +391,8 @@ def test_junction_weight_multiplies_the_lmn_edges_across_it_and_no_others():
 
 
 @pytest.mark.parametrize("junction, words", [
-    (["bulbar", "cervical_lower", 0.1], "adjacent in the segment order (next to 'bulbar': 'phrenic')"),
+    (["bulbar", "cervical_lower", 0.1],
+     "adjacent in the segment order (next to 'bulbar': 'phrenic')"),
     (["bulbar", "phrenic", -1.0], "junctions[0][2]"),
     (["bulbar", "phrenic"], "[rostral, caudal, weight]"),
     (["bulbr", "phrenic", 0.5], "did you mean 'bulbar'"),

@@ -109,7 +109,10 @@ def _many_segments(m: int) -> dict:
     order = [n if j == 0 else f"{n}_{j}" for n in a["cortical_order"] for j in range(m)]
     # a junction joins the last part of the rostral segment to the first of the caudal one
     names = [s["name"] for s in a["segments"]]
-    last = (lambda n: n if m == 1 else f"{n}_{m - 1}")
+
+    def last(n: str) -> str:
+        return n if m == 1 else f"{n}_{m - 1}"
+
     junctions = [[last(x), y, w] if names.index(x) < names.index(y) else [x, last(y), w]
                  for x, y, w in a.get("junctions", [])]
     return {**a, "name": "many", "segments": segs, "cortical_order": order,
