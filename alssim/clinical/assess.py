@@ -553,10 +553,10 @@ def assess(result, params=None) -> ClinicalCourse:
     items[:, orth] = _alsfrs.item_scores(diaphragm[:, None], rp.orthopnoea_thresholds)[:, 0]
     # a segment that serves breathing alone (the phrenic nucleus) is clinically involved only
     # once breathing symptoms appear: weak but silent before that
+    breathless = (items[:, dysp] < 4) | (items[:, orth] < 4)
     if breathing_only.any():
-        symptomatic = running_any((items[:, dysp] < 4) | (items[:, orth] < 4))
         involved = involved.copy()
-        involved[:, breathing_only, :] &= symptomatic[:, None, None]
+        involved[:, breathing_only, :] &= running_any(breathless)[:, None, None]
     onset_t = float(first_time(involved.any(axis=(1, 2)), t))
     fvc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
     snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
@@ -607,12 +607,13 @@ def assess(result, params=None) -> ClinicalCourse:
     # the fourth King's region is the diaphragm (Roche 2012): respiratory symptoms or the
     # indication of ventilation, not the trunk muscles
     region_inv[:, KINGS_REGIONS.index("respiratory")] = running_any(
-        (items[:, dysp] < 4) | (items[:, orth] < 4) | niv)
+        breathless | niv)
     counted = [r != "respiratory" or fn.kings_count_respiratory for r in KINGS_REGIONS]
     kings = _stage.kings_stage(region_inv[:, counted], gastro, niv, ~alive)
     # the stage a study without clinical staging reads from the ALSFRS-R (Balendra 2014)
     est_4b = _stage.kings_respiratory_failure_from_alsfrs(items) | niv
-    kings_est = _stage.kings_stage_from_alsfrs(items, gastro, ~alive, est_4b)
+    kings_est = _stage.kings_stage(_stage.kings_regions_from_alsfrs(items), gastro, est_4b,
+                                   ~alive)
     mitos = _stage.mitos_stage(items, ~alive)
 
     # 6. EMG, MUNE, CMAP, split hand; criteria and diagnosis

@@ -115,7 +115,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.anatomy import ALSFRS_ITEMS, SIDES
+from alssim.anatomy import ALSFRS_ITEMS, BREATHING_ITEMS, SIDES
 from alssim.clinical.staging import ALSFRS_KINGS_REGIONS, kings_regions_from_alsfrs
 
 __all__ = ["MUNIX_MUSCLES", "PHENOTYPES", "classify_phenotype", "motor_unit_markers",
@@ -130,7 +130,6 @@ _LIMB_REGIONS = ("upper_limb", "lower_limb")
 #: (abductor pollicis brevis = ``thenar``, abductor digiti minimi = ``hypothenar``).
 MUNIX_MUSCLES = ("thenar", "hypothenar", "biceps", "tibialis_anterior",
                  "extensor_digitorum_brevis", "abductor_hallucis")
-_RESPIRATORY_ITEMS = ("dyspnoea", "orthopnoea", "respiratory_insufficiency")
 
 
 def _onset_region(course, anatomy) -> str:
@@ -169,8 +168,8 @@ def _respiratory_onset(course, mild_months: float) -> bool:
     """A respiratory ALSFRS-R item falls below 4 strictly before every other item, and no other
     item falls below 3 within ``mild_months`` of clinical onset (only mild spinal or bulbar
     signs)."""
-    others = [i for i in ALSFRS_ITEMS if i not in _RESPIRATORY_ITEMS]
-    resp = _first_drop(course, _RESPIRATORY_ITEMS)
+    others = [i for i in ALSFRS_ITEMS if i not in BREATHING_ITEMS]
+    resp = _first_drop(course, BREATHING_ITEMS)
     if not (math.isfinite(resp) and resp < _first_drop(course, others)):
         return False
     return _first_drop(course, others, below=3) > course.clinical_onset_months + mild_months
@@ -386,21 +385,15 @@ def respiratory_symptom_markers(course, anatomy) -> dict[str, float | None]:
     t0 = course.clinical_onset_months
     if not math.isfinite(t0):
         return out
-    t = course.times_months
-    death = course.events.get("death_months")
-    alive = t < (death if death is not None else math.inf) - 1e-9
-    items = np.stack([np.asarray(course[f"alsfrs_r_{i}"], dtype=float) for i in ALSFRS_ITEMS],
-                     axis=1)
-    resp = np.zeros(len(t), dtype=bool)
-    for name in _RESPIRATORY_ITEMS:
-        resp |= items[:, ALSFRS_ITEMS.index(name)] < 4
-    k = np.flatnonzero(resp & alive & (t >= t0 - 1e-9))
-    if not k.size:
+    first = _first_drop(course, BREATHING_ITEMS)
+    if not math.isfinite(first):
         return out
-    out["months"] = float(t[k[0]] - t0)
+    out["months"] = float(first - t0)
     onset_region = _onset_region(course, anatomy)
     if onset_region in ALSFRS_KINGS_REGIONS:
-        involved = kings_regions_from_alsfrs(items[k[0]:k[0] + 1])[0]
+        k = int(np.searchsorted(course.times_months, first))
+        items = np.array([[course[f"alsfrs_r_{i}"][k] for i in ALSFRS_ITEMS]], dtype=float)
+        involved = kings_regions_from_alsfrs(items)[0]
         out["regions_preserved"] = float(sum(
             not involved[j] for j, region in enumerate(ALSFRS_KINGS_REGIONS)
             if region != onset_region))

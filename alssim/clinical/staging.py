@@ -159,14 +159,11 @@ def kings_stage_from_alsfrs(items: np.ndarray, gastrostomy: np.ndarray,
     >>> kings_stage_from_alsfrs(items, np.zeros(3, bool), np.zeros(3, bool)).tolist()
     [0.0, 1.0, 2.0]
     """
-    n = kings_regions_from_alsfrs(items).sum(axis=1).astype(float)
-    stage = np.where(np.asarray(gastrostomy, dtype=bool), 4.0, n)
     failure = kings_respiratory_failure_from_alsfrs(items)
     if ventilation is not None:
         failure = failure | np.asarray(ventilation, dtype=bool)
-    stage = np.where(failure, 4.5, stage)
-    stage = np.where(np.asarray(dead, dtype=bool), 5.0, stage)
-    return np.maximum.accumulate(stage)
+    return kings_stage(kings_regions_from_alsfrs(items), np.asarray(gastrostomy, dtype=bool),
+                       failure, np.asarray(dead, dtype=bool))
 
 
 def mitos_domains(items: np.ndarray) -> np.ndarray:
