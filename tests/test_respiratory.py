@@ -27,6 +27,24 @@ def test_fvc_falls_less_than_pump_strength():
     assert resp.fvc_percent(np.array([1.0, 0.0]), 100.0, 0.5).tolist() == [100.0, 0.0]
 
 
+def test_trial_fvc_slope_follows_the_enrolment_of_the_trial():
+    t = np.arange(0.0, 80.0, 1.0)
+    fvc = np.clip(100.0 - 3.0 * np.clip(t - 20.0, 0.0, None), 0.0, None)  # falls 3/month from 20
+    inf = float("inf")
+    # onset at 10: enters at 25.6 -> month 26 (FVC 82), 12 months of a straight line
+    assert resp.trial_fvc_slope(t, fvc, 10.0, 15.0, inf) == pytest.approx(-3.0)
+    # not before the diagnosis: diagnosed at 30, enters at 30 (FVC 70)
+    assert resp.trial_fvc_slope(t, fvc, 10.0, 30.0, inf) == pytest.approx(-3.0)
+    # FVC below 65% at entry (diagnosed at 32: FVC 64), or entry beyond 24 months of symptoms
+    assert resp.trial_fvc_slope(t, fvc, 10.0, 32.0, inf) is None
+    assert resp.trial_fvc_slope(t, fvc, 0.0, 24.5, inf) is None
+    # follow-up ends at death: flat before month 20, so the slope over months 16-18 is 0
+    assert resp.trial_fvc_slope(t, fvc, 0.0, 1.0, 19.0) == pytest.approx(0.0)
+    # fewer than three records alive after entry, or never diagnosed
+    assert resp.trial_fvc_slope(t, fvc, 0.0, 1.0, 17.5) is None
+    assert resp.trial_fvc_slope(t, fvc, 0.0, inf, inf) is None
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=30), st.floats(0.1, 2.0))
 def test_fvc_is_monotone_in_pump_strength(pump, exponent):

@@ -324,8 +324,12 @@ class ClinicalCourse:
         together — from entry to the entry of the next stage reached or death; ``None`` where
         a stage was skipped or not left), ``niv_start_months``, ``tracheostomy_months`` and
         ``gastrostomy_months`` (treatments given, when configured in ``[interventions]``; the
-        needs are King's 4B and 4A in ``kings_stage_months``) and ``fvc_slope_per_month``
-        (least-squares FVC slope from clinical onset to death, % predicted per month).
+        needs are King's 4B and 4A in ``kings_stage_months``), ``fvc_slope_per_month``
+        (least-squares FVC slope from clinical onset to death, % predicted per month) and
+        ``fvc_trial_slope_per_month`` (the slope over 12 months from the entry of a trial
+        that enrols patients within 24 months of onset with FVC >= 65%, entered 15.6 months
+        after onset; :func:`alssim.clinical.respiratory.trial_fvc_slope`; ``None`` for a
+        patient not enrolled).
         Diagnosis (:mod:`alssim.clinical.pathway`), ``diagnosis``: ``months`` (the diagnostic
         delay: clinical onset to the neurology visit where the criterion is met), ``criteria``,
         ``el_escorial``, ``awaji``, ``gold_coast`` (categories as seen at that visit: EMG
@@ -701,6 +705,8 @@ def assess(result, params=None) -> ClinicalCourse:
         t, onset_t, death_t, kings_est, gastro, est_4b)
     events.update(_care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
                                mods))
+    events["fvc_trial_slope_per_month"] = _num(_resp.trial_fvc_slope(
+        t, fvc, onset_t, diag_t, death_t))
     course = ClinicalCourse(
         times_months=np.array(t), clinical_onset_months=onset_t,
         segments=anat.segment_names, muscles=m_names,

@@ -53,6 +53,7 @@ __all__ = [
     "reserve_factor",
     "snip_cmh2o",
     "support_item",
+    "trial_fvc_slope",
 ]
 
 #: Causes of death the clinical layer tells apart.
@@ -185,3 +186,47 @@ def support_item(on_niv: np.ndarray, on_tracheostomy: np.ndarray, fvc: np.ndarra
     score[niv & (fvc < continuous_fvc)] = 1
     score[np.asarray(on_tracheostomy, dtype=bool)] = 0
     return score
+
+
+def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
+                    death_t: float, *, entry_months: float = 15.6,
+                    max_symptom_months: float = 24.0, min_fvc: float = 65.0,
+                    followup_months: float = 12.0, min_records: int = 3) -> float | None:
+    """FVC slope over the follow-up of a trial cohort (% predicted per month).
+
+    The protocol of the placebo groups of Andrews 2018 (JAMA Neurol 75:58, EMPOWER: symptom
+    onset within 24 months of screening, upright vital capacity at least 65% of predicted;
+    mean symptom duration at baseline 15.6 months): the patient enters at the first record at
+    least ``entry_months`` after clinical onset and not before the diagnosis, and is eligible if
+    that record is at most ``max_symptom_months`` after onset, alive, with FVC at least
+    ``min_fvc``. The slope is the least-squares line through the records of the next
+    ``followup_months`` while alive (at least ``min_records``).
+
+    Parameters
+    ----------
+    t : ndarray, shape (T,)
+        Record times (months from biological onset).
+    fvc : ndarray, shape (T,)
+        FVC, % of predicted.
+    onset_t, diagnosis_t, death_t : float
+        Clinical onset, diagnosis and death (months from biological onset; ``inf`` if never).
+
+    Returns
+    -------
+    float or None
+        The slope; ``None`` for a patient the trial would not have enrolled or who has fewer
+        than ``min_records`` records in follow-up.
+    """
+    t = np.asarray(t, dtype=float)
+    if not (np.isfinite(onset_t) and np.isfinite(diagnosis_t)):
+        return None
+    k0 = int(np.searchsorted(t, max(onset_t + entry_months, diagnosis_t) - 1e-9))
+    if k0 >= len(t) or t[k0] >= death_t or t[k0] - onset_t > max_symptom_months + 1e-9:
+        return None
+    fvc = np.asarray(fvc, dtype=float)
+    if fvc[k0] < min_fvc:
+        return None
+    keep = (t >= t[k0]) & (t <= t[k0] + followup_months + 1e-9) & (t < death_t)
+    if keep.sum() < min_records:
+        return None
+    return float(np.polyfit(t[keep] - t[k0], fvc[keep], 1)[0])

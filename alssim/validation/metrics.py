@@ -36,6 +36,10 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   MUNIX decline follows Neuwirth 2015's protocol: the total score of their muscles on the less
   affected side, over 12 months from study entry (here the diagnosis visit), in the patients who
   reach month 12 (``munix_total_decline_percent_per_month``).
+* Vital capacity decline: the mean FVC slope of the patients a trial would have enrolled
+  (within 24 months of onset, FVC >= 65% at entry, entered 15.6 months after onset and not before
+  the diagnosis), over 12 months while alive (``clinical.fvc_trial_slope_per_month``; Andrews
+  2018's placebo groups).
 * Onset site by sex and age: the bulbar-onset share among women divided by that among men
   (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
   limb) patients, in years.
@@ -74,7 +78,7 @@ PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "se
                     "units_lost_cmap", "hazard_slope", "mune_dx", "cause", "kings_2", "kings_3",
                     "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
                     "stage_3_months", "stage_4_months", "dx_delay", "sex",
-                    "regions_preserved_at_breathing")
+                    "regions_preserved_at_breathing", "fvc_trial_slope")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -260,6 +264,8 @@ def prepare(patients, anatomy=None):
         "phenotype": np.asarray(_col(df, "clinical.phenotype", "none"), dtype=object),
         "munix_decline": np.asarray(
             _col(df, "clinical.motor_units.munix_total_decline_percent_per_month"), dtype=float),
+        "fvc_trial_slope": np.asarray(_col(df, "clinical.fvc_trial_slope_per_month"),
+                                      dtype=float),
         "mune_decline": np.asarray(
             _col(df, "clinical.motor_units.hypothenar_mune_decline_percent_per_month"),
             dtype=float),
@@ -439,6 +445,7 @@ METRICS: dict[str, Callable] = {
     "arm_onset_legs_before_bulbar": lambda d: _nanmean_frac(d["legs_before_bulbar"]),
     "survival_upper_vs_lower_limb": _limb_survival_ratio,
     "munix_decline": lambda d: _mean(d["munix_decline"]),
+    "vital_capacity_decline": lambda d: _mean(d["fvc_trial_slope"]),
     "regions_preserved_at_breathing_limb": lambda d: _mean(d.loc[
         d["site"].isin(("upper_limb", "lower_limb")), "regions_preserved_at_breathing"]),
     "regions_preserved_at_breathing_bulbar": lambda d: _mean(d.loc[

@@ -166,6 +166,7 @@ _GROUP = {
     "alsfrs_decline_median": lambda d: d["dfs"].notna(),
     "alsfrs_decline_spread": lambda d: d["dfs"].notna(),
     "munix_decline": lambda d: d["munix_decline"].notna(),
+    "vital_capacity_decline": lambda d: d["fvc_trial_slope"].notna(),
     "mune_decline": lambda d: d["mune_decline"].notna(),
     "regions_preserved_at_breathing_limb": lambda d: d["site"].isin(("upper_limb", "lower_limb"))
     & d["regions_preserved_at_breathing"].notna(),
