@@ -209,6 +209,7 @@ OPEN_BOUNDS = {
     "clinical.respiratory.fvc_strength_exponent": "(0, 3]",
     "clinical.respiratory.snip_healthy": "(0, 300]",
     "clinical.respiratory.aspiration_exponent": "(0, 20]",
+    "clinical.respiratory.expiratory_vc_share": "[0, 1)",
     "clinical.umn_signs.pseudobulbar_threshold": "(0, 1]",
     "clinical.umn_signs.abdominal_reflex_threshold": "(0, 1]",
     "cohort.bulbar_onset_or_female": "(0, 100]",

@@ -27,6 +27,23 @@ def test_fvc_falls_less_than_pump_strength():
     assert resp.fvc_percent(np.array([1.0, 0.0]), 100.0, 0.5).tolist() == [100.0, 0.0]
 
 
+def test_expiratory_weakness_lowers_the_vital_capacity_by_its_share():
+    anat = alssim.load_config().anatomy
+    shares = item_shares(anat)
+    w = resp.expiratory_weights(shares)
+    # the expiratory muscles are the pump's segments without the diaphragm: thoracic alone
+    assert w[anat.segment_names.index("thoracic")] == pytest.approx(1.0)
+    assert w[anat.segment_names.index("phrenic")] == 0.0
+    pump = np.array([1.0, 1.0, 0.7, 0.7])
+    exp = np.array([1.0, 0.0, 0.0, 0.5])
+    fvc = resp.fvc_percent(pump, 100.0, 0.5, exp, 0.33)
+    # intercostals and abdominals paralysed, diaphragm intact: 0.7 ** 0.5 * 0.67 = 56%
+    assert fvc == pytest.approx([100.0, 67.0, 0.7**0.5 * 67.0, 0.7**0.5 * 83.5])
+    # share 0 (the default) or no expiratory strength given: the inspiratory pump alone
+    assert resp.fvc_percent(pump, 100.0, 0.5, exp, 0.0) == pytest.approx(100.0 * pump**0.5)
+    assert resp.fvc_percent(pump, 100.0, 0.5) == pytest.approx(100.0 * pump**0.5)
+
+
 def test_trial_fvc_slope_follows_the_enrolment_of_the_trial():
     t = np.arange(0.0, 80.0, 1.0)
     fvc = np.clip(100.0 - 3.0 * np.clip(t - 20.0, 0.0, None), 0.0, None)  # falls 3/month from 20

@@ -562,7 +562,9 @@ def assess(result, params=None) -> ClinicalCourse:
         involved = involved.copy()
         involved[:, breathing_only, :] &= running_any(breathless)[:, None, None]
     onset_t = float(first_time(involved.any(axis=(1, 2)), t))
-    fvc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
+    expiratory = _resp.pump_strength(strength, _resp.expiratory_weights(shares))
+    fvc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent, expiratory,
+                            rp.expiratory_vc_share)
     snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
     niv = _resp.niv_indicated(fvc, snip, items[:, orth], niv_fvc=rp.niv_fvc,
                               niv_snip=rp.niv_snip, orthopnoea_score=rp.niv_orthopnoea_item)

@@ -172,6 +172,10 @@ class Respiratory:
     fvc_strength_exponent: float = param(
         "1", "FVC = fvc_healthy * pump strength ** exponent (FVC falls less than strength)",
         low=0.0, high=3.0, low_open=True)
+    expiratory_vc_share: float = param(
+        "1", "share of the vital capacity lost when the expiratory muscles (the pump's segments "
+        "other than the diaphragm's) have no strength left: the residual volume rises",
+        low=0.0, high=1.0, high_open=True)
     snip_healthy: float = param("cmH2O", "sniff nasal inspiratory pressure before onset",
                                 low=0.0, high=300.0, low_open=True)
     dyspnoea_thresholds: tuple[float, ...] = param(

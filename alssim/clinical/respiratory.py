@@ -46,6 +46,7 @@ __all__ = [
     "aspiration_hazard",
     "cumulative_hazard",
     "diaphragm_weights",
+    "expiratory_weights",
     "fvc_percent",
     "niv_indicated",
     "pump_strength",
@@ -83,6 +84,15 @@ def diaphragm_weights(shares: np.ndarray) -> np.ndarray:
     return _item_weights(shares, "orthopnoea")
 
 
+def expiratory_weights(shares: np.ndarray) -> np.ndarray:
+    """Weights of the expiratory muscles, shape (S,), summing to 1 (or all 0): the pump's
+    segments that do not hold the diaphragm (in the default anatomy the thoracic segment: the
+    internal intercostal and abdominal muscles, T1-L1), by their pump shares."""
+    w = np.where(diaphragm_weights(shares) > 0, 0.0, pump_weights(shares))
+    total = w.sum()
+    return w / total if total > 0 else np.zeros_like(w)
+
+
 def pump_strength(strength: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Share-weighted strength of the given muscles, both sides averaged, shape (T,), in [0, 1].
 
@@ -99,9 +109,32 @@ def pump_strength(strength: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.clip(strength.mean(axis=-1) @ weights, 0.0, 1.0)
 
 
-def fvc_percent(pump: np.ndarray, fvc_healthy: float, exponent: float) -> np.ndarray:
-    """Forced vital capacity, % of predicted: ``fvc_healthy * pump ** exponent``, shape (T,)."""
-    return fvc_healthy * np.power(np.clip(pump, 0.0, 1.0), exponent)
+def fvc_percent(pump: np.ndarray, fvc_healthy: float, exponent: float,
+                expiratory: np.ndarray | None = None,
+                expiratory_share: float = 0.0) -> np.ndarray:
+    """Forced vital capacity, % of predicted, shape (T,).
+
+    ``fvc_healthy * pump ** exponent * (1 - expiratory_share * (1 - expiratory))``: the
+    inspiratory pump sets how far the lungs fill; the expiratory muscles how far they empty (the
+    vital capacity is total lung capacity less the residual volume, which rises as they weaken).
+
+    Parameters
+    ----------
+    pump : ndarray, shape (T,)
+        Inspiratory pump strength, fraction of healthy.
+    fvc_healthy : float
+        FVC before onset (% predicted).
+    exponent : float
+        FVC falls as ``pump ** exponent``.
+    expiratory : ndarray, shape (T,), optional
+        Expiratory muscle strength, fraction of healthy (default: full strength).
+    expiratory_share : float
+        Share of the vital capacity lost with no expiratory strength.
+    """
+    fvc = fvc_healthy * np.power(np.clip(pump, 0.0, 1.0), exponent)
+    if expiratory is None or expiratory_share == 0.0:
+        return fvc
+    return fvc * (1.0 - expiratory_share * (1.0 - np.clip(expiratory, 0.0, 1.0)))
 
 
 def snip_cmh2o(diaphragm: np.ndarray, snip_healthy: float) -> np.ndarray:
