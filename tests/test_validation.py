@@ -139,6 +139,25 @@ def test_prepare_censors_survivors_at_the_horizon():
     assert d["time"].tolist() == [30.0, 150.0] and d["event"].tolist() == [True, False]
 
 
+def test_standardised_stage_times_are_read_from_records_that_begin_at_entry():
+    # a trial's or database's records begin after the diagnosis (PRO-ACT: 8.3 months): a stage
+    # reached before is dated at the first record, and a patient who died before entry, or was
+    # never diagnosed, is not in the cohort
+    times = (2.0, 15.0, 20.0, 4.0, 4.0)
+    dx = (4.0, 4.0, 4.0, 25.0, None)
+    rows = [_row("bulbar") for _ in times]
+    for r, t, x in zip(rows, times, dx, strict=True):
+        r["clinical.kings_estimated_stage_months.2"] = t
+        r["clinical.diagnosis.months"] = x
+    d = prepare(pd.DataFrame(rows))
+    # entry at 12.3 for the first three (survival 30): seen at 12.3, 15 and 20
+    assert METRICS["kings_2_standardised"](d) == pytest.approx(15.0 / 30.0)
+    rows[0]["clinical.diagnosis.months"] = 0.0  # entry at 8.3: the stage reached at 2 seen then
+    rows[1]["clinical.kings_estimated_stage_months.2"] = 5.0
+    d = prepare(pd.DataFrame(rows))
+    assert METRICS["kings_2_standardised"](d) == pytest.approx(12.3 / 30.0)
+
+
 def test_standardised_stage_times_read_the_stage_estimated_from_the_alsfrs():
     # Balendra 2023 staged its cohorts from the ALSFRS-R: the four standardised times read
     # clinical.kings_estimated_stage_months; the stage durations (Chen 2018, a clinical
@@ -150,10 +169,13 @@ def test_standardised_stage_times_read_the_stage_estimated_from_the_alsfrs():
                   for k in ("2", "3", "4A", "4B")})
         r.update({f"clinical.kings_stage_duration_months.{k}": clin for k in "1234"})
     rows[2]["clinical.kings_estimated_stage_months.4B"] = None  # never reached: left out
+    for r in rows:
+        r["clinical.diagnosis.months"] = 0.0
     d = prepare(pd.DataFrame(rows))
     for k in ("2", "3", "4a"):
         assert METRICS[f"kings_{k}_standardised"](d) == pytest.approx(12.0 / 30.0)
-    assert METRICS["kings_4b_standardised"](d) == pytest.approx(9.0 / 30.0)
+    # records begin 8.3 months after the diagnosis: the stage reached at 6 is seen at 8.3
+    assert METRICS["kings_4b_standardised"](d) == pytest.approx((8.3 + 12.0) / 2 / 30.0)
     assert METRICS["onset_to_second_region"](d) == pytest.approx(6.0)  # clinical stage 2
     for k in "1234":
         assert METRICS[f"kings_stage_{k}_duration"](d) == pytest.approx(6.0)

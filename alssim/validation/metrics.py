@@ -49,9 +49,12 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   stages 2, 3, 4A and 4B as a fraction of disease duration among patients who died and reached
   the stage (Balendra's standardised times), the stage *estimated from the ALSFRS-R* as that
   study staged its cohorts (``clinical.kings_estimated_stage_months``, Balendra 2014; see
-  :func:`alssim.clinical.staging.kings_stage_from_alsfrs`); median time spent in King's stages
-  1-4 (``clinical.kings_stage_duration_months``; 4A and 4B together as 4), the clinical stage,
-  as the prospective registry staged its patients (Chen 2018).
+  :func:`alssim.clinical.staging.kings_stage_from_alsfrs`), read from records that begin, as a
+  trial's or a database's do, 8.3 months after the diagnosis (PRO-ACT; the patients who died
+  before are not in the cohort), a stage already reached then dated at the first record;
+  median time spent in King's stages 1-4 (``clinical.kings_stage_duration_months``; 4A and 4B
+  together as 4), the clinical stage, as the prospective registry staged its patients (Chen
+  2018).
 """
 
 from __future__ import annotations
@@ -411,11 +414,23 @@ def _death_share(cause: str) -> Callable:
     return share
 
 
+#: Months from the diagnosis to the first ALSFRS-R record of a trial or database cohort: the
+#: mean time from diagnosis to baseline of the PRO-ACT placebo patients (8.3 months; Andrews
+#: 2018 JAMA Neurol 75:58, Table 1), the largest of the cohorts Balendra 2023 staged.
+RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS = 8.3
+
+
 def _standardised_stage_time(column: str) -> Callable:
+    """Median King's stage time as a fraction of disease duration, as read from the records of
+    a trial or database cohort: the patient's records begin ``RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS``
+    after the diagnosis (the patients who died before are not in such a cohort), and a stage
+    already reached then is dated at the first record."""
     def median(d) -> float:
-        died = d["event"].astype(bool) & (d["time"] > 0)
-        frac = d.loc[died, column] / d.loc[died, "time"]
-        return _median(frac)
+        entry = d["dx_delay"] + RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS
+        died = d["event"].astype(bool) & (d["time"] > entry)
+        stage = d.loc[died, column]
+        seen = np.where(stage.notna(), np.maximum(stage, entry[died]), np.nan)
+        return _median(seen / d.loc[died, "time"])
     return median
 
 

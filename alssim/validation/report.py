@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.validation.metrics import METRICS, prepare
+from alssim.validation.metrics import METRICS, RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS, prepare
 from alssim.validation.targets import Target, load_targets
 
 __all__ = [
@@ -146,6 +147,13 @@ def _fmt_overrides(o: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in o.items()) or "as configured"
 
 
+def _in_cohort_records(d, column: str):
+    """Patients whose standardised stage time is read (see the metric): died after the records
+    of a trial or database cohort begin, and reached the stage."""
+    entry = d["dx_delay"] + RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS
+    return d["event"].astype(bool) & (d["time"] > entry) & d[column].notna()
+
+
 _GROUP = {
     "median_survival_limb": lambda d: d["site"].isin(("upper_limb", "lower_limb")),
     "median_survival_bulbar": lambda d: d["site"] == "bulbar",
@@ -181,6 +189,8 @@ _GROUP = {
     "survival_sod1_other": lambda d: d["genotype"] == "sod1_other",
     "survival_c9orf72_vs_sporadic": lambda d: d["genotype"] == "c9orf72",
     "survival_fus": lambda d: d["genotype"] == "fus",
+    **{f"kings_{k}_standardised": functools.partial(_in_cohort_records, column=f"kings_{k}")
+       for k in ("2", "3", "4a", "4b")},
 }
 
 
