@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 import alssim
 from alssim.clinical import respiratory as resp
@@ -25,6 +26,24 @@ def test_fvc_falls_less_than_pump_strength():
     # Braun 1983: vital capacity ~55% of predicted at 30% of respiratory muscle strength
     assert resp.fvc_percent(np.array([0.3]), 100.0, 0.5)[0] == pytest.approx(54.77, abs=0.01)
     assert resp.fvc_percent(np.array([1.0, 0.0]), 100.0, 0.5).tolist() == [100.0, 0.0]
+
+
+def test_failure_level_lies_below_the_niv_threshold_without_a_point_mass():
+    q = (np.arange(1000) + 0.5) / 1000
+    levels = np.array([resp.failure_level(45.0, 0.25, x, 50.0) for x in q])
+    assert (levels < 50.0).all() and (np.diff(levels) > 0).all()
+    # a cap would put the third of patients above 50 on it; the truncated law spreads them
+    capped = np.minimum(45.0 * np.exp(0.25 * norm.ppf(q)), 50.0)
+    assert np.mean(capped >= 49.9) > 0.3
+    assert np.mean(levels >= 49.9) < 0.01
+    # its quantiles are those of the lognormal below the ceiling: the median is its q = 0.33
+    top = norm.cdf(np.log(50.0 / 45.0) / 0.25)
+    assert resp.failure_level(45.0, 0.25, 0.5, 50.0) == pytest.approx(
+        45.0 * np.exp(0.25 * norm.ppf(0.5 * top)))
+    # far below the ceiling the truncation hardly matters; sigma 0 is the cap
+    assert resp.failure_level(20.0, 0.25, 0.5, 50.0) == pytest.approx(20.0, rel=1e-4)
+    assert resp.failure_level(45.0, 0.0, 0.9, 50.0) == 45.0
+    assert resp.failure_level(55.0, 0.0, 0.9, 50.0) == 50.0
 
 
 def test_expiratory_weakness_lowers_the_vital_capacity_by_its_share():

@@ -267,11 +267,11 @@ def test_bulbar_vs_limb_claims(seed):
     assert kl["4A"] is not None and kl["4B"] is not None
     assert 30 <= min(kl["4A"], kl["4B"]) and 0 <= kl["4B"] - kl["4A"] <= 4
     assert kl["4A"] - kb["4A"] >= 12
-    # the bulbar patient dies sooner, of aspiration pneumonia, with an FVC still above 60%
+    # the bulbar patient dies sooner, of aspiration pneumonia, FVC above 50% (no NIV from it)
     assert sb["survival_months"] < sl["survival_months"]
     assert sb["cause_of_death"] == "aspiration_pneumonia"
     alive = bulbar["patient_alive"].astype(bool)
-    assert bulbar["fvc_percent"][alive][-1] > 60
+    assert bulbar["fvc_percent"][alive][-1] > 50
     # spread_timeline.png: bulbar (both sides), the diaphragm, the right arm and leg together
     # (within a month), the trunk last
     from alssim.analysis.timeline import involvement_order

@@ -571,8 +571,10 @@ def assess(result, params=None) -> ClinicalCourse:
     swallow = ALSFRS_ITEMS.index("swallowing")
     gastro = running_any(items[:, swallow] <= rp.gastrostomy_swallowing_item)
     bulbar_domain = items[:, list(_alsfrs.ALSFRS_DOMAINS["bulbar"])].sum(axis=1)
-    reserve = _resp.reserve_factor(rp.failure_reserve_sigma, draws["respiratory_reserve"])
-    own_failure = min(rp.failure_fvc * reserve, rp.niv_fvc)
+    own_failure = _resp.failure_level(rp.failure_fvc, rp.failure_reserve_sigma,
+                                      draws["respiratory_reserve"], rp.niv_fvc)
+    # the same factor carries the patient's reserve to every treated level
+    reserve = own_failure / rp.failure_fvc if rp.failure_fvc > 0 else 1.0
     if mods is None:
         on_niv = on_trach = np.zeros(len(t), dtype=bool)
         failure = np.full(len(t), own_failure)

@@ -195,9 +195,11 @@ class Respiratory:
     niv_continuous_fvc: float = param("% predicted", "FVC below which a patient on NIV uses it "
                                       "day and night (item 12 = 1)", low=0.0, high=200.0)
     failure_fvc: float = param("% predicted", "FVC at which untreated hypercapnic respiratory "
-                               "failure kills the median patient", low=0.0, high=200.0)
+                               "failure kills: the median of the patients' lognormal levels "
+                               "before they are truncated below niv_fvc", low=0.0, high=200.0)
     failure_reserve_sigma: float = param(
-        "1", "SD of the log of a patient's failure FVC between patients", low=0.0, high=3.0)
+        "1", "SD of the log of a patient's failure FVC between patients, before truncation",
+        low=0.0, high=3.0)
     aspiration_max_rate: float = param(
         "1/month", "hazard of fatal aspiration pneumonia with no swallowing function left",
         low=0.0, high=100.0)

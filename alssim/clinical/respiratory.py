@@ -2,16 +2,18 @@
 
 Two systems fail in ALS, and the model keeps them apart:
 
-**The pump.** The diaphragm (phrenic motor neurons, C3-C5) and the intercostal and accessory
-muscles move air. Their weights are the anatomy's shares of the ALSFRS-R item *respiratory
-insufficiency* (the diaphragm and the intercostals in the default anatomy; bulbar muscles are
-not part of the pump). The pump strength ``P`` is the share-weighted mean strength of those
-segments, both sides averaged. Vital capacity falls less than strength, because the lungs still
-fill passively: ``FVC = fvc_healthy * P ** fvc_strength_exponent`` with exponent 0.5 puts FVC at
-55% of predicted when the pump has 30% of its strength, as measured in respiratory muscle weakness
-(Braun 1983 Thorax 38:616). The sniff nasal inspiratory pressure reads the diaphragm alone (the
-segments carrying the item *orthopnoea*): ``SNIP = snip_healthy * D``, so SNIP falls before FVC,
-as it does in patients (Morgan 2005 Am J Respir Crit Care Med 171:269).
+**The pump.** The diaphragm (phrenic motor neurons, C3-C5) and the intercostal and accessory muscles
+move air. Their weights are the anatomy's shares of the ALSFRS-R item *respiratory insufficiency*
+(the diaphragm and the intercostals in the default anatomy; bulbar muscles are not part of the
+pump). The pump strength ``P`` is the share-weighted mean strength of those segments, both sides
+averaged. Vital capacity falls less than strength, because the lungs still fill passively: ``FVC =
+fvc_healthy * P ** fvc_strength_exponent`` with exponent 0.5 puts FVC at 55% of predicted when the
+pump has 30% of its strength, as measured in respiratory muscle weakness (Braun 1983 Thorax 38:616).
+The expiratory muscles (the pump's segments without the diaphragm) empty the lungs below the resting
+volume: with none left the expiratory reserve volume, about a quarter of the vital capacity, is lost
+(``expiratory_vc_share``; :func:`fvc_percent`). The sniff nasal inspiratory pressure reads the
+diaphragm alone (the segments carrying the item *orthopnoea*): ``SNIP = snip_healthy * D``, so SNIP
+falls before FVC, as it does in patients (Morgan 2005 Am J Respir Crit Care Med 171:269).
 
 **Airway protection.** Bulbar muscles keep food and saliva out of the lungs. Aspiration pneumonia
 strikes with a hazard that rises with the loss of swallowing function and is raised by a weak
@@ -24,15 +26,15 @@ patient lives through) at the first record meeting any published criterion the m
 below ``niv_fvc``, SNIP below ``niv_snip``, or orthopnoea (ALSFRS-R item 11 at or below
 ``niv_orthopnoea_item``) (AAN practice parameter, Miller 2009 Neurology 73:1218). Without
 ventilation the patient dies of hypercapnic respiratory failure when FVC, or in REM sleep (when the
-intercostal and accessory muscles are atonic) the vital capacity of the diaphragm alone, falls
-below the patient's own failure level (Arnulf 2000 Am J Respir Crit Care Med 161:849: diaphragm
-dysfunction, REM-sleep hypoventilation and shorter survival in ALS) (``failure_fvc`` times a
-lognormal factor of the draw ``respiratory_reserve``). Treatments (:mod:`alssim.interventions`)
-lower that level (NIV, if tolerated and the upper airway allows it; tracheostomy removes it) and
-change the aspiration hazard (tracheostomy). ALSFRS-R item 12 grades the ventilatory support
-actually given (Cedarbaum 1999 J Neurol Sci 169:13): 4 none, 3 intermittent NIV, 2 continuous NIV
-at night, 1 NIV day and night, 0 invasive ventilation.
-"""
+intercostal and accessory muscles are atonic) the vital capacity of the diaphragm alone, falls below
+the patient's own failure level (Arnulf 2000 Am J Respir Crit Care Med 161:849: diaphragm
+dysfunction, REM-sleep hypoventilation and shorter survival in ALS): a lognormal level of median
+``failure_fvc``, truncated below the NIV threshold and read at the draw ``respiratory_reserve``
+(:func:`failure_level`), so the indication always comes first and no patient dies at it. Treatments
+(:mod:`alssim.interventions`) lower that level (NIV, if tolerated and the upper airway allows it;
+tracheostomy removes it) and change the aspiration hazard (tracheostomy). ALSFRS-R item 12 grades
+the ventilatory support actually given (Cedarbaum 1999 J Neurol Sci 169:13): 4 none, 3 intermittent
+NIV, 2 continuous NIV at night, 1 NIV day and night, 0 invasive ventilation."""
 
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ __all__ = [
     "cumulative_hazard",
     "diaphragm_weights",
     "expiratory_weights",
+    "failure_level",
     "fvc_percent",
     "niv_indicated",
     "pump_strength",
@@ -161,6 +164,34 @@ def reserve_factor(reserve_sigma: float, reserve_quantile: float) -> float:
     ``respiratory_reserve``: a patient with a larger reserve (a low draw) lives to a lower FVC.
     """
     return float(np.exp(reserve_sigma * norm.ppf(reserve_quantile)))
+
+
+def failure_level(failure_fvc: float, reserve_sigma: float, reserve_quantile: float,
+                  ceiling: float) -> float:
+    """The FVC (% predicted) at which untreated hypercapnic failure kills this patient.
+
+    A lognormal of median ``failure_fvc`` and log-SD ``reserve_sigma``, truncated above at
+    ``ceiling`` (the NIV threshold: ventilation is indicated before the failure it prevents), read
+    at the patient's draw ``respiratory_reserve`` by its inverse CDF: ``failure_fvc * exp(sigma *
+    Phi^-1(q * Phi(ln(ceiling / failure_fvc) / sigma)))``. Every level lies below the ceiling and
+    none sits on it (a cap, ``min(level, ceiling)``, would put every patient above it at the
+    threshold, dying in the month the indication comes); a larger draw gives a higher level.
+
+    Parameters
+    ----------
+    failure_fvc : float
+        Median level before truncation (% predicted).
+    reserve_sigma : float
+        Between-patient SD of the log level; 0 gives ``min(failure_fvc, ceiling)``.
+    reserve_quantile : float
+        The patient's draw, in (0, 1).
+    ceiling : float
+        Upper bound of the level (% predicted).
+    """
+    if reserve_sigma == 0.0 or failure_fvc <= 0.0 or ceiling <= 0.0:
+        return float(min(failure_fvc, ceiling))
+    top = norm.cdf(np.log(ceiling / failure_fvc) / reserve_sigma)
+    return float(failure_fvc * np.exp(reserve_sigma * norm.ppf(reserve_quantile * top)))
 
 
 def aspiration_hazard(swallowing: np.ndarray, pump: np.ndarray, *, max_rate: float,
