@@ -166,6 +166,9 @@ CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
     "snip_cmh2o": ClinicalVariable("global", "cmH2O", "sniff nasal inspiratory pressure", 0,
                                    300),
     "diaphragm_strength": ClinicalVariable("global", "1", "strength of the diaphragm"),
+    "inspiratory_vc_percent": ClinicalVariable(
+        "global", "% predicted", "vital capacity the inspiratory muscles give (FVC without the "
+        "loss of the expiratory reserve volume): hypercapnic failure follows it", 0, 200),
     "rem_ventilation_percent": ClinicalVariable(
         "global", "% predicted", "vital capacity of the diaphragm alone (REM sleep, when the "
         "other respiratory muscles are atonic)", 0, 200),
@@ -565,6 +568,9 @@ def assess(result, params=None) -> ClinicalCourse:
     expiratory = _resp.pump_strength(strength, _resp.expiratory_weights(shares))
     fvc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent, expiratory,
                             rp.expiratory_vc_share)
+    # ventilation at rest, and so hypercapnic failure, needs the inspiratory muscles: weak
+    # expiratory muscles lower the measured FVC (and so indicate NIV) but do not stop breathing
+    inspiratory_vc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
     snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
     niv = _resp.niv_indicated(fvc, snip, items[:, orth], niv_fvc=rp.niv_fvc,
                               niv_snip=rp.niv_snip, orthopnoea_score=rp.niv_orthopnoea_item)
@@ -598,11 +604,11 @@ def assess(result, params=None) -> ClinicalCourse:
         exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
         multiplier=asp_mult)
     asp_cum = _resp.cumulative_hazard(t, asp_hazard)
-    # hypercapnic failure: the upright pump (FVC) or, in REM sleep, when the intercostal and
-    # accessory muscles are atonic, the diaphragm alone (Arnulf 2000 Am J Respir Crit Care Med
-    # 161:849) falls below the patient's failure level
+    # hypercapnic failure: the upright inspiratory pump or, in REM sleep, when the intercostal
+    # and accessory muscles are atonic, the diaphragm alone (Arnulf 2000 Am J Respir Crit Care
+    # Med 161:849) falls below the patient's failure level
     rem_fvc = _resp.fvc_percent(diaphragm, rp.fvc_healthy, rp.fvc_strength_exponent)
-    failure_t = float(first_time(np.minimum(fvc, rem_fvc) < failure, t))
+    failure_t = float(first_time(np.minimum(inspiratory_vc, rem_fvc) < failure, t))
     aspiration_t = float(first_time(asp_cum >= draws["aspiration"], t))
     death_t = min(failure_t, aspiration_t)
     cause = (None if not math.isfinite(death_t) else "respiratory_failure"
@@ -687,6 +693,7 @@ def assess(result, params=None) -> ClinicalCourse:
     glob = {f"alsfrs_r_{name}": items[:, i] for i, name in enumerate(ALSFRS_ITEMS)}
     glob.update({f"alsfrs_r_{k}_domain": v for k, v in domains.items()})
     glob.update({"pump_strength": pump, "diaphragm_strength": diaphragm,
+                 "inspiratory_vc_percent": inspiratory_vc,
                  "rem_ventilation_percent": rem_fvc, "snip_cmh2o": snip, "on_niv": on_niv,
                  "on_tracheostomy": on_trach, "aspiration_hazard": asp_hazard})
     glob.update({"alsfrs_r": total, "fvc_percent": fvc, "niv_needed": niv,
