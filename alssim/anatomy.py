@@ -485,6 +485,10 @@ class Anatomy:
         return SpreadEdges(np.array(src), np.array(dst), np.array(kind), np.array(weight))
 
 
+#: A declared relative strength of a spread edge (long_range, junctions).
+_RELATIVE_STRENGTH = ParamSpec("1", "relative strength", low=0.0, high=1000.0)
+
+
 def _parse_long_range(
     data: Any,
     names: tuple[str, ...],
@@ -542,7 +546,7 @@ def _parse_long_range(
         weights.append(
             _check_value(
                 float,
-                ParamSpec("1", "relative strength", low=0.0, high=1000.0),
+                _RELATIVE_STRENGTH,
                 pair[2],
                 f"{k}[2]",
                 source,
@@ -612,7 +616,7 @@ def _parse_junctions(
                 f"strength of the spread between them; got {entry!r}", key=k, source=source)
         a, b = _check_value(
             tuple[str, ...], ParamSpec("", "", choices=names), list(entry[:2]), k, source)
-        w = _check_value(float, ParamSpec("1", "relative strength", low=0.0, high=1000.0),
+        w = _check_value(float, _RELATIVE_STRENGTH,
                          entry[2], f"{k}[2]", source)
         if abs(names.index(a) - names.index(b)) != 1:
             i = names.index(a)

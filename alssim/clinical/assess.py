@@ -565,12 +565,11 @@ def assess(result, params=None) -> ClinicalCourse:
         involved = involved.copy()
         involved[:, breathing_only, :] &= running_any(breathless)[:, None, None]
     onset_t = float(first_time(involved.any(axis=(1, 2)), t))
-    expiratory = _resp.pump_strength(strength, _resp.expiratory_weights(shares))
-    fvc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent, expiratory,
-                            rp.expiratory_vc_share)
     # ventilation at rest, and so hypercapnic failure, needs the inspiratory muscles: weak
     # expiratory muscles lower the measured FVC (and so indicate NIV) but do not stop breathing
     inspiratory_vc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
+    expiratory = _resp.pump_strength(strength, _resp.expiratory_weights(shares))
+    fvc = inspiratory_vc * _resp.expiratory_retained(expiratory, rp.expiratory_vc_share)
     snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
     niv = _resp.niv_indicated(fvc, snip, items[:, orth], niv_fvc=rp.niv_fvc,
                               niv_snip=rp.niv_snip, orthopnoea_score=rp.niv_orthopnoea_item)

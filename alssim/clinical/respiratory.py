@@ -42,12 +42,14 @@ import numpy as np
 from scipy.stats import norm
 
 from alssim.anatomy import ALSFRS_ITEMS
+from alssim.clinical.progression import linear_slope
 
 __all__ = [
     "CAUSES_OF_DEATH",
     "aspiration_hazard",
     "cumulative_hazard",
     "diaphragm_weights",
+    "expiratory_retained",
     "expiratory_weights",
     "failure_level",
     "fvc_percent",
@@ -135,9 +137,15 @@ def fvc_percent(pump: np.ndarray, fvc_healthy: float, exponent: float,
         Share of the vital capacity lost with no expiratory strength.
     """
     fvc = fvc_healthy * np.power(np.clip(pump, 0.0, 1.0), exponent)
-    if expiratory is None or expiratory_share == 0.0:
+    if expiratory is None:
         return fvc
-    return fvc * (1.0 - expiratory_share * (1.0 - np.clip(expiratory, 0.0, 1.0)))
+    return fvc * expiratory_retained(expiratory, expiratory_share)
+
+
+def expiratory_retained(expiratory: np.ndarray, expiratory_share: float) -> np.ndarray:
+    """Fraction of the inspiratory vital capacity the expiratory muscles still empty, shape (T,):
+    ``1 - expiratory_share * (1 - expiratory)`` (see :func:`fvc_percent`)."""
+    return 1.0 - expiratory_share * (1.0 - np.clip(expiratory, 0.0, 1.0))
 
 
 def snip_cmh2o(diaphragm: np.ndarray, snip_healthy: float) -> np.ndarray:
@@ -293,4 +301,4 @@ def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t:
     keep = (t >= t[k0]) & (t <= t[k0] + followup_months + 1e-9) & (t < death_t)
     if keep.sum() < min_records:
         return None
-    return float(np.polyfit(t[keep] - t[k0], fvc[keep], 1)[0])
+    return linear_slope(t[keep] - t[k0], fvc[keep])

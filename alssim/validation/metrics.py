@@ -69,6 +69,7 @@ __all__ = [
     "PREPARED_COLUMNS",
     "bootstrap_ci",
     "clopper_pearson",
+    "died_after_cohort_entry",
     "km_median",
     "prepare",
 ]
@@ -420,14 +421,28 @@ def _death_share(cause: str) -> Callable:
 RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS = 8.3
 
 
+def died_after_cohort_entry(d):
+    """The patients of a trial or database cohort who died, and when their records began.
+
+    Records begin ``RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS`` after the diagnosis; a patient who
+    died before, or was never diagnosed, is not in such a cohort.
+
+    Returns
+    -------
+    died : pandas.Series of bool, shape (n,)
+    entry : pandas.Series of float, shape (n,)
+        Months from clinical onset to the first record.
+    """
+    entry = d["dx_delay"] + RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS
+    return d["event"].astype(bool) & (d["time"] > entry), entry
+
+
 def _standardised_stage_time(column: str) -> Callable:
     """Median King's stage time as a fraction of disease duration, as read from the records of
-    a trial or database cohort: the patient's records begin ``RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS``
-    after the diagnosis (the patients who died before are not in such a cohort), and a stage
-    already reached then is dated at the first record."""
+    a trial or database cohort (:func:`died_after_cohort_entry`): a stage already reached at the
+    first record is dated there."""
     def median(d) -> float:
-        entry = d["dx_delay"] + RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS
-        died = d["event"].astype(bool) & (d["time"] > entry)
+        died, entry = died_after_cohort_entry(d)
         stage = d.loc[died, column]
         seen = np.where(stage.notna(), np.maximum(stage, entry[died]), np.nan)
         return _median(seen / d.loc[died, "time"])

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.validation.metrics import METRICS, RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS, prepare
+from alssim.validation.metrics import METRICS, died_after_cohort_entry, prepare
 from alssim.validation.targets import Target, load_targets
 
 __all__ = [
@@ -150,8 +150,7 @@ def _fmt_overrides(o: dict) -> str:
 def _in_cohort_records(d, column: str):
     """Patients whose standardised stage time is read (see the metric): died after the records
     of a trial or database cohort begin, and reached the stage."""
-    entry = d["dx_delay"] + RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS
-    return d["event"].astype(bool) & (d["time"] > entry) & d[column].notna()
+    return died_after_cohort_entry(d)[0] & d[column].notna()
 
 
 _GROUP = {
