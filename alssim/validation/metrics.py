@@ -23,6 +23,10 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   patients whose bulbar region is involved before the upper limb. Arm -> legs before bulbar:
   upper-limb-onset patients whose lower limb is involved before the bulbar region (among those
   with either involved; ties count half).
+* Limb-onset survival: Kaplan-Meier median of upper- and lower-limb onset patients without the
+  flail-arm and flail-leg syndromes (:func:`limb_onset_without_flail`), the group Wijesekera 2009
+  (Neurology 72:1087) call limb-onset ALS and report apart from those syndromes, whose survival
+  they give separately (61 and 69 months, here ``survival_flail_arm`` and ``survival_flail_leg``).
 * Survival by limb of onset: Kaplan-Meier median of upper-limb onset / that of lower-limb onset.
 * ALSFRS-R decline: ΔFS at the diagnosis visit (``clinical.alsfrs_r_dfs``), median and IQR.
 * Diagnostic delay: months from clinical onset to diagnosis (``clinical.diagnosis.months``),
@@ -70,6 +74,7 @@ __all__ = [
     "bootstrap_ci",
     "clopper_pearson",
     "died_after_cohort_entry",
+    "limb_onset_without_flail",
     "km_median",
     "prepare",
 ]
@@ -421,6 +426,22 @@ def _death_share(cause: str) -> Callable:
 RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS = 8.3
 
 
+#: Phenotypes Wijesekera 2009 (Neurology 72:1087) report apart from limb-onset ALS.
+FLAIL_PHENOTYPES = ("flail_arm", "flail_leg")
+
+
+def limb_onset_without_flail(d):
+    """Limb-onset patients as Wijesekera 2009 count them: onset in an upper or lower limb, not
+    the flail-arm or flail-leg syndrome (whose survival they report on its own); PMA and the
+    other phenotypes stay in.
+
+    Returns
+    -------
+    pandas.Series of bool, shape (n,)
+    """
+    return d["site"].isin(("upper_limb", "lower_limb")) & ~d["phenotype"].isin(FLAIL_PHENOTYPES)
+
+
 def died_after_cohort_entry(d):
     """The patients of a trial or database cohort who died, and when their records began.
 
@@ -456,8 +477,7 @@ METRICS: dict[str, Callable] = {
     "onset_share_lower_limb": lambda d: _share(d, d["site"] == "lower_limb"),
     "onset_share_respiratory": lambda d: _share(d, d["site"] == "respiratory"),
     "median_survival": lambda d: _median_survival(d),
-    "median_survival_limb": lambda d: _median_survival(
-        d, d["site"].isin(("upper_limb", "lower_limb"))),
+    "median_survival_limb": lambda d: _median_survival(d, limb_onset_without_flail(d)),
     "median_survival_bulbar": lambda d: _median_survival(d, d["site"] == "bulbar"),
     "survival_age_le50": _age_band(-math.inf, 50.0),
     "survival_age_51_60": _age_band(50.0, 60.0),

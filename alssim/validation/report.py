@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.validation.metrics import METRICS, died_after_cohort_entry, prepare
+from alssim.validation.metrics import METRICS, died_after_cohort_entry, limb_onset_without_flail, prepare
 from alssim.validation.targets import Target, load_targets
 
 __all__ = [
@@ -154,7 +154,7 @@ def _in_cohort_records(d, column: str):
 
 
 _GROUP = {
-    "median_survival_limb": lambda d: d["site"].isin(("upper_limb", "lower_limb")),
+    "median_survival_limb": limb_onset_without_flail,
     "median_survival_bulbar": lambda d: d["site"] == "bulbar",
     "survival_age_le50": lambda d: d["age_onset"] <= 50,
     "survival_age_51_60": lambda d: (d["age_onset"] > 50) & (d["age_onset"] <= 60),
