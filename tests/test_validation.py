@@ -139,6 +139,29 @@ def test_prepare_censors_survivors_at_the_horizon():
     assert d["time"].tolist() == [30.0, 150.0] and d["event"].tolist() == [True, False]
 
 
+def test_limb_onset_survival_leaves_out_the_flail_syndromes_as_the_source_did():
+    # Wijesekera 2009 report limb-onset ALS (31-35 months) apart from the flail-arm and
+    # flail-leg syndromes (61 and 69 months); PMA stays in their limb-onset group
+    survival = {"classic": 30.0, "pma": 34.0, "flail_arm": 60.0, "flail_leg": 70.0}
+    rows = []
+    for phenotype, months in survival.items():
+        for seg in ("cervical_lower", "lumbosacral"):
+            r = _row(seg)
+            r.update({"clinical.survival_months": months, "clinical.phenotype": phenotype})
+            rows.append(r)
+    rows.append(_row("bulbar"))  # not limb onset
+    rows[-1]["clinical.phenotype"] = "bulbar"
+    d = prepare(pd.DataFrame(rows))
+    # four limb-onset patients without the flail syndromes (30, 30, 34, 34): the KM median is
+    # the first time survival falls to one half
+    assert METRICS["median_survival_limb"](d) == pytest.approx(30.0)
+    assert METRICS["survival_flail_leg"](d) == pytest.approx(70.0)
+    for r in rows[:2]:
+        r["clinical.phenotype"] = "flail_arm"
+    d = prepare(pd.DataFrame(rows))
+    assert METRICS["median_survival_limb"](d) == pytest.approx(34.0)
+
+
 def test_standardised_stage_times_are_read_from_records_that_begin_at_entry():
     # a trial's or database's records begin after the diagnosis (PRO-ACT: 8.3 months): a stage
     # reached before is dated at the first record, and a patient who died before entry, or was
