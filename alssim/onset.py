@@ -80,12 +80,12 @@ def choose_onset(spec: Onset, anatomy: Anatomy, root: np.random.SeedSequence, *,
 
     Sampling: the site from ``p_bulbar ... p_respiratory`` (renormalised over the sites the anatomy
     has; the odds of bulbar onset times ``bulbar_odds``, see :func:`site_probabilities`), the
-    compartment from ``p_compartment_*``, the segment within the site by its onset weight for that
-    compartment (:meth:`alssim.anatomy.Segment.onset_weight_for`: an anatomy may place
-    LMN-predominant onsets differently), and the side (upper-limb onset on the dominant side
-    with ``p_dominant_upper_limb``, otherwise either side equally). Draws come from the
-    ``"onset"`` stream only, always the same number
-    of them, so ``bulbar_odds`` changes which site a patient's draw falls in and nothing else.
+    compartment from ``p_compartment_*`` (``p_compartment_*_bulbar`` after bulbar onset), the
+    segment within the site by its onset weight for that compartment
+    (:meth:`alssim.anatomy.Segment.onset_weight_for`: an anatomy may place LMN-predominant
+    onsets differently), and the side (upper-limb onset on the dominant side with
+    ``p_dominant_upper_limb``, otherwise either side equally). Draws come from the ``"onset"``
+    stream only, always the same number of them, so ``bulbar_odds`` changes which site a patient's draw falls in and nothing else.
     A single run (:func:`alssim.simulate`) uses ``bulbar_odds = 1``; cohorts pass each patient's
     own odds (:func:`alssim.patients.sample_patient`).
     """
@@ -100,7 +100,8 @@ def choose_onset(spec: Onset, anatomy: Anatomy, root: np.random.SeedSequence, *,
     dominant = SIDES.index(spec.dominant_side)
     p_dom = spec.p_dominant_upper_limb if site == "upper_limb" else 0.5
     side = SIDES[dominant if rng.random() < p_dom else 1 - dominant]
-    comp = ("both", "lmn", "umn")[rng.choice(3, p=np.array(spec.compartment_probabilities()))]
+    comp = ("both", "lmn", "umn")[
+        rng.choice(3, p=np.array(spec.compartment_probabilities(site)))]
     segs = [g for g in anatomy.segments if g.onset_site == site]
     w = np.array([g.onset_weight_for(comp) for g in segs])
     w = w if w.sum() > 0 else np.ones(len(segs))

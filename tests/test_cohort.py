@@ -44,10 +44,13 @@ def test_onset_sites_follow_the_configured_distribution(cfg, sampled):
     arm = [p for p in sampled if p.onset.site == "upper_limb"]
     k = sum(p.onset.side == cfg.onset.dominant_side for p in arm)
     assert stats.binomtest(k, len(arm), cfg.onset.p_dominant_upper_limb).pvalue > 1e-4
-    comps = np.array([sum(p.onset.compartment == c for p in sampled)
-                      for c in ("both", "lmn", "umn")])
-    assert stats.chisquare(comps, np.array(cfg.onset.compartment_probabilities()) * N_SAMPLE
-                           ).pvalue > 1e-4
+    # compartment: bulbar onset has its own shares (p_compartment_*_bulbar)
+    for bulbar in (True, False):
+        group = [p for p in sampled if (p.onset.site == "bulbar") == bulbar]
+        comps = np.array([sum(p.onset.compartment == c for p in group)
+                          for c in ("both", "lmn", "umn")])
+        probs = np.array(cfg.onset.compartment_probabilities("bulbar" if bulbar else None))
+        assert stats.chisquare(comps, probs * len(group)).pvalue > 1e-4
 
 
 def test_genotypes_sex_and_exposures_follow_the_configured_shares(cfg, sampled):

@@ -186,6 +186,12 @@ class Onset:
                                      high=1.0)
     p_compartment_umn: float = param("1", "probability that onset is in UMN only", low=0.0,
                                      high=1.0)
+    p_compartment_both_bulbar: float = param(
+        "1", "probability that bulbar onset is in UMN and LMN", low=0.0, high=1.0)
+    p_compartment_lmn_bulbar: float = param(
+        "1", "probability that bulbar onset is in LMN only", low=0.0, high=1.0)
+    p_compartment_umn_bulbar: float = param(
+        "1", "probability that bulbar onset is in UMN only", low=0.0, high=1.0)
 
     def _check(self, prefix: str, source: str | None) -> None:
         sites = self.site_probabilities()
@@ -193,18 +199,25 @@ class Onset:
             raise ConfigError(
                 f"{prefix}.p_bulbar + p_upper_limb + p_lower_limb + p_respiratory must be 1; "
                 f"got {sum(sites):g}", key=prefix, source=source)
-        comp = self.compartment_probabilities()
-        if not math.isclose(sum(comp), 1.0, abs_tol=1e-6):
-            raise ConfigError(
-                f"{prefix}.p_compartment_both + p_compartment_lmn + p_compartment_umn must be "
-                f"1; got {sum(comp):g}", key=prefix, source=source)
+        for suffix in ("", "_bulbar"):
+            comp = self.compartment_probabilities("bulbar" if suffix else None)
+            if not math.isclose(sum(comp), 1.0, abs_tol=1e-6):
+                raise ConfigError(
+                    f"{prefix}.p_compartment_both{suffix} + p_compartment_lmn{suffix} + "
+                    f"p_compartment_umn{suffix} must be 1; got {sum(comp):g}", key=prefix,
+                    source=source)
 
     def site_probabilities(self) -> tuple[float, ...]:
         """Probabilities in the order of :data:`alssim.anatomy.ONSET_SITES`."""
         return tuple(getattr(self, f"p_{s}") for s in ONSET_SITES)
 
-    def compartment_probabilities(self) -> tuple[float, float, float]:
-        """Probabilities of onset in ('both', 'lmn', 'umn')."""
+    def compartment_probabilities(self, site: str | None = None) -> tuple[float, float, float]:
+        """Probabilities of onset in ('both', 'lmn', 'umn') at an onset ``site``: the
+        ``p_compartment_*_bulbar`` values for bulbar onset, the ``p_compartment_*`` values for
+        every other site (and for ``site=None``)."""
+        if site == "bulbar":
+            return (self.p_compartment_both_bulbar, self.p_compartment_lmn_bulbar,
+                    self.p_compartment_umn_bulbar)
         return (self.p_compartment_both, self.p_compartment_lmn, self.p_compartment_umn)
 
 
