@@ -85,9 +85,10 @@ def choose_onset(spec: Onset, anatomy: Anatomy, root: np.random.SeedSequence, *,
     (:meth:`alssim.anatomy.Segment.onset_weight_for`: an anatomy may place LMN-predominant
     onsets differently), and the side (upper-limb onset on the dominant side with
     ``p_dominant_upper_limb``, otherwise either side equally). Draws come from the ``"onset"``
-    stream only, always the same number of them, so ``bulbar_odds`` changes which site a patient's draw falls in and nothing else.
-    A single run (:func:`alssim.simulate`) uses ``bulbar_odds = 1``; cohorts pass each patient's
-    own odds (:func:`alssim.patients.sample_patient`).
+    stream only, always the same number of them, so ``bulbar_odds`` changes which site a
+    patient's draw falls in and nothing else. A single run (:func:`alssim.simulate`) uses
+    ``bulbar_odds = 1``; cohorts pass each patient's own odds
+    (:func:`alssim.patients.sample_patient`).
     """
     if spec.mode == "fixed":
         seg = anatomy.segments[anatomy.segment_index(spec.segment)]

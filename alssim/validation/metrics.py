@@ -74,8 +74,8 @@ __all__ = [
     "bootstrap_ci",
     "clopper_pearson",
     "died_after_cohort_entry",
-    "limb_onset_without_flail",
     "km_median",
+    "limb_onset_without_flail",
     "prepare",
 ]
 

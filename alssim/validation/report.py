@@ -12,7 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from alssim.validation.metrics import METRICS, died_after_cohort_entry, limb_onset_without_flail, prepare
+from alssim.validation.metrics import (
+    METRICS,
+    died_after_cohort_entry,
+    limb_onset_without_flail,
+    prepare,
+)
 from alssim.validation.targets import Target, load_targets
 
 __all__ = [
