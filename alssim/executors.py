@@ -323,12 +323,22 @@ class FuturesBackend(Backend):
             self.executor.shutdown(wait=not abort, cancel_futures=True)
 
 
+#: Client-side loggers that report a lost scheduler with tracebacks from background tasks.
+_CONNECTION_LOGGERS = ("distributed", "distributed.client", "distributed.core",
+                       "distributed.comm", "distributed.batched", "tornado", "asyncio")
+
+
 class DaskBackend(Backend):
     """A ``dask.distributed.Client``; closed on close only if this backend created it.
 
     A scheduler without workers is waited for (a :class:`UserWarning` says so at once) for
     :data:`DASK_WORKER_WAIT_SECONDS`, at the start and whenever every worker has left; a lost
-    scheduler is a one-line :class:`BackendLostError` naming its address.
+    scheduler is a one-line :class:`BackendLostError` naming its address. While a client this
+    backend created is open, the client-side loggers of distributed, tornado and asyncio
+    (:data:`_CONNECTION_LOGGERS`) are silenced: a scheduler that dies makes them log tracebacks
+    (``Batched Comm Closed``, reconnection attempts) from background tasks, sometimes before the
+    backend has noticed the loss, and alssim reports the loss itself in one line. Their levels
+    are restored on close.
     """
 
     name = "dask"
@@ -339,6 +349,9 @@ class DaskBackend(Backend):
         self.address = address or _client_address(client)
         self._no_workers_since: float | None = None
         self._quiet_levels: dict[str, int] | None = None
+        self._closed = False
+        if owned:
+            self._quiet_logging()
         n = self._threads()
         if n == 0:
             n = self._wait_for_workers()
@@ -442,30 +455,41 @@ class DaskBackend(Backend):
             except Exception:  # the cluster is failing: nothing left to cancel
                 pass
 
-    def _close_quietly(self) -> None:
-        """Close a client this backend created without distributed's reconnect tracebacks."""
-        if not self.owned or self._quiet_levels is not None:
+    def _quiet_logging(self) -> None:
+        """Silence :data:`_CONNECTION_LOGGERS`, remembering their levels (once)."""
+        if self._quiet_levels is not None:
             return
         import logging
 
-        names = ("distributed", "distributed.client", "distributed.core", "distributed.comm",
-                 "distributed.batched", "tornado", "asyncio")
-        self._quiet_levels = {n: logging.getLogger(n).level for n in names}
-        for n in names:
+        self._quiet_levels = {n: logging.getLogger(n).level for n in _CONNECTION_LOGGERS}
+        for n in _CONNECTION_LOGGERS:
             logging.getLogger(n).setLevel(logging.CRITICAL + 1)
+
+    def _restore_logging(self) -> None:
+        if self._quiet_levels is None:
+            return
+        import logging
+
+        for name, level in self._quiet_levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._quiet_levels = None
+
+    def _close_quietly(self) -> None:
+        """Close a client this backend created without distributed's reconnect tracebacks."""
+        if not self.owned or self._closed:
+            return
+        self._quiet_logging()
+        self._closed = True
         try:
             self.client.close(timeout=5)
         except Exception:  # closing a client whose scheduler is gone
             pass
 
     def close(self, *, abort: bool = False) -> None:
-        if self.owned and self._quiet_levels is None:
+        if self.owned and not self._closed:
+            self._closed = True
             self.client.close()
-        if self._quiet_levels is not None:  # closed quietly after a failure: logging as before
-            import logging
-
-            for name, level in self._quiet_levels.items():
-                logging.getLogger(name).setLevel(level)
+        self._restore_logging()
 
 
 def _client_address(client: Any) -> str:

@@ -236,6 +236,36 @@ def test_a_dask_scheduler_that_dies_is_one_line_and_keeps_the_finished_runs(tmp_
     assert m and int(m.group(1)) == recorded > 0, (lines, recorded)
 
 
+def test_a_dask_client_alssim_opens_keeps_distributed_quiet_until_closed():
+    # a dying scheduler makes distributed log tracebacks from background tasks ("Batched Comm
+    # Closed"), sometimes before the backend notices; alssim reports the loss in one line, so
+    # the client-side loggers are silent while its own client is open, and restored after
+    import logging
+
+    from alssim.executors import _CONNECTION_LOGGERS, DaskBackend
+
+    class Client:
+        closed = False
+
+        def scheduler_info(self):
+            return {"workers": {"w": {"nthreads": 2}}}
+
+        def close(self, timeout=None):
+            self.closed = True
+
+    batched = logging.getLogger("distributed.batched")
+    batched.setLevel(logging.INFO)
+    backend = DaskBackend(Client(), owned=True, address="tcp://x:1")
+    assert backend.workers == 2
+    for name in _CONNECTION_LOGGERS:
+        assert not logging.getLogger(name).isEnabledFor(logging.CRITICAL), name
+    backend.close()
+    assert backend.client.closed and batched.level == logging.INFO
+    # a client the user passed keeps its logging
+    DaskBackend(Client(), owned=False).close()
+    assert batched.isEnabledFor(logging.INFO)
+
+
 def test_a_dask_scheduler_without_workers_says_so_and_gives_up(monkeypatch):
     pytest.importorskip("distributed")
     from distributed import Client, LocalCluster
