@@ -112,6 +112,12 @@ class Segment:
     lmn_onset_weight : float or None
         The same chance for an onset in the LMN compartment (LMN-predominant onset); ``None``
         means :attr:`onset_weight`.
+    spread_susceptibility : float
+        Multiplier on the rate of every spread edge that reaches this segment from another one
+        (``caudal``, ``rostral``, ``cortical_neighbour``, ``long_range``), in UMN and LMN alike;
+        edges within the segment (contralateral, callosal, anterograde, retrograde) and edges
+        leaving it keep their rates. Below 1 the segment resists spread from elsewhere while
+        disease that starts in it spreads as usual.
     lmn_count : int
         Lower motor neurons per side at ``scale = 1``.
     umn_count : int
@@ -133,6 +139,7 @@ class Segment:
     functions: Mapping[str, float]
     muscles: tuple[Muscle, ...]
     lmn_onset_weight: float | None = None
+    spread_susceptibility: float = 1.0
 
     def onset_weight_for(self, compartment: str) -> float:
         """Relative chance of onset in this segment, within its site, for an onset in
@@ -161,9 +168,11 @@ class SpreadEdges:
         Index into :data:`EDGE_KINDS`.
     weight : ndarray of float, shape (n_edges,), optional
         Multiplier on the rate of the edge's kind: 1 for every edge except ``long_range`` edges
-        of a pair declared with a relative strength (see :attr:`Anatomy.long_range_weights`)
-        and ``caudal``/``rostral`` edges across a declared junction (see
-        :attr:`Anatomy.junctions`). ``None`` means all ones.
+        of a pair declared with a relative strength (see :attr:`Anatomy.long_range_weights`),
+        ``caudal``/``rostral`` edges across a declared junction (see
+        :attr:`Anatomy.junctions`), and edges into a segment of
+        :attr:`Segment.spread_susceptibility` other than 1 (times that). ``None`` means all
+        ones.
     """
 
     source: np.ndarray
@@ -327,6 +336,8 @@ class Anatomy:
             d = {k: getattr(s, k) for k in _SEGMENT_SPECS}
             if s.lmn_onset_weight is not None:
                 d["lmn_onset_weight"] = s.lmn_onset_weight
+            if s.spread_susceptibility != 1.0:
+                d["spread_susceptibility"] = s.spread_susceptibility
             d["functions"] = dict(s.functions)
             d["muscles"] = [{"name": m.name, "motor_units": m.motor_units,
                              **({"vulnerability": m.vulnerability} if m.vulnerability != 1.0
@@ -482,7 +493,13 @@ class Anatomy:
                     "long_range",
                     self.long_range_weight(i),
                 )
-        return SpreadEdges(np.array(src), np.array(dst), np.array(kind), np.array(weight))
+        # a segment's resistance to spread from elsewhere (Segment.spread_susceptibility)
+        seg_of = self.population_table()["segment_index"]
+        susceptibility = np.array([s.spread_susceptibility for s in self.segments])
+        source, target = np.array(src), np.array(dst)
+        between = seg_of[source] != seg_of[target]
+        w = np.array(weight) * np.where(between, susceptibility[seg_of[target]], 1.0)
+        return SpreadEdges(source, target, np.array(kind), w)
 
 
 #: A declared relative strength of a spread edge (long_range, junctions).
@@ -634,7 +651,8 @@ def _parse_junctions(
 def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
     if not isinstance(data, Mapping):
         raise ConfigError(f"must be a table; got {data!r}", key=key, source=source)
-    allowed = (*_SEGMENT_SPECS, "lmn_onset_weight", "functions", "muscles")
+    allowed = (*_SEGMENT_SPECS, "lmn_onset_weight", "spread_susceptibility", "functions",
+               "muscles")
     for k in data:
         if k not in allowed:
             hint = nearest_key(k, allowed)
@@ -722,4 +740,9 @@ def _parse_segment(data: Any, key: str, source: str | None) -> Segment:
     if lmn_w is not None:
         lmn_w = _check_value(float, ParamSpec("1", "relative onset chance after LMN onset",
                                               low=0.0), lmn_w, f"{key}.lmn_onset_weight", source)
-    return Segment(functions=fn, muscles=tuple(muscles), lmn_onset_weight=lmn_w, **values)
+    susceptibility = _check_value(
+        float, ParamSpec("1", "multiplier on spread into the segment from other segments",
+                         low=0.0, high=10.0), data.get("spread_susceptibility", 1.0),
+        f"{key}.spread_susceptibility", source)
+    return Segment(functions=fn, muscles=tuple(muscles), lmn_onset_weight=lmn_w,
+                   spread_susceptibility=susceptibility, **values)

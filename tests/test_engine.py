@@ -403,6 +403,58 @@ def test_bad_junction_is_refused_with_its_key(junction, words):
     assert words in str(info.value) and "anatomy.junctions[0]" in str(info.value)
 
 
+def _with_bulbar_susceptibility(value) -> dict:
+    data = alssim.load_config().anatomy.to_dict()
+    seg = next(g for g in data["segments"] if g["name"] == "bulbar")
+    seg["spread_susceptibility"] = value
+    return data
+
+
+def test_spread_susceptibility_scales_only_the_edges_into_the_segment_from_elsewhere():
+    from alssim.dynamics import RegionalDrivers
+
+    plain = small_config(anatomy=_with_bulbar_susceptibility(1.0))
+    resistant = small_config(anatomy=_with_bulbar_susceptibility(0.25))
+    t0 = RegionalDrivers(plain).transmission
+    t1 = RegionalDrivers(resistant).transmission
+    anat = resistant.anatomy
+    seg = anat.population_table()["segment"]
+    into = np.zeros_like(t0, dtype=bool)  # [target, source]: from another segment into bulbar
+    into[np.ix_(seg == "bulbar", seg != "bulbar")] = True
+    into &= t0 > 0
+    # the hand's cortical neighbour (UMN) and the phrenic pool (LMN) reach it, on each side
+    assert np.count_nonzero(into) == 4
+    assert np.allclose(t1[into], 0.25 * t0[into])
+    # spread within the bulbar region and out of it keeps its rates
+    assert np.array_equal(t1[~into], t0[~into])
+    # the value survives to_dict; the shipped default anatomy declares it
+    again = alssim.load_config(overrides={"anatomy": anat.to_dict()}).anatomy
+    assert again.segments[again.segment_index("bulbar")].spread_susceptibility == 0.25
+    assert plain.anatomy.to_dict()["segments"][0].get("spread_susceptibility") is None
+    assert alssim.load_config().anatomy.segments[0].spread_susceptibility == 0.5
+
+
+def test_a_segment_closed_to_spread_is_never_reached_but_spreads_out():
+    closed = _with_bulbar_susceptibility(0.0)
+    limb = alssim.simulate(small_config(anatomy=closed), seed=3)
+    bulbar = [limb.anatomy.population_index(c, "bulbar", s)
+              for c in ("umn", "lmn") for s in ("left", "right")]
+    assert np.all(np.asarray(limb["pathology"])[:, bulbar] == 0.0)
+    assert np.asarray(limb["pathology"])[-1].max() > 0.5  # not vacuous: the rest is affected
+    onset = small_config(anatomy=closed, **{"onset.segment": "bulbar", "onset.side": "left"})
+    out = alssim.simulate(onset, seed=3)
+    leg = out.anatomy.population_index("umn", "lumbosacral", "left")
+    assert np.asarray(out["pathology"])[-1, leg] > 0.0
+
+
+@pytest.mark.parametrize("value, words", [(-0.5, "spread_susceptibility"),
+                                          ("x", "spread_susceptibility")])
+def test_bad_spread_susceptibility_is_refused_with_its_key(value, words):
+    with pytest.raises(alssim.errors.ConfigError) as info:
+        alssim.load_config(overrides={"anatomy": _with_bulbar_susceptibility(value)})
+    assert "anatomy.segments[0].spread_susceptibility" in str(info.value)
+
+
 def test_a_junction_declared_twice_is_refused():
     with pytest.raises(alssim.errors.ConfigError, match="twice"):
         alssim.load_config(overrides={"anatomy": _with_junctions(
