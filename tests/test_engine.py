@@ -308,13 +308,15 @@ def test_long_range_edges_run_umn_to_umn_bulbar_to_lumbosacral_on_each_side():
     assert not any(a in lumbo and b in bulbar
                    for a, b in zip(edges.source, edges.target, strict=True))
     # every other edge is the contiguous graph's, unchanged, at its junction weight (1 except
-    # across the anatomy's declared junctions)
+    # across the anatomy's declared junctions) times its target's spread susceptibility
     contiguous = dataclasses.replace(anat, long_range=(), long_range_weights=()).spread_edges()
     keep = edges.kind != k
     for name in ("source", "target", "kind"):
         assert np.array_equal(getattr(edges, name)[keep], getattr(contiguous, name))
     assert np.array_equal(edges.weights()[keep], contiguous.weights())
-    plain = dataclasses.replace(anat, long_range=(), long_range_weights=(), junctions=())
+    plain = dataclasses.replace(
+        anat, long_range=(), long_range_weights=(), junctions=(),
+        segments=tuple(dataclasses.replace(g, spread_susceptibility=1.0) for g in anat.segments))
     assert np.all(plain.spread_edges().weights() == 1.0)
     # a long-range edge carries its pair's relative strength
     for i, (a, b) in enumerate(anat.long_range):
