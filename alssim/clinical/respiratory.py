@@ -39,7 +39,7 @@ NIV, 2 continuous NIV at night, 1 NIV day and night, 0 invasive ventilation."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import norm, truncnorm
 
 from alssim.anatomy import ALSFRS_ITEMS
 from alssim.clinical.progression import linear_slope
@@ -180,8 +180,9 @@ def failure_level(failure_fvc: float, reserve_sigma: float, reserve_quantile: fl
 
     A lognormal of median ``failure_fvc`` and log-SD ``reserve_sigma``, truncated above at
     ``ceiling`` (the NIV threshold: ventilation is indicated before the failure it prevents), read
-    at the patient's draw ``respiratory_reserve`` by its inverse CDF: ``failure_fvc * exp(sigma *
-    Phi^-1(q * Phi(ln(ceiling / failure_fvc) / sigma)))``. Every level lies below the ceiling and
+    at the patient's draw ``respiratory_reserve`` by its inverse CDF (``scipy.stats.truncnorm``
+    on the log scale): ``failure_fvc * exp(sigma * Phi^-1(q * Phi(ln(ceiling / failure_fvc) /
+    sigma)))``. Every level lies below the ceiling and
     none sits on it (a cap, ``min(level, ceiling)``, would put every patient above it at the
     threshold, dying in the month the indication comes); a larger draw gives a higher level.
 
@@ -198,8 +199,9 @@ def failure_level(failure_fvc: float, reserve_sigma: float, reserve_quantile: fl
     """
     if reserve_sigma == 0.0 or failure_fvc <= 0.0 or ceiling <= 0.0:
         return float(min(failure_fvc, ceiling))
-    top = norm.cdf(np.log(ceiling / failure_fvc) / reserve_sigma)
-    return float(failure_fvc * np.exp(reserve_sigma * norm.ppf(reserve_quantile * top)))
+    upper = np.log(ceiling / failure_fvc) / reserve_sigma
+    return float(failure_fvc * np.exp(
+        reserve_sigma * truncnorm.ppf(reserve_quantile, -np.inf, upper)))
 
 
 def aspiration_hazard(swallowing: np.ndarray, pump: np.ndarray, *, max_rate: float,

@@ -75,6 +75,7 @@ __all__ = [
     "clopper_pearson",
     "died_after_cohort_entry",
     "km_median",
+    "limb_onset",
     "limb_onset_without_flail",
     "prepare",
 ]
@@ -384,7 +385,7 @@ def _pma_mune_ratio(d) -> float:
 
 def _dx_ratio_bulbar_limb(d) -> float:
     bulbar = _median(d.loc[d["site"] == "bulbar", "dx_delay"])
-    limb = _median(d.loc[d["site"].isin(("upper_limb", "lower_limb")), "dx_delay"])
+    limb = _median(d.loc[limb_onset(d), "dx_delay"])
     return bulbar / limb if limb > 0 else math.nan
 
 
@@ -398,7 +399,7 @@ def _bulbar_ratio_women_men(d) -> float:
 
 
 def _bulbar_age_difference(d) -> float:
-    limb = d["site"].isin(("upper_limb", "lower_limb"))
+    limb = limb_onset(d)
     return _mean(d.loc[d["site"] == "bulbar", "age_onset"]) - _mean(d.loc[limb, "age_onset"])
 
 
@@ -430,6 +431,11 @@ RECORDS_BEGIN_AFTER_DIAGNOSIS_MONTHS = 8.3
 FLAIL_PHENOTYPES = ("flail_arm", "flail_leg")
 
 
+def limb_onset(d):
+    """Patients with onset in an upper or lower limb, bool Series of shape (n,)."""
+    return d["site"].isin(("upper_limb", "lower_limb"))
+
+
 def limb_onset_without_flail(d):
     """Limb-onset patients as Wijesekera 2009 count them: onset in an upper or lower limb, not
     the flail-arm or flail-leg syndrome (whose survival they report on its own); PMA and the
@@ -439,7 +445,7 @@ def limb_onset_without_flail(d):
     -------
     pandas.Series of bool, shape (n,)
     """
-    return d["site"].isin(("upper_limb", "lower_limb")) & ~d["phenotype"].isin(FLAIL_PHENOTYPES)
+    return limb_onset(d) & ~d["phenotype"].isin(FLAIL_PHENOTYPES)
 
 
 def died_after_cohort_entry(d):
@@ -497,7 +503,7 @@ METRICS: dict[str, Callable] = {
     "munix_decline": lambda d: _mean(d["munix_decline"]),
     "vital_capacity_decline": lambda d: _mean(d["fvc_trial_slope"]),
     "regions_preserved_at_breathing_limb": lambda d: _mean(d.loc[
-        d["site"].isin(("upper_limb", "lower_limb")), "regions_preserved_at_breathing"]),
+        limb_onset(d), "regions_preserved_at_breathing"]),
     "regions_preserved_at_breathing_bulbar": lambda d: _mean(d.loc[
         d["site"] == "bulbar", "regions_preserved_at_breathing"]),
     "mune_decline": lambda d: _mean(d["mune_decline"]),

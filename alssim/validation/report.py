@@ -15,6 +15,7 @@ import numpy as np
 from alssim.validation.metrics import (
     METRICS,
     died_after_cohort_entry,
+    limb_onset,
     limb_onset_without_flail,
     prepare,
 )
@@ -180,7 +181,7 @@ _GROUP = {
     "munix_decline": lambda d: d["munix_decline"].notna(),
     "vital_capacity_decline": lambda d: d["fvc_trial_slope"].notna(),
     "mune_decline": lambda d: d["mune_decline"].notna(),
-    "regions_preserved_at_breathing_limb": lambda d: d["site"].isin(("upper_limb", "lower_limb"))
+    "regions_preserved_at_breathing_limb": lambda d: limb_onset(d)
     & d["regions_preserved_at_breathing"].notna(),
     "regions_preserved_at_breathing_bulbar": lambda d: (d["site"] == "bulbar")
     & d["regions_preserved_at_breathing"].notna(),
