@@ -203,6 +203,19 @@ def test_item_mapping_uses_shares_and_the_dominant_hand():
     assert sum(int(v[0]) for v in dom.values()) == int(items.sum())
 
 
+def test_items_with_their_own_thresholds():
+    f = np.array([[0.80] * 12, [0.18] * 12])
+    i = {n: k for k, n in enumerate(ALSFRS_ITEMS)}
+    common = (0.20, 0.45, 0.70, 0.85)
+    items = alsfrs.item_scores(f, common, {"swallowing": (0.15, 0.45, 0.65, 0.78)})
+    # the same function, graded by the item's own thresholds: speech changes first, nothing by
+    # mouth only after speech is lost
+    assert items[0, i["speech"]] == 3 and items[0, i["swallowing"]] == 4
+    assert items[1, i["speech"]] == 0 and items[1, i["swallowing"]] == 1
+    assert items[0, i["salivation"]] == 3  # no thresholds of its own: the common ones
+    assert np.array_equal(alsfrs.item_scores(f, common, {}), alsfrs.item_scores(f, common))
+
+
 def test_involvement_is_cumulative():
     cap = _pool([1.0, 0.7, 0.9, 1.0])
     assert alsfrs.involvement(cap, 0.8)[:, 0, 0].tolist() == [False, True, True, True]

@@ -148,6 +148,18 @@ def test_bulbar_onset_bulbar_items_fall_first(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_bulbar_onset_speech_changes_before_swallowing_and_salivation(seed):
+    # dysarthria is usually the first bulbar symptom, dysphagia and drooling follow (Kuhnlein
+    # 2008 Nat Clin Pract Neurol 4:366); speech is lost before nothing can be taken by mouth
+    c = course("bulbar_onset", seed)
+    speech = item_drop(c, "speech")
+    assert speech < item_drop(c, "swallowing") and speech < item_drop(c, "salivation")
+    nil_by_mouth = item_drop(c, "swallowing", below=1)
+    if math.isfinite(nil_by_mouth):
+        assert item_drop(c, "speech", below=1) < nil_by_mouth
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_respiratory_onset_fvc_falls_first(seed):
     c = course("respiratory_onset", seed)
     # the phenotype's definition: respiratory symptoms first, only mild spinal or bulbar signs

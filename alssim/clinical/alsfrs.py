@@ -11,7 +11,11 @@ Each ALSFRS-R item (Cedarbaum 1999) draws on segments with the shares given in t
 item's function is the share-weighted mean of the segments' capacities, both sides averaged
 (midline bulbar and respiratory muscles, walking on two legs), except *handwriting*, which uses the
 dominant side only (``onset.dominant_side``). An item no segment serves keeps full function. Item
-scores 0-4 follow from increasing capacity thresholds; domains (bulbar 1-3, fine motor 4-6, gross
+scores 0-4 follow from increasing capacity thresholds, the same for every item except those given
+their own (:func:`item_scores`): salivation and swallowing keep more reserve than speech, so
+dysarthria comes first, drooling and eating problems later, and nothing by mouth after speech is
+lost (``clinical.function.salivation_thresholds``, ``swallowing_thresholds``); the breathing items
+are graded in :mod:`alssim.clinical.respiratory`. Domains (bulbar 1-3, fine motor 4-6, gross
 motor 7-9, respiratory 10-12) and the total (0-48) are sums.
 
 Clinical onset is the first record at which any segment, on either side, falls below the
@@ -98,14 +102,27 @@ def item_function(capacity: np.ndarray, shares: np.ndarray, dominant_side: int) 
     return np.clip(both, 0.0, 1.0)
 
 
-def item_scores(function: np.ndarray, thresholds) -> np.ndarray:
+def item_scores(function: np.ndarray, thresholds, own_thresholds=None) -> np.ndarray:
     """Item scores 0-4 from item function and the thresholds of scores 1, 2, 3, 4.
+
+    Parameters
+    ----------
+    function : ndarray, shape (T, I)
+        Item function in [0, 1]; with ``own_thresholds``, I = 12 in :data:`ALSFRS_ITEMS` order.
+    thresholds : sequence of 4 float
+        Function at which an item reaches 1, 2, 3 and 4 (increasing).
+    own_thresholds : mapping of str to sequence of 4 float, optional
+        Items (names in :data:`ALSFRS_ITEMS`) graded by thresholds of their own instead.
 
     Returns
     -------
-    ndarray of int8, shape (T, 12)
+    ndarray of int8, shape (T, I)
     """
-    return grade(function, thresholds)
+    scores = grade(function, thresholds)
+    for name, own in (own_thresholds or {}).items():
+        k = ALSFRS_ITEMS.index(name)
+        scores[:, k] = grade(function[:, k], own)
+    return scores
 
 
 def domain_scores(items: np.ndarray) -> dict[str, np.ndarray]:

@@ -547,7 +547,9 @@ def assess(result, params=None) -> ClinicalCourse:
     shares = _alsfrs.item_shares(anat)
     dominant = SIDES.index(cfg.onset.dominant_side)
     item_fn = _alsfrs.item_function(capacity, shares, dominant)
-    items = _alsfrs.item_scores(item_fn, fn.item_thresholds)
+    items = _alsfrs.item_scores(item_fn, fn.item_thresholds,
+                                {"salivation": fn.salivation_thresholds,
+                                 "swallowing": fn.swallowing_thresholds})
     # breathing: the pump and the diaphragm, the NIV indication, support given, death
     rp = p.respiratory
     draws = getattr(result, "clinical_draws", None) or default_clinical_draws()

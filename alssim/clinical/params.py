@@ -152,6 +152,12 @@ class Function:
     item_thresholds: tuple[float, ...] = param(
         "1", "function capacity at which an ALSFRS-R item reaches 1, 2, 3, 4", low=0.0,
         high=1.0)
+    salivation_thresholds: tuple[float, ...] = param(
+        "1", "function capacity at which ALSFRS-R item 2 (salivation) reaches 1, 2, 3, 4",
+        low=0.0, high=1.0)
+    swallowing_thresholds: tuple[float, ...] = param(
+        "1", "function capacity at which ALSFRS-R item 3 (swallowing) reaches 1, 2, 3, 4",
+        low=0.0, high=1.0)
     involvement_threshold: float = param(
         "1", "function capacity below which a segment is clinically involved (clinical "
         "onset = the first such segment)", low=0.0, high=1.0, low_open=True, high_open=True)
@@ -159,7 +165,8 @@ class Function:
         "", "King's staging counts the respiratory region among the regions involved")
 
     def _check(self, prefix: str, source: str | None) -> None:
-        _check_increasing(self.item_thresholds, 4, f"{prefix}.item_thresholds", source)
+        for name in ("item_thresholds", "salivation_thresholds", "swallowing_thresholds"):
+            _check_increasing(getattr(self, name), 4, f"{prefix}.{name}", source)
 
 
 @dataclasses.dataclass(frozen=True)
