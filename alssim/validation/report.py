@@ -33,7 +33,7 @@ __all__ = [
 
 #: Simulation settings of the validation cohort (not biology): neuron counts at 2% (the clinical
 #: outputs are fractions of pools; scale adds noise, see experiments/validation/README.md), weekly
-#: steps, and a 15-year horizon so that slow patients (young, SOD1 non-A4V, flail phenotypes)
+#: steps, and a 30-year horizon so that slow patients (young, SOD1 non-A4V, flail phenotypes)
 #: reach their median survival.
 VALIDATION_OVERRIDES: dict[str, Any] = {
     "simulation.scale": 0.02,
