@@ -11,6 +11,7 @@ from scipy.stats import norm
 import alssim
 from alssim.clinical import respiratory as resp
 from alssim.clinical.alsfrs import item_shares
+from alssim.config.loader import configs_dir
 
 #: Small, weekly-stepped, 4-weekly-recorded patients over 20 years (no one censored who matters).
 SMALL = {"simulation.scale": 0.02, "simulation.horizon_years": 20.0,
@@ -133,6 +134,40 @@ def test_aspiration_hazard_rises_with_lost_swallowing_and_a_weak_cough():
     weak = resp.aspiration_hazard(np.array([0.2]), np.array([0.0]), max_rate=0.1,
                                   exponent=2.0, cough_gain=1.0)
     assert weak[0] == pytest.approx(2 * h[2])
+
+
+def test_aspiration_hazard_is_zero_until_dysphagia_begins():
+    swallowing = np.array([1.0, 0.8, 0.65, 0.5, 0.0])
+    h = resp.aspiration_hazard(swallowing, np.ones(5), max_rate=0.1, exponent=2.0,
+                               cough_gain=1.0, dysphagia_onset=0.65)
+    assert h[0] == h[1] == h[2] == 0.0 and 0.0 < h[3] < h[4] == pytest.approx(0.1)
+    assert h[3] == pytest.approx(0.1 * ((0.65 - 0.5) / 0.65) ** 2)
+    with pytest.raises(ValueError, match="dysphagia_onset"):
+        resp.aspiration_hazard(swallowing, np.ones(5), max_rate=0.1, exponent=2.0,
+                               cough_gain=1.0, dysphagia_onset=0.0)
+
+
+@pytest.mark.parametrize("item", [2, 3])
+def test_no_fatal_aspiration_before_the_swallowing_score_allows_it(item):
+    # with a hazard so high that any allowed risk kills within a record, the bulbar-onset
+    # patient dies of aspiration only once the swallowing score is at or below
+    # aspiration_swallowing_item (the score reads the muscles' function with spasticity, the
+    # airway their strength, so the risk may begin a little after the score falls); with 4
+    # (any loss counts) the same patient dies with normal swallowing
+    path = configs_dir() / "phenotypes" / "bulbar_onset.toml"
+    fast = {**SMALL, "clinical.respiratory.aspiration_max_rate": 100.0}
+
+    def death_swallowing(item: int) -> int:
+        cfg = alssim.load_config(path, overrides={
+            **fast, "clinical.respiratory.aspiration_swallowing_item": item})
+        c = alssim.simulate(cfg, seed=1).clinical
+        s = c.summary()
+        assert s["cause_of_death"] == "aspiration_pneumonia"
+        k = int(np.searchsorted(c.times_months, s["death_months"] - 1e-9))
+        return int(c["alsfrs_r_swallowing"][k])
+
+    assert death_swallowing(item) <= item
+    assert death_swallowing(4) == 4
 
 
 # ----------------------------------------------------------------------------- patients

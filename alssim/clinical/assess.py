@@ -600,10 +600,14 @@ def assess(result, params=None) -> ClinicalCourse:
     # protective reflexes (gag, cough) are kept, even brisk, in pseudobulbar (UMN) palsy, while
     # flaccid (LMN) bulbar weakness loses them [hypothesis]
     airway_fn = _alsfrs.item_function(strength, shares, dominant)
+    # fatal aspiration needs established dysphagia: the swallowing muscles below the function
+    # at which the swallowing score falls to aspiration_swallowing_item
+    dysphagia_onset = (1.0 if rp.aspiration_swallowing_item >= 4
+                       else fn.swallowing_thresholds[rp.aspiration_swallowing_item])
     asp_hazard = _resp.aspiration_hazard(
         airway_fn[:, swallow], pump, max_rate=rp.aspiration_max_rate,
         exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
-        multiplier=asp_mult)
+        multiplier=asp_mult, dysphagia_onset=dysphagia_onset)
     asp_cum = _resp.cumulative_hazard(t, asp_hazard)
     # hypercapnic failure: the upright inspiratory pump or, in REM sleep, when the intercostal
     # and accessory muscles are atonic, the diaphragm alone (Arnulf 2000 Am J Respir Crit Care

@@ -216,6 +216,10 @@ class Respiratory:
     aspiration_cough_gain: float = param(
         "1", "relative rise of the aspiration hazard with no pump strength (weak cough)",
         low=0.0, high=100.0)
+    aspiration_swallowing_item: int = param(
+        "points", "ALSFRS-R swallowing score at or below which fatal aspiration can occur: the "
+        "hazard is zero while the swallowing muscles' function stays above that score's "
+        "threshold (4: any loss)", low=1, high=4)
     gastrostomy_swallowing_item: int = param(
         "points", "ALSFRS-R swallowing score at or below which gastrostomy is needed "
         "(King's 4A)", low=0, high=4)

@@ -16,8 +16,10 @@ diaphragm alone (the segments carrying the item *orthopnoea*): ``SNIP = snip_hea
 falls before FVC, as it does in patients (Morgan 2005 Am J Respir Crit Care Med 171:269).
 
 **Airway protection.** Bulbar muscles keep food and saliva out of the lungs. Aspiration pneumonia
-strikes with a hazard that rises with the loss of swallowing function and is raised by a weak
-cough (a weak pump); the patient dies of it when the cumulative hazard passes the patient's own
+strikes with a hazard that rises with the loss of swallowing function once dysphagia is
+established (the swallowing muscles' function below the threshold of swallowing score
+``aspiration_swallowing_item``, 2: the diet has to change; no risk above it) and is raised by a
+weak cough (a weak pump); the patient dies of it when the cumulative hazard passes the patient's own
 Exp(1) draw (``clinical_draws["aspiration"]``). Pneumonia is found at post-mortem in most
 patients (Burkhardt 2017 PLoS One 12:e0177555: aspiration pneumonia in 23 of 74).
 
@@ -206,15 +208,20 @@ def failure_level(failure_fvc: float, reserve_sigma: float, reserve_quantile: fl
 
 def aspiration_hazard(swallowing: np.ndarray, pump: np.ndarray, *, max_rate: float,
                       exponent: float, cough_gain: float,
-                      multiplier: np.ndarray | float = 1.0) -> np.ndarray:
+                      multiplier: np.ndarray | float = 1.0,
+                      dysphagia_onset: float = 1.0) -> np.ndarray:
     """Hazard of fatal aspiration pneumonia, per month, shape (T,).
 
-    ``max_rate * (1 - swallowing) ** exponent * (1 + cough_gain * (1 - pump)) * multiplier``
+    ``max_rate * lost ** exponent * (1 + cough_gain * (1 - pump)) * multiplier``, with
+    ``lost = (dysphagia_onset - swallowing) / dysphagia_onset`` clipped to [0, 1]: the share of
+    the swallowing function below the level where dysphagia begins that is gone. Above that level
+    the hazard is zero; with ``dysphagia_onset = 1`` every loss counts (``lost = 1 -
+    swallowing``).
 
     Parameters
     ----------
     swallowing : ndarray, shape (T,)
-        Function behind the ALSFRS-R swallowing item, in [0, 1].
+        Function of the muscles behind the ALSFRS-R swallowing item, in [0, 1].
     pump : ndarray, shape (T,)
         Pump strength (a weak cough clears the airway less), in [0, 1].
     max_rate : float
@@ -225,8 +232,13 @@ def aspiration_hazard(swallowing: np.ndarray, pump: np.ndarray, *, max_rate: flo
         Relative rise of the hazard with a pump of no strength.
     multiplier : float or ndarray, shape (T,)
         Treatments (gastrostomy, tracheostomy).
+    dysphagia_onset : float
+        Swallowing function, in (0, 1], below which aspiration can occur.
     """
-    lost = np.clip(1.0 - np.asarray(swallowing, dtype=float), 0.0, 1.0)
+    if not 0.0 < dysphagia_onset <= 1.0:
+        raise ValueError(f"dysphagia_onset must be in (0, 1]; got {dysphagia_onset}")
+    lost = np.clip((dysphagia_onset - np.asarray(swallowing, dtype=float)) / dysphagia_onset,
+                   0.0, 1.0)
     weak = np.clip(1.0 - np.asarray(pump, dtype=float), 0.0, 1.0)
     return max_rate * lost**exponent * (1.0 + cough_gain * weak) * multiplier
 
