@@ -189,3 +189,15 @@ def test_entry_times_of_the_estimated_stage_by_hand():
     late = _stage_entry_months(t, 0.5, 4.0, stage, gastro, resp)
     assert late["4A"] is None and late["4B"] == 2.5
     assert set(_stage_entry_months(t, math.inf, 6.0, stage, gastro, resp).values()) == {None}
+
+
+def test_a_need_first_met_at_the_record_of_death_is_not_a_stage_lived():
+    from alssim.clinical.assess import _stage_entry_months
+
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    stage = np.array([1.0, 2.0, 3.0, 5.0])
+    at_death = np.array([False, False, False, True])
+    before = np.array([False, False, True, True])
+    out = _stage_entry_months(t, 0.0, 3.0, stage, at_death, before)
+    assert out["4A"] is None and out["4B"] == 2.0
+    assert out["3"] == 2.0

@@ -752,8 +752,11 @@ def _stage_entry_months(t, onset_t, death_t, stage, four_a,
     lived = t <= death_t
     out = {lab: _num(float(first_time((stage >= lev) & lived, t)) - onset_t)
            for lev, lab in zip((1.0, 2.0, 3.0), ("1", "2", "3"), strict=True)}
-    out["4A"] = _num(float(first_time(four_a & lived, t)) - onset_t)
-    out["4B"] = _num(float(first_time(four_b & lived, t)) - onset_t)
+    # a need is a care event the patient lives with: one first met at the record of death (the
+    # state at death) was never lived with
+    alive = t < death_t
+    out["4A"] = _num(float(first_time(four_a & alive, t)) - onset_t)
+    out["4B"] = _num(float(first_time(four_b & alive, t)) - onset_t)
     return out
 
 
