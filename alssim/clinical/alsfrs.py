@@ -39,6 +39,7 @@ __all__ = [
     "item_function",
     "item_scores",
     "item_shares",
+    "score_ceiling",
 ]
 
 #: Items (indices into :data:`ALSFRS_ITEMS`) of each ALSFRS-R domain.
@@ -123,6 +124,15 @@ def item_scores(function: np.ndarray, thresholds, own_thresholds=None) -> np.nda
         k = ALSFRS_ITEMS.index(name)
         scores[:, k] = grade(function[:, k], own)
     return scores
+
+
+def score_ceiling(thresholds, score: int) -> float:
+    """Item function below which the item's score is at most ``score`` (0-4).
+
+    ``thresholds[score]`` (the function at which the item reaches ``score + 1``); 1.0 for score
+    4, which every function up to full has.
+    """
+    return 1.0 if score >= 4 else float(thresholds[score])
 
 
 def domain_scores(items: np.ndarray) -> dict[str, np.ndarray]:

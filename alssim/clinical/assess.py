@@ -602,8 +602,8 @@ def assess(result, params=None) -> ClinicalCourse:
     airway_fn = _alsfrs.item_function(strength, shares, dominant)
     # fatal aspiration needs established dysphagia: the swallowing muscles below the function
     # at which the swallowing score falls to aspiration_swallowing_item
-    dysphagia_onset = (1.0 if rp.aspiration_swallowing_item >= 4
-                       else fn.swallowing_thresholds[rp.aspiration_swallowing_item])
+    dysphagia_onset = _alsfrs.score_ceiling(fn.swallowing_thresholds,
+                                            rp.aspiration_swallowing_item)
     asp_hazard = _resp.aspiration_hazard(
         airway_fn[:, swallow], pump, max_rate=rp.aspiration_max_rate,
         exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
