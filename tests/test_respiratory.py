@@ -80,6 +80,11 @@ def test_trial_fvc_slope_follows_the_enrolment_of_the_trial():
     # fewer than three records alive after entry, or never diagnosed
     assert resp.trial_fvc_slope(t, fvc, 0.0, 1.0, 17.5) is None
     assert resp.trial_fvc_slope(t, fvc, 0.0, inf, inf) is None
+    # the other entry criteria are read at the entry record only (month 26 here)
+    late = t >= 27.0
+    assert resp.trial_fvc_slope(t, fvc, 10.0, 15.0, inf, eligible=late) is None
+    assert resp.trial_fvc_slope(t, fvc, 10.0, 15.0, inf, eligible=t >= 26.0) == pytest.approx(-3.0)
+    assert resp.trial_fvc_slope(t, fvc, 10.0, 15.0, inf, eligible=t < 27.0) == pytest.approx(-3.0)
 
 
 @settings(max_examples=50, deadline=None)

@@ -83,6 +83,11 @@ class ClinicalVariable:
 
 _B = (0.0, 1.0)
 _G4 = (0.0, 1.0, 2.0, 3.0, 4.0)
+#: Lowest ALSFRS-R swallowing score at which a patient counts as able to swallow tablets, an
+#: entry criterion of the trial whose vital-capacity slope the validation reads (EMPOWER,
+#: NCT01281189): score 1 still eats by mouth with supplemental tube feeding, score 0 takes
+#: nothing by mouth (Cedarbaum 1999).
+TRIAL_MIN_SWALLOWING_ITEM = 1
 CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
     "strength": ClinicalVariable("segment", "1", "force as a fraction of healthy: the mean "
                                  "of the segment's muscles (muscle_strength)"),
@@ -330,9 +335,10 @@ class ClinicalCourse:
         needs are King's 4B and 4A in ``kings_stage_months``), ``fvc_slope_per_month``
         (least-squares FVC slope from clinical onset to death, % predicted per month) and
         ``fvc_trial_slope_per_month`` (the slope over 12 months from the entry of a trial
-        that enrols patients within 24 months of onset with FVC >= 65%, entered 15.6 months
-        after onset; :func:`alssim.clinical.respiratory.trial_fvc_slope`; ``None`` for a
-        patient not enrolled).
+        that enrols patients within 24 months of onset with FVC >= 65%, revised El Escorial
+        possible or better and able to swallow tablets (swallowing item >= 1), entered 15.6
+        months after onset; :func:`alssim.clinical.respiratory.trial_fvc_slope`; ``None`` for
+        a patient not enrolled).
         Diagnosis (:mod:`alssim.clinical.pathway`), ``diagnosis``: ``months`` (the diagnostic
         delay: clinical onset to the neurology visit where the criterion is met), ``criteria``,
         ``el_escorial``, ``awaji``, ``gold_coast`` (categories as seen at that visit: EMG
@@ -721,8 +727,11 @@ def assess(result, params=None) -> ClinicalCourse:
         t, onset_t, death_t, kings_est, gastro, est_4b)
     events.update(_care_events(t, onset_t, death_t, cause, kings, fvc, on_niv, on_trach,
                                mods))
+    # EMPOWER's other entry criteria (NCT01281189): revised El Escorial possible or better, and
+    # able to swallow tablets (swallowing item >= 1: something by mouth)
+    trial_eligible = (ee >= 1) & (items[:, swallow] >= TRIAL_MIN_SWALLOWING_ITEM)
     events["fvc_trial_slope_per_month"] = _num(_resp.trial_fvc_slope(
-        t, fvc, onset_t, diag_t, death_t))
+        t, fvc, onset_t, diag_t, death_t, eligible=trial_eligible))
     course = ClinicalCourse(
         times_months=np.array(t), clinical_onset_months=onset_t,
         segments=anat.segment_names, muscles=m_names,

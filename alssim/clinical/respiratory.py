@@ -277,7 +277,8 @@ def support_item(on_niv: np.ndarray, on_tracheostomy: np.ndarray, fvc: np.ndarra
 def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
                     death_t: float, *, entry_months: float = 15.6,
                     max_symptom_months: float = 24.0, min_fvc: float = 65.0,
-                    followup_months: float = 12.0, min_records: int = 3) -> float | None:
+                    followup_months: float = 12.0, min_records: int = 3,
+                    eligible: np.ndarray | None = None) -> float | None:
     """FVC slope over the follow-up of a trial cohort (% predicted per month).
 
     The protocol of the placebo groups of Andrews 2018 (JAMA Neurol 75:58, EMPOWER: symptom
@@ -285,8 +286,9 @@ def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t:
     mean symptom duration at baseline 15.6 months): the patient enters at the first record at
     least ``entry_months`` after clinical onset and not before the diagnosis, and is eligible if
     that record is at most ``max_symptom_months`` after onset, alive, with FVC at least
-    ``min_fvc``. The slope is the least-squares line through the records of the next
-    ``followup_months`` while alive (at least ``min_records``).
+    ``min_fvc``, and ``eligible`` there (the trial's other entry criteria, record by record).
+    The slope is the least-squares line through the records of the next ``followup_months``
+    while alive (at least ``min_records``).
 
     Parameters
     ----------
@@ -296,6 +298,8 @@ def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t:
         FVC, % of predicted.
     onset_t, diagnosis_t, death_t : float
         Clinical onset, diagnosis and death (months from biological onset; ``inf`` if never).
+    eligible : ndarray of bool, shape (T,), optional
+        Whether the trial's other entry criteria hold at each record; ``None``: at every one.
 
     Returns
     -------
@@ -310,7 +314,7 @@ def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t:
     if k0 >= len(t) or t[k0] >= death_t or t[k0] - onset_t > max_symptom_months + 1e-9:
         return None
     fvc = np.asarray(fvc, dtype=float)
-    if fvc[k0] < min_fvc:
+    if fvc[k0] < min_fvc or (eligible is not None and not bool(eligible[k0])):
         return None
     keep = (t >= t[k0]) & (t <= t[k0] + followup_months + 1e-9) & (t < death_t)
     if keep.sum() < min_records:

@@ -41,9 +41,10 @@ rows (:func:`bootstrap_ci`). Definitions, decided before any comparison:
   affected side, over 12 months from study entry (here the diagnosis visit), in the patients who
   reach month 12 (``munix_total_decline_percent_per_month``).
 * Vital capacity decline: the mean FVC slope of the patients a trial would have enrolled
-  (within 24 months of onset, FVC >= 65% at entry, entered 15.6 months after onset and not before
-  the diagnosis), over 12 months while alive (``clinical.fvc_trial_slope_per_month``; Andrews
-  2018's placebo groups).
+  (EMPOWER, NCT01281189: within 24 months of onset, FVC >= 65%, revised El Escorial possible or
+  better and able to swallow tablets at entry, entered 15.6 months after onset and not before
+  the diagnosis; aged 18-80, read as age at onset + 15.6 months <= 80), over 12 months while
+  alive (``clinical.fvc_trial_slope_per_month``; Andrews 2018's placebo groups).
 * Onset site by sex and age: the bulbar-onset share among women divided by that among men
   (``sex``); mean age at clinical onset of bulbar-onset minus limb-onset (upper and lower
   limb) patients, in years.
@@ -302,6 +303,21 @@ def prepare(patients, anatomy=None):
 
 
 # --------------------------------------------------------------------------- metrics
+#: Mean symptom duration at entry (months) and oldest age at entry (years) of the trial whose
+#: placebo group gives the vital-capacity slope (EMPOWER: Andrews 2018 JAMA Neurol 75:58;
+#: NCT01281189, aged 18 to 80).
+TRIAL_ENTRY_MONTHS = 15.6
+TRIAL_MAX_AGE_YEARS = 80.0
+
+
+def trial_enrolled(d) -> np.ndarray:
+    """Patients the vital-capacity trial enrolled: a slope (the entry criteria read from the
+    course, ``clinical.fvc_trial_slope_per_month``) and at most 80 years old at entry, read as
+    the age at clinical onset plus :data:`TRIAL_ENTRY_MONTHS`."""
+    return np.asarray(d["fvc_trial_slope"].notna()
+                      & (d["age_onset"] + TRIAL_ENTRY_MONTHS / 12.0 <= TRIAL_MAX_AGE_YEARS))
+
+
 def _share(d, mask) -> float:
     return float(np.mean(mask)) if len(d) else math.nan
 
@@ -501,7 +517,7 @@ METRICS: dict[str, Callable] = {
     "arm_onset_legs_before_bulbar": lambda d: _nanmean_frac(d["legs_before_bulbar"]),
     "survival_upper_vs_lower_limb": _limb_survival_ratio,
     "munix_decline": lambda d: _mean(d["munix_decline"]),
-    "vital_capacity_decline": lambda d: _mean(d["fvc_trial_slope"]),
+    "vital_capacity_decline": lambda d: _mean(d.loc[trial_enrolled(d), "fvc_trial_slope"]),
     "regions_preserved_at_breathing_limb": lambda d: _mean(d.loc[
         limb_onset(d), "regions_preserved_at_breathing"]),
     "regions_preserved_at_breathing_bulbar": lambda d: _mean(d.loc[
