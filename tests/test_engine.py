@@ -535,22 +535,6 @@ def test_lmn_onset_weight_places_lmn_onsets_and_leaves_the_others():
     assert again == cfg.anatomy
 
 
-def test_default_anatomy_places_lmn_arm_onsets_proximally():
-    """In the shipped anatomy an LMN-predominant arm onset is proximal (C3-C5) more often than
-    not (the flail-arm syndrome is predominantly proximal), other arm onsets mostly distal."""
-    from alssim.onset import choose_onset
-
-    cfg = alssim.load_config(overrides={"onset.mode": "sampled"})
-    onsets = [choose_onset(cfg.onset, cfg.anatomy, as_seed_sequence(s)) for s in range(6000)]
-    lmn_arm = [o.segment for o in onsets if o.site == "upper_limb" and o.compartment == "lmn"]
-    other_arm = [o.segment for o in onsets if o.site == "upper_limb" and o.compartment != "lmn"]
-    assert len(lmn_arm) > 300
-    proximal_lmn = lmn_arm.count("cervical_upper") / len(lmn_arm)
-    proximal_other = other_arm.count("cervical_upper") / len(other_arm)
-    assert abs(proximal_lmn - 0.65) < 4 * math.sqrt(0.65 * 0.35 / len(lmn_arm))
-    assert abs(proximal_other - 0.3) < 4 * math.sqrt(0.3 * 0.7 / len(other_arm))
-
-
 def test_bad_lmn_onset_weight_is_refused_with_its_key():
     data = alssim.load_config().anatomy.to_dict()
     data["segments"][2]["lmn_onset_weight"] = -0.5
