@@ -83,11 +83,6 @@ class ClinicalVariable:
 
 _B = (0.0, 1.0)
 _G4 = (0.0, 1.0, 2.0, 3.0, 4.0)
-#: Lowest ALSFRS-R swallowing score at which a patient counts as able to swallow tablets, an
-#: entry criterion of the trial whose vital-capacity slope the validation reads (EMPOWER,
-#: NCT01281189): score 1 still eats by mouth with supplemental tube feeding, score 0 takes
-#: nothing by mouth (Cedarbaum 1999).
-TRIAL_MIN_SWALLOWING_ITEM = 1
 CLINICAL_VARIABLES: dict[str, ClinicalVariable] = {
     "strength": ClinicalVariable("segment", "1", "force as a fraction of healthy: the mean "
                                  "of the segment's muscles (muscle_strength)"),
@@ -729,7 +724,7 @@ def assess(result, params=None) -> ClinicalCourse:
                                mods))
     # EMPOWER's other entry criteria (NCT01281189): revised El Escorial possible or better, and
     # able to swallow tablets (swallowing item >= 1: something by mouth)
-    trial_eligible = (ee >= 1) & (items[:, swallow] >= TRIAL_MIN_SWALLOWING_ITEM)
+    trial_eligible = (ee >= 1) & (items[:, swallow] >= _resp.TRIAL_MIN_SWALLOWING_ITEM)
     events["fvc_trial_slope_per_month"] = _num(_resp.trial_fvc_slope(
         t, fvc, onset_t, diag_t, death_t, eligible=trial_eligible))
     course = ClinicalCourse(

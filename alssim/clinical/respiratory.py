@@ -48,6 +48,8 @@ from alssim.clinical.progression import linear_slope
 
 __all__ = [
     "CAUSES_OF_DEATH",
+    "TRIAL_ENTRY_MONTHS",
+    "TRIAL_MIN_SWALLOWING_ITEM",
     "aspiration_hazard",
     "cumulative_hazard",
     "diaphragm_weights",
@@ -182,11 +184,11 @@ def failure_level(failure_fvc: float, reserve_sigma: float, reserve_quantile: fl
 
     A lognormal of median ``failure_fvc`` and log-SD ``reserve_sigma``, truncated above at
     ``ceiling`` (the NIV threshold: ventilation is indicated before the failure it prevents), read
-    at the patient's draw ``respiratory_reserve`` by its inverse CDF (``scipy.stats.truncnorm``
-    on the log scale): ``failure_fvc * exp(sigma * Phi^-1(q * Phi(ln(ceiling / failure_fvc) /
-    sigma)))``. Every level lies below the ceiling and
-    none sits on it (a cap, ``min(level, ceiling)``, would put every patient above it at the
-    threshold, dying in the month the indication comes); a larger draw gives a higher level.
+    at the patient's draw ``respiratory_reserve`` by its inverse CDF (``scipy.stats.truncnorm`` on
+    the log scale): ``failure_fvc * exp(sigma * Phi^-1(q * Phi(ln(ceiling / failure_fvc) /
+    sigma)))``. Every level lies below the ceiling and none sits on it (a cap, ``min(level,
+    ceiling)``, would put every patient above it at the threshold, dying in the month the
+    indication comes); a larger draw gives a higher level.
 
     Parameters
     ----------
@@ -274,8 +276,17 @@ def support_item(on_niv: np.ndarray, on_tracheostomy: np.ndarray, fvc: np.ndarra
     return score
 
 
+#: Mean symptom duration at entry (months) of the trial whose placebo group gives the
+#: vital-capacity slope (EMPOWER: Andrews 2018 JAMA Neurol 75:58).
+TRIAL_ENTRY_MONTHS = 15.6
+#: Lowest ALSFRS-R swallowing score at which a patient counts as able to swallow tablets, an
+#: entry criterion of that trial (NCT01281189): score 1 still eats by mouth with supplemental
+#: tube feeding, score 0 takes nothing by mouth (Cedarbaum 1999).
+TRIAL_MIN_SWALLOWING_ITEM = 1
+
+
 def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
-                    death_t: float, *, entry_months: float = 15.6,
+                    death_t: float, *, entry_months: float = TRIAL_ENTRY_MONTHS,
                     max_symptom_months: float = 24.0, min_fvc: float = 65.0,
                     followup_months: float = 12.0, min_records: int = 3,
                     eligible: np.ndarray | None = None) -> float | None:

@@ -69,6 +69,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from alssim.clinical.respiratory import TRIAL_ENTRY_MONTHS
+
 __all__ = [
     "METRICS",
     "PREPARED_COLUMNS",
@@ -303,10 +305,9 @@ def prepare(patients, anatomy=None):
 
 
 # --------------------------------------------------------------------------- metrics
-#: Mean symptom duration at entry (months) and oldest age at entry (years) of the trial whose
-#: placebo group gives the vital-capacity slope (EMPOWER: Andrews 2018 JAMA Neurol 75:58;
-#: NCT01281189, aged 18 to 80).
-TRIAL_ENTRY_MONTHS = 15.6
+#: Oldest age at entry (years) of the trial whose placebo group gives the vital-capacity slope
+#: (EMPOWER, NCT01281189: aged 18 to 80); the entry time is
+#: :data:`alssim.clinical.respiratory.TRIAL_ENTRY_MONTHS`.
 TRIAL_MAX_AGE_YEARS = 80.0
 
 

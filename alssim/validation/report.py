@@ -180,7 +180,7 @@ _GROUP = {
     "alsfrs_decline_median": lambda d: d["dfs"].notna(),
     "alsfrs_decline_spread": lambda d: d["dfs"].notna(),
     "munix_decline": lambda d: d["munix_decline"].notna(),
-    "vital_capacity_decline": lambda d: trial_enrolled(d),
+    "vital_capacity_decline": trial_enrolled,
     "mune_decline": lambda d: d["mune_decline"].notna(),
     "regions_preserved_at_breathing_limb": lambda d: limb_onset(d)
     & d["regions_preserved_at_breathing"].notna(),
