@@ -414,3 +414,17 @@ def test_pma_survival_is_the_median_of_the_pma_patients():
         r["clinical.survival_months"] = months
     d = prepare(pd.DataFrame(rows))
     assert METRICS["survival_pma"](d) == pytest.approx(60.0)
+
+
+def test_vital_capacity_slope_reads_only_the_patients_the_trial_enrolled():
+    # EMPOWER enrolled patients aged up to 80: an older patient's slope is left out, as is a
+    # patient the course did not enrol (no slope)
+    rows = [_row("cervical_lower") for _ in range(3)]
+    for r, slope, age in zip(rows, (-2.0, -4.0, None), (60.0, 79.5, 60.0), strict=True):
+        r.update({"clinical.fvc_trial_slope_per_month": slope, "age_years": age})
+    d = prepare(pd.DataFrame(rows))
+    # 79.5 years at onset is 80.8 at entry (15.6 months later): not enrolled
+    assert METRICS["vital_capacity_decline"](d) == pytest.approx(-2.0)
+    rows[1]["age_years"] = 78.0
+    d = prepare(pd.DataFrame(rows))
+    assert METRICS["vital_capacity_decline"](d) == pytest.approx(-3.0)
