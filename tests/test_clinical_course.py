@@ -198,18 +198,23 @@ def test_course_events_are_consistent(default_run):
 
     rp = default_run.config.clinical.respiratory
     level = failure_level(rp.failure_fvc, rp.failure_reserve_sigma,
-                          default_run.clinical_draws["respiratory_reserve"], rp.niv_fvc)
-    assert level < rp.niv_fvc
+                          default_run.clinical_draws["respiratory_reserve"], rp.hypercapnia_fvc)
+    assert level < rp.hypercapnia_fvc
     # (hypercapnic failure follows the inspiratory vital capacity: the measured FVC also loses
     # the expiratory reserve volume, which indicates ventilation but does not stop breathing)
     assert c["inspiratory_vc_percent"][c.times_months < death - 1e-9].min() >= level
     assert (c["fvc_percent"] <= c["inspiratory_vc_percent"] + 1e-9).all()
     k_death = int(np.searchsorted(c.times_months, death - 1e-9))
     assert ev["cause_of_death"] in ("respiratory_failure", "aspiration_pneumonia")
-    # respiratory failure: the upright FVC or the diaphragm alone (REM sleep) below the level
-    low = min(c["inspiratory_vc_percent"][k_death], c["rem_ventilation_percent"][k_death]) < level
+    # respiratory failure: the awake inspiratory vital capacity below the level; hypoventilation
+    # (awake or, the diaphragm alone, in REM sleep) came first and indicated ventilation
+    low = bool(c["inspiratory_vc_percent"][k_death] < level)
     assert low == (ev["cause_of_death"] == "respiratory_failure")
-    assert c["rem_ventilation_percent"][c.times_months < death - 1e-9].min() >= level
+    before = c.times_months < death - 1e-9
+    hypo = ((c["inspiratory_vc_percent"] < rp.hypercapnia_fvc)
+            | (c["rem_ventilation_percent"] < rp.hypercapnia_fvc))[before]
+    if low:
+        assert hypo.any() and c["niv_needed"][before][int(np.argmax(hypo))]
     assert (c["mitos_stage"][c.times_months >= death - 1e-9] == 5).all()
     dx = ev["diagnosis"]
     assert dx["months"] >= dx["emg_months"] >= dx["first_neurology_months"] \
@@ -394,7 +399,7 @@ def test_assess_is_pure_and_repeatable(default_run):
     ("clinical.strength.max_unit_enlargement", 0.5, "clinical.strength.max_unit_enlargement"),
     ("clinical.function.item_thresholds", [0.5, 0.4, 0.6, 0.8], "increasing"),
     ("clinical.diagnosis.criteria", "gold_cost", "gold_coast"),
-    ("clinical.respiratory.failure_fvc", 60.0, "niv_fvc"),
+    ("clinical.respiratory.failure_fvc", 60.0, "hypercapnia_fvc"),
 ])
 def test_clinical_parameters_are_validated(key, value, fragment):
     with pytest.raises(alssim.ConfigError, match=fragment):

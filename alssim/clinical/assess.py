@@ -574,13 +574,18 @@ def assess(result, params=None) -> ClinicalCourse:
     expiratory = _resp.pump_strength(strength, _resp.expiratory_weights(shares))
     fvc = inspiratory_vc * _resp.expiratory_retained(expiratory, rp.expiratory_vc_share)
     snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
+    # in REM sleep the intercostal and accessory muscles are atonic: the diaphragm alone
+    # ventilates (Arnulf 2000 Am J Respir Crit Care Med 161:849)
+    rem_fvc = _resp.fvc_percent(diaphragm, rp.fvc_healthy, rp.fvc_strength_exponent)
+    hypoventilating = _resp.hypoventilation(inspiratory_vc, rem_fvc, rp.hypercapnia_fvc)
     niv = _resp.niv_indicated(fvc, snip, items[:, orth], niv_fvc=rp.niv_fvc,
-                              niv_snip=rp.niv_snip, orthopnoea_score=rp.niv_orthopnoea_item)
+                              niv_snip=rp.niv_snip, orthopnoea_score=rp.niv_orthopnoea_item,
+                              hypoventilating=hypoventilating)
     swallow = ALSFRS_ITEMS.index("swallowing")
     gastro = running_any(items[:, swallow] <= rp.gastrostomy_swallowing_item)
     bulbar_domain = items[:, list(_alsfrs.ALSFRS_DOMAINS["bulbar"])].sum(axis=1)
     own_failure = _resp.failure_level(rp.failure_fvc, rp.failure_reserve_sigma,
-                                      draws["respiratory_reserve"], rp.niv_fvc)
+                                      draws["respiratory_reserve"], rp.hypercapnia_fvc)
     # the same factor carries the patient's reserve to every treated level
     reserve = own_failure / rp.failure_fvc if rp.failure_fvc > 0 else 1.0
     if mods is None:
@@ -610,11 +615,9 @@ def assess(result, params=None) -> ClinicalCourse:
         exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
         multiplier=asp_mult, dysphagia_onset=dysphagia_onset)
     asp_cum = _resp.cumulative_hazard(t, asp_hazard)
-    # hypercapnic failure: the upright inspiratory pump or, in REM sleep, when the intercostal
-    # and accessory muscles are atonic, the diaphragm alone (Arnulf 2000 Am J Respir Crit Care
-    # Med 161:849) falls below the patient's failure level
-    rem_fvc = _resp.fvc_percent(diaphragm, rp.fvc_healthy, rp.fvc_strength_exponent)
-    failure_t = float(first_time(np.minimum(inspiratory_vc, rem_fvc) < failure, t))
+    # hypercapnic failure: the awake inspiratory pump falls below the patient's failure level
+    # (hypoventilation in REM sleep comes earlier, indicates ventilation and is survived)
+    failure_t = float(first_time(inspiratory_vc < failure, t))
     aspiration_t = float(first_time(asp_cum >= draws["aspiration"], t))
     death_t = min(failure_t, aspiration_t)
     cause = (None if not math.isfinite(death_t) else "respiratory_failure"

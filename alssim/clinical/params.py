@@ -201,9 +201,14 @@ class Respiratory:
                                  "night (ALSFRS-R item 12 = 2)", low=0.0, high=200.0)
     niv_continuous_fvc: float = param("% predicted", "FVC below which a patient on NIV uses it "
                                       "day and night (item 12 = 1)", low=0.0, high=200.0)
-    failure_fvc: float = param("% predicted", "FVC at which untreated hypercapnic respiratory "
-                               "failure kills: the median of the patients' lognormal levels "
-                               "before they are truncated below niv_fvc", low=0.0, high=200.0)
+    hypercapnia_fvc: float = param(
+        "% predicted", "inspiratory vital capacity (awake, or of the diaphragm alone in REM "
+        "sleep) below which the patient hypoventilates: an indication of non-invasive "
+        "ventilation", low=0.0, high=200.0)
+    failure_fvc: float = param("% predicted", "inspiratory vital capacity at which untreated "
+                               "hypercapnic respiratory failure kills: the median of the "
+                               "patients' lognormal levels before they are truncated below "
+                               "hypercapnia_fvc", low=0.0, high=200.0)
     failure_reserve_sigma: float = param(
         "1", "SD of the log of a patient's failure FVC between patients, before truncation",
         low=0.0, high=3.0)
@@ -225,11 +230,12 @@ class Respiratory:
         "(King's 4A)", low=0, high=4)
 
     def _check(self, prefix: str, source: str | None) -> None:
-        if self.failure_fvc > self.niv_fvc:
-            raise ConfigError(f"must not exceed {prefix}.niv_fvc ({self.niv_fvc:g}): death "
-                              f"from respiratory failure comes after the indication of "
-                              f"ventilation; got {self.failure_fvc:g}",
-                              key=f"{prefix}.failure_fvc", source=source)
+        if self.failure_fvc > self.hypercapnia_fvc:
+            raise ConfigError(f"must not exceed {prefix}.hypercapnia_fvc "
+                              f"({self.hypercapnia_fvc:g}): death from hypercapnic failure "
+                              f"comes after hypercapnia, an indication of ventilation; got "
+                              f"{self.failure_fvc:g}", key=f"{prefix}.failure_fvc",
+                              source=source)
         for name in ("dyspnoea_thresholds", "orthopnoea_thresholds"):
             _check_increasing(getattr(self, name), 4, f"{prefix}.{name}", source)
 

@@ -25,16 +25,22 @@ patients (Burkhardt 2017 PLoS One 12:e0177555: aspiration pneumonia in 23 of 74)
 
 **Ventilation and death.** Non-invasive ventilation is *indicated* (King's 4B, a care event the
 patient lives through) at the first record meeting any published criterion the model resolves: FVC
-below ``niv_fvc``, SNIP below ``niv_snip``, or orthopnoea (ALSFRS-R item 11 at or below
-``niv_orthopnoea_item``) (AAN practice parameter, Miller 2009 Neurology 73:1218). Without
-ventilation the patient dies of hypercapnic respiratory failure when FVC, or in REM sleep (when the
-intercostal and accessory muscles are atonic) the vital capacity of the diaphragm alone, falls below
-the patient's own failure level (Arnulf 2000 Am J Respir Crit Care Med 161:849: diaphragm
-dysfunction, REM-sleep hypoventilation and shorter survival in ALS): a lognormal level of median
-``failure_fvc``, truncated below the NIV threshold and read at the draw ``respiratory_reserve``
-(:func:`failure_level`), so the indication always comes first and no patient dies at it. Treatments
-(:mod:`alssim.interventions`) lower that level (NIV, if tolerated and the upper airway allows it;
-tracheostomy removes it) and change the aspiration hazard (tracheostomy). ALSFRS-R item 12 grades
+below ``niv_fvc``, SNIP below ``niv_snip``, orthopnoea (ALSFRS-R item 11 at or below
+``niv_orthopnoea_item``), or hypoventilation: the inspiratory vital capacity awake, or in REM sleep
+(when the intercostal and accessory muscles are atonic) that of the diaphragm alone, below
+``hypercapnia_fvc`` (AAN practice parameter, Miller 2009 Neurology 73:1218: symptomatic
+hypercapnia, nocturnal desaturation; hypercapnia appears once respiratory muscle strength is below
+30% of predicted and the vital capacity below 55%, Braun 1983 Thorax 38:616; REM-sleep
+hypoventilation with diaphragm dysfunction, Arnulf 2000 Am J Respir Crit Care Med 161:849).
+Hypoventilation in REM sleep comes first and is survived; without ventilation the patient dies of
+hypercapnic respiratory failure when the awake inspiratory vital capacity falls below the
+patient's own failure level: a lognormal level of median ``failure_fvc``, truncated below
+``hypercapnia_fvc`` and read at the draw ``respiratory_reserve`` (:func:`failure_level`), so
+hypercapnia, and with it the indication, always comes first and no patient dies at it. Untreated,
+death follows the indication within months (median 3.0 months in patients who declined NIV,
+Sancho 2018 ERJ Open Res 4:00159-2017). Treatments (:mod:`alssim.interventions`) lower that level
+(NIV, if tolerated and the upper airway allows it; tracheostomy removes it) and change the
+aspiration hazard (tracheostomy). ALSFRS-R item 12 grades
 the ventilatory support actually given (Cedarbaum 1999 J Neurol Sci 169:13): 4 none, 3 intermittent
 NIV, 2 continuous NIV at night, 1 NIV day and night, 0 invasive ventilation."""
 
@@ -57,6 +63,7 @@ __all__ = [
     "expiratory_weights",
     "failure_level",
     "fvc_percent",
+    "hypoventilation",
     "niv_indicated",
     "pump_strength",
     "pump_weights",
@@ -157,15 +164,34 @@ def snip_cmh2o(diaphragm: np.ndarray, snip_healthy: float) -> np.ndarray:
     return snip_healthy * np.clip(diaphragm, 0.0, 1.0)
 
 
+def hypoventilation(inspiratory_vc: np.ndarray, rem_vc: np.ndarray,
+                    hypercapnia_fvc: float) -> np.ndarray:
+    """Records with hypoventilation, awake or in REM sleep, bool shape (T,).
+
+    The inspiratory vital capacity awake (``inspiratory_vc``), or in REM sleep that of the
+    diaphragm alone (``rem_vc``), both % predicted, below ``hypercapnia_fvc``: hypercapnia
+    appears once respiratory muscle strength is below 30% of predicted and the vital capacity
+    below 55% (Braun 1983 Thorax 38:616), first in REM sleep when the diaphragm is weak (Arnulf
+    2000 Am J Respir Crit Care Med 161:849).
+    """
+    return ((np.asarray(inspiratory_vc) < hypercapnia_fvc)
+            | (np.asarray(rem_vc) < hypercapnia_fvc))
+
+
 def niv_indicated(fvc: np.ndarray, snip: np.ndarray, orthopnoea_item: np.ndarray, *,
-                  niv_fvc: float, niv_snip: float, orthopnoea_score: int) -> np.ndarray:
+                  niv_fvc: float, niv_snip: float, orthopnoea_score: int,
+                  hypoventilating: np.ndarray | None = None) -> np.ndarray:
     """Records from the first indication of non-invasive ventilation on, bool shape (T,).
 
-    Any criterion suffices: FVC below ``niv_fvc``, SNIP below ``niv_snip`` or the orthopnoea
-    item at or below ``orthopnoea_score`` (Miller 2009). Once indicated, always indicated.
+    Any criterion suffices: FVC below ``niv_fvc``, SNIP below ``niv_snip``, the orthopnoea
+    item at or below ``orthopnoea_score``, or hypoventilation (``hypoventilating``, bool (T,):
+    symptomatic hypercapnia or nocturnal desaturation; :func:`hypoventilation`) (Miller 2009).
+    Once indicated, always indicated.
     """
     now = ((np.asarray(fvc) < niv_fvc) | (np.asarray(snip) < niv_snip)
            | (np.asarray(orthopnoea_item) <= orthopnoea_score))
+    if hypoventilating is not None:
+        now = now | np.asarray(hypoventilating, dtype=bool)
     return np.logical_or.accumulate(now) if now.size else now
 
 
@@ -183,7 +209,8 @@ def failure_level(failure_fvc: float, reserve_sigma: float, reserve_quantile: fl
     """The FVC (% predicted) at which untreated hypercapnic failure kills this patient.
 
     A lognormal of median ``failure_fvc`` and log-SD ``reserve_sigma``, truncated above at
-    ``ceiling`` (the NIV threshold: ventilation is indicated before the failure it prevents), read
+    ``ceiling`` (the level of hypercapnia, itself an indication of ventilation: ventilation is
+    indicated before the failure it prevents), read
     at the patient's draw ``respiratory_reserve`` by its inverse CDF (``scipy.stats.truncnorm`` on
     the log scale): ``failure_fvc * exp(sigma * Phi^-1(q * Phi(ln(ceiling / failure_fvc) /
     sigma)))``. Every level lies below the ceiling and none sits on it (a cap, ``min(level,
