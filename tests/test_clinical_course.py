@@ -206,9 +206,11 @@ def test_course_events_are_consistent(default_run):
     assert (c["fvc_percent"] <= c["inspiratory_vc_percent"] + 1e-9).all()
     k_death = int(np.searchsorted(c.times_months, death - 1e-9))
     assert ev["cause_of_death"] in ("respiratory_failure", "aspiration_pneumonia")
-    # respiratory failure: the awake inspiratory vital capacity below the level; hypoventilation
-    # (awake or, the diaphragm alone, in REM sleep) came first and indicated ventilation
-    low = bool(c["inspiratory_vc_percent"][k_death] < level)
+    # respiratory failure: the awake inspiratory vital capacity below the level, or the
+    # diaphragm alone (REM sleep) below it times rem_failure_ratio; hypoventilation (awake or
+    # in REM sleep) came first and indicated ventilation
+    low = bool(c["inspiratory_vc_percent"][k_death] < level
+               or c["rem_ventilation_percent"][k_death] < level * rp.rem_failure_ratio)
     assert low == (ev["cause_of_death"] == "respiratory_failure")
     before = c.times_months < death - 1e-9
     hypo = ((c["inspiratory_vc_percent"] < rp.hypercapnia_fvc)

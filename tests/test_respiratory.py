@@ -300,3 +300,16 @@ def test_a_patient_dying_of_hypercapnic_failure_sleeps_upright_first():
     assert c.summary()["cause_of_death"] == "respiratory_failure"
     alive = np.flatnonzero(np.asarray(c["patient_alive"], dtype=bool))
     assert c["alsfrs_r_orthopnoea"][alive[-1]] <= 1
+
+
+def test_a_failing_diaphragm_kills_untreated_patients_within_months():
+    # respiratory onset: the diaphragm fails while the intercostal and accessory muscles still
+    # work; in REM sleep the diaphragm breathes alone (Arnulf 2000), and without ventilation the
+    # patient dies months, not years, after the indication (18.7 months when only the awake pump
+    # could kill)
+    cfg = alssim.load_config("configs/phenotypes/respiratory_onset.toml",
+                             overrides={"simulation.scale": 0.05,
+                                        "simulation.horizon_years": 15.0})
+    s = alssim.simulate(cfg, seed=1).clinical.summary()
+    assert s["cause_of_death"] == "respiratory_failure"
+    assert s["survival_months"] - s["kings_stage_months"]["4B"] <= 15.0

@@ -615,9 +615,11 @@ def assess(result, params=None) -> ClinicalCourse:
         exponent=rp.aspiration_exponent, cough_gain=rp.aspiration_cough_gain,
         multiplier=asp_mult, dysphagia_onset=dysphagia_onset)
     asp_cum = _resp.cumulative_hazard(t, asp_hazard)
-    # hypercapnic failure: the awake inspiratory pump falls below the patient's failure level
-    # (hypoventilation in REM sleep comes earlier, indicates ventilation and is survived)
-    failure_t = float(first_time(inspiratory_vc < failure, t))
+    # hypercapnic failure: the awake inspiratory pump falls below the patient's failure level,
+    # or the diaphragm alone (REM sleep) below that level times rem_failure_ratio
+    # (hypoventilation in REM sleep begins earlier and indicates ventilation)
+    failure_t = float(first_time((inspiratory_vc < failure)
+                                 | (rem_fvc < failure * rp.rem_failure_ratio), t))
     aspiration_t = float(first_time(asp_cum >= draws["aspiration"], t))
     death_t = min(failure_t, aspiration_t)
     cause = (None if not math.isfinite(death_t) else "respiratory_failure"

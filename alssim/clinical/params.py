@@ -209,6 +209,9 @@ class Respiratory:
                                "hypercapnic respiratory failure kills: the median of the "
                                "patients' lognormal levels before they are truncated below "
                                "hypercapnia_fvc", low=0.0, high=200.0)
+    rem_failure_ratio: float = param(
+        "1", "the diaphragm-only vital capacity (REM sleep) kills at the patient's failure "
+        "level times this ratio", low=0.0, high=1.0)
     failure_reserve_sigma: float = param(
         "1", "SD of the log of a patient's failure FVC between patients, before truncation",
         low=0.0, high=3.0)

@@ -32,9 +32,11 @@ below ``niv_fvc``, SNIP below ``niv_snip``, orthopnoea (ALSFRS-R item 11 at or b
 hypercapnia, nocturnal desaturation; hypercapnia appears once respiratory muscle strength is below
 30% of predicted and the vital capacity below 55%, Braun 1983 Thorax 38:616; REM-sleep
 hypoventilation with diaphragm dysfunction, Arnulf 2000 Am J Respir Crit Care Med 161:849).
-Hypoventilation in REM sleep comes first and is survived; without ventilation the patient dies of
-hypercapnic respiratory failure when the awake inspiratory vital capacity falls below the
-patient's own failure level: a lognormal level of median ``failure_fvc``, truncated below
+Hypoventilation in REM sleep comes first; without ventilation the patient dies of hypercapnic
+respiratory failure when the awake inspiratory vital capacity falls below the patient's own
+failure level, or the diaphragm's alone (REM sleep) below that level times ``rem_failure_ratio``
+(a patient whose diaphragm fails while the other muscles still work dies of it; Arnulf 2000).
+The failure level is a lognormal level of median ``failure_fvc``, truncated below
 ``hypercapnia_fvc`` and read at the draw ``respiratory_reserve`` (:func:`failure_level`), so
 hypercapnia, and with it the indication, always comes first and no patient dies at it. Untreated,
 death follows the indication within months (median 3.0 months in patients who declined NIV,
