@@ -264,8 +264,13 @@ def test_bulbar_vs_limb_claims(seed):
     # apart, the gastrostomy narrowly first
     sb, sl = bulbar.summary(), limb.summary()
     kb, kl = sb["kings_stage_months"], sl["kings_stage_months"]
-    assert kb["4A"] is not None and kb["4B"] is not None
-    assert 12 <= kb["4A"] <= 24 and 6 <= kb["4B"] - kb["4A"] <= 12
+    # (the bulbar patient may die of aspiration pneumonia before ventilation is ever needed)
+    assert kb["4A"] is not None and 12 <= kb["4A"] <= 24
+    if kb["4B"] is None:
+        assert sb["cause_of_death"] == "aspiration_pneumonia"
+        assert sb["survival_months"] - kb["4A"] >= 6
+    else:
+        assert 6 <= kb["4B"] - kb["4A"] <= 12
     assert kl["4A"] is not None and kl["4B"] is not None
     assert 30 <= min(kl["4A"], kl["4B"]) and 0 <= kl["4B"] - kl["4A"] <= 4
     assert kl["4A"] - kb["4A"] >= 12
