@@ -42,9 +42,9 @@ hypercapnia, and with it the indication, always comes first and no patient dies 
 death follows the indication within months (median 3.0 months in patients who declined NIV,
 Sancho 2018 ERJ Open Res 4:00159-2017). Treatments (:mod:`alssim.interventions`) lower that level
 (NIV, if tolerated and the upper airway allows it; tracheostomy removes it) and change the
-aspiration hazard (tracheostomy). ALSFRS-R item 12 grades
-the ventilatory support actually given (Cedarbaum 1999 J Neurol Sci 169:13): 4 none, 3 intermittent
-NIV, 2 continuous NIV at night, 1 NIV day and night, 0 invasive ventilation."""
+aspiration hazard (tracheostomy). ALSFRS-R item 12 grades the ventilatory support actually given
+(Cedarbaum 1999 J Neurol Sci 169:13): 4 none, 3 intermittent NIV, 2 continuous NIV at night, 1 NIV
+day and night, 0 invasive ventilation."""
 
 from __future__ import annotations
 
@@ -212,12 +212,12 @@ def failure_level(failure_fvc: float, reserve_sigma: float, reserve_quantile: fl
 
     A lognormal of median ``failure_fvc`` and log-SD ``reserve_sigma``, truncated above at
     ``ceiling`` (the level of hypercapnia, itself an indication of ventilation: ventilation is
-    indicated before the failure it prevents), read
-    at the patient's draw ``respiratory_reserve`` by its inverse CDF (``scipy.stats.truncnorm`` on
-    the log scale): ``failure_fvc * exp(sigma * Phi^-1(q * Phi(ln(ceiling / failure_fvc) /
-    sigma)))``. Every level lies below the ceiling and none sits on it (a cap, ``min(level,
-    ceiling)``, would put every patient above it at the threshold, dying in the month the
-    indication comes); a larger draw gives a higher level.
+    indicated before the failure it prevents), read at the patient's draw
+    ``respiratory_reserve`` by its inverse CDF (``scipy.stats.truncnorm`` on the log scale):
+    ``failure_fvc * exp(sigma * Phi^-1(q * Phi(ln(ceiling / failure_fvc) / sigma)))``. Every
+    level lies below the ceiling and none sits on it (a cap, ``min(level, ceiling)``, would put
+    every patient above it at the threshold, dying in the month the indication comes); a larger
+    draw gives a higher level.
 
     Parameters
     ----------
