@@ -563,3 +563,18 @@ def test_no_segment_or_region_is_involved_after_death():
     assert any(m is None for m in months)
     assert all(m is None or m <= death + 1e-6 for m in months)
     assert s["first_spread"]["months"] is None or s["first_spread"]["months"] <= death + 1e-6
+
+
+def test_climbing_stairs_is_lost_before_walking():
+    # leg-onset patients: climbing stairs asks more of the legs than walking (Cedarbaum 1999
+    # anchors): never better than walking, worse for part of the course, both normal together
+    for seed in (1, 2):
+        cfg = course_config(**{"onset.segment": "lumbosacral"})
+        course = alssim.simulate(cfg, seed=seed).clinical
+        walk = np.asarray(course["alsfrs_r_walking"])
+        stairs = np.asarray(course["alsfrs_r_climbing_stairs"])
+        assert (stairs <= walk).all()
+        assert (stairs < walk).sum() >= 3
+        np.testing.assert_array_equal(stairs == 4, walk == 4)
+        # stairs cannot be climbed while the patient still has functional leg movement
+        assert ((stairs == 0) & (walk >= 1)).any()

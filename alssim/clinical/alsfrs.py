@@ -14,8 +14,10 @@ dominant side only (``onset.dominant_side``). An item no segment serves keeps fu
 scores 0-4 follow from increasing capacity thresholds, the same for every item except those given
 their own (:func:`item_scores`): salivation and swallowing keep more reserve than speech, so
 dysarthria comes first, drooling and eating problems later, and nothing by mouth after speech is
-lost (``clinical.function.salivation_thresholds``, ``swallowing_thresholds``); the breathing items
-are graded in :mod:`alssim.clinical.respiratory`. Domains (bulbar 1-3, fine motor 4-6, gross
+lost (``clinical.function.salivation_thresholds``, ``swallowing_thresholds``); climbing stairs
+asks more of the legs than walking, so it is graded lower than walking once the legs are weak
+(``climbing_stairs_thresholds``); the breathing items are graded in
+:mod:`alssim.clinical.respiratory`. Domains (bulbar 1-3, fine motor 4-6, gross
 motor 7-9, respiratory 10-12) and the total (0-48) are sums.
 
 Clinical onset is the first record at which any segment, on either side, falls below the

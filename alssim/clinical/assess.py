@@ -550,7 +550,8 @@ def assess(result, params=None) -> ClinicalCourse:
     item_fn = _alsfrs.item_function(capacity, shares, dominant)
     items = _alsfrs.item_scores(item_fn, fn.item_thresholds,
                                 {"salivation": fn.salivation_thresholds,
-                                 "swallowing": fn.swallowing_thresholds})
+                                 "swallowing": fn.swallowing_thresholds,
+                                 "climbing_stairs": fn.climbing_stairs_thresholds})
     # breathing: the pump and the diaphragm, the NIV indication, support given, death
     rp = p.respiratory
     draws = getattr(result, "clinical_draws", None) or default_clinical_draws()

@@ -158,6 +158,9 @@ class Function:
     swallowing_thresholds: tuple[float, ...] = param(
         "1", "function capacity at which ALSFRS-R item 3 (swallowing) reaches 1, 2, 3, 4",
         low=0.0, high=1.0)
+    climbing_stairs_thresholds: tuple[float, ...] = param(
+        "1", "function capacity at which ALSFRS-R item 9 (climbing stairs) reaches 1, 2, 3, 4",
+        low=0.0, high=1.0)
     involvement_threshold: float = param(
         "1", "function capacity below which a segment is clinically involved (clinical "
         "onset = the first such segment)", low=0.0, high=1.0, low_open=True, high_open=True)
@@ -165,7 +168,8 @@ class Function:
         "", "King's staging counts the respiratory region among the regions involved")
 
     def _check(self, prefix: str, source: str | None) -> None:
-        for name in ("item_thresholds", "salivation_thresholds", "swallowing_thresholds"):
+        for name in ("item_thresholds", "salivation_thresholds", "swallowing_thresholds",
+                     "climbing_stairs_thresholds"):
             _check_increasing(getattr(self, name), 4, f"{prefix}.{name}", source)
 
 
