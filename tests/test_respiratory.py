@@ -121,6 +121,17 @@ def test_each_published_criterion_indicates_niv_and_the_indication_stays():
         assert got.tolist() == [False, True, True]
 
 
+def test_orthopnoea_indicates_niv_once_the_patient_sleeps_propped_up():
+    # ALSFRS-R item 11: 3 = some difficulty sleeping, no more than two pillows (not yet
+    # orthopnoea); 2 = needs extra pillows (orthopnoea, the criterion of Miller 2009)
+    rp = alssim.load_config().clinical.respiratory
+    kw = {"niv_fvc": rp.niv_fvc, "niv_snip": rp.niv_snip,
+          "orthopnoea_score": rp.niv_orthopnoea_item}
+    ok, snip_ok = np.full(4, 80.0), np.full(4, 70.0)
+    got = resp.niv_indicated(ok, snip_ok, np.array([4, 3, 3, 2]), **kw)
+    assert got.tolist() == [False, False, False, True]
+
+
 def test_hypoventilation_awake_or_in_rem_sleep_below_the_hypercapnia_level():
     awake = np.array([80.0, 54.0, 60.0, 80.0])
     rem = np.array([70.0, 70.0, 50.0, 55.0])
