@@ -15,7 +15,11 @@ a SOD1 A4V or FUS patient gets the label of the course it shows.
     respiratory muscles are not part of Wijesekera's criterion), with no spasticity (Modified
     Ashworth 0) and no clonus anywhere; brisk reflexes and Babinski signs are allowed, as in
     Wijesekera's definition. Distal (hand-onset) LMN disease confined to the arms is therefore
-    not flail arm but, without UMN signs, PMA.
+    not flail arm but, without UMN signs, PMA. This is a known limitation: most flail-arm
+    patients begin distally and become proximal-predominant later (distal or mixed onset in 76%
+    of 42, Hübers 2016 J Neurol 263:390; distal onset in 66% of 56, ALS FTD 2023 24:383), a
+    shift the model does not produce, so the flail-arm share is low and the PMA label holds
+    those patients (experiments/validation/README.md).
 ``flail_leg``
     Pseudopolyneuritic form, the same confinement rule for lower-limb onset: no bulbar or
     upper-limb involvement (Wijesekera 2009 describe it as distal; the default anatomy has one
