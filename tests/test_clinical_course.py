@@ -194,7 +194,7 @@ def test_course_events_are_consistent(default_run):
     assert ev["survival_months"] is not None and not ev["censored"]
     death = onset + ev["survival_months"]
     # alive: FVC above the patient's own failure level; dead of respiratory failure: below it
-    from alssim.clinical.respiratory import failure_level
+    from alssim.clinical.respiratory import failure_level, hypoventilation
 
     rp = default_run.config.clinical.respiratory
     level = failure_level(rp.failure_fvc, rp.failure_reserve_sigma,
@@ -213,8 +213,8 @@ def test_course_events_are_consistent(default_run):
                or c["rem_ventilation_percent"][k_death] < level * rp.rem_failure_ratio)
     assert low == (ev["cause_of_death"] == "respiratory_failure")
     before = c.times_months < death - 1e-9
-    hypo = ((c["inspiratory_vc_percent"] < rp.hypercapnia_fvc)
-            | (c["rem_ventilation_percent"] < rp.hypercapnia_fvc))[before]
+    hypo = hypoventilation(c["inspiratory_vc_percent"], c["rem_ventilation_percent"],
+                           rp.hypercapnia_fvc)[before]
     if low:
         assert hypo.any() and c["niv_needed"][before][int(np.argmax(hypo))]
     assert (c["mitos_stage"][c.times_months >= death - 1e-9] == 5).all()
@@ -568,8 +568,8 @@ def test_no_segment_or_region_is_involved_after_death():
 def test_climbing_stairs_is_lost_before_walking():
     # leg-onset patients: climbing stairs asks more of the legs than walking (Cedarbaum 1999
     # anchors): never better than walking, worse for part of the course, both normal together
+    cfg = course_config(**{"onset.segment": "lumbosacral"})
     for seed in (1, 2):
-        cfg = course_config(**{"onset.segment": "lumbosacral"})
         course = alssim.simulate(cfg, seed=seed).clinical
         walk = np.asarray(course["alsfrs_r_walking"])
         stairs = np.asarray(course["alsfrs_r_climbing_stairs"])
