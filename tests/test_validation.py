@@ -326,6 +326,22 @@ def test_reduced_validation(small_validation, tmp_path):
     assert len(files) == 2
 
 
+def test_report_states_the_record_interval_that_event_times_take(small_validation):
+    """The header's sentence on time resolution is true of the cohort it describes: survival,
+    time to a second region and King's stage times are whole numbers of the record interval."""
+    report, cohort = small_validation
+    days = report.meta["record_interval_days"]
+    assert days == 28.0  # 30-day output interval, 7-day steps: every 4th step
+    assert "recorded every 28 days (0.92 months)" in report.to_markdown()
+    step = days / (365.25 / 12)
+    d = cohort.patients
+    times = pd.concat([d["clinical.survival_months"],
+                       d["clinical.kings_stage_months.2"] - d["clinical.kings_stage_months.1"]])
+    times = times.dropna().to_numpy(dtype=float)
+    assert times.size > 50
+    np.testing.assert_allclose(times / step, np.round(times / step), atol=1e-6)
+
+
 def test_cli_validate_writes_a_report_and_reports_failures(tmp_path):
     from alssim.cli.main import main
 

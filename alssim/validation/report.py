@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from alssim.config.schema import DAYS_PER_MONTH
 from alssim.validation.metrics import (
     METRICS,
     died_after_cohort_entry,
@@ -112,6 +113,7 @@ class ValidationReport:
             f"clinical onset within the horizon), seed {m.get('seed')}, "
             f"alssim {m.get('alssim_version')}, {m.get('date')}.",
             f"Simulation settings: {_fmt_overrides(m.get('overrides', {}))}.",
+            *_record_interval_line(m.get("record_interval_days")),
             f"95% intervals: {m.get('n_boot')} bootstrap resamples of patients (seed "
             f"{m.get('seed')}), percentile method. A figure passes when its point estimate "
             "lies inside the acceptance interval fixed in advance in "
@@ -152,6 +154,17 @@ def _num(x: float) -> str:
 
 def _fmt_overrides(o: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in o.items()) or "as configured"
+
+
+def _record_interval_line(days: float | None) -> list[str]:
+    """The report's sentence on the time resolution of clinical events (none if unknown)."""
+    if days is None:
+        return []
+    months = days / DAYS_PER_MONTH
+    return [f"Clinical onset, region involvement, King's stages and death are read from the "
+            f"states recorded every {days:g} days ({months:.2f} months): the time between two "
+            f"of them is a whole number of that interval, and a median of such times is one, "
+            f"or halfway between two."]
 
 
 def _in_cohort_records(d, column: str):
@@ -322,7 +335,9 @@ def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | 
     cohort = run_cohort(cfg, n, seed=seed, executor=executor, workers=workers,
                         progress=progress)
     report = evaluate(cohort, targets, n_boot=n_boot, seed=seed)
-    report.meta.update(n=n, seed=seed, overrides=ov)
+    sim = cfg.simulation
+    report.meta.update(n=n, seed=seed, overrides=ov,
+                       record_interval_days=sim.steps_per_output * sim.dt_days)
     return report, cohort
 
 
