@@ -17,6 +17,7 @@ import pytest
 import alssim
 from alssim.anatomy import ALSFRS_ITEMS
 from alssim.clinical.phenotype import PHENOTYPES, classify_phenotype
+from alssim.config.schema import DAYS_PER_MONTH
 from alssim.validation import (
     METRICS,
     Target,
@@ -333,7 +334,7 @@ def test_report_states_the_record_interval_that_event_times_take(small_validatio
     days = report.meta["record_interval_days"]
     assert days == 28.0  # 30-day output interval, 7-day steps: every 4th step
     assert "recorded every 28 days (0.92 months)" in report.to_markdown()
-    step = days / (365.25 / 12)
+    step = days / DAYS_PER_MONTH
     d = cohort.patients
     times = pd.concat([d["clinical.survival_months"],
                        d["clinical.kings_stage_months.2"] - d["clinical.kings_stage_months.1"]])
