@@ -578,3 +578,25 @@ def test_climbing_stairs_is_lost_before_walking():
         np.testing.assert_array_equal(stairs == 4, walk == 4)
         # stairs cannot be climbed while the patient still has functional leg movement
         assert ((stairs == 0) & (walk >= 1)).any()
+
+
+def test_trial_entry_is_read_from_the_record_the_trial_enrols(default_run):
+    """The trial entry of the summary is the record the vital-capacity slope starts from:
+    15.6 months after onset or later (here the diagnosis, 17.1 months), with that record's
+    ALSFRS-R and FVC, and the slope is the least-squares line of the next 12 months."""
+    from alssim.clinical import respiratory as resp
+    from alssim.clinical.progression import linear_slope
+
+    c = default_run.clinical
+    entry = c.events["trial_entry"]
+    t = np.asarray(c.times_months)
+    k = int(np.argmin(np.abs(t - (c.clinical_onset_months + entry["months"]))))
+    assert t[k] - c.clinical_onset_months == pytest.approx(entry["months"], abs=1e-3)
+    assert entry["months"] >= max(resp.TRIAL_ENTRY_MONTHS, c.events["diagnosis"]["months"])
+    assert t[k - 1] - c.clinical_onset_months < max(resp.TRIAL_ENTRY_MONTHS,
+                                                    c.events["diagnosis"]["months"])
+    assert entry["alsfrs_r"] == int(c["alsfrs_r"][k])
+    assert entry["fvc_percent"] == pytest.approx(float(c["fvc_percent"][k]), abs=1e-3)
+    follow = (t >= t[k]) & (t <= t[k] + 12.0 + 1e-9)
+    assert c.events["fvc_trial_slope_per_month"] == pytest.approx(
+        linear_slope(t[follow] - t[k], np.asarray(c["fvc_percent"])[follow]), abs=1e-6)

@@ -445,3 +445,69 @@ def test_vital_capacity_slope_reads_only_the_patients_the_trial_enrolled():
     rows[1]["age_years"] = 78.0
     d = prepare(pd.DataFrame(rows))
     assert METRICS["vital_capacity_decline"](d) == pytest.approx(-3.0)
+
+
+# --------------------------------------------------------------------------- trial population
+def _enrolled_row(slope, alsfrs, fvc, entry=16.0, dx=10.0, age=60.0, seg="cervical_lower"):
+    r = _row(seg)
+    r.update({"clinical.fvc_trial_slope_per_month": slope, "age_years": age,
+              "clinical.trial_entry.months": entry, "clinical.trial_entry.alsfrs_r": alsfrs,
+              "clinical.trial_entry.fvc_percent": fvc, "clinical.diagnosis.months": dx})
+    return r
+
+
+def test_trial_population_sets_the_enrolled_patients_beside_the_trials_subgroups():
+    from alssim.validation import trial_population as tp
+
+    rows = [_enrolled_row(-4.0, 35, 70.0, age=45.0),           # ALSFRS <= 39, FVC 65-75, < 50
+            _enrolled_row(-2.0, 39, 90.0, entry=18.0, dx=6.0),  # the boundary 39 is <= 39
+            _enrolled_row(-1.0, 44, 98.0, age=70.0, seg="bulbar"),
+            _enrolled_row(None, 46, 99.0),                      # not enrolled: no slope
+            _enrolled_row(-3.0, 40, 80.0, age=79.5)]            # over 80 at entry: left out
+    d = prepare(pd.DataFrame(rows))
+    slopes = tp.slope_table(d).set_index("key")
+    assert slopes.loc["all", "simulated"] == pytest.approx(METRICS["vital_capacity_decline"](d))
+    assert slopes.loc["all", "n"] == 3
+    assert slopes.loc["alsfrs_le39", "simulated"] == pytest.approx(-3.0)
+    assert slopes.loc["alsfrs_gt39", "simulated"] == pytest.approx(-1.0)
+    assert slopes.loc["fvc_65_75", "simulated"] == pytest.approx(-4.0)
+    assert slopes.loc["fvc_gt75", "simulated"] == pytest.approx(-1.5)
+    assert slopes.loc["age_lt50", "simulated"] == pytest.approx(-4.0)
+    assert slopes.loc["age_50_65", "simulated"] == pytest.approx(-2.0)
+    assert slopes.loc["age_gt65", "simulated"] == pytest.approx(-1.0)
+    assert slopes.loc["bulbar", "simulated"] == pytest.approx(-1.0)
+    assert slopes.loc["other", "simulated"] == pytest.approx(-3.0)
+    assert slopes.loc["all", "published"] == -2.7
+    base = tp.baseline_table(d).set_index("key")
+    assert base.loc["duration", "simulated_mean"] == pytest.approx(50.0 / 3)
+    assert base.loc["since_diagnosis", "simulated_mean"] == pytest.approx((6 + 12 + 6) / 3)
+    assert base.loc["age", "simulated_mean"] == pytest.approx(
+        (45 + 60 + 70) / 3 + (16 + 18 + 16) / 36)
+    assert base.loc["bulbar", "simulated_mean"] == pytest.approx(1 / 3)
+    assert base.loc["alsfrs", "simulated_mean"] == pytest.approx((35 + 39 + 44) / 3)
+    assert base.loc["alsfrs", "simulated_sd"] == pytest.approx(np.std([35, 39, 44], ddof=1))
+    assert base.loc["fvc", "published_mean"] == 89.3
+    text = tp.to_markdown(tp.baseline_table(d), tp.slope_table(d))
+    assert "| ALSFRS-R at entry > 39 | -2.3 (-2.7 to -1.9) | -1.00 | 1 |" in text
+    assert "not targets" in text
+
+
+def test_report_describes_the_trial_population_from_the_course(small_validation):
+    """The entry values in the cohort table are the course's at the trial's entry record."""
+    from alssim.clinical.respiratory import TRIAL_ENTRY_MONTHS
+
+    report, cohort = small_validation
+    d = cohort.patients
+    slope = d["clinical.fvc_trial_slope_per_month"]
+    entry = d["clinical.trial_entry.months"]
+    assert slope.notna().sum() > 10
+    pd.testing.assert_series_equal(slope.notna(), entry.notna(), check_names=False)
+    e = d[slope.notna()]
+    assert (e["clinical.trial_entry.months"] >= TRIAL_ENTRY_MONTHS - 1e-9).all()
+    assert (e["clinical.trial_entry.months"] >= e["clinical.diagnosis.months"] - 1e-9).all()
+    assert (e["clinical.trial_entry.months"] <= 24.0 + 1e-9).all()
+    assert (e["clinical.trial_entry.fvc_percent"] >= 65.0).all()
+    assert e["clinical.trial_entry.alsfrs_r"].between(0, 48).all()
+    assert "## The vital-capacity trial's patients" in report.to_markdown()
+    assert report.trial_slopes.set_index("key").loc["all", "simulated"] == pytest.approx(
+        report.table.set_index("id").loc["vital_capacity_decline", "simulated"])

@@ -332,8 +332,10 @@ class ClinicalCourse:
         ``fvc_trial_slope_per_month`` (the slope over 12 months from the entry of a trial
         that enrols patients within 24 months of onset with FVC >= 65%, revised El Escorial
         possible or better and able to swallow tablets (swallowing item >= 1), entered 15.6
-        months after onset; :func:`alssim.clinical.respiratory.trial_fvc_slope`; ``None`` for
-        a patient not enrolled).
+        months after onset; :func:`alssim.clinical.respiratory.trial_entry`; ``None`` for
+        a patient not enrolled), and ``trial_entry``: ``months`` (from clinical onset),
+        ``alsfrs_r`` and ``fvc_percent`` at that trial's entry record (``None`` each for a
+        patient not enrolled), to compare the enrolled patients with the trial's baseline.
         Diagnosis (:mod:`alssim.clinical.pathway`), ``diagnosis``: ``months`` (the diagnostic
         delay: clinical onset to the neurology visit where the criterion is met), ``criteria``,
         ``el_escorial``, ``awaji``, ``gold_coast`` (categories as seen at that visit: EMG
@@ -731,8 +733,16 @@ def assess(result, params=None) -> ClinicalCourse:
     # EMPOWER's other entry criteria (NCT01281189): revised El Escorial possible or better, and
     # able to swallow tablets (swallowing item >= 1: something by mouth)
     trial_eligible = (ee >= 1) & (items[:, swallow] >= _resp.TRIAL_MIN_SWALLOWING_ITEM)
-    events["fvc_trial_slope_per_month"] = _num(_resp.trial_fvc_slope(
-        t, fvc, onset_t, diag_t, death_t, eligible=trial_eligible))
+    entry = _resp.trial_entry(t, fvc, onset_t, diag_t, death_t, eligible=trial_eligible)
+    events["fvc_trial_slope_per_month"] = None
+    events["trial_entry"] = {"months": None, "alsfrs_r": None, "fvc_percent": None}
+    if entry is not None:
+        k0, follow = entry
+        events["fvc_trial_slope_per_month"] = _num(_prog.linear_slope(t[follow] - t[k0],
+                                                                       fvc[follow]))
+        events["trial_entry"] = {"months": _num(float(t[k0] - onset_t), 3),
+                                 "alsfrs_r": int(total[k0]),
+                                 "fvc_percent": _num(float(fvc[k0]), 3)}
     course = ClinicalCourse(
         times_months=np.array(t), clinical_onset_months=onset_t,
         segments=anat.segment_names, muscles=m_names,

@@ -72,6 +72,7 @@ __all__ = [
     "reserve_factor",
     "snip_cmh2o",
     "support_item",
+    "trial_entry",
     "trial_fvc_slope",
 ]
 
@@ -314,12 +315,12 @@ TRIAL_ENTRY_MONTHS = 15.6
 TRIAL_MIN_SWALLOWING_ITEM = 1
 
 
-def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
-                    death_t: float, *, entry_months: float = TRIAL_ENTRY_MONTHS,
-                    max_symptom_months: float = 24.0, min_fvc: float = 65.0,
-                    followup_months: float = 12.0, min_records: int = 3,
-                    eligible: np.ndarray | None = None) -> float | None:
-    """FVC slope over the follow-up of a trial cohort (% predicted per month).
+def trial_entry(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
+                death_t: float, *, entry_months: float = TRIAL_ENTRY_MONTHS,
+                max_symptom_months: float = 24.0, min_fvc: float = 65.0,
+                followup_months: float = 12.0, min_records: int = 3,
+                eligible: np.ndarray | None = None) -> tuple[int, np.ndarray] | None:
+    """The record at which a trial cohort enrols the patient, and the records it follows.
 
     The protocol of the placebo groups of Andrews 2018 (JAMA Neurol 75:58, EMPOWER: symptom
     onset within 24 months of screening, upright vital capacity at least 65% of predicted;
@@ -327,8 +328,8 @@ def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t:
     least ``entry_months`` after clinical onset and not before the diagnosis, and is eligible if
     that record is at most ``max_symptom_months`` after onset, alive, with FVC at least
     ``min_fvc``, and ``eligible`` there (the trial's other entry criteria, record by record).
-    The slope is the least-squares line through the records of the next ``followup_months``
-    while alive (at least ``min_records``).
+    The follow-up is the records of the next ``followup_months`` while alive (at least
+    ``min_records``).
 
     Parameters
     ----------
@@ -343,9 +344,10 @@ def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t:
 
     Returns
     -------
-    float or None
-        The slope; ``None`` for a patient the trial would not have enrolled or who has fewer
-        than ``min_records`` records in follow-up.
+    (int, ndarray of bool of shape (T,)) or None
+        The entry record and the mask of the follow-up records (the entry included); ``None``
+        for a patient the trial would not have enrolled or who has fewer than ``min_records``
+        records in follow-up.
     """
     t = np.asarray(t, dtype=float)
     if not (np.isfinite(onset_t) and np.isfinite(diagnosis_t)):
@@ -359,4 +361,20 @@ def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t:
     keep = (t >= t[k0]) & (t <= t[k0] + followup_months + 1e-9) & (t < death_t)
     if keep.sum() < min_records:
         return None
-    return linear_slope(t[keep] - t[k0], fvc[keep])
+    return k0, keep
+
+
+def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
+                    death_t: float, **kwargs) -> float | None:
+    """FVC slope over the follow-up of a trial cohort (% predicted per month).
+
+    The least-squares line through the follow-up records of :func:`trial_entry` (same
+    arguments, its keyword arguments passed on); ``None`` for a patient the trial would not
+    have enrolled or who has too few records in follow-up.
+    """
+    entry = trial_entry(t, fvc, onset_t, diagnosis_t, death_t, **kwargs)
+    if entry is None:
+        return None
+    k0, keep = entry
+    t = np.asarray(t, dtype=float)
+    return linear_slope(t[keep] - t[k0], np.asarray(fvc, dtype=float)[keep])

@@ -5,6 +5,8 @@ The published figures and their a-priori acceptance intervals are data
 (:data:`METRICS`) computes the simulated value from a cohort's patient table; :func:`evaluate`
 adds a seeded bootstrap 95% interval and the pass rule; :func:`run_validation` simulates the
 validation cohort and :func:`write_report` writes ``report.md``, ``validation.csv`` and figures.
+:mod:`alssim.validation.trial_population` sets the patients the vital-capacity trial enrols
+beside that trial's placebo group (a description in the report, not targets).
 ``alssim validate`` is the command-line form.
 
 >>> from alssim.validation import load_targets, METRICS

@@ -91,7 +91,8 @@ PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "se
                     "units_lost_cmap", "hazard_slope", "mune_dx", "cause", "kings_2", "kings_3",
                     "kings_4a", "kings_4b", "stage_1_months", "stage_2_months",
                     "stage_3_months", "stage_4_months", "dx_delay", "sex",
-                    "regions_preserved_at_breathing", "fvc_trial_slope")
+                    "regions_preserved_at_breathing", "fvc_trial_slope", "trial_entry_months",
+                    "trial_entry_alsfrs", "trial_entry_fvc")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -279,6 +280,9 @@ def prepare(patients, anatomy=None):
             _col(df, "clinical.motor_units.munix_total_decline_percent_per_month"), dtype=float),
         "fvc_trial_slope": np.asarray(_col(df, "clinical.fvc_trial_slope_per_month"),
                                       dtype=float),
+        "trial_entry_months": np.asarray(_col(df, "clinical.trial_entry.months"), dtype=float),
+        "trial_entry_alsfrs": np.asarray(_col(df, "clinical.trial_entry.alsfrs_r"), dtype=float),
+        "trial_entry_fvc": np.asarray(_col(df, "clinical.trial_entry.fvc_percent"), dtype=float),
         "mune_decline": np.asarray(
             _col(df, "clinical.motor_units.hypothenar_mune_decline_percent_per_month"),
             dtype=float),

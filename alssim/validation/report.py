@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from alssim.config.schema import DAYS_PER_MONTH
+from alssim.validation import trial_population as _trial
 from alssim.validation.metrics import (
     METRICS,
     died_after_cohort_entry,
@@ -86,11 +87,18 @@ class ValidationReport:
         Patients with a clinical onset (the denominator of every figure).
     meta : dict
         Seed, n, bootstrap resamples, config overrides, date.
+    trial_baseline, trial_slopes : pandas.DataFrame or None
+        The patients the vital-capacity trial enrols beside the trial's placebo group
+        (:func:`alssim.validation.trial_population.baseline_table` and
+        :func:`~alssim.validation.trial_population.slope_table`): a description, not
+        targets; the report prints them after the table of figures.
     """
 
     table: Any
     n_patients: int
     meta: dict[str, Any]
+    trial_baseline: Any = None
+    trial_slopes: Any = None
 
     @property
     def passed(self) -> bool:
@@ -137,7 +145,10 @@ class ValidationReport:
                 if r.passed else "**no**"
             lines.append(f"| `{r.id}`: {r.what} | {r.published} ({r.source}) | "
                          f"{t.interval_text()} | {sim} | {r.n} | {verdict} |")
-        return "\n".join(lines) + "\n"
+        text = "\n".join(lines) + "\n"
+        if self.trial_baseline is not None and self.trial_slopes is not None:
+            text += "\n" + _trial.to_markdown(self.trial_baseline, self.trial_slopes)
+        return text
 
 
 def _num(x: float) -> str:
@@ -289,7 +300,8 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
 
     meta = {"n_boot": n_boot, "seed": seed, "alssim_version": __version__,
             "date": _dt.date.today().isoformat()}
-    return ValidationReport(pd.DataFrame(rows), n, meta)
+    return ValidationReport(pd.DataFrame(rows), n, meta, trial_baseline=_trial.baseline_table(d),
+                            trial_slopes=_trial.slope_table(d))
 
 
 def validation_config(config=None, overrides: dict[str, Any] | None = None):
