@@ -4,7 +4,8 @@ Most of the clinical course is a deterministic read-out of the recorded neuron p
 things that happen to a patient are chance events at the level of the person: how long they wait
 before seeing a doctor and a neurologist, whether an aspiration pneumonia strikes while swallowing
 fails, whether they tolerate a ventilation mask, how much respiratory reserve they have when the
-pump fails. These are drawn once per patient, each from a stream of its own
+pump fails, how large their vital capacity was before the disease. These are drawn once per
+patient, each from a stream of its own
 (``"clinical:<name>"`` under the patient's :class:`numpy.random.SeedSequence`), as standard
 quantities independent of any parameter:
 
@@ -37,6 +38,7 @@ CLINICAL_DRAWS: dict[str, tuple[str, str]] = {
     "aspiration": ("threshold", "aspiration pneumonia: cumulative hazard at which it kills"),
     "ventilation_tolerance": ("quantile", "tolerance of non-invasive ventilation"),
     "respiratory_reserve": ("quantile", "pump reserve at which hypercapnic failure kills"),
+    "healthy_fvc": ("quantile", "the patient's own vital capacity before the disease"),
 }
 
 

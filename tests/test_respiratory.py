@@ -324,3 +324,29 @@ def test_a_failing_diaphragm_kills_untreated_patients_within_months():
     s = alssim.simulate(cfg, seed=1).clinical.summary()
     assert s["cause_of_death"] == "respiratory_failure"
     assert s["survival_months"] - s["kings_stage_months"]["4B"] <= 15.0
+
+
+def test_own_healthy_fvc_scatters_about_the_predicted_value():
+    assert resp.own_healthy_fvc(100.0, 12.0, 0.5) == pytest.approx(100.0)
+    assert resp.own_healthy_fvc(100.0, 12.0, norm.cdf(1.0)) == pytest.approx(112.0)
+    assert resp.own_healthy_fvc(100.0, 0.0, 0.01) == 100.0
+    # held within 3.09 SD: a quantile of 1e-12 gives the 0.001 quantile
+    assert resp.own_healthy_fvc(100.0, 12.0, 1e-12) == pytest.approx(100.0 - 12.0 * 3.0902,
+                                                                      abs=1e-3)
+
+
+def test_own_healthy_fvc_scales_what_spirometry_reads_not_when_the_pump_fails():
+    """The same patient with and without the between-patient scatter: the measured FVC differs by
+    a constant factor (its own value before onset over the mean), death comes at the same time."""
+    ov = {"simulation.scale": 0.02, "simulation.horizon_years": 12.0,
+          "simulation.dt_days": 7.0}
+    spread = alssim.simulate(alssim.load_config(overrides=ov), seed=2).clinical
+    same = alssim.simulate(alssim.load_config(
+        overrides={**ov, "clinical.respiratory.fvc_healthy_sd": 0.0}), seed=2).clinical
+    own = resp.own_healthy_fvc(100.0, 12.0, 0.03359477182635351)  # seed 2's draw
+    np.testing.assert_allclose(spread["fvc_percent"], same["fvc_percent"] * own / 100.0,
+                               rtol=1e-12)
+    assert spread["fvc_percent"][0] == pytest.approx(own) and own < 80.0
+    assert spread.summary()["survival_months"] == same.summary()["survival_months"]
+    assert spread.summary()["cause_of_death"] == same.summary()["cause_of_death"]
+    np.testing.assert_array_equal(spread["pump_strength"], same["pump_strength"])

@@ -575,7 +575,11 @@ def assess(result, params=None) -> ClinicalCourse:
     # expiratory muscles lower the measured FVC (and so indicate NIV) but do not stop breathing
     inspiratory_vc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
     expiratory = _resp.pump_strength(strength, _resp.expiratory_weights(shares))
-    fvc = inspiratory_vc * _resp.expiratory_retained(expiratory, rp.expiratory_vc_share)
+    # what spirometry reads: the patient's own vital capacity before the disease, not the mean
+    own_healthy = _resp.own_healthy_fvc(rp.fvc_healthy, rp.fvc_healthy_sd,
+                                        draws.get("healthy_fvc", 0.5))
+    fvc = (inspiratory_vc * (own_healthy / rp.fvc_healthy)
+           * _resp.expiratory_retained(expiratory, rp.expiratory_vc_share))
     snip = _resp.snip_cmh2o(diaphragm, rp.snip_healthy)
     # in REM sleep the intercostal and accessory muscles are atonic: the diaphragm alone
     # ventilates (Arnulf 2000 Am J Respir Crit Care Med 161:849)

@@ -178,8 +178,11 @@ class Respiratory:
     """The respiratory pump, airway protection, ventilation need, gastrostomy need and death
     (see :mod:`alssim.clinical.respiratory`)."""
 
-    fvc_healthy: float = param("% predicted", "FVC before onset", low=0.0, high=200.0,
-                               low_open=True)
+    fvc_healthy: float = param("% predicted", "FVC before onset (the mean between patients)",
+                               low=0.0, high=200.0, low_open=True)
+    fvc_healthy_sd: float = param(
+        "% predicted", "SD between patients of the FVC before onset (normal, cut at 3.09 SD); "
+        "it scales what spirometry reads, not when the pump fails", low=0.0, high=100.0)
     fvc_strength_exponent: float = param(
         "1", "FVC = fvc_healthy * pump strength ** exponent (FVC falls less than strength)",
         low=0.0, high=3.0, low_open=True)

@@ -11,9 +11,13 @@ fvc_healthy * P ** fvc_strength_exponent`` with exponent 0.5 puts FVC at 55% of 
 pump has 30% of its strength, as measured in respiratory muscle weakness (Braun 1983 Thorax 38:616).
 The expiratory muscles (the pump's segments without the diaphragm) empty the lungs below the resting
 volume: with none left the expiratory reserve volume, about a quarter of the vital capacity, is lost
-(``expiratory_vc_share``; :func:`fvc_percent`). The sniff nasal inspiratory pressure reads the
-diaphragm alone (the segments carrying the item *orthopnoea*): ``SNIP = snip_healthy * D``, so SNIP
-falls before FVC, as it does in patients (Morgan 2005 Am J Respir Crit Care Med 171:269).
+(``expiratory_vc_share``; :func:`fvc_percent`). The measured FVC starts from the patient's own
+vital capacity before the disease, which scatters about the predicted value as healthy people's
+does (``fvc_healthy_sd``; :func:`own_healthy_fvc`); it sets what spirometry reads (the FVC
+criterion of ventilation, a trial's entry), not when the pump fails, which follows the muscles.
+The sniff nasal inspiratory pressure reads the diaphragm alone (the segments carrying the item
+*orthopnoea*): ``SNIP = snip_healthy * D``, so SNIP falls before FVC, as it does in patients
+(Morgan 2005 Am J Respir Crit Care Med 171:269).
 
 **Airway protection.** Bulbar muscles keep food and saliva out of the lungs. Aspiration pneumonia
 strikes with a hazard that rises with the loss of swallowing function once dysphagia is
@@ -67,6 +71,7 @@ __all__ = [
     "fvc_percent",
     "hypoventilation",
     "niv_indicated",
+    "own_healthy_fvc",
     "pump_strength",
     "pump_weights",
     "reserve_factor",
@@ -154,6 +159,26 @@ def fvc_percent(pump: np.ndarray, fvc_healthy: float, exponent: float,
     if expiratory is None:
         return fvc
     return fvc * expiratory_retained(expiratory, expiratory_share)
+
+
+def own_healthy_fvc(fvc_healthy: float, sd: float, quantile: float) -> float:
+    """A patient's own FVC before the disease (% of predicted).
+
+    Healthy people's vital capacity scatters about its predicted value (the prediction is a
+    population mean for age, sex and height): ``fvc_healthy + sd * Phi^-1(q)``, the quantile
+    ``q`` (the patient's ``clinical_draws["healthy_fvc"]``) held within 0.001-0.999 (3.09 SD).
+
+    Parameters
+    ----------
+    fvc_healthy : float
+        Mean FVC before onset (% predicted).
+    sd : float
+        SD between patients (% predicted).
+    quantile : float
+        The patient's quantile in (0, 1); 0.5 gives ``fvc_healthy``.
+    """
+    q = min(max(float(quantile), 1e-3), 1.0 - 1e-3)
+    return float(fvc_healthy + sd * norm.ppf(q))
 
 
 def expiratory_retained(expiratory: np.ndarray, expiratory_share: float) -> np.ndarray:
