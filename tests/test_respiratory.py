@@ -333,6 +333,7 @@ def test_own_healthy_fvc_scatters_about_the_predicted_value():
     # held within 3.09 SD: a quantile of 1e-12 gives the 0.001 quantile
     assert resp.own_healthy_fvc(100.0, 12.0, 1e-12) == pytest.approx(100.0 - 12.0 * 3.0902,
                                                                       abs=1e-3)
+    assert resp.own_healthy_fvc(100.0, 50.0, 1e-12) == 0.0  # never negative
 
 
 def test_own_healthy_fvc_scales_what_spirometry_reads_not_when_the_pump_fails():

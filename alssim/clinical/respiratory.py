@@ -166,7 +166,8 @@ def own_healthy_fvc(fvc_healthy: float, sd: float, quantile: float) -> float:
 
     Healthy people's vital capacity scatters about its predicted value (the prediction is a
     population mean for age, sex and height): ``fvc_healthy + sd * Phi^-1(q)``, the quantile
-    ``q`` (the patient's ``clinical_draws["healthy_fvc"]``) held within 0.001-0.999 (3.09 SD).
+    ``q`` (the patient's ``clinical_draws["healthy_fvc"]``) held within 0.001-0.999 (3.09 SD),
+    and never below 0.
 
     Parameters
     ----------
@@ -178,7 +179,7 @@ def own_healthy_fvc(fvc_healthy: float, sd: float, quantile: float) -> float:
         The patient's quantile in (0, 1); 0.5 gives ``fvc_healthy``.
     """
     q = min(max(float(quantile), 1e-3), 1.0 - 1e-3)
-    return float(fvc_healthy + sd * norm.ppf(q))
+    return max(float(fvc_healthy + sd * norm.ppf(q)), 0.0)
 
 
 def expiratory_retained(expiratory: np.ndarray, expiratory_share: float) -> np.ndarray:
