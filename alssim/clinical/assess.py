@@ -738,12 +738,10 @@ def assess(result, params=None) -> ClinicalCourse:
     # able to swallow tablets (swallowing item >= 1: something by mouth)
     trial_eligible = (ee >= 1) & (items[:, swallow] >= _resp.TRIAL_MIN_SWALLOWING_ITEM)
     entry = _resp.trial_entry(t, fvc, onset_t, diag_t, death_t, eligible=trial_eligible)
-    events["fvc_trial_slope_per_month"] = None
+    events["fvc_trial_slope_per_month"] = _num(_resp.entry_fvc_slope(t, fvc, entry))
     events["trial_entry"] = {"months": None, "alsfrs_r": None, "fvc_percent": None}
     if entry is not None:
-        k0, follow = entry
-        events["fvc_trial_slope_per_month"] = _num(_prog.linear_slope(t[follow] - t[k0],
-                                                                       fvc[follow]))
+        k0 = entry[0]
         events["trial_entry"] = {"months": _num(float(t[k0] - onset_t), 3),
                                  "alsfrs_r": int(total[k0]),
                                  "fvc_percent": _num(float(fvc[k0]), 3)}

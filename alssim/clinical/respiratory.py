@@ -65,6 +65,7 @@ __all__ = [
     "aspiration_hazard",
     "cumulative_hazard",
     "diaphragm_weights",
+    "entry_fvc_slope",
     "expiratory_retained",
     "expiratory_weights",
     "failure_level",
@@ -390,17 +391,25 @@ def trial_entry(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: flo
     return k0, keep
 
 
-def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
-                    death_t: float, **kwargs) -> float | None:
-    """FVC slope over the follow-up of a trial cohort (% predicted per month).
-
-    The least-squares line through the follow-up records of :func:`trial_entry` (same
-    arguments, its keyword arguments passed on); ``None`` for a patient the trial would not
-    have enrolled or who has too few records in follow-up.
-    """
-    entry = trial_entry(t, fvc, onset_t, diagnosis_t, death_t, **kwargs)
+def entry_fvc_slope(t: np.ndarray, fvc: np.ndarray,
+                    entry: tuple[int, np.ndarray] | None) -> float | None:
+    """FVC slope over a trial's follow-up (% predicted per month): the least-squares line
+    through the follow-up records of ``entry`` (from :func:`trial_entry`); ``None`` without
+    an entry."""
     if entry is None:
         return None
     k0, keep = entry
     t = np.asarray(t, dtype=float)
     return linear_slope(t[keep] - t[k0], np.asarray(fvc, dtype=float)[keep])
+
+
+def trial_fvc_slope(t: np.ndarray, fvc: np.ndarray, onset_t: float, diagnosis_t: float,
+                    death_t: float, **kwargs) -> float | None:
+    """FVC slope over the follow-up of a trial cohort (% predicted per month).
+
+    :func:`entry_fvc_slope` of :func:`trial_entry` (same arguments, its keyword arguments
+    passed on); ``None`` for a patient the trial would not have enrolled or who has too few
+    records in follow-up.
+    """
+    return entry_fvc_slope(t, fvc, trial_entry(t, fvc, onset_t, diagnosis_t, death_t,
+                                               **kwargs))
