@@ -1,8 +1,15 @@
 """Survival statistics: Kaplan–Meier with Greenwood limits, log-rank test, Cox hazard ratio.
 
-Pure numpy/scipy functions of event times, used by the analysis layer, validation and virtual
-trials. ``times`` are event or censoring times (any unit, >= 0); ``events`` is True where the event
-was observed and False where the subject was censored.
+Functions of event times, used by the analysis layer, validation and virtual trials. ``times``
+are event or censoring times (any unit, >= 0); ``events`` is True where the event was observed and
+False where the subject was censored.
+
+The estimates come from :mod:`scipy.stats` where it has them: the Kaplan–Meier curve and its
+Greenwood limits from :func:`scipy.stats.ecdf` on :class:`scipy.stats.CensoredData`, the
+two-group log-rank test from :func:`scipy.stats.logrank`. Written here: the risk table (counts at
+risk and events), the log-rank test of three or more groups (scipy's compares two samples) and the
+Cox partial-likelihood fit of one binary covariate (scipy has none), with a defined result when
+one arm has no events (:attr:`CoxResult.separated`).
 
 P values never read 0: one below :data:`P_FLOOR` (smaller ones underflow double precision to
 0) is given as :data:`P_FLOOR` and printed by :func:`format_pvalue` as ``p < 1e-300``.
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -130,7 +138,7 @@ def kaplan_meier(times: Sequence[float] | np.ndarray,
     ci : {'log-log', 'plain'}
         'log-log' (default): limits ``S ** exp(+-z * se / |log S|)`` with ``se**2`` the
         Greenwood sum (Kalbfleisch & Prentice), which stay within [0, 1]; 'plain':
-        ``S +- z * S * sqrt(greenwood)`` clipped to [0, 1].
+        ``S +- z * S * sqrt(greenwood)`` clipped to [0, 1] (scipy's ``'linear'``).
 
     Returns
     -------
@@ -144,29 +152,29 @@ def kaplan_meier(times: Sequence[float] | np.ndarray,
     Notes
     -----
     ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)``; Greenwood: ``Var S(t) = S(t)**2 *
-    sum_{t_i <= t} d_i / (n_i (n_i - d_i))``. Where survival reaches 0 the limits are 0.
+    sum_{t_i <= t} d_i / (n_i (n_i - d_i))``. The curve and the limits are those of
+    :func:`scipy.stats.ecdf` (its survival function and ``confidence_interval``), read at the
+    distinct event times. Where survival reaches 0 the limits are 0.
     """
-    from scipy.stats import norm
+    from scipy.stats import CensoredData, ecdf
 
     t, e = _as_arrays(times, events)
     if ci not in ("log-log", "plain"):
         raise ValueError(f"ci must be 'log-log' or 'plain'; got {ci!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
-    z = float(norm.ppf(1 - alpha / 2))
     ev_times = np.unique(t[e])
     at_risk, d = _risk_table(t, e, ev_times)
-    surv = np.cumprod(1.0 - d / np.maximum(at_risk, 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(at_risk > d, d / (at_risk * (at_risk - d).astype(float)), np.inf)
-    gw = np.cumsum(terms)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if ci == "plain":
-            half = z * surv * np.sqrt(gw)
-            lo, hi = surv - half, surv + half
-        else:
-            w = z * np.sqrt(gw) / np.abs(np.log(surv))
-            lo, hi = surv ** np.exp(w), surv ** np.exp(-w)
+    if ev_times.size:
+        sf = ecdf(CensoredData.right_censored(t, ~e)).sf
+        surv = sf.evaluate(ev_times)
+        with warnings.catch_warnings():  # undefined where S is 0: the limits are 0 there
+            warnings.simplefilter("ignore", RuntimeWarning)
+            limits = sf.confidence_interval(1 - alpha,
+                                            method="linear" if ci == "plain" else "log-log")
+        lo, hi = limits.low.evaluate(ev_times), limits.high.evaluate(ev_times)
+    else:
+        surv = lo = hi = np.zeros(0)
     zero = surv <= 0
     lo = np.clip(np.nan_to_num(np.where(zero, 0.0, lo), nan=0.0), 0.0, 1.0)
     hi = np.clip(np.nan_to_num(np.where(zero, 0.0, hi), nan=1.0), 0.0, 1.0)
@@ -210,11 +218,20 @@ def logrank_test(times, events, groups) -> LogRankResult:
     times, events : array_like, shape (n,)
     groups : array_like, shape (n,)
         Group label of each subject (two or more distinct values).
+
+    Notes
+    -----
+    Two groups: :func:`scipy.stats.logrank` (two-sided; the statistic here is the square of
+    its standard normal one). Three or more: ``(O - E)' V^+ (O - E)`` over the first ``k - 1``
+    groups, with the hypergeometric covariance ``V`` of the observed events, on ``k - 1``
+    degrees of freedom (scipy compares two samples only).
     """
-    from scipy.stats import chi2
+    from scipy.stats import CensoredData, chi2, logrank
 
     t, e = _as_arrays(times, events)
     g = np.asarray(groups).ravel()
+    if g.shape != t.shape:
+        raise ValueError(f"groups must have the same length as times; got {g.size} and {t.size}")
     labels = np.unique(g)
     if labels.size < 2:
         raise ValueError("logrank_test needs at least two groups")
@@ -229,16 +246,32 @@ def logrank_test(times, events, groups) -> LogRankResult:
         n_g[i] = n_i
         o[i] = d_i.sum()
         ex[i] = (d_all * n_i / np.maximum(n_all, 1)).sum()
-    # covariance of (O - E) over the first k - 1 groups (hypergeometric)
+    if not e.any():
+        return LogRankResult(0.0, k - 1, 1.0, o, ex)
+    if k == 2:
+        a, b = g == labels[0], g == labels[1]
+        res = logrank(CensoredData.right_censored(t[a], ~e[a]),
+                      CensoredData.right_censored(t[b], ~e[b]))
+        return LogRankResult(float(res.statistic) ** 2, 1, pvalue_floor(res.pvalue), o, ex)
+    stat = _k_group_statistic(o, ex, n_all, d_all, n_g)
+    return LogRankResult(stat, k - 1, pvalue_floor(chi2.sf(stat, k - 1)), o, ex)
+
+
+def _k_group_statistic(observed: np.ndarray, expected: np.ndarray, n_all: np.ndarray,
+                       d_all: np.ndarray, n_group: np.ndarray) -> float:
+    """Log-rank chi-square of ``k`` groups: ``(O - E)' V^+ (O - E)`` over the first ``k - 1``.
+
+    ``observed``, ``expected``: shape (k,); ``n_all``, ``d_all``: at risk and events at each
+    distinct event time, shape (m,); ``n_group``: at risk per group, shape (k, m). ``V`` is the
+    hypergeometric covariance of the observed events.
+    """
+    k = observed.size
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.where(n_all > 1, d_all * (n_all - d_all) / (n_all**2 * (n_all - 1.0)), 0.0)
-    v = np.zeros((k - 1, k - 1))
-    for a in range(k - 1):
-        for b in range(k - 1):
-            v[a, b] = (f * n_g[a] * ((a == b) * n_all - n_g[b])).sum()
-    diff = (o - ex)[: k - 1]
-    stat = float(diff @ np.linalg.pinv(v) @ diff) if np.any(v) else 0.0
-    return LogRankResult(stat, k - 1, pvalue_floor(chi2.sf(stat, k - 1)), o, ex)
+    n_first = n_group[: k - 1]
+    v = np.diag((f * n_all * n_first).sum(axis=1)) - (f * n_first) @ n_first.T
+    diff = (observed - expected)[: k - 1]
+    return float(diff @ np.linalg.pinv(v) @ diff) if np.any(v) else 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,6 +286,11 @@ class CoxResult:
         Wald test of ``log HR = 0`` (at least :data:`P_FLOOR`).
     log_hr, se : float
         Coefficient and its standard error.
+    separated : bool
+        True when one arm has no events (or the fit diverges): the partial likelihood then has
+        no maximum, ``hazard_ratio`` is 0 (no event among the treated) or ``inf`` (none among the
+        controls), ``log_hr`` is ``-inf`` or ``inf``, and ``lower``, ``upper``, ``se`` and
+        ``pvalue`` are NaN (:func:`logrank_test` still tests the difference).
     """
 
     hazard_ratio: float
@@ -261,6 +299,12 @@ class CoxResult:
     pvalue: float
     log_hr: float
     se: float
+    separated: bool = False
+
+
+#: Largest |log hazard ratio| the Newton iteration may reach before the fit counts as diverging
+#: (a hazard ratio beyond e**30 ~ 1e13 means separation, not an estimate).
+_MAX_LOG_HR = 30.0
 
 
 def cox_hazard_ratio(times, events, treated, *, alpha: float = 0.05,
@@ -271,10 +315,22 @@ def cox_hazard_ratio(times, events, treated, *, alpha: float = 0.05,
     ----------
     times, events : array_like, shape (n,)
     treated : array_like of {0, 1}, shape (n,)
+        1 for the treated arm, 0 for the controls (booleans accepted); both arms present.
     alpha : float
         1 - confidence level.
     max_iter : int
         Newton–Raphson iterations at most.
+
+    Returns
+    -------
+    CoxResult
+        Without any event every field is NaN. When one arm has no events the estimate is on
+        the boundary (see :attr:`CoxResult.separated`).
+
+    Raises
+    ------
+    ValueError
+        For mismatched lengths, a covariate coded other than 0/1, or an empty arm.
     """
     from scipy.stats import norm
 
@@ -282,13 +338,25 @@ def cox_hazard_ratio(times, events, treated, *, alpha: float = 0.05,
     x = np.asarray(treated, dtype=float).ravel()
     if x.shape != t.shape:
         raise ValueError("treated must have the same length as times")
+    codes = np.unique(x)
+    if not np.isin(codes, (0.0, 1.0)).all():
+        shown = ", ".join(f"{c:g}" for c in codes[:5])
+        raise ValueError(f"treated must be coded 0 (control) and 1 (treated); got values {shown}")
+    if codes.size < 2:
+        raise ValueError("cox_hazard_ratio needs subjects in both arms (treated 0 and 1)")
+    nan = math.nan
+    if not e.any():
+        return CoxResult(nan, nan, nan, nan, nan, nan)
+    treated_events = int(x[e].sum())
+    if treated_events in (0, int(e.sum())):  # one arm without events: no finite maximum
+        return _separated(direction=-1.0 if treated_events == 0 else 1.0)
     ev_times = np.unique(t[e])
     order = np.argsort(t)
     ts, xs = t[order], x[order]
     start = np.searchsorted(ts, ev_times, side="left")  # risk set: ts[start:]
     d_tot = np.searchsorted(np.sort(t[e]), ev_times, side="right") - np.searchsorted(
         np.sort(t[e]), ev_times, side="left")
-    d_x = np.array([x[e & (t == u)].sum() for u in ev_times]) if ev_times.size else np.zeros(0)
+    d_x = np.array([x[e & (t == u)].sum() for u in ev_times])
     beta = 0.0
     info = 0.0
     for _ in range(max_iter):
@@ -302,12 +370,22 @@ def cox_hazard_ratio(times, events, treated, *, alpha: float = 0.05,
             break
         step = grad / info
         beta += step
+        if abs(beta) > _MAX_LOG_HR:
+            return _separated(direction=math.copysign(1.0, beta))
         if abs(step) < 1e-10:
             break
-    if info <= 0 or not math.isfinite(beta):
-        return CoxResult(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan)
+    if info <= 0:  # no event with both arms at risk: nothing identifies the ratio
+        return CoxResult(nan, nan, nan, nan, nan, nan)
     se = 1.0 / math.sqrt(info)
     z = float(norm.ppf(1 - alpha / 2))
     p = pvalue_floor(2 * norm.sf(abs(beta / se)))
     return CoxResult(math.exp(beta), math.exp(beta - z * se), math.exp(beta + z * se), p,
                      beta, se)
+
+
+def _separated(direction: float) -> CoxResult:
+    """The boundary result of a fit whose log hazard ratio runs to ``direction * inf``."""
+    nan = math.nan
+    log_hr = direction * math.inf
+    return CoxResult(0.0 if direction < 0 else math.inf, nan, nan, nan, log_hr, nan,
+                     separated=True)

@@ -525,31 +525,35 @@ class TrialResult:
 
 # --------------------------------------------------------------------------- statistics
 def _mean_diff(x: np.ndarray, y: np.ndarray, paired: bool, alpha: float):
-    """Difference of means y - x with a t confidence interval and p value."""
+    """Difference of means ``y - x``: ``(estimate, lower, upper, p)``.
+
+    Paired (common random numbers): :func:`scipy.stats.ttest_rel` on the patients with both
+    values; otherwise Welch's :func:`scipy.stats.ttest_ind` (``equal_var=False``); the interval
+    is the test's ``confidence_interval(1 - alpha)``. With no spread at all (every difference
+    the same, as when a treatment changes nothing under common random numbers) the t statistic
+    is undefined: the interval is the estimate itself and p is 1 for a zero difference, else
+    :data:`~alssim.survival.P_FLOOR`.
+    """
     from scipy import stats
 
     if paired:
         ok = np.isfinite(x) & np.isfinite(y)
-        d = y[ok] - x[ok]
-        n = d.size
-        if n < 2:
-            return (float(d.mean()) if n else math.nan), math.nan, math.nan, math.nan
-        se = d.std(ddof=1) / math.sqrt(n)
-        df = n - 1
-        est = float(d.mean())
+        x, y = x[ok], y[ok]
+        if x.size < 2:
+            return (float((y - x).mean()) if x.size else math.nan), math.nan, math.nan, math.nan
+        est = float((y - x).mean())
+        spread = float((y - x).std(ddof=1))
     else:
         x, y = x[np.isfinite(x)], y[np.isfinite(y)]
         if x.size < 2 or y.size < 2:
             return math.nan, math.nan, math.nan, math.nan
-        vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-        se = math.sqrt(vx + vy)
-        df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1)) if se > 0 else 1.0
         est = float(y.mean() - x.mean())
-    if se == 0:
+        spread = float(x.var(ddof=1) / x.size + y.var(ddof=1) / y.size)
+    if spread == 0:
         return est, est, est, (1.0 if est == 0 else P_FLOOR)
-    q = float(stats.t.ppf(1 - alpha / 2, df))
-    p = pvalue_floor(2 * stats.t.sf(abs(est / se), df))
-    return est, est - q * se, est + q * se, p
+    res = stats.ttest_rel(y, x) if paired else stats.ttest_ind(y, x, equal_var=False)
+    ci = res.confidence_interval(1 - alpha)
+    return est, float(ci.low), float(ci.high), pvalue_floor(res.pvalue)
 
 
 def _surv_compare(t0, e0, t1, e1, alpha: float) -> dict[str, float]:
@@ -562,11 +566,10 @@ def _surv_compare(t0, e0, t1, e1, alpha: float) -> dict[str, float]:
     out = {"median_control": km0.median, "median_treated": km1.median}
     if e.any():
         lr = logrank_test(t, e, g)
-        try:
-            cox = cox_hazard_ratio(t, e, g, alpha=alpha)
-            hr = (cox.hazard_ratio, cox.lower, cox.upper)
-        except (OverflowError, FloatingPointError):  # separation in tiny arms: no finite HR
-            hr = (math.nan, math.nan, math.nan)
+        cox = cox_hazard_ratio(t, e, g, alpha=alpha)
+        # separation (an arm without deaths, as in tiny arms): no finite hazard ratio to report
+        hr = ((math.nan,) * 3 if cox.separated
+              else (cox.hazard_ratio, cox.lower, cox.upper))
         out.update(effect=hr[0], lower=hr[1], upper=hr[2], pvalue=lr.pvalue)
     else:
         out.update(effect=math.nan, lower=math.nan, upper=math.nan, pvalue=1.0)

@@ -90,3 +90,58 @@ def test_p_values_never_underflow_to_zero_and_print_as_a_bound():
     assert format_pvalue(3.2e-12) == "p = 3.2e-12"
     assert format_pvalue(0.012345) == "p = 0.0123"
     assert format_pvalue(float("nan")) == format_pvalue(None) == "p = n/a"
+
+
+def test_the_k_group_log_rank_formula_agrees_with_scipy_for_two_groups():
+    """The statistic written here for three or more groups is scipy's for two (its z squared),
+    with ties and censoring."""
+    from scipy.stats import CensoredData, logrank
+
+    from alssim.survival import _k_group_statistic, _risk_table
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        t = np.round(rng.exponential(5.0, 60))  # ties
+        e = rng.random(60) < 0.7
+        g = rng.integers(0, 2, 60)
+        ev = np.unique(t[e])
+        n_all, d_all = _risk_table(t, e, ev)
+        tables = [_risk_table(t[g == i], e[g == i], ev) for i in (0, 1)]
+        n_g = np.array([n for n, _ in tables], dtype=float)
+        o = np.array([d.sum() for _, d in tables], dtype=float)
+        ex = (d_all * n_g / np.maximum(n_all, 1)).sum(axis=1)
+        z = logrank(CensoredData.right_censored(t[g == 0], ~e[g == 0]),
+                    CensoredData.right_censored(t[g == 1], ~e[g == 1])).statistic
+        assert _k_group_statistic(o, ex, n_all, d_all, n_g) == pytest.approx(z**2, rel=1e-10)
+        assert logrank_test(t, e, g).statistic == pytest.approx(z**2, rel=1e-12)
+
+
+def test_cox_gives_the_boundary_when_an_arm_has_no_events():
+    """All deaths in one arm: no finite maximum of the partial likelihood. The result says so
+    (hazard ratio 0 or inf, no interval), instead of an overflow or a NaN."""
+    t = np.arange(1.0, 9.0)
+    arm = np.r_[np.zeros(4), np.ones(4)]
+    no_treated_deaths = cox_hazard_ratio(t, arm == 0, arm)
+    assert no_treated_deaths.separated and no_treated_deaths.hazard_ratio == 0.0
+    assert no_treated_deaths.log_hr == -np.inf and np.isnan(no_treated_deaths.lower)
+    assert np.isnan(no_treated_deaths.pvalue)
+    no_control_deaths = cox_hazard_ratio(t, arm == 1, arm)
+    assert no_control_deaths.separated and no_control_deaths.hazard_ratio == np.inf
+    # deaths in both arms, the arms interleaved in time: an ordinary estimate, not flagged
+    mixed = np.tile([0.0, 1.0], 4)
+    both = cox_hazard_ratio(t, np.ones(8, bool), mixed)
+    assert not both.separated and 0 < both.hazard_ratio < np.inf
+    assert both.lower < both.hazard_ratio < both.upper
+    # every control dies before any treated patient: the same boundary, found by the fit
+    assert cox_hazard_ratio(t, np.ones(8, bool), arm).separated
+    # no deaths at all: nothing to estimate
+    assert np.isnan(cox_hazard_ratio(t, np.zeros(8, bool), arm).hazard_ratio)
+
+
+def test_cox_refuses_a_treatment_coded_other_than_0_and_1():
+    t, e = np.arange(1.0, 5.0), np.ones(4, bool)
+    with pytest.raises(ValueError, match=r"coded 0 \(control\) and 1 \(treated\); got values 1, 2"):
+        cox_hazard_ratio(t, e, [1, 1, 2, 2])
+    with pytest.raises(ValueError, match="both arms"):
+        cox_hazard_ratio(t, e, [1, 1, 1, 1])
+    assert cox_hazard_ratio(t, e, [False, True, False, True]).hazard_ratio > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -268,8 +269,16 @@ def test_trial_report_and_summary_print_a_tiny_p_value_as_a_bound(tmp_path, caps
     path.write_text(tomli_w.dumps(spec(**{"trial.patients": [8]})))
     # extreme evidence: every test's tail probability underflows to 0 (ALSFRS-R endpoints),
     # or is tiny (survival endpoints)
-    monkeypatch.setattr(stats.t, "sf", lambda *a, **k: 0.0)
-    monkeypatch.setattr(stats.chi2, "sf", lambda *a, **k: 3.2e-12)
+    def with_pvalue(test, p):
+        def patched(*args, **kwargs):
+            res = test(*args, **kwargs)
+            return SimpleNamespace(statistic=res.statistic, pvalue=p,
+                                   confidence_interval=getattr(res, "confidence_interval", None))
+        return patched
+
+    monkeypatch.setattr(stats, "ttest_rel", with_pvalue(stats.ttest_rel, 0.0))
+    monkeypatch.setattr(stats, "ttest_ind", with_pvalue(stats.ttest_ind, 0.0))
+    monkeypatch.setattr(stats, "logrank", with_pvalue(stats.logrank, 3.2e-12))
     out = tmp_path / "out"
     assert main(["trial", str(path), "--out", str(out), "--workers", "1", "--quiet",
                  "--set", "simulation.scale=0.01"]) == 0

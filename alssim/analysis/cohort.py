@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -381,14 +380,14 @@ def plot_first_spread(cohort, anatomy=None):
     return fig
 
 
-def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of ``k / n`` (:meth:`scipy.stats.binomtest`); NaN for n = 0."""
+    from scipy.stats import binomtest
+
     if n == 0:
         return (np.nan, np.nan)
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (centre - half, centre + half)
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
+    return (float(ci.low), float(ci.high))
 
 
 @styled
@@ -525,27 +524,13 @@ def km_median(times: np.ndarray, events: np.ndarray, confidence: float = 0.95
         The smallest time at which the estimated survival is at or below 0.5, and the
         Brookmeyer–Crowley limits (the times at which the lower and the upper pointwise limits,
         log-log "exponential Greenwood", reach 0.5); ``inf`` where not reached within the
-        follow-up (all three ``inf`` without any event). From :func:`scipy.stats.ecdf`.
+        follow-up (all three ``inf`` without any event). From
+        :func:`alssim.survival.kaplan_meier`.
     """
-    from scipy.stats import CensoredData, ecdf
-
     t = np.asarray(times, dtype=float)
     e = np.asarray(events, dtype=bool)
-    if t.size == 0 or not e.any():
-        return math.inf, math.inf, math.inf
-    sf = ecdf(CensoredData.right_censored(t, ~e)).sf
-    x, s = sf.quantiles, sf.probabilities
-    with warnings.catch_warnings():  # undefined where S is 0 or 1: the limits are S there
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ci = sf.confidence_interval(confidence, method="log-log")
-    lo = np.where(np.isfinite(ci.low.probabilities), ci.low.probabilities, s)
-    hi = np.where(np.isfinite(ci.high.probabilities), ci.high.probabilities, s)
-
-    def first(curve: np.ndarray) -> float:
-        below = np.nonzero(curve <= 0.5 + 1e-12)[0]  # tolerance: the product rounds
-        return float(x[below[0]]) if below.size else math.inf
-
-    return first(s), first(lo), first(hi)
+    km = kaplan_meier(t, e, alpha=1 - confidence)
+    return km.median, km.median_lower, km.median_upper
 
 
 def _event_times(df, ocol: str):

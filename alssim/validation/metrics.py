@@ -70,6 +70,7 @@ from collections.abc import Callable
 import numpy as np
 
 from alssim.clinical.respiratory import TRIAL_ENTRY_MONTHS
+from alssim.survival import kaplan_meier
 
 __all__ = [
     "METRICS",
@@ -97,12 +98,12 @@ PREPARED_COLUMNS = ("site", "time", "event", "age_onset", "genotype", "dfs", "se
 
 # --------------------------------------------------------------------------- statistics
 def km_median(times: np.ndarray, events: np.ndarray) -> float:
-    """Kaplan-Meier median survival.
+    """Kaplan-Meier median survival (:func:`alssim.survival.kaplan_meier`).
 
     Parameters
     ----------
     times : ndarray, shape (n,)
-        Event or censoring times.
+        Event or censoring times; non-finite ones are left out.
     events : ndarray of bool, shape (n,)
         True where the event was observed.
 
@@ -115,27 +116,20 @@ def km_median(times: np.ndarray, events: np.ndarray) -> float:
     t = np.asarray(times, dtype=float)
     e = np.asarray(events, dtype=bool)
     keep = np.isfinite(t)
-    t, e = t[keep], e[keep]
-    if t.size == 0:
+    if not keep.any():
         return math.nan
-    ev_t, d = np.unique(t[e], return_counts=True)
-    if ev_t.size == 0:
-        return math.inf
-    at_risk = t.size - np.searchsorted(np.sort(t), ev_t, side="left")
-    surv = np.cumprod(1.0 - d / at_risk)
-    below = np.flatnonzero(surv <= 0.5 + 1e-12)
-    return float(ev_t[below[0]]) if below.size else math.inf
+    return kaplan_meier(t[keep], e[keep]).median
 
 
 def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact binomial confidence interval of a proportion ``k / n``."""
-    from scipy.stats import beta
+    """Exact binomial confidence interval of a proportion ``k / n``
+    (:meth:`scipy.stats.binomtest` ``proportion_ci``, method ``'exact'``); NaN for ``n <= 0``."""
+    from scipy.stats import binomtest
 
     if n <= 0:
         return (math.nan, math.nan)
-    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return lo, hi
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=1 - alpha, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def bootstrap_ci(table, func: Callable, *, n_boot: int = 400, seed: int = 0,
@@ -427,12 +421,10 @@ def _bulbar_age_difference(d) -> float:
 def _km_survival_at(d, months: float) -> float:
     """Kaplan-Meier survival ``months`` after clinical onset."""
     t = np.asarray(d["time"], dtype=float)
-    e = np.asarray(d["event"], dtype=bool)
-    if t.size == 0:
+    keep = np.isfinite(t)
+    if not keep.any():
         return math.nan
-    ev_t, deaths = np.unique(t[e & (t <= months)], return_counts=True)
-    at_risk = t.size - np.searchsorted(np.sort(t), ev_t, side="left")
-    return float(np.prod(1.0 - deaths / at_risk))
+    return float(kaplan_meier(t[keep], np.asarray(d["event"], dtype=bool)[keep]).at(months))
 
 
 def _death_share(cause: str) -> Callable:
