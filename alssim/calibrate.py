@@ -196,9 +196,9 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
     chosen = [all_targets[t] for t in targets]
     keys = list(parameters)
     bounds = {k: (float(parameters[k][0]), float(parameters[k][1])) for k in keys}
-    for k, (lo, hi) in bounds.items():
-        if not lo < hi:
-            raise ConfigError(f"bounds must satisfy low < high; got ({lo}, {hi})", key=k)
+    for k, (low, high) in bounds.items():
+        if not low < high:
+            raise ConfigError(f"bounds must satisfy low < high; got ({low}, {high})", key=k)
     start = {k: _get(cfg, k) for k in keys}  # raises AttributeError for an unknown key
     lo = np.array([bounds[k][0] for k in keys])
     hi = np.array([bounds[k][1] for k in keys])

@@ -33,8 +33,10 @@ The engine never plots and never computes clinical scores: it returns a
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,7 +62,7 @@ def _as_config(cfg: Any) -> Config:
     if isinstance(cfg, str | os.PathLike):
         from alssim.config.loader import load_config
 
-        return load_config(cfg)
+        return load_config(Path(cfg))
     if not hasattr(cfg, "simulation"):
         raise TypeError("expected a Config (from alssim.load_config) or the path of a TOML "
                         f"config file; got {type(cfg).__name__}")
@@ -147,33 +149,38 @@ def simulate_batch(
     if isinstance(cfgs, str | os.PathLike) or hasattr(cfgs, "simulation"):
         raise TypeError("simulate_batch takes a sequence of configs (or of config file paths), "
                         "one per patient; for one patient use alssim.simulate")
-    cfgs = [_as_config(c) for c in cfgs]
-    if len(cfgs) != len(seeds):
-        raise ValueError(f"got {len(cfgs)} configs and {len(seeds)} seeds")
-    seeds = [c.simulation.seed if s is None else s for c, s in zip(cfgs, seeds, strict=True)]
+    configs = [_as_config(c) for c in cfgs]
+    if len(configs) != len(seeds):
+        raise ValueError(f"got {len(configs)} configs and {len(seeds)} seeds")
+    seed_of: list[int | np.random.SeedSequence] = [
+        c.simulation.seed if s is None else s for c, s in zip(configs, seeds, strict=True)]
     groups: dict[tuple, list[int]] = {}
-    for i, c in enumerate(cfgs):
+    for i, c in enumerate(configs):
         groups.setdefault(_group_key(c), []).append(i)
     chunks = []
     for members in groups.values():
-        size = engine_batch_size(cfgs[members[0]])
+        size = engine_batch_size(configs[members[0]])
         chunks += [members[j:j + size] for j in range(0, len(members), size)]
     # refuse, with the knobs that shrink it, a batch that would not fit
     for chunk in chunks:
-        check_memory(cfgs[chunk[0]], copies=len(chunk))
-    cfgs = list(cfgs)
-    for i, c in enumerate(cfgs):
+        check_memory(configs[chunk[0]], copies=len(chunk))
+    for i, c in enumerate(configs):
         if c.interventions.any_enabled:
             from alssim.interventions import resolve_starts
 
             # event-triggered starts become times read from the course without them (same seed)
-            cfgs[i] = resolve_starts(c, lambda c2, s=seeds[i]: _simulate_group([c2], [s])[0])
-    results: list[Result | None] = [None] * len(cfgs)
+            configs[i] = resolve_starts(c, functools.partial(_simulate_one, seed=seed_of[i]))
+    results: list[Result | None] = [None] * len(configs)
     for chunk in chunks:
-        done = _simulate_group([cfgs[i] for i in chunk], [seeds[i] for i in chunk])
+        done = _simulate_group([configs[i] for i in chunk], [seed_of[i] for i in chunk])
         for i, res in zip(chunk, done, strict=True):
             results[i] = res
     return results  # type: ignore[return-value]
+
+
+def _simulate_one(cfg: Config, seed: int | np.random.SeedSequence) -> Result:
+    """One patient through the batched loop (a group of one)."""
+    return _simulate_group([cfg], [seed])[0]
 
 
 def _group_key(cfg: Config) -> tuple:
@@ -199,7 +206,8 @@ def _simulate_group(
     counts = anat.counts(sim.scale).astype(np.int64)
     n_pop = anat.n_populations
 
-    onsets, member_drivers, member_fates, units0, load = [], [], [], [], []
+    onsets, member_drivers, units0, load = [], [], [], []
+    member_fates: list[ExactFates | ReferenceFates] = []
     draws: list[dict[str, float]] = []
     for cfg, seed_value in zip(cfgs, seeds, strict=True):
         root = as_seed_sequence(seed_value)
@@ -213,14 +221,15 @@ def _simulate_group(
         member_drivers.append(RegionalDrivers(cfg, multipliers))
         if sim.engine == "exact":
             # keys are built population by population: no per-neuron arrays outlive this call
-            fates = ExactFates.from_draws(counts, lmn_mask, iter_population_draws(cfg, root))
-            units0.append(UnitSums(fates.total_size.copy(), np.zeros(n_pop),
-                                   fates.total_by_type.copy()))
+            exact = ExactFates.from_draws(counts, lmn_mask, iter_population_draws(cfg, root))
+            units0.append(UnitSums(exact.total_size.copy(), np.zeros(n_pop),
+                                   exact.total_by_type.copy()))
+            member_fates.append(exact)
         else:
             pop = build_population(cfg, root)
-            fates = ReferenceFates(pop, lmn_mask, root, cfg.neurons.dysfunction_rate_ratio)
-            units0.append(fates.unit_sums())
-        member_fates.append(fates)
+            reference = ReferenceFates(pop, lmn_mask, root, cfg.neurons.dysfunction_rate_ratio)
+            units0.append(reference.unit_sums())
+            member_fates.append(reference)
         onsets.append(onset)
         load.append(initial_load(onset, cfg.anatomy, cfg.onset.initial_load))
     drivers = DriverBatch(member_drivers)
@@ -229,7 +238,8 @@ def _simulate_group(
     n_steps = sim.n_steps
     dt = sim.dt_months
     n_out = sim.n_records
-    rec = {name: np.zeros((n_out, k, n_pop), dtype=spec.dtype) for name, spec in VARIABLES.items()}
+    rec: dict[str, np.ndarray] = {name: np.zeros((n_out, k, n_pop), dtype=spec.dtype)
+                                  for name, spec in VARIABLES.items()}
     dead_by_step = np.zeros((n_steps + 1, k, n_pop), dtype=np.int64)
 
     state = drivers.initial_state(np.stack(load))

@@ -151,6 +151,8 @@ class ExactFates:
             np.minimum(ka, kd, out=ka)
             del log_v
             if self.lmn_mask[p]:
+                # LMN draws carry their motor units (alssim.population.PopulationDraws)
+                assert d.unit_size is not None and d.unit_type is not None
                 size = d.unit_size.astype(np.float64)
                 sl = slice(pos + 1, pos + k + 1)
                 self._pre_start[p] = pos

@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.config.params import param
+from alssim.config.params import param, section
 from alssim.errors import ConfigError
 
 __all__ = [
@@ -97,7 +97,7 @@ CLINICAL_TREATMENTS = ("niv", "tracheostomy", "gastrostomy", "exercise")
 TREATMENTS = ENGINE_TREATMENTS + CLINICAL_TREATMENTS
 _GENOTYPES = ("sporadic", "c9orf72", "sod1_a4v", "sod1_other", "tardbp", "fus")
 
-_MULT = {"low": 0.0, "high": 100.0}
+_MULT_LOW, _MULT_HIGH = 0.0, 100.0  # range of a multiplier parameter
 
 
 def _common_check(obj, prefix: str, source: str | None) -> None:
@@ -106,83 +106,60 @@ def _common_check(obj, prefix: str, source: str | None) -> None:
                           f"{obj.fvc_threshold:g}", key=f"{prefix}.fvc_threshold", source=source)
 
 
-# Every treatment table shares these fields (see Treatment).
-def _enabled():
-    return param("", "treatment given (false: no effect anywhere)")
-
-
-def _start():
-    return param("", "what starts the treatment: a time after biological onset or an event of "
-                 "the course", choices=START_EVENTS)
-
-
-def _delay():
-    return param("month", "months after the start event (after biological onset for 'time')",
-                 low=0.0, high=1200.0)
-
-
-def _fvc():
-    return param("% predicted", "FVC level for start = 'fvc_below'", low=0.0, high=200.0)
-
-
-def _adherence():
-    return param("1", "fraction of the full effect a patient receives (adherence, dose)",
-                 low=0.0, high=1.0)
-
-
-def _source():
-    return param("", "publication the effect size rests on (free text)")
-
-
-@dataclasses.dataclass(frozen=True)
+@section
 class Treatment:
     """Fields every treatment table has: whether it is given, when it starts, adherence, source.
 
     Each treatment subclasses this and adds its effect fields (after these, in this order).
     """
 
-    enabled: bool = _enabled()
-    start: str = _start()
-    delay_months: float = _delay()
-    fvc_threshold: float = _fvc()
-    adherence: float = _adherence()
-    source: str = _source()
+    enabled: bool = param("", "treatment given (false: no effect anywhere)")
+    start: str = param("", "what starts the treatment: a time after biological onset or an "
+                       "event of the course", choices=START_EVENTS)
+    delay_months: float = param("month", "months after the start event (after biological onset "
+                                "for 'time')", low=0.0, high=1200.0)
+    fvc_threshold: float = param("% predicted", "FVC level for start = 'fvc_below'", low=0.0,
+                                 high=200.0)
+    adherence: float = param("1", "fraction of the full effect a patient receives (adherence, "
+                             "dose)", low=0.0, high=1.0)
+    source: str = param("", "publication the effect size rests on (free text)")
 
     _check = _common_check
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Riluzole(Treatment):
     """Riluzole: less glutamate excitotoxicity (Bensimon 1994; Lacomblez 1996)."""
 
-    excitotoxicity: float = param("1", "multiplier on mechanisms.excitotoxicity.gain", **_MULT)
+    excitotoxicity: float = param("1", "multiplier on mechanisms.excitotoxicity.gain",
+                                  low=_MULT_LOW, high=_MULT_HIGH)
 
     def multipliers(self, genotype: str) -> dict[str, float]:
         return {"excitotoxicity": self.excitotoxicity}
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Edaravone(Treatment):
     """Edaravone: a free-radical scavenger, less oxidative stress (MCI186-19, 2017)."""
 
     oxidative_stress: float = param(
         "1", "multiplier on the oxidative-stress part (gain * level) of the stress factor",
-        **_MULT)
+        low=_MULT_LOW, high=_MULT_HIGH)
 
     def multipliers(self, genotype: str) -> dict[str, float]:
         return {"oxidative_stress": self.oxidative_stress}
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Tofersen(Treatment):
     """Tofersen: antisense oligonucleotide lowering SOD1; acts in SOD1 carriers only (VALOR)."""
 
     carriers: tuple[str, ...] = param("", "genotypes the drug acts in", choices=_GENOTYPES)
     pathology_growth: float = param(
         "1", "multiplier on pathology growth: spread.local_growth_rate and every spread edge",
-        **_MULT)
+        low=_MULT_LOW, high=_MULT_HIGH)
     pathology_hazard: float = param("1", "multiplier on mechanisms.pathology.hazard_rate",
-                                    **_MULT)
+                                    low=_MULT_LOW, high=_MULT_HIGH)
 
     def multipliers(self, genotype: str) -> dict[str, float]:
         if genotype not in self.carriers:
@@ -191,7 +168,7 @@ class Tofersen(Treatment):
                 "pathology_hazard": self.pathology_hazard}
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Niv(Treatment):
     """Non-invasive ventilation: the ventilator takes over the failing pump, so hypercapnic
     failure kills at a lower FVC, if the patient tolerates the mask and the upper airway allows
@@ -210,7 +187,7 @@ class Niv(Treatment):
         low=0.0, high=1.0)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Tracheostomy(Treatment):
     """Tracheostomy with invasive ventilation: respiratory failure no longer kills; a cuffed
     tube lowers, but does not remove, the risk of aspiration."""
@@ -221,7 +198,7 @@ class Tracheostomy(Treatment):
                                          high=1.0)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Gastrostomy(Treatment):
     """Gastrostomy: nutrition kept up (item 5 becomes 5b: same hand function, same score)."""
 
@@ -230,7 +207,7 @@ class Gastrostomy(Treatment):
         "sustains the respiratory muscles)", low=0.0, high=100.0)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Exercise(Treatment):
     """Exercise / physical therapy: reinnervation and muscle reserve, blunted in MND."""
 
@@ -249,7 +226,7 @@ class Exercise(Treatment):
         return self.adherence * (1.0 - self.blunting)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Interventions:
     """Treatments of the patient (``[interventions.*]`` tables); all off by default."""
 

@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 
 from alssim.anatomy import EDGE_KINDS, ONSET_SITES
-from alssim.config.params import build, field_specs, param, to_dict
+from alssim.config.params import build, field_specs, param, section, to_dict
 from alssim.errors import ConfigError
 from alssim.streams import stream
 
@@ -126,27 +126,31 @@ _NO_COURSE_EFFECT = ("none", "conflicting")
 
 _SPREAD_EDGES = tuple(f"{kind}_rate" for kind in EDGE_KINDS)
 
-_MULT = {"low": 0.0, "high": 100.0}
+_MULT_LOW, _MULT_HIGH = 0.0, 100.0  # range of a multiplier parameter
 #: Largest speed multiplier a patient can have (keeps speed finite; see the module notes).
 SPEED_MAX = 1e300
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Genotype:
     """Share of one genotype among patients and its effect on the disease."""
 
     share: float = param("1", "share of patients with this genotype", low=0.0, high=1.0)
     age_shift_years: float = param("year", "shift of the mean age at onset", low=-60.0, high=60.0)
     speed: float = param("1", "multiplier on every disease rate (pace of the whole disease)",
-                         **_MULT)
+                         low=_MULT_LOW, high=_MULT_HIGH)
     pathology_hazard: float = param("1", "multiplier on mechanisms.pathology.hazard_rate",
-                                    **_MULT)
-    local_growth: float = param("1", "multiplier on spread.local_growth_rate", **_MULT)
-    spread: float = param("1", "multiplier on every spread edge rate", **_MULT)
+                                    low=_MULT_LOW, high=_MULT_HIGH)
+    local_growth: float = param("1", "multiplier on spread.local_growth_rate",
+                                low=_MULT_LOW, high=_MULT_HIGH)
+    spread: float = param("1", "multiplier on every spread edge rate",
+                          low=_MULT_LOW, high=_MULT_HIGH)
     oxidative_stress: float = param("1", "multiplier on mechanisms.oxidative_stress.level",
-                                    **_MULT)
-    excitotoxicity: float = param("1", "multiplier on mechanisms.excitotoxicity.gain", **_MULT)
-    inflammation: float = param("1", "multiplier on mechanisms.inflammation.gain", **_MULT)
+                                    low=_MULT_LOW, high=_MULT_HIGH)
+    excitotoxicity: float = param("1", "multiplier on mechanisms.excitotoxicity.gain",
+                                  low=_MULT_LOW, high=_MULT_HIGH)
+    inflammation: float = param("1", "multiplier on mechanisms.inflammation.gain",
+                                low=_MULT_LOW, high=_MULT_HIGH)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,7 +171,7 @@ class Genotypes:
                               key=f"{prefix}.sporadic.share", source=source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Exposure:
     """An environmental exposure: how common it is among patients, the one mechanism it
     multiplies (its effect on the course) and the evidence for its risk and its course."""
@@ -177,7 +181,7 @@ class Exposure:
     mechanism: str = param("", "the target this exposure multiplies", choices=TARGETS)
     multiplier: float = param("1", "multiplier on the target when exposed: an effect on the "
                               "course; 1 = none (required unless progression_evidence is "
-                              "published evidence or 'hypothesis')", **_MULT)
+                              "published evidence or 'hypothesis')", low=_MULT_LOW, high=_MULT_HIGH)
     risk_evidence: str = param("", "strength of the evidence that the exposure raises the risk "
                                "of getting ALS", choices=EVIDENCE_LEVELS)
     progression_evidence: str = param("", "strength of the evidence for an effect on the "
@@ -207,7 +211,7 @@ class Exposures:
     cyanotoxins: Exposure
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Cohort:
     """How the patients of a cohort differ from one another (``[cohort]`` tables)."""
 

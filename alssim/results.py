@@ -16,6 +16,7 @@ import io
 import json
 import math
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +291,7 @@ class Result:
         arrays = {"times_months": self.times_months, "counts": self.counts}
         arrays.update({f"var__{k}": v for k, v in self.variables.items()})
         arrays.update({f"milestone__{k}": v for k, v in self.milestones.items()})
-        np.savez(buf, **arrays)
+        np.savez(buf, **typing.cast(dict[str, Any], arrays))
         data = buf.getvalue()
         atomic_write_bytes(path / "result.npz", data)
         meta = {

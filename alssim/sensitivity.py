@@ -47,7 +47,7 @@ def _output_columns(table: pd.DataFrame, meta: Mapping[str, Any],
                    table[c])]
     if outputs is None:
         return numeric
-    cols = []
+    cols: list[str] = []
     for pat in outputs:
         hits = [c for c in numeric if fnmatch.fnmatchcase(c, pat)]
         if not hits:

@@ -109,6 +109,8 @@ class Axis:
 
     def transformed_bounds(self) -> tuple[float, float]:
         """Bounds in the sampling space (log space for ``scale = "log"``)."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"axis {self.key!r} is given by its values, not by a range")
         if self.scale == "log":
             return math.log(self.low), math.log(self.high)
         return float(self.low), float(self.high)
@@ -340,7 +342,8 @@ def make_design(
         if n is not None:
             raise ConfigError("is not used by method 'grid' (the grid sets the points)",
                               key="samples", source=source)
-        combos = itertools.product(*(a.values for a in axes))
+        grid = [a.values for a in axes if a.values is not None]  # every axis: none is ranged
+        combos = itertools.product(*grid)
         return [dict(zip([a.key for a in axes], c, strict=True)) for c in combos], meta
     listed = [a.key for a in axes if a.values is not None]
     if listed:

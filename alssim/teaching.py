@@ -13,10 +13,9 @@ packaged defaults the table is empty: a run that is not a teaching scenario has 
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 
-from alssim.config.params import param
+from alssim.config.params import param, section
 from alssim.errors import ConfigError
 
 __all__ = ["MAX_ENTRIES", "MAX_TEXT_CHARS", "MAX_TITLE_CHARS", "Teaching", "caption", "explain"]
@@ -29,7 +28,7 @@ MAX_TEXT_CHARS = 2000
 MAX_ENTRIES = 20
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Teaching:
     """The ``[teaching]`` table: narration of a teaching scenario (all fields may be empty).
 

@@ -50,7 +50,7 @@ import numpy as np
 
 from alssim.clinical.diagnosis import EL_ESCORIAL_LABELS
 from alssim.config.loader import config_from_text
-from alssim.config.params import build, param, to_dict
+from alssim.config.params import build, param, section, to_dict
 from alssim.errors import ConfigError
 from alssim.interventions import TREATMENTS
 from alssim.survival import P_FLOOR, format_pvalue, pvalue_floor
@@ -74,7 +74,7 @@ ENDPOINTS = ("alsfrs_r_change", "alsfrs_r_slope", "survival", "kings_progression
 _GENOTYPES = ("sporadic", "c9orf72", "sod1_a4v", "sod1_other", "tardbp", "fus")
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class TrialSettings:
     """``[trial]``: identity, size, seed and design options."""
 
@@ -98,7 +98,7 @@ class TrialSettings:
                               "without enough eligible ones", low=1, high=100_000_000)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Entry:
     """``[entry]``: when patients enter and who is eligible (read on the untreated course)."""
 
@@ -139,7 +139,7 @@ class Entry:
                                   f"{getattr(self, lo):g}", key=f"{prefix}.{lo}", source=source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Visits:
     """``[visits]``: the schedule and the follow-up."""
 
@@ -158,7 +158,7 @@ class Visits:
                               key=f"{prefix}.endpoint_week", source=source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Arm:
     """``[arms.NAME]``: the treatments of one arm, started at entry, and its share."""
 
@@ -598,7 +598,7 @@ def _arm_sizes(n: int, ratios: Sequence[int]) -> list[int]:
 def _block_labels(n: int, ratios: Sequence[int], rng: np.random.Generator) -> np.ndarray:
     """Arm index of each of ``n`` patients by permuted blocks of the ratio."""
     block = np.repeat(np.arange(len(ratios)), ratios)
-    out = []
+    out: list[int] = []
     while len(out) < n:
         out.extend(rng.permutation(block).tolist())
     return np.array(out[:n], dtype=np.int64)
@@ -733,10 +733,10 @@ def run_trial(
                                                                        screened + batch))]))
                         for k in starts)
             run_tasks(_screen_chunk, payloads, backend, _collect(found))
-            for k in sorted(found):
-                row = found[k]
+            for patient in sorted(found):
+                row = found[patient]
                 if row["eligible"] and len(eligible) < need:
-                    eligible.append({"patient": k, **row})
+                    eligible.append({"patient": patient, **row})
                 elif not row["eligible"]:
                     reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
             screened += batch
@@ -776,9 +776,9 @@ def run_trial(
                   ((k, (model_toml, plain, items[k:k + tchunk]))
                    for k in range(0, len(items), tchunk)),
                   backend, results.__setitem__)
-        for k, outs in results.items():
+        for first, outs in results.items():
             for j, o in enumerate(outs):
-                treated[todo[k + j]] = o
+                treated[todo[first + j]] = o
         if progress:
             print(f"alssim trial: {len(todo)} treated runs")
     return _analyse(spec, cfg, arm_names, ratios, sizes, eligible, assign, treated,

@@ -18,6 +18,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _dome(x0: float, x1: float, base: float, height: float, thick: float, n: int
 
 # Shapes of the patient's left half (viewer's right, x >= 0); the right half is the mirror image.
 # Each part: list of ("poly", points) or ("ellipse", (cx, cy, w, h)) or ("wedge", (cx, cy, r)).
-_SHAPES: dict[str, list[tuple[str, object]]] = {
+_SHAPES: dict[str, list[tuple[str, Any]]] = {
     "trunk": [("poly", [(0, 8.12), (0.36, 8.12), (1.12, 7.92), (1.28, 7.15), (1.08, 5.7),
                         (1.18, 4.62), (0, 4.5)])],
     "diaphragm": [("poly", _dome(0.0, 1.02, 5.55, 0.55, 0.3).tolist())],
@@ -82,19 +83,20 @@ class _Body:
     """The patches of one drawn body, updatable in place (for animation)."""
 
     def __init__(self, ax, anatomy, *, side_labels: bool = True, part_labels: bool = False):
-        from matplotlib.patches import Ellipse, Polygon, Wedge
+        from matplotlib.patches import Ellipse, Patch, Polygon, Wedge
 
         self.ax = ax
         self.anatomy = anatomy
         self.cmap = loss_cmap()
         segs = part_segments(anatomy)
-        self.patches: list[tuple[object, int | None, int]] = []  # (patch, segment index, side)
+        self.patches: list[tuple[Patch, int | None, int]] = []  # (patch, segment index, side)
         for part in _ORDER:
             seg_names = segs[part]
             seg_i = anatomy.segment_index(seg_names[0]) if seg_names else None
             for side in (0, 1):  # 0 = patient's left (x >= 0), 1 = patient's right (mirrored)
                 sign = 1.0 if side == 0 else -1.0
                 for kind, geom in _SHAPES[part]:
+                    patch: Patch
                     if kind == "poly":
                         pts = np.asarray(geom, dtype=float) * [sign, 1.0]
                         patch = Polygon(pts, closed=True)
@@ -354,12 +356,13 @@ def _writer_for(path: Path, fps: float):
 
     suffix = path.suffix.lower()
     if suffix == ".gif":
-        return animation.PillowWriter(fps=fps)
+        return animation.PillowWriter(fps=fps)  # type: ignore[arg-type]  # any frame rate works
     if suffix == ".mp4":
         if not animation.FFMpegWriter.isAvailable():
             raise RuntimeError(f"{path}: writing MP4 needs ffmpeg, which was not found; "
                                "ask for a .gif instead")
-        return animation.FFMpegWriter(fps=fps, codec="libx264", extra_args=["-pix_fmt", "yuv420p"])
+        return animation.FFMpegWriter(fps=fps,  # type: ignore[arg-type]  # as above
+                                      codec="libx264", extra_args=["-pix_fmt", "yuv420p"])
     raise ValueError(f"{path}: animation file must end in .gif or .mp4")
 
 

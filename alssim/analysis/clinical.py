@@ -478,7 +478,7 @@ def plot_signs(result, *, t_max: float | None = None):
             v.after_death, dtype=bool)
         x_end = edges[int(np.flatnonzero(living)[-1]) + 1] if living.any() else edges[0]
         for r in np.flatnonzero(np.isnan(grid[:, living]).all(axis=1) & living.any()):
-            ax.add_patch(Rectangle((edges[0], r), x_end - edges[0], 1, facecolor="0.85",
+            ax.add_patch(Rectangle((edges[0], float(r)), x_end - edges[0], 1, facecolor="0.85",
                                    edgecolor="none", zorder=0))
         cb = fig.colorbar(mesh, ax=ax, pad=0.01, ticks=ticks)
         if ticklabels is not None:

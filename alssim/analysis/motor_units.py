@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from alssim.analysis import _data
@@ -101,7 +103,7 @@ def plot_motor_units(result, segment: str | None = None, side: str | None = None
     return fig
 
 
-def _clinical_pool(result, segment: str, side: str) -> dict[str, np.ndarray | None]:
+def _clinical_pool(result, segment: str, side: str) -> dict[str, Any]:
     """Strength, CMAP and MUNE of one pool in % of healthy, from the clinical layer."""
     from alssim.analysis import _clinical_api
 

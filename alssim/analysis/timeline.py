@@ -104,10 +104,11 @@ def plot_spread_timeline(result, *, t_max: float | None = None):
     ax.set_xlabel("months from biological onset (number: month the segment-side lost 10%)")
     ax.grid(axis="y", visible=False)
     mark_clinical_onset(ax, result)
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [
+    handles: list[Artist] = [
         Patch(facecolor="0.45", edgecolor="black", label="LMNs: 10% to 50% lost"),
         Patch(facecolor="0.45", edgecolor="black", hatch="////", label="UMNs: 10% to 50% lost"),
         Patch(facecolor="0.45", alpha=0.3, label="more than 50% lost"),
@@ -137,7 +138,8 @@ def _darker(colour: str, amount: float = 0.3) -> tuple[float, float, float]:
     """``colour`` mixed with ``amount`` of black (for text in a light segment colour)."""
     from matplotlib.colors import to_rgb
 
-    return tuple(c * (1.0 - amount) for c in to_rgb(colour))
+    r, g, b = to_rgb(colour)
+    return (r * (1.0 - amount), g * (1.0 - amount), b * (1.0 - amount))
 
 
 def _lower_first(text: str) -> str:

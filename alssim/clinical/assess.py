@@ -429,7 +429,7 @@ class ClinicalCourse:
             # columns (segment, side) the variable has in life; a sign never examined in a
             # segment (no bulbar Ashworth) has no rows there at all
             life = ~masked.any(axis=1)
-            defined = (~np.isnan(value[life]).all(axis=0) if life.any()
+            defined = (np.asarray(~np.isnan(value[life]).all(axis=0)) if life.any()
                        else np.ones(k, dtype=bool))
             keep = (~np.isnan(value) | (masked & defined[None, :])).ravel()
             value[masked] = np.nan
@@ -570,7 +570,7 @@ def assess(result, params=None) -> ClinicalCourse:
     if breathing_only.any():
         involved = involved.copy()
         involved[:, breathing_only, :] &= running_any(breathless)[:, None, None]
-    onset_t = float(first_time(involved.any(axis=(1, 2)), t))
+    onset_t = float(first_time(np.asarray(involved.any(axis=(1, 2))), t))
     # ventilation at rest, and so hypercapnic failure, needs the inspiratory muscles: weak
     # expiratory muscles lower the measured FVC (and so indicate NIV) but do not stop breathing
     inspiratory_vc = _resp.fvc_percent(pump, rp.fvc_healthy, rp.fvc_strength_exponent)
@@ -904,7 +904,8 @@ def _events(anat, t, onset_t, involved, capacity, region_inv, kings, gastro, niv
     seg_t = first_time(involved & lived[:, None, None], t)  # (S, 2)
     names = anat.segment_names
     onset_seg = onset_side = None
-    first_spread = {"direction": None, "segment": None, "side": None, "months": None}
+    first_spread: dict[str, Any] = {"direction": None, "segment": None, "side": None,
+                                    "months": None}
     if has_onset:
         k0 = int(np.searchsorted(t, onset_t))
         cap0 = np.where(involved[k0], capacity[k0], np.inf)

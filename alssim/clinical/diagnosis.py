@@ -62,9 +62,9 @@ def pool_regions(flag: np.ndarray, region_of_segment: np.ndarray, n_regions: int
     -------
     ndarray of bool, shape (T, n_regions)
     """
-    flag = np.asarray(flag, dtype=bool).any(axis=-1)
+    either_side = np.asarray(flag, dtype=bool).any(axis=-1)
     onehot = np.asarray(region_of_segment)[:, None] == np.arange(n_regions)[None, :]
-    return (flag.astype(np.int32) @ onehot.astype(np.int32)) > 0
+    return (either_side.astype(np.int32) @ onehot.astype(np.int32)) > 0
 
 
 def _rostral_to(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from alssim.config.params import param
+from alssim.config.params import param, section
 from alssim.errors import ConfigError
 
 __all__ = [
@@ -36,7 +36,7 @@ def _check_increasing(values: tuple[float, ...], n: int, key: str, source: str |
                           source=source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Strength:
     """Muscle force from surviving motor units, collateral reinnervation and UMN drive."""
 
@@ -65,7 +65,7 @@ class Strength:
         _check_increasing(self.mrc_thresholds, 5, f"{prefix}.mrc_thresholds", source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class UmnSigns:
     """UMN signs examined in each region from UMN loss and dysfunction, and where LMN loss hides
     them (see :mod:`alssim.clinical.umn_signs`)."""
@@ -123,7 +123,7 @@ class UmnSigns:
                 source=source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Fasciculations:
     """Fasciculation rate in a representative muscle and its 0-4 score."""
 
@@ -142,7 +142,7 @@ class Fasciculations:
         _check_increasing(self.score_thresholds, 4, f"{prefix}.score_thresholds", source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Function:
     """ALSFRS-R items from segment function, clinical onset and King's regions."""
 
@@ -173,7 +173,7 @@ class Function:
             _check_increasing(getattr(self, name), 4, f"{prefix}.{name}", source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Respiratory:
     """The respiratory pump, airway protection, ventilation need, gastrostomy need and death
     (see :mod:`alssim.clinical.respiratory`)."""
@@ -250,7 +250,7 @@ class Respiratory:
             _check_increasing(getattr(self, name), 4, f"{prefix}.{name}", source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Electro:
     """Needle EMG, MUNE, CMAP and the split-hand index."""
 
@@ -274,7 +274,7 @@ class Electro:
                           f"{prefix}.fibrillation_thresholds", source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Diagnosis:
     """The diagnostic pathway (lognormal delays, :mod:`alssim.clinical.pathway`) and the
     criterion that makes the diagnosis.

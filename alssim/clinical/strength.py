@@ -59,11 +59,11 @@ __all__ = [
 
 def reinnervated_fibres(
     times_months: np.ndarray,
-    size_healthy: np.ndarray,
+    size_healthy: float | np.ndarray,
     size_alive: np.ndarray,
     size_dysfunctional: np.ndarray,
     *,
-    max_unit_enlargement: float,
+    max_unit_enlargement: float | np.ndarray,
     delay_months: float,
     dysfunctional_sprouting: float,
     enabled: bool = True,
@@ -74,7 +74,7 @@ def reinnervated_fibres(
     ----------
     times_months : ndarray, shape (T,)
         Record times (months), increasing.
-    size_healthy : ndarray, shape (...)
+    size_healthy : float or ndarray, shape (...)
         Fibres of the pool before onset, ``F0``.
     size_alive, size_dysfunctional : ndarray, shape (T, ...)
         Own fibres of surviving units ``A`` and of the dysfunctional ones ``D``.
@@ -118,7 +118,7 @@ def reinnervated_fibres(
     return out
 
 
-def innervated_fraction(size_healthy: np.ndarray, size_alive: np.ndarray,
+def innervated_fraction(size_healthy: float | np.ndarray, size_alive: np.ndarray,
                         reinnervated: np.ndarray) -> np.ndarray:
     """Fraction of the healthy muscle fibres that are innervated, ``min(1, (A + R) / F0)``.
 

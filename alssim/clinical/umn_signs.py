@@ -220,8 +220,8 @@ def regional_signs(index: np.ndarray, innervated: np.ndarray, regions: Sequence[
     p = params
     u = np.asarray(index, dtype=float)
     m = np.asarray(innervated, dtype=float)
-    regions = np.asarray(list(regions))
-    where = {name: np.isin(regions, r) for name, r in EXAMINED.items()}
+    region_of = np.asarray(list(regions))
+    where = {name: np.isin(region_of, r) for name, r in EXAMINED.items()}
     mas = ashworth(effective_umn_index(u, m), p.ashworth_thresholds)
     tendon = reflex_grade(u, m, brisk=p.brisk_threshold, clonus=p.clonus_threshold,
                           reduced_below=p.reflex_reduced_below,

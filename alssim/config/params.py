@@ -18,7 +18,7 @@ from typing import Any
 
 from alssim.errors import ConfigError, show_value
 
-__all__ = ["ParamSpec", "build", "field_specs", "nearest_key", "param", "to_dict"]
+__all__ = ["ParamSpec", "build", "field_specs", "nearest_key", "param", "section", "to_dict"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,13 +90,28 @@ def param(
     return dataclasses.field(metadata={"spec": spec})
 
 
+_Section = typing.TypeVar("_Section", bound=type)
+
+
+@typing.dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, param))
+def section(cls: _Section) -> _Section:
+    """Declare a config section: a frozen dataclass whose fields are :func:`param` leaves or
+    nested sections.
+
+    At run time the same as ``@dataclasses.dataclass(frozen=True)``; it also tells type
+    checkers (PEP 681) that a :func:`param` field has no default, so a required nested section
+    may follow it.
+    """
+    return dataclasses.dataclass(frozen=True)(cls)  # type: ignore[return-value]
+
+
 def field_specs(cls: type) -> dict[str, ParamSpec | type]:
     """Map each field name of a config dataclass to its spec (or nested dataclass type)."""
     hints = typing.get_type_hints(cls)
     out: dict[str, ParamSpec | type] = {}
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             out[f.name] = tp
         else:
             out[f.name] = f.metadata["spec"]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 
 import numpy as np
 
 from alssim.anatomy import COMPARTMENTS, ONSET_SITES, SIDES, Anatomy
 from alssim.clinical.params import Clinical
-from alssim.config.params import _check_value, field_specs, param, to_dict
+from alssim.config.params import ParamSpec, _check_value, field_specs, param, section, to_dict
 from alssim.errors import ConfigError
 from alssim.interventions import Interventions
 from alssim.patients import Cohort
@@ -41,7 +42,7 @@ DAYS_PER_MONTH = 365.25 / 12
 _GRID_RTOL = 1e-9
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Simulation:
     """Time grid, engine choice, population scale and default seed."""
 
@@ -106,6 +107,10 @@ class Simulation:
         return self.dt_days / DAYS_PER_MONTH
 
 
+@typing.overload
+def check_seed(value: None, *, key: str = ..., source: str | None = ...) -> None: ...
+@typing.overload
+def check_seed(value: int, *, key: str = ..., source: str | None = ...) -> int: ...
 def check_seed(value, *, key: str = "--seed", source: str | None = None) -> int | None:
     """A seed given outside the config (``--seed``, ``seed=``), checked like ``simulation.seed``.
 
@@ -128,10 +133,11 @@ def check_seed(value, *, key: str = "--seed", source: str | None = None) -> int 
     if value is None:
         return None
     spec = field_specs(Simulation)["seed"]
+    assert isinstance(spec, ParamSpec)  # a leaf, not a nested section
     return _check_value(int, spec, value, key, source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Neurons:
     """Heterogeneity of neurons and the motor-unit pool of each LMN population."""
 
@@ -161,7 +167,7 @@ class Neurons:
                 key=prefix, source=source)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Onset:
     """Where the disease starts: fixed, or sampled from the published onset-site distribution."""
 
@@ -221,7 +227,7 @@ class Onset:
         return (self.p_compartment_both, self.p_compartment_lmn, self.p_compartment_umn)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Spread:
     """Rates of the network FKPP pathology model (per month)."""
 
@@ -260,7 +266,7 @@ class Spread:
         }
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Pathology:
     """Protein-aggregation pathology (TDP-43, SOD1, FUS) as a hazard on neurons."""
 
@@ -269,7 +275,7 @@ class Pathology:
                                low=0.0, high=1e6)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Inflammation:
     """Glial activation driven by local neuron loss, relaxing with a time constant."""
 
@@ -279,7 +285,7 @@ class Inflammation:
                                  low=0.0, high=100.0)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Excitotoxicity:
     """LMN hazard raised by hyperexcitable or lost UMNs of the same segment and side."""
 
@@ -288,7 +294,7 @@ class Excitotoxicity:
                         high=100.0)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class OxidativeStress:
     """Global oxidative stress and mitochondrial dysfunction."""
 
@@ -297,7 +303,7 @@ class OxidativeStress:
     gain: float = param("1", "hazard multiplier gained per unit level", low=0.0, high=100.0)
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Ageing:
     """Background, age-related motor-neuron loss independent of ALS pathology."""
 

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as _dt
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +184,7 @@ def _in_cohort_records(d, column: str):
     return died_after_cohort_entry(d)[0] & d[column].notna()
 
 
-_GROUP = {
+_GROUP: dict[str, Callable[[Any], Any]] = {
     "median_survival_limb": limb_onset_without_flail,
     "median_survival_bulbar": lambda d: d["site"] == "bulbar",
     "survival_age_le50": lambda d: d["age_onset"] <= 50,
