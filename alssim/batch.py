@@ -283,8 +283,10 @@ def read_csv_exact(source: Any, **kwargs: Any) -> pd.DataFrame:
     """
     import pandas as pd
 
-    # pandas >= 3 parses floats exactly by default (and deprecates the option)
-    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    # pandas >= 3.1 parses floats exactly by default and deprecates the option; before, the
+    # default parser may miss the last digit
+    major, minor = (int(part) for part in pd.__version__.split(".")[:2])
+    exact = {} if (major, minor) >= (3, 1) else {"float_precision": "round_trip"}
     return pd.read_csv(source, keep_default_na=False, na_values=[""], **exact, **kwargs)
 
 
@@ -393,8 +395,8 @@ class TableBuilder:
         for keys in schemas:
             pos = {k: i for i, k in enumerate(keys)}
             order[keys] = None if keys == present else [pos.get(c, len(keys)) for c in present]
-        rows = [values if order[keys] is None else
-                tuple(map((*values, np.nan).__getitem__, order[keys]))
+        rows = [values if (where := order[keys]) is None else
+                tuple(map((*values, np.nan).__getitem__, where))
                 for keys, values in batch]
         del batch
         if present:
@@ -417,10 +419,10 @@ class TableBuilder:
         for name in names:
             column = _join_pieces(self._pieces.pop(name), n)
             if not (isinstance(column.dtype, np.dtype) and column.dtype in _EXACT_DTYPES):
-                text = _column_csv(column)
+                csv_buffer = _column_csv(column)
                 del column
-                column = _read_column(text, len(names))
-                del text
+                column = _read_column(csv_buffer, len(names))
+                del csv_buffer
             columns[name] = column
         # assembled as pandas.read_csv assembles its tables (no consolidation copy)
         return pd.DataFrame(columns, copy=False)
@@ -552,7 +554,7 @@ class RunStore:
             if not isinstance(existing, dict):
                 existing = {}
         same = existing is not None and existing.get("spec_sha256") == self.hash
-        if same and not force:
+        if existing is not None and same and not force:
             if not folder.owns("spec.json") and existing.get("format") == RECORD_FORMAT:
                 folder.adopt("spec.json", "runs/")  # written by an alssim without manifests
             folder.reserve("runs/", *extra_owned)
