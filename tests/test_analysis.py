@@ -638,11 +638,20 @@ def test_sweep_figure_counts_runs_without_a_value(tmp_path):
 
 
 # --------------------------------------------------------------------------- text
-def test_spread_story(result):
-    story = _data.spread_story(result)
-    assert story.startswith("LMN loss begins at the ")
-    empty = _data.spread_story(result, "lmn")
-    assert isinstance(empty, str)
+def test_spread_story_tells_where_loss_begins_and_where_it_goes_first(result):
+    """The sentence follows the run: onset in the right hand (the fixture's onset), the first
+    10% loss elsewhere across the midline for LMNs and in the same hemisphere's leg for UMNs
+    (seed 3); a run too short for any pool to lose 10% says so."""
+    onset = result.summary["onset"]
+    assert (onset["segment"], onset["side"]) == ("cervical_lower", "right")
+    assert _data.spread_story(result) == ("LMN loss begins at the right arm & hand and crosses "
+                                          "to the left side first")
+    assert _data.spread_story(result, "umn") == ("UMN loss begins at the right arm & hand; the "
+                                                 "right leg follows")
+    short = alssim.simulate(alssim.load_config(overrides={**SMALL,
+                                                          "simulation.horizon_years": 0.5}),
+                            seed=3)
+    assert _data.spread_story(short) == "No LMN pool lost 10% of its neurons within 6 months"
 
 
 # --------------------------------------------------------------------------- CLI
