@@ -92,7 +92,10 @@ def fake_clinical(res) -> _clinical_api.ClinicalView:
 
 @pytest.fixture
 def with_clinical(monkeypatch):
-    monkeypatch.setattr(_data, "clinical", fake_clinical)
+    # the clinical layer as the analysis layer reads it (alssim.analysis._clinical_api owns it;
+    # _data re-exports it)
+    for module in (_clinical_api, _data):
+        monkeypatch.setattr(module, "clinical", fake_clinical)
 
 
 # --------------------------------------------------------------------------- single-result figures
@@ -200,7 +203,8 @@ def test_motor_units(result, tmp_path):
 
 
 def test_clinical_figures_need_clinical_layer(result, monkeypatch):
-    monkeypatch.setattr(_data, "clinical", lambda res: None)
+    for module in (_clinical_api, _data):
+        monkeypatch.setattr(module, "clinical", lambda res: None)
     with pytest.raises(RuntimeError, match="clinical layer"):
         analysis.plot_clinical_course(result)
     with pytest.raises(RuntimeError, match="clinical layer"):

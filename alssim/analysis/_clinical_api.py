@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from alssim.analysis import _data
-
 __all__ = ["ASHWORTH_LABELS", "ClinicalView", "pool_series", "view"]
 
 #: Modified Ashworth grades in order (index 0-5).
@@ -118,6 +116,14 @@ def _array(x: Any) -> np.ndarray | None:
     return None if x is None else np.asarray(x)
 
 
+def clinical(result) -> Any | None:
+    """The clinical layer's outputs for ``result``, or ``None`` where that layer is absent."""
+    try:
+        return result.clinical
+    except (AttributeError, ImportError, NotImplementedError):
+        return None
+
+
 def view(result) -> ClinicalView | None:
     """The clinical outputs of ``result`` as a :class:`ClinicalView`, or ``None``.
 
@@ -128,7 +134,7 @@ def view(result) -> ClinicalView | None:
     D50 fit). Every series is NaN after the record of death (``after_death``; King's labels
     ``""``).
     """
-    clin = _data.clinical(result)
+    clin = clinical(result)
     if clin is None:
         return None
     if isinstance(clin, ClinicalView):

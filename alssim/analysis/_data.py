@@ -6,10 +6,9 @@ or, when present, the clinical layer's outputs (``result.clinical``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from alssim.analysis._clinical_api import clinical, view
 from alssim.analysis.regions import segment_label
 
 __all__ = [
@@ -73,16 +72,12 @@ def involvement(result, milestone: str = "lost_10", *, in_life: bool = True) -> 
 
 def death_months(result) -> float | None:
     """Months from biological onset to the patient's death, or ``None`` (alive, or unknown)."""
-    from alssim.analysis._clinical_api import view
-
     v = view(result)
     return None if v is None else v.death_months
 
 
 def after_death(result) -> np.ndarray:
     """Records after the record of death, bool shape (n_times,); all false without a death."""
-    from alssim.analysis._clinical_api import view
-
     v = view(result)
     n = len(result.times_months)
     if v is None or v.after_death is None:
@@ -108,26 +103,14 @@ def nearest_index(result, time_months: float) -> int:
     return int(np.argmin(np.abs(np.asarray(result.times_months) - time_months)))
 
 
-def clinical(result) -> Any | None:
-    """The clinical layer's outputs for ``result``, or ``None`` where that layer is absent."""
-    try:
-        return result.clinical
-    except (AttributeError, ImportError, NotImplementedError):
-        return None
-
-
 def clinical_onset(result) -> float | None:
     """Months from biological onset to clinical onset, or ``None`` if unknown."""
-    from alssim.analysis._clinical_api import view
-
     v = view(result)
     return None if v is None else v.onset_months
 
 
 def alsfrs_total(result) -> np.ndarray | None:
     """ALSFRS-R total (0-48) per record, shape (n_times,); ``None`` without the clinical layer."""
-    from alssim.analysis._clinical_api import view
-
     v = view(result)
     if v is None or v.alsfrs_total is None:
         return None

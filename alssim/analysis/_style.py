@@ -8,10 +8,12 @@ nothing leaks. In a notebook a returned figure still displays inline.
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["RC", "new_figure", "styled"]
+__all__ = ["RC", "new_figure", "save_figure", "styled"]
 
 #: rcParams applied while a figure is built: large enough to read from the back of a lecture hall.
 RC: dict[str, Any] = {
@@ -85,3 +87,27 @@ def new_figure(width: float, height: float, **kwargs: Any):
     """
     kwargs.setdefault("layout", "constrained")
     return _figure_class()(figsize=(width, height), **kwargs)
+
+
+def save_figure(fig, path: str | Path, *, dpi: int = 100) -> Path:
+    """Save ``fig`` to ``path`` atomically (the format follows the suffix, e.g. ``.png``).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+    dpi : int
+        Resolution in dots per inch.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from alssim.fileio import atomic_write_bytes
+
+    path = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
+    atomic_write_bytes(path, buf.getvalue())
+    return path

@@ -12,6 +12,8 @@ import io
 import textwrap
 from pathlib import Path
 
+from alssim.analysis._style import save_figure
+
 __all__ = ["caption_strip", "save_captioned", "teaching_caption"]
 
 _FONT_SIZE = 11.0
@@ -98,7 +100,6 @@ def save_captioned(fig, path: str | Path, text: str, *, dpi: int = 100) -> Path:
     """
     from PIL import Image
 
-    from alssim.analysis.figures import save_figure
     from alssim.fileio import atomic_write_bytes
 
     path = Path(path)

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 
 from alssim.analysis import _data
+from alssim.analysis._style import save_figure
+from alssim.analysis.captions import save_captioned, teaching_caption
 
 __all__ = ["STANDARD_FIGURES", "cohort_figures", "save_figure", "standard_figures"]
-
-
-def save_figure(fig, path: str | Path, *, dpi: int = 100) -> Path:
-    """Save ``fig`` to ``path`` atomically (the format follows the suffix, e.g. ``.png``).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    path : str or Path
-    dpi : int
-        Resolution in dots per inch.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    from alssim.fileio import atomic_write_bytes
-
-    path = Path(path)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
 
 
 def _standard() -> dict[str, tuple[Callable, bool]]:
@@ -103,8 +80,6 @@ def standard_figures(result, out_dir: str | Path, *, dpi: int = 100, force: bool
         anim_path = out_dir / f"body_map{preferred_animation_suffix()}"
         targets.append(anim_path)
     _check_free(targets, force)
-    from alssim.analysis.captions import save_captioned, teaching_caption
-
     caption = teaching_caption(result)  # a teaching scenario's text goes under each figure
     written = []
     for (_stem, func), path in zip(todo, targets, strict=False):
