@@ -7,10 +7,33 @@ one side of one body region and spreads to the other side and to neighbouring re
 >>> cfg = alssim.load_config(overrides={"simulation.scale": 0.01})
 >>> res = alssim.simulate(cfg, seed=1)
 >>> df = res.to_dataframe()
+
+Layers, bottom to top; a module imports only from its own layer and the layers below it
+(``tests/test_architecture.py`` checks every import, those inside functions included):
+
+1. base: ``errors``, ``_version``, ``streams``, ``fileio``, ``outdir``, ``survival``,
+   ``_timeseries``
+2. fields: ``fields`` (how a config field is declared and checked; ``config.params``)
+3. anatomy: ``anatomy``
+4. config: the rest of ``config`` (every section schema, TOML in and out, overrides)
+5. model: ``onset``, ``population``, ``fates``, ``dynamics``, ``patients``, ``care_draws``,
+   ``resources``, ``interventions``, ``engine``, ``results``
+6. clinical: ``clinical``
+7. runs: ``batch``, ``executors``, ``cohort``, ``sweep``, ``sensitivity``, ``trials``,
+   ``teaching``
+8. validation: ``validation``
+9. studies: ``calibrate`` (to the validation targets)
+10. analysis: ``analysis`` (matplotlib is imported only here)
+11. interface: ``cli`` and this package
+
+``Result.clinical`` (model) is the clinical layer's reading of a result: this package hands
+:func:`alssim.clinical.assess` to :func:`alssim.results.register_clinical_assessment`.
 """
 
+from alssim import results as _results
 from alssim._version import __version__
 from alssim.calibrate import calibrate
+from alssim.clinical import assess as _assess
 from alssim.cohort import CohortResult, load_cohort, run_cohort
 from alssim.config import Config, load_config
 from alssim.engine import simulate, simulate_batch
@@ -18,6 +41,8 @@ from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
 from alssim.sweep import sweep  # the function; the module is sys.modules['alssim.sweep']
 from alssim.trials import run_trial
+
+_results.register_clinical_assessment(_assess)
 
 __all__ = [
     "AlssimError",

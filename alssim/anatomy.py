@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from alssim.config.params import ParamSpec, _check_value, nearest_key
 from alssim.errors import ConfigError
+from alssim.fields import ParamSpec, _check_value, nearest_key
 
 __all__ = [
     "ALSFRS_ITEMS",

@@ -17,6 +17,7 @@ import json
 import math
 import tomllib
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,19 @@ from alssim._version import __version__
 from alssim.care_draws import CLINICAL_DRAWS, default_clinical_draws
 from alssim.errors import ResultFormatError
 
-__all__ = ["FORMAT_VERSION", "VARIABLES", "Result", "VariableSpec", "load"]
+__all__ = ["FORMAT_VERSION", "VARIABLES", "Result", "VariableSpec", "load",
+           "register_clinical_assessment"]
+
+#: The clinical layer's reading of a result (:func:`alssim.clinical.assess`), behind
+#: :attr:`Result.clinical`. That layer sits above this module, so it is handed in rather than
+#: imported: ``alssim/__init__.py`` registers it when the package is imported.
+_clinical_assessment: Callable[[Any], Any] | None = None
+
+
+def register_clinical_assessment(assess: Callable[[Any], Any]) -> None:
+    """Set the function :attr:`Result.clinical` calls (``alssim.clinical.assess``)."""
+    global _clinical_assessment
+    _clinical_assessment = assess
 
 FORMAT_VERSION = 1
 
@@ -171,9 +184,9 @@ class Result:
         Strength, UMN signs, fasciculations, ALSFRS-R, FVC, stages, EMG/MUNE/CMAP and the
         diagnostic criteria, derived from the recorded state by :func:`alssim.clinical.assess`.
         """
-        from alssim.clinical import assess
-
-        return assess(self)
+        if _clinical_assessment is None:  # pragma: no cover - alssim/__init__ registers it
+            raise RuntimeError("the clinical layer is not loaded: import alssim")
+        return _clinical_assessment(self)
 
     # ------------------------------------------------------------------ tables
     def to_dataframe(self, *, after_death: str = "nan"):

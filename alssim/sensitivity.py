@@ -51,7 +51,7 @@ def _output_columns(table: pd.DataFrame, meta: Mapping[str, Any],
     for pat in outputs:
         hits = [c for c in numeric if fnmatch.fnmatchcase(c, pat)]
         if not hits:
-            from alssim.config.params import nearest_key
+            from alssim.fields import nearest_key
 
             hint = nearest_key(pat, numeric)
             extra = f"; did you mean '{hint}'?" if hint else ""

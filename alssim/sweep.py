@@ -50,10 +50,10 @@ from alssim.batch import (
     input_files,
     table_to_csv,
 )
-from alssim.config.params import nearest_key
 from alssim.config.schema import check_seed
 from alssim.errors import ConfigError
 from alssim.executors import local_workers
+from alssim.fields import nearest_key
 from alssim.fileio import atomic_write_text
 from alssim.resources import check_batch_memory, design_points
 from alssim.streams import as_seed_sequence, stream

@@ -50,8 +50,8 @@ import numpy as np
 
 from alssim.clinical.diagnosis import EL_ESCORIAL_LABELS
 from alssim.config.loader import config_from_text
-from alssim.config.params import build, param, section, to_dict
 from alssim.errors import ConfigError
+from alssim.fields import build, param, section, to_dict
 from alssim.interventions import TREATMENTS
 from alssim.survival import P_FLOOR, format_pvalue, pvalue_floor
 
@@ -236,7 +236,7 @@ def spec_from_dict(data: Mapping[str, Any], source: str | None = None) -> TrialS
     if not isinstance(data, Mapping):
         raise ConfigError("a trial spec must be a table", source=source)
     valid = ("trial", "entry", "visits", "arms", "model")
-    from alssim.config.params import nearest_key
+    from alssim.fields import nearest_key
 
     for k in data:
         if k not in valid:

@@ -13,8 +13,8 @@ import pytest
 
 import alssim
 from alssim.config.loader import configs_dir, load_config, parse_override
-from alssim.config.params import ParamSpec, field_specs
 from alssim.config.schema import Config
+from alssim.fields import ParamSpec, field_specs
 
 
 def _leaf_specs(cls, prefix=""):

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import alssim
 from alssim.config.loader import load_config
-from alssim.config.params import ParamSpec, field_specs
 from alssim.config.schema import Config
+from alssim.fields import ParamSpec, field_specs
 
 CORPUS = sorted((Path(__file__).parent / "bad_configs").glob("*.toml"))
 

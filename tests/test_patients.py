@@ -16,9 +16,9 @@ from alssim.anatomy import ONSET_SITES
 from alssim.batch import derive_seed
 from alssim.cli.main import main
 from alssim.config.loader import config_from_saved, dumps_toml
-from alssim.config.params import field_specs
 from alssim.config.schema import Spread
 from alssim.errors import ConfigError
+from alssim.fields import field_specs
 from alssim.onset import choose_onset, site_probabilities
 from alssim.patients import (
     EVIDENCE_LEVELS,

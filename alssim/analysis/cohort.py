@@ -816,7 +816,7 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
 def _unit_of(parameter: str) -> str:
     """Unit of a dotted config key, from the config schema ('' if unknown)."""
     try:
-        from alssim.config.params import unit_of  # type: ignore[attr-defined]
+        from alssim.fields import unit_of  # type: ignore[attr-defined]
 
         return str(unit_of(parameter))
     except (ImportError, AttributeError, KeyError, ValueError, TypeError):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from alssim._timeseries import first_time
+
 __all__ = ["first_time", "grade", "ratio", "running_any"]
 
 
@@ -38,20 +40,3 @@ def ratio(num: np.ndarray, den: np.ndarray, fill: float = 0.0) -> np.ndarray:
 def running_any(x: np.ndarray) -> np.ndarray:
     """Cumulative OR along the time axis (axis 0): once true, true for ever."""
     return np.logical_or.accumulate(np.asarray(x, dtype=bool), axis=0)
-
-
-def first_time(flag: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """First time at which ``flag`` is true along axis 0; ``inf`` where never.
-
-    Parameters
-    ----------
-    flag : ndarray of bool, shape (n_times, ...)
-    times : ndarray, shape (n_times,)
-
-    Returns
-    -------
-    ndarray of float, shape ``flag.shape[1:]``
-    """
-    flag = np.asarray(flag, dtype=bool)
-    idx = flag.argmax(axis=0)
-    return np.where(flag.any(axis=0), np.asarray(times, dtype=float)[idx], np.inf)

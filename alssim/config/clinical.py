@@ -1,6 +1,6 @@
 """Parameters of the clinical layer: the ``[clinical]`` tables of the configuration.
 
-Each field is declared with :func:`~alssim.config.params.param` (unit, allowed range, meaning); the
+Each field is declared with :func:`~alssim.fields.param` (unit, allowed range, meaning); the
 default values, each with the source it rests on, live in ``configs/default.toml`` under
 ``[clinical.*]``. Thresholds given as lists must be increasing.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from alssim.config.params import param, section
 from alssim.errors import ConfigError
+from alssim.fields import param, section
 
 __all__ = [
     "Clinical",

@@ -1,8 +1,10 @@
 """The typed, frozen parameters of one alssim run.
 
-Each field is declared with :func:`~alssim.config.params.param`, giving its unit, allowed range and
+Each field is declared with :func:`~alssim.fields.param`, giving its unit, allowed range and
 meaning. The default values themselves, with the source each one rests on, live in
 ``configs/default.toml``; this module says what is allowed, the TOML says what is chosen and why.
+:func:`build_config` validates a complete config ``dict`` into a :class:`Config`;
+:mod:`alssim.config.loader` assembles that ``dict`` from the defaults, a file and overrides.
 """
 
 from __future__ import annotations
@@ -10,16 +12,30 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from alssim.anatomy import COMPARTMENTS, ONSET_SITES, SIDES, Anatomy
-from alssim.clinical.params import Clinical
-from alssim.config.params import ParamSpec, _check_value, field_specs, param, section, to_dict
-from alssim.errors import ConfigError
-from alssim.interventions import Interventions
-from alssim.patients import Cohort
-from alssim.teaching import Teaching
+from alssim.config.clinical import Clinical
+from alssim.config.cohort import Cohort
+from alssim.config.interventions import Interventions
+from alssim.config.overrides import apply_overrides
+from alssim.config.teaching import Teaching
+from alssim.config.tomlio import configs_dir, dumps_toml, read_toml
+from alssim.errors import ConfigError, show_value
+from alssim.fields import (
+    ParamSpec,
+    _check_value,
+    build,
+    field_specs,
+    nearest_key,
+    param,
+    section,
+    to_dict,
+)
 
 __all__ = [
     "Ageing",
@@ -33,6 +49,7 @@ __all__ = [
     "Pathology",
     "Simulation",
     "Spread",
+    "build_config",
     "check_seed",
 ]
 
@@ -354,14 +371,10 @@ class Config:
 
     def to_toml(self) -> str:
         """The effective, fully resolved configuration as TOML text."""
-        from alssim.config.loader import dumps_toml
-
         return dumps_toml(self.to_dict())
 
     def with_overrides(self, overrides: dict) -> Config:
         """A new config with dotted-key ``overrides`` applied and validated."""
-        from alssim.config.loader import apply_overrides, build_config
-
         data = apply_overrides(self.to_dict(), overrides)
         return build_config(data, source="overrides", base_dir=None)
 
@@ -374,3 +387,100 @@ class Config:
             else:
                 obj = getattr(obj, part)
         return obj
+
+
+# --------------------------------------------------------------------------- building
+def _resolve_anatomy(value: Any, base_dir: Path | None, source: str | None) -> Anatomy:
+    if isinstance(value, Mapping):
+        return Anatomy.from_dict(value, source=source)
+    if not isinstance(value, str):
+        raise ConfigError(f"must be an anatomy name, a path or a table; got {show_value(value)}",
+                          key="anatomy", source=source)
+    candidates = []
+    if base_dir is not None:
+        candidates.append(base_dir / value)
+    candidates.append(Path(value))
+    shipped = configs_dir() / "anatomy"
+    candidates.append(shipped / f"{value}.toml")
+    for c in candidates:
+        if c.is_file():
+            return Anatomy.from_dict(read_toml(c), source=str(c))
+    names = sorted(p.stem for p in shipped.glob("*.toml"))
+    hint = nearest_key(value, names)
+    extra = f"did you mean '{hint}'? " if hint else ""
+    raise ConfigError(
+        f"no anatomy named or found at {show_value(value)}; {extra}shipped anatomies: "
+        f"{', '.join(names)}",
+        key="anatomy", source=source)
+
+
+_SECTIONS = {
+    "simulation": Simulation,
+    "neurons": Neurons,
+    "onset": Onset,
+    "spread": Spread,
+    "mechanisms": Mechanisms,
+    "cohort": Cohort,
+    "clinical": Clinical,
+    "teaching": Teaching,
+    "interventions": Interventions,
+}
+
+
+def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path | None,
+                 sources: Mapping[str, str] | None = None) -> Config:
+    """Validate a complete config ``dict`` and build the frozen :class:`Config`.
+
+    ``sources`` maps dotted keys to the file (or ``"overrides"``) they came from, so that errors
+    name the right place.
+    """
+    sources = sources or {}
+
+    def where(key: str | None) -> str | None:
+        if key is None:
+            return source
+        key = key.split("[")[0]
+        if key in sources:
+            return sources[key]
+        # a table (cross-field check): the most specific layer that set any key below it
+        below = {v for k, v in sources.items() if k.startswith(key + ".")}
+        for layer in ("overrides", source):
+            if layer in below:
+                return layer
+        parts = key.split(".")
+        for n in range(len(parts) - 1, 0, -1):
+            k = ".".join(parts[:n])
+            if k in sources:
+                return sources[k]
+        return source
+
+    expected = ("simulation", "anatomy", "neurons", "onset", "spread", "mechanisms",
+                "cohort", "clinical", "teaching", "interventions")
+    for k in data:
+        if k not in expected:
+            hint = nearest_key(k, expected)
+            msg = f"unknown key; did you mean '{hint}'?" if hint else (
+                "unknown key; valid top-level tables are " + ", ".join(expected))
+            raise ConfigError(msg, key=k, source=where(k))
+    parts: dict[str, Any] = {}
+    try:
+        for name, cls in _SECTIONS.items():
+            if name not in data:
+                raise ConfigError("missing table", key=name, source=where(name))
+            parts[name] = build(cls, data[name], prefix=name)
+        parts["anatomy"] = _resolve_anatomy(data.get("anatomy", "default"), base_dir,
+                                            where("anatomy"))
+    except ConfigError as exc:
+        if exc.source is None:
+            raise ConfigError(exc.detail, key=exc.key, source=where(exc.key)) from None
+        raise
+    onset = parts["onset"]
+    names = parts["anatomy"].segment_names
+    if onset.segment not in names:
+        hint = nearest_key(onset.segment, names)
+        extra = f" (did you mean {hint!r}?)" if hint else ""
+        raise ConfigError(
+            f"must be a segment of anatomy '{parts['anatomy'].name}': "
+            f"{', '.join(names)}; got {show_value(onset.segment)}{extra}",
+            key="onset.segment", source=where("onset.segment"))
+    return Config(source=source, **parts)
