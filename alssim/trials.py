@@ -49,7 +49,9 @@ from typing import Any
 import numpy as np
 
 from alssim.clinical.diagnosis import EL_ESCORIAL_LABELS
+from alssim.config.cohort import GENOTYPES
 from alssim.config.loader import config_from_text
+from alssim.config.schema import DAYS_PER_MONTH
 from alssim.errors import ConfigError
 from alssim.fields import build, param, section, to_dict
 from alssim.interventions import TREATMENTS
@@ -67,11 +69,9 @@ __all__ = [
     "run_trial",
 ]
 
-DAYS_PER_MONTH = 365.25 / 12
 WEEK = 7.0 / DAYS_PER_MONTH  # months
 #: Endpoints analysed for every treated arm against the control arm.
 ENDPOINTS = ("alsfrs_r_change", "alsfrs_r_slope", "survival", "kings_progression")
-_GENOTYPES = ("sporadic", "c9orf72", "sod1_a4v", "sod1_other", "tardbp", "fus")
 
 
 @section
@@ -117,7 +117,7 @@ class Entry:
     max_disease_months: float = param("month", "clinical onset to entry at most", low=0.0,
                                       high=1200.0)
     genotypes: tuple[str, ...] = param("", "genotypes admitted; empty = any",
-                                       choices=_GENOTYPES)
+                                       choices=GENOTYPES)
     min_el_escorial: str = param(
         "", "least revised El Escorial category at entry, in the order none < possible < "
         "probable_laboratory_supported < probable < definite; 'none' = any (optional, default "
