@@ -36,8 +36,13 @@ import numpy as np
 
 from alssim._version import __version__
 from alssim.config.loader import config_from_text
-from alssim.errors import ConfigError, escape_text
+from alssim.engine import simulate, simulate_batch
+from alssim.errors import ConfigError, ResultFormatError, escape_text, show_value
+from alssim.executors import BackendLostError, available_cores, resolve_executor, run_tasks
 from alssim.fileio import OutputExistsError, atomic_write_text
+from alssim.outdir import OutputFolder
+from alssim.patients import derive_config, sample_patient
+from alssim.resources import engine_batch_size
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,7 +174,6 @@ def output_names(cfg) -> list[str]:
     milliseconds. Tables that are missing in some runs (:data:`OPTIONAL_TABLES`) have their
     entries named either way.
     """
-    from alssim.engine import simulate
 
     sim = cfg.simulation
     days = min(sim.horizon_years * 365.25, max(2 * sim.output_interval_days, sim.dt_days))
@@ -208,7 +212,6 @@ def _point_config(config_toml: str, overrides: tuple[tuple[str, Any], ...]):
 
 def _prepare(cfg, task: RunTask):
     """The run's config and its sampled patient attributes (empty unless heterogeneous)."""
-    from alssim.patients import derive_config, sample_patient
 
     if not task.heterogeneous:
         return cfg, {}
@@ -234,8 +237,6 @@ def run_many(cfgs: Sequence[Any], tasks: Sequence[RunTask], outputs: Sequence[st
         summary (see :func:`flatten_summary`) and the full result if the task keeps it. Each is
         what the run gives alone (:func:`alssim.engine.simulate_batch` is exact per patient).
     """
-    from alssim.engine import simulate_batch
-    from alssim.resources import engine_batch_size
 
     prepared = [_prepare(cfg, task) for cfg, task in zip(cfgs, tasks, strict=True)]
     size = engine_batch_size(prepared[0][0]) if prepared else 1
@@ -528,7 +529,6 @@ class RunStore:
     def __init__(self, path: str | Path, spec: Mapping[str, Any], *, force: bool = False,
                  extra_owned: Sequence[str] = (), inputs: Sequence[str | Path] = (),
                  command: str = "alssim"):
-        from alssim.outdir import OutputFolder
 
         self.path = Path(path)
         self.spec = dict(spec)
@@ -628,7 +628,6 @@ class RunStore:
         ResultFormatError
             Naming the record, what it holds and what the spec asks for.
         """
-        from alssim.errors import ResultFormatError
 
         want = json.loads(json.dumps(dict(params), allow_nan=False, default=_json_default))
         got_seed, got_params = record.get("seed"), record.get("params")
@@ -674,7 +673,6 @@ def check_patterns(patterns: Any, key: str = "outputs", *, cfg: Any = None,
         Naming ``key``: not a list of non-empty strings, an empty list, or (with ``cfg``) a
         pattern that matches no output, with the nearest output names.
     """
-    from alssim.errors import show_value
 
     if patterns is None:
         return None
@@ -698,8 +696,6 @@ def check_patterns(patterns: Any, key: str = "outputs", *, cfg: Any = None,
 def _no_match_message(pattern: str, names: Sequence[str]) -> str:
     """``pattern matches no output``, with the nearest names (difflib) or examples of names."""
     import difflib
-
-    from alssim.errors import show_value
 
     # glob characters are compared as written; a near miss of a name is usually a typo
     close = difflib.get_close_matches(pattern, list(names), n=3, cutoff=0.6)
@@ -784,8 +780,6 @@ def execute(
         run's record is written.
     """
     from tqdm.auto import tqdm
-
-    from alssim.executors import BackendLostError, available_cores, resolve_executor, run_tasks
 
     waiting: dict[int, tuple] = {}
     schemas: dict[tuple, tuple] = {}

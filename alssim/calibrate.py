@@ -36,6 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from alssim.cohort import run_cohort
+from alssim.errors import ConfigError
+from alssim.validation import METRICS, load_targets, prepare, validation_config
+
 __all__ = ["PENALTY", "CalibrationResult", "calibrate", "distance"]
 
 #: Distance added for a target whose metric is undefined at a parameter point.
@@ -179,10 +183,6 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
         For an unknown parameter or target, empty or inverted bounds, or an unknown method.
     """
     from scipy import optimize
-
-    from alssim.cohort import run_cohort
-    from alssim.errors import ConfigError
-    from alssim.validation import METRICS, load_targets, prepare, validation_config
 
     if method not in ("nelder-mead", "differential_evolution"):
         raise ConfigError(f"must be 'nelder-mead' or 'differential_evolution'; got {method!r}",

@@ -39,12 +39,15 @@ from alssim.batch import (
     read_csv_exact,
     table_to_csv,
 )
+from alssim.config.loader import config_from_saved
 from alssim.config.schema import check_seed
-from alssim.errors import ConfigError, ResultFormatError
+from alssim.engine import simulate
+from alssim.errors import ConfigError, ResultFormatError, escape_text
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
+from alssim.patients import derive_config, sample_patient
 from alssim.resources import check_batch_memory
-from alssim.results import meta_digest
+from alssim.results import inside_file, load, meta_digest, read_meta
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,14 +125,12 @@ class CohortResult:
 
     def patient_config(self, patient: int):
         """The derived config of one patient (its attributes and onset applied)."""
-        from alssim.patients import derive_config, sample_patient
 
         s = self._patient_seed(patient)
         return derive_config(self.config, sample_patient(self.config, np.random.SeedSequence(s)))
 
     def simulate_patient(self, patient: int):
         """Re-simulate one patient with its full trajectories (identical to the cohort run)."""
-        from alssim.engine import simulate
 
         return simulate(self.patient_config(patient), seed=self._patient_seed(patient))
 
@@ -210,9 +211,6 @@ def load_cohort(path: str | Path) -> CohortResult:
         If the folder holds no cohort, a file is missing, not a regular file inside the folder,
         too large, edited or truncated, or the checksum table is missing or incomplete.
     """
-    from alssim.config.loader import config_from_saved
-    from alssim.errors import escape_text
-    from alssim.results import inside_file, load, read_meta
 
     path = Path(path)
     meta_path = path / "cohort.json"

@@ -44,7 +44,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from alssim.errors import AlssimError
-from alssim.fileio import OutputExistsError
+from alssim.fileio import OutputExistsError, atomic_write_text
 
 __all__ = [
     "LOCK_NAME",
@@ -406,8 +406,6 @@ class OutputFolder:
                                         "alssim does not write through it")
 
     def _rewrite_manifest(self) -> None:
-        from alssim.fileio import atomic_write_text
-
         lines = sorted(self._owned) + sorted(f"{d}/" for d in self._owned_dirs)
         if self._manifest_fh is not None:
             self._manifest_fh.close()

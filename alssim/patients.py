@@ -93,8 +93,18 @@ from alssim.config.cohort import (
     Genotype,
     Genotypes,
 )
+from alssim.config.schema import (
+    Excitotoxicity,
+    Inflammation,
+    Mechanisms,
+    Onset,
+    OxidativeStress,
+    Pathology,
+    Spread,
+)
 from alssim.config.upgrade import reject_retired_keys, upgrade_saved_config
 from alssim.fields import build, field_specs, to_dict
+from alssim.onset import choose_onset, site_probabilities
 from alssim.streams import stream
 
 __all__ = [
@@ -203,7 +213,6 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
     -------
     PatientAttributes
     """
-    from alssim.onset import choose_onset
 
     c = cfg.cohort
     u = stream(root, "cohort_attributes").random(_uniforms_needed())
@@ -264,7 +273,6 @@ def bulbar_odds(cfg, sex: str, age_years: float) -> float:
     float
         Exactly 1 when both odds ratios are 1 (every patient draws as a single run would).
     """
-    from alssim.onset import site_probabilities
 
     c = cfg.cohort
     or_f, or_d = c.bulbar_onset_or_female, c.bulbar_onset_or_per_decade
@@ -363,13 +371,6 @@ def _bounded(table: dict, name: str, spec_cls: type, key: str, clipped: list[str
 def _derived_values(cfg, attrs: PatientAttributes) -> tuple[dict, dict, tuple[str, ...]]:
     """The patient's ``spread`` and ``mechanisms`` tables (plain dicts, each derived value held
     within its parameter's range) and the keys that had to be held."""
-    from alssim.config.schema import (
-        Excitotoxicity,
-        Inflammation,
-        OxidativeStress,
-        Pathology,
-        Spread,
-    )
 
     s, rel = attrs.speed, attrs.rel
     clipped: list[str] = []
@@ -419,7 +420,6 @@ def derive_config(cfg, attrs: PatientAttributes):
         Onset fixed to ``attrs.onset``; rates and mechanism levels multiplied;
         ``interventions.genotype`` set to the patient's genotype.
     """
-    from alssim.config.schema import Mechanisms, Onset, Spread
 
     spread, mech, _clipped = _derived_values(cfg, attrs)
     onset = to_dict(cfg.onset)

@@ -24,8 +24,12 @@ from typing import Any
 import numpy as np
 
 from alssim._version import __version__
+from alssim.anatomy import COMPARTMENTS, SIDES
 from alssim.care_draws import CLINICAL_DRAWS, default_clinical_draws
-from alssim.errors import ResultFormatError
+from alssim.config.loader import config_from_saved
+from alssim.errors import ConfigError, ResultFormatError, escape_text, show_value
+from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text, sha256_file
+from alssim.onset import OnsetSite
 
 __all__ = ["FORMAT_VERSION", "VARIABLES", "Result", "VariableSpec", "load",
            "register_clinical_assessment"]
@@ -85,8 +89,6 @@ VARIABLES: dict[str, VariableSpec] = {
 
 def _bad_choice(arg: str, value: Any, valid: tuple[str, ...]) -> str:
     import difflib
-
-    from alssim.errors import show_value
 
     near = difflib.get_close_matches(str(value), valid, n=1)
     hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -167,7 +169,6 @@ class Result:
             If ``name``, ``compartment``, ``segment`` or ``side`` is not one of the valid
             choices (the message lists them and suggests the nearest).
         """
-        from alssim.anatomy import COMPARTMENTS, SIDES
 
         choices = {"name": tuple(self.variables), "compartment": COMPARTMENTS,
                    "segment": tuple(self.anatomy.segment_names), "side": SIDES}
@@ -295,7 +296,6 @@ class Result:
         OutputExistsError
             If ``path`` holds a saved result and ``force`` is false.
         """
-        from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text
 
         path = Path(path)
         if (path / "result.json").exists() and not force:
@@ -350,8 +350,6 @@ def inside_file(folder: Path, name: Any, *, what: Path, max_bytes: int | None = 
     """
     import os
     import stat
-
-    from alssim.errors import escape_text
 
     shown = escape_text(name)
     if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
@@ -479,8 +477,6 @@ def _check_npz(npz_path: Path, cfg: Any) -> None:
 
 
 def escape_name(name: Any) -> str:
-    from alssim.errors import escape_text
-
     return escape_text(name)
 
 
@@ -534,10 +530,6 @@ def load(path: str | Path) -> Result:
         points outside the folder, an array does not fit the config, or the format is foreign or
         newer than this alssim reads.
     """
-    from alssim.config.loader import config_from_saved
-    from alssim.errors import ConfigError
-    from alssim.fileio import sha256_file
-    from alssim.onset import OnsetSite
 
     path = Path(path)
     meta_path = path / "result.json"
@@ -601,6 +593,4 @@ def _saved_draws(saved: Any) -> dict[str, float]:
 
 
 def show_meta(value: Any) -> str:
-    from alssim.errors import show_value
-
     return show_value(value)

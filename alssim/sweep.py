@@ -50,6 +50,8 @@ from alssim.batch import (
     input_files,
     table_to_csv,
 )
+from alssim.cohort import read_table
+from alssim.config.loader import _dotted_keys, load_config, read_toml
 from alssim.config.schema import check_seed
 from alssim.errors import ConfigError
 from alssim.executors import local_workers
@@ -126,7 +128,6 @@ class Axis:
 
 def _leaf_value(cfg_dict: dict, key: str, source: str | None):
     """Current value at a dotted key, or ConfigError naming the nearest valid key."""
-    from alssim.config.loader import _dotted_keys
 
     node: Any = cfg_dict
     parts = key.split(".") if isinstance(key, str) else []
@@ -590,7 +591,6 @@ class SweepSpec:
 
     def load_config(self):
         """The base config: the ``config`` file (or the defaults) with ``[set]`` applied."""
-        from alssim.config.loader import load_config
 
         return load_config(self.config, overrides=self.overrides)
 
@@ -603,7 +603,6 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     ConfigError
         Naming the spec file and the offending key (unknown keys name the nearest valid one).
     """
-    from alssim.config.loader import read_toml
 
     path = Path(path)
     data = read_toml(path)
@@ -702,8 +701,6 @@ def load_runs(path: str | Path) -> pd.DataFrame:
     :func:`alssim.analysis.plot_sweep` and :func:`alssim.sensitivity.analyze`).
     """
     import json
-
-    from alssim.cohort import read_table
 
     path = Path(path)
     table = read_table(path.read_text(encoding="utf-8"))

@@ -48,14 +48,35 @@ from typing import Any
 
 import numpy as np
 
+from alssim.anatomy import ALSFRS_ITEMS
+from alssim.batch import derive_seed
 from alssim.clinical.diagnosis import EL_ESCORIAL_LABELS
 from alssim.config.cohort import GENOTYPES
-from alssim.config.loader import config_from_text
+from alssim.config.loader import config_from_text, dumps_toml, load_config, read_toml
 from alssim.config.schema import DAYS_PER_MONTH
+from alssim.engine import simulate_batch
 from alssim.errors import ConfigError
-from alssim.fields import build, param, section, to_dict
-from alssim.interventions import TREATMENTS
-from alssim.survival import P_FLOOR, format_pvalue, pvalue_floor
+from alssim.executors import BackendLostError, local_workers, resolve_executor, run_tasks
+from alssim.fields import build, nearest_key, param, section, to_dict
+from alssim.fileio import atomic_write_text, prepare_output_dir
+from alssim.interventions import (
+    CLINICAL_TREATMENTS,
+    TREATMENTS,
+    effective_multiplier,
+    event_time,
+    with_treatments,
+)
+from alssim.patients import derive_config, sample_patient
+from alssim.resources import check_batch_memory
+from alssim.streams import stream
+from alssim.survival import (
+    P_FLOOR,
+    cox_hazard_ratio,
+    format_pvalue,
+    kaplan_meier,
+    logrank_test,
+    pvalue_floor,
+)
 
 __all__ = [
     "ENDPOINTS",
@@ -201,7 +222,6 @@ class TrialSpec:
 
     def model_config(self, overrides: Mapping[str, Any] | None = None):
         """The model :class:`~alssim.config.Config` (its ``[model]`` and extra overrides)."""
-        from alssim.config.loader import load_config
 
         path = None
         if self.trial.config:
@@ -236,7 +256,6 @@ def spec_from_dict(data: Mapping[str, Any], source: str | None = None) -> TrialS
     if not isinstance(data, Mapping):
         raise ConfigError("a trial spec must be a table", source=source)
     valid = ("trial", "entry", "visits", "arms", "model")
-    from alssim.fields import nearest_key
 
     for k in data:
         if k not in valid:
@@ -271,7 +290,6 @@ def spec_from_dict(data: Mapping[str, Any], source: str | None = None) -> TrialS
 
 def load_trial(path: str | Path) -> TrialSpec:
     """Read and validate a trial TOML file."""
-    from alssim.config.loader import read_toml
 
     return spec_from_dict(read_toml(path), source=str(path))
 
@@ -314,7 +332,6 @@ def _course_outcomes(course, entry_t: float, visits: dict) -> dict[str, Any]:
 
 def _entry_check(course, entry: dict, visits: dict, attrs) -> tuple[bool, float, dict]:
     """Entry time (months from biological onset), eligibility and baseline of a course."""
-    from alssim.interventions import event_time
 
     onset = course.clinical_onset_months
     base: dict[str, Any] = {"eligible": False, "reason": ""}
@@ -335,7 +352,6 @@ def _entry_check(course, entry: dict, visits: dict, attrs) -> tuple[bool, float,
     if death is not None and death < t[k] - 1e-5:
         base["reason"] = "dead at entry"
         return False, when, base
-    from alssim.anatomy import ALSFRS_ITEMS
 
     items = np.array([course[f"alsfrs_r_{n}"][k] for n in ALSFRS_ITEMS])
     total = int(course["alsfrs_r"][k])
@@ -375,9 +391,6 @@ def _screen_chunk(model_toml: str, spec: dict, seeds: list[int]) -> list[dict]:
     The candidates who need a simulation go through one engine loop
     (:func:`alssim.engine.simulate_batch`, exact per patient).
     """
-    from alssim.engine import simulate_batch
-    from alssim.interventions import with_treatments
-    from alssim.patients import derive_config, sample_patient
 
     cfg = config_from_text(model_toml, "trial model config")
     entry = spec["entry"]
@@ -407,9 +420,6 @@ def _screen_chunk(model_toml: str, spec: dict, seeds: list[int]) -> list[dict]:
 def _treat_chunk(model_toml: str, spec: dict, items: list[tuple]) -> list[dict]:
     """Worker: each ``(seed, treatments, entry_t, start_t)`` of ``items`` simulated with its
     treatments from ``start_t``, outcomes from ``entry_t`` (months from biological onset)."""
-    from alssim.engine import simulate_batch
-    from alssim.interventions import with_treatments
-    from alssim.patients import derive_config, sample_patient
 
     cfg = config_from_text(model_toml, "trial model config")
     cfgs = []
@@ -431,7 +441,6 @@ def _collect(found: dict[int, dict]):
 
 def _neutral(cfg, treatments: Sequence[str], genotype: str) -> bool:
     """Whether ``treatments`` cannot change this patient's course (engine multipliers all 1)."""
-    from alssim.interventions import CLINICAL_TREATMENTS, effective_multiplier
 
     iv = cfg.interventions
     for n in treatments:
@@ -506,8 +515,6 @@ class TrialResult:
         OutputExistsError
             If ``path`` is a non-empty folder and ``force`` is false.
         """
-        from alssim.config.loader import dumps_toml
-        from alssim.fileio import atomic_write_text, prepare_output_dir
 
         path = prepare_output_dir(path, force=force)
         atomic_write_text(path / "patients.csv", self.patients.to_csv(index=False,
@@ -557,8 +564,6 @@ def _mean_diff(x: np.ndarray, y: np.ndarray, paired: bool, alpha: float):
 
 
 def _surv_compare(t0, e0, t1, e1, alpha: float) -> dict[str, float]:
-    from alssim.survival import cox_hazard_ratio, kaplan_meier, logrank_test
-
     t = np.r_[t0, t1]
     e = np.r_[e0, e1].astype(bool)
     g = np.r_[np.zeros(len(t0)), np.ones(len(t1))]
@@ -609,7 +614,6 @@ def _block_labels(n: int, ratios: Sequence[int], rng: np.random.Generator) -> np
 def _say_how_far(how_far: Callable[[], str]) -> Iterator[None]:
     """Add to a :class:`~alssim.executors.BackendLostError` how far the trial got (a trial is
     not resumable: nothing of it is written)."""
-    from alssim.executors import BackendLostError
 
     try:
         yield
@@ -662,10 +666,6 @@ def run_trial(
     """
     import pandas as pd
 
-    from alssim.batch import derive_seed
-    from alssim.executors import resolve_executor, run_tasks
-    from alssim.streams import stream
-
     if isinstance(spec, str | Path):
         spec = load_trial(spec)
     elif isinstance(spec, Mapping):
@@ -700,8 +700,6 @@ def run_trial(
                           f"{ts.population}", key="trial.population")
     # refuse, before any patient is screened, a trial whose patients (screened, eligible and
     # treated runs, each held as a row) and local workers would not fit in memory
-    from alssim.executors import local_workers
-    from alssim.resources import check_batch_memory
 
     check_batch_memory(cfg, need + ts.replicates * n_max,
                        workers=local_workers(executor, workers), what="trial")

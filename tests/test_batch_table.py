@@ -157,7 +157,6 @@ def test_records_are_handed_over_while_the_runs_go_on(monkeypatch):
 
 
 def test_runs_finishing_out_of_order_are_handed_over_in_run_order(monkeypatch):
-    from alssim import executors
 
     cfg = alssim.load_config(overrides={"simulation.scale": 0.001, "simulation.dt_days": 30.0,
                                         "simulation.output_interval_days": 30.0})
@@ -173,7 +172,7 @@ def test_runs_finishing_out_of_order_are_handed_over_in_run_order(monkeypatch):
     def on_record(task, seed, attrs, outs):
         handed.append((task.run_id, len(done)))
 
-    monkeypatch.setattr(executors, "run_tasks", reversed_run_tasks)
+    monkeypatch.setattr(batch, "run_tasks", reversed_run_tasks)  # the name batch calls
     batch.execute(cfg.to_toml(), tasks, outputs=["onset.*"], executor="serial", workers=None,
                   store=None, progress=False, desc="", unit="", on_record=on_record,
                   chunksize=2)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from alssim.fileio import atomic_write_bytes
+
 __all__ = ["RC", "new_figure", "save_figure", "styled"]
 
 #: rcParams applied while a figure is built: large enough to read from the back of a lecture hall.
@@ -104,7 +106,6 @@ def save_figure(fig, path: str | Path, *, dpi: int = 100) -> Path:
     Path
         ``path``.
     """
-    from alssim.fileio import atomic_write_bytes
 
     path = Path(path)
     buf = io.BytesIO()

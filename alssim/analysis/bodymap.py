@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from alssim.analysis import _data
+from alssim.analysis._clinical_api import view
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import loss_cmap
-from alssim.analysis.regions import part_segments
+from alssim.analysis.regions import part_segments, segment_label
 
 __all__ = ["UMN_BINS", "animate_body_map", "draw_body", "plot_body_map", "plot_body_map_grid"]
 
@@ -223,8 +224,6 @@ def _time_text(result, time_months: float) -> str:
 
 
 def _clinical_death(result) -> float | None:
-    from alssim.analysis._clinical_api import view
-
     v = view(result)
     return None if v is None else v.death_months
 
@@ -280,7 +279,6 @@ def _story_at(result, k: int) -> str:
     lmn = _data.lost_fraction(result, "lmn")[k]
     umn = _data.lost_fraction(result, "umn")[k]
     anat = result.anatomy
-    from alssim.analysis.regions import segment_label
 
     s, side = np.unravel_index(np.argmax(lmn), lmn.shape)
     if lmn[s, side] < 0.1 and umn.max() < 0.1:

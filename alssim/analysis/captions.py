@@ -13,6 +13,8 @@ import textwrap
 from pathlib import Path
 
 from alssim.analysis._style import save_figure
+from alssim.fileio import atomic_write_bytes
+from alssim.teaching import caption
 
 __all__ = ["caption_strip", "save_captioned", "teaching_caption"]
 
@@ -32,7 +34,6 @@ def teaching_caption(result) -> str:
     str
         Empty when the config has no ``[teaching]`` text.
     """
-    from alssim.teaching import caption
 
     teaching = getattr(result.config, "teaching", None)
     return caption(teaching) if teaching is not None else ""
@@ -99,8 +100,6 @@ def save_captioned(fig, path: str | Path, text: str, *, dpi: int = 100) -> Path:
         ``path``.
     """
     from PIL import Image
-
-    from alssim.fileio import atomic_write_bytes
 
     path = Path(path)
     if not text.strip():

@@ -18,7 +18,9 @@ import numpy as np
 
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import OKABE_ITO, SITE_COLOURS
-from alssim.errors import AlssimError
+from alssim.config import load_config
+from alssim.config.loader import _dotted_keys
+from alssim.errors import AlssimError, ConfigError
 from alssim.survival import KaplanMeier, kaplan_meier
 
 __all__ = [
@@ -454,8 +456,6 @@ def swept_keys(table) -> list[str]:
     cols = [str(c) for c in table.columns]
     if "seed" not in cols:
         return []
-    from alssim.config import load_config
-    from alssim.config.loader import _dotted_keys
 
     valid = set(_dotted_keys(load_config().to_dict()))
     keys = []
@@ -683,8 +683,6 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
     import pandas as pd
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    from alssim.errors import ConfigError
 
     if not isinstance(table, pd.DataFrame):
         table = _table(table)

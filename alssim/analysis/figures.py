@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from alssim.analysis import _data
+from alssim.analysis import _data, bodymap, clinical, motor_units, populations, timeline
+from alssim.analysis import cohort as cohort_mod
 from alssim.analysis._style import save_figure
+from alssim.analysis.bodymap import animate_body_map
 from alssim.analysis.captions import save_captioned, teaching_caption
+from alssim.fileio import OutputExistsError
 
 __all__ = ["STANDARD_FIGURES", "cohort_figures", "save_figure", "standard_figures"]
 
 
 def _standard() -> dict[str, tuple[Callable, bool]]:
-    from alssim.analysis import bodymap, clinical, motor_units, populations, timeline
 
     # file stem -> (function of the result, needs the clinical layer)
     return {
@@ -34,8 +36,6 @@ STANDARD_FIGURES = ("populations", "body_map", "body_map_over_time", "spread_tim
 
 
 def _check_free(paths: list[Path], force: bool) -> None:
-    from alssim.fileio import OutputExistsError
-
     taken = [p for p in paths if p.exists()]
     if taken and not force:
         raise OutputExistsError(
@@ -91,7 +91,6 @@ def standard_figures(result, out_dir: str | Path, *, dpi: int = 100, force: bool
 
 def animate_path(result, path: Path) -> Path:
     """Write the body-map animation of ``result`` to ``path`` (see :func:`animate_body_map`)."""
-    from alssim.analysis.bodymap import animate_body_map
 
     return animate_body_map(result, path)
 
@@ -115,7 +114,6 @@ def cohort_figures(cohort, out_dir: str | Path, *, dpi: int = 100,
         ``survival_by_onset.png``, ``dfs_histogram.png``, ``first_spread.png``,
         ``onset_sites.png``; a figure whose columns the table lacks is left out.
     """
-    from alssim.analysis import cohort as cohort_mod
 
     out_dir = Path(out_dir)
     funcs = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.analysis import _data
+from alssim.analysis import _clinical_api, _data
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import OKABE_ITO
 from alssim.analysis.populations import mark_clinical_onset
@@ -105,7 +105,6 @@ def plot_motor_units(result, segment: str | None = None, side: str | None = None
 
 def _clinical_pool(result, segment: str, side: str) -> dict[str, Any]:
     """Strength, CMAP and MUNE of one pool in % of healthy, from the clinical layer."""
-    from alssim.analysis import _clinical_api
 
     return _clinical_api.pool_series(result, segment, side)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from alssim.analysis import _data
+from alssim.analysis._clinical_api import view
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import segment_colours
 from alssim.analysis.regions import segment_label
@@ -19,7 +20,6 @@ def mark_clinical_onset(ax, result, *, label: bool = True) -> None:
 
     The time after death is shaded: the figures draw nothing of the patient there.
     """
-    from alssim.analysis._clinical_api import view
 
     v = view(result)
     if v is None:

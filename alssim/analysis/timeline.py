@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from alssim.analysis import _data
+from alssim.analysis._clinical_api import view
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import segment_colours
 from alssim.analysis.populations import mark_clinical_onset
@@ -123,7 +124,6 @@ def plot_spread_timeline(result, *, t_max: float | None = None):
 
 def _clinical_involvement(result) -> np.ndarray | None:
     """Months from biological onset each segment-side became clinically involved, (S, 2)."""
-    from alssim.analysis._clinical_api import view
 
     v = view(result)
     if v is None or v.involved is None:

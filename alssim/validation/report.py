@@ -12,7 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from alssim._version import __version__
+from alssim.cohort import run_cohort
+from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
+from alssim.fileio import atomic_write_text
 from alssim.validation import trial_population as _trial
 from alssim.validation.metrics import (
     METRICS,
@@ -296,7 +300,6 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
                      "n": n_used, "simulated": float(est[j]), "ci_low": float(lo),
                      "ci_high": float(hi),
                      "passed": passes(t, float(est[j]), float(lo), float(hi), n_used)})
-    from alssim._version import __version__
 
     meta = {"n_boot": n_boot, "seed": seed, "alssim_version": __version__,
             "date": _dt.date.today().isoformat()}
@@ -307,7 +310,6 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
 def validation_config(config=None, overrides: dict[str, Any] | None = None):
     """The config of the validation cohort: ``config`` (default the shipped default) with
     :data:`VALIDATION_OVERRIDES` and then ``overrides`` applied."""
-    from alssim.config import load_config
 
     ov = {**VALIDATION_OVERRIDES, **(overrides or {})}
     if config is None:
@@ -341,7 +343,6 @@ def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | 
     -------
     (ValidationReport, CohortResult)
     """
-    from alssim.cohort import run_cohort
 
     cfg, ov = validation_config(config, overrides)
     cohort = run_cohort(cfg, n, seed=seed, executor=executor, workers=workers,
@@ -362,7 +363,6 @@ def write_report(report: ValidationReport, out: str | Path, cohort=None, *,
     list of Path
         The files written.
     """
-    from alssim.fileio import atomic_write_text
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from pathlib import Path
 
-from alssim.config.loader import read_toml
+from alssim.config.loader import configs_dir, read_toml
 from alssim.errors import ConfigError
 
 __all__ = ["DEFAULT_TARGETS_PATH", "Target", "load_targets"]
@@ -14,8 +14,6 @@ __all__ = ["DEFAULT_TARGETS_PATH", "Target", "load_targets"]
 
 
 def _default_path() -> Path:
-    from alssim.config.loader import configs_dir
-
     return configs_dir() / "validation" / "targets.toml"
 
 
