@@ -37,6 +37,7 @@ from alssim.batch import (
     execute,
     input_files,
     read_csv_exact,
+    spec_hash,
     table_to_csv,
 )
 from alssim.config.loader import config_from_saved
@@ -416,7 +417,6 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
             chunksize=chunksize, on_trajectory=keep_result)
 
     if out is not None:
-        from alssim.results import load
 
         for pid in keep:
             if pid not in trajectories:
@@ -429,7 +429,6 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
                "spec_sha256": store.hash if store is not None else None,
                **summarise(patients, attr_cols)}
     if store is None:
-        from alssim.batch import spec_hash
 
         summary["spec_sha256"] = spec_hash(spec)
     result = CohortResult(patients, summary, cfg, seed, dict(sorted(trajectories.items())))

@@ -42,9 +42,11 @@ from typing import Any
 import numpy as np
 
 from alssim.care_draws import draw_clinical
+from alssim.config.loader import load_config
 from alssim.config.schema import Config
 from alssim.dynamics import DriverBatch, RegionalDrivers
 from alssim.fates import ExactFates, FateBatch, ReferenceFates, UnitSums
+from alssim.interventions import engine_multipliers, resolve_starts
 from alssim.onset import choose_onset, initial_load
 from alssim.population import UNIT_TYPES, build_population, iter_population_draws
 from alssim.resources import check_memory, engine_batch_size
@@ -60,7 +62,6 @@ LOSS_MILESTONES = (0.1, 0.5)
 def _as_config(cfg: Any) -> Config:
     """``cfg`` itself, or the config of the TOML file it names (a ``str`` or path-like)."""
     if isinstance(cfg, str | os.PathLike):
-        from alssim.config.loader import load_config
 
         return load_config(Path(cfg))
     if not hasattr(cfg, "simulation"):
@@ -166,7 +167,6 @@ def simulate_batch(
         check_memory(configs[chunk[0]], copies=len(chunk))
     for i, c in enumerate(configs):
         if c.interventions.any_enabled:
-            from alssim.interventions import resolve_starts
 
             # event-triggered starts become times read from the course without them (same seed)
             configs[i] = resolve_starts(c, functools.partial(_simulate_one, seed=seed_of[i]))
@@ -215,7 +215,6 @@ def _simulate_group(
         draws.append(draw_clinical(root))
         multipliers = None
         if cfg.interventions.any_enabled:
-            from alssim.interventions import engine_multipliers
 
             multipliers = engine_multipliers(cfg)
         member_drivers.append(RegionalDrivers(cfg, multipliers))

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from alssim.errors import AlssimError, ConfigError
+from alssim.fields import nearest_key
 
 __all__ = ["analyze", "missing_salib"]
 
@@ -51,7 +52,6 @@ def _output_columns(table: pd.DataFrame, meta: Mapping[str, Any],
     for pat in outputs:
         hits = [c for c in numeric if fnmatch.fnmatchcase(c, pat)]
         if not hits:
-            from alssim.fields import nearest_key
 
             hint = nearest_key(pat, numeric)
             extra = f"; did you mean '{hint}'?" if hint else ""

@@ -58,6 +58,7 @@ from alssim.executors import local_workers
 from alssim.fields import nearest_key
 from alssim.fileio import atomic_write_text
 from alssim.resources import check_batch_memory, design_points
+from alssim.sensitivity import missing_salib
 from alssim.streams import as_seed_sequence, stream
 
 if TYPE_CHECKING:
@@ -386,7 +387,6 @@ def make_design(
 
                 x = morris_sample.sample(problem, n, num_levels=4, seed=sa_seed)
         except ImportError:
-            from alssim.sensitivity import missing_salib
 
             raise missing_salib() from None
         meta["salib_seed"] = sa_seed

@@ -586,3 +586,24 @@ def test_final_state_is_always_recorded(horizon_days, interval_days, want_days):
     assert res["alive"].shape[0] == len(want_days)
     assert np.all(res["dead"][-1] >= res["dead"][-2])
     assert res.summary["horizon_months"] == pytest.approx(sim.n_steps * sim.dt_months, abs=1e-6)
+
+
+def test_unit_of_reads_each_parameter_unit_from_its_declaration():
+    from alssim.config.schema import unit_of
+
+    assert unit_of("spread.caudal_rate") == "1/month"
+    assert unit_of("simulation.dt_days") == "day"
+    assert unit_of("clinical.respiratory.fvc_healthy_sd") == "% predicted"
+    assert unit_of("cohort.genotypes.sod1_a4v.speed") == "1"   # a nested table's field
+    # tables, the anatomy and keys that are no parameter have no unit
+    for key in ("spread", "cohort.genotypes", "anatomy", "spread.nope", "nope.x"):
+        assert unit_of(key) is None, key
+
+
+def test_sweep_axis_labels_take_the_unit_the_schema_declares():
+    from alssim.analysis.cohort import _unit_of
+
+    assert _unit_of("clinical.respiratory.fvc_healthy_sd") == "% predicted"
+    assert _unit_of("simulation.dt_days") == "day"
+    assert _unit_of("cohort.speed_sigma") == ""                 # a ratio: no unit shown
+    assert _unit_of("my_own_rate") == "1/month"                 # outside the schema: guessed

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from alssim.clinical.staging import KINGS_LABELS, KINGS_LEVELS
+
 __all__ = ["ASHWORTH_LABELS", "ClinicalView", "pool_series", "view"]
 
 #: Modified Ashworth grades in order (index 0-5).
@@ -151,7 +153,6 @@ def view(result) -> ClinicalView | None:
             domains[name] = np.asarray(arr, dtype=float)
     kings = _get(clin, "kings_stage")
     if kings is not None:
-        from alssim.clinical.staging import KINGS_LABELS, KINGS_LEVELS
 
         idx = np.searchsorted(np.asarray(KINGS_LEVELS), np.asarray(kings, dtype=float))
         kings = np.asarray(KINGS_LABELS)[np.clip(idx, 0, len(KINGS_LABELS) - 1)]

@@ -26,7 +26,7 @@ from alssim.analysis import _data
 from alssim.analysis._clinical_api import view
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import loss_cmap
-from alssim.analysis.regions import part_segments, segment_label
+from alssim.analysis.regions import PART_NAMES, part_segments, segment_label
 
 __all__ = ["UMN_BINS", "animate_body_map", "draw_body", "plot_body_map", "plot_body_map_grid"]
 
@@ -116,7 +116,6 @@ class _Body:
                     self.patches.append((patch, seg_i, side))
         left = -2.75
         if part_labels:
-            from alssim.analysis.regions import PART_NAMES
 
             left = -4.6
             for part, (x, y, ty) in _LABEL_AT.items():

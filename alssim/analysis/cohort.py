@@ -20,6 +20,7 @@ from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import OKABE_ITO, SITE_COLOURS
 from alssim.config import load_config
 from alssim.config.loader import _dotted_keys
+from alssim.config.schema import unit_of
 from alssim.errors import AlssimError, ConfigError
 from alssim.survival import KaplanMeier, kaplan_meier
 
@@ -291,7 +292,6 @@ def first_spread_table(cohort, anatomy=None):
         cfg = getattr(cohort, "config", None)
         anatomy = getattr(cfg, "anatomy", None)
     if anatomy is None:
-        from alssim.config import load_config
 
         anatomy = load_config().anatomy
     seg_site = _site_of_segments(anatomy)
@@ -812,13 +812,11 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
 
 
 def _unit_of(parameter: str) -> str:
-    """Unit of a dotted config key, from the config schema ('' if unknown)."""
-    try:
-        from alssim.fields import unit_of  # type: ignore[attr-defined]
-
-        return str(unit_of(parameter))
-    except (ImportError, AttributeError, KeyError, ValueError, TypeError):
-        pass
+    """Unit of a dotted config key for an axis label: the schema's (none for a ratio or a
+    word), else guessed from the key's ending for keys outside the schema ('' if unknown)."""
+    unit = unit_of(parameter)
+    if unit is not None:
+        return "" if unit in ("", "1") else unit
     if parameter.endswith("_rate"):
         return "1/month"
     if parameter.endswith("_days"):

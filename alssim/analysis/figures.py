@@ -8,7 +8,7 @@ from pathlib import Path
 from alssim.analysis import _data, bodymap, clinical, motor_units, populations, timeline
 from alssim.analysis import cohort as cohort_mod
 from alssim.analysis._style import save_figure
-from alssim.analysis.bodymap import animate_body_map
+from alssim.analysis.bodymap import animate_body_map, preferred_animation_suffix
 from alssim.analysis.captions import save_captioned, teaching_caption
 from alssim.fileio import OutputExistsError
 
@@ -75,7 +75,6 @@ def standard_figures(result, out_dir: str | Path, *, dpi: int = 100, force: bool
     targets = [out_dir / f"{stem}.png" for stem, _ in todo]
     anim_path = None
     if animate:
-        from alssim.analysis.bodymap import preferred_animation_suffix
 
         anim_path = out_dir / f"body_map{preferred_animation_suffix()}"
         targets.append(anim_path)

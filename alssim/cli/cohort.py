@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args
+from alssim.errors import ConfigError
 
 EXAMPLE = """examples:
   alssim cohort configs/default.toml --n 200 --set simulation.scale=0.05 --out results/cohort
@@ -51,7 +52,6 @@ def add_executor_arguments(p: argparse.ArgumentParser) -> None:
 
 def executor_from_args(args: argparse.Namespace):
     """``(executor, workers)`` for :func:`alssim.run_cohort` / :func:`alssim.sweep`."""
-    from alssim.errors import ConfigError
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"must be a positive integer; got {args.workers}", key="--workers")
@@ -62,7 +62,6 @@ def executor_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     import alssim
-    from alssim.errors import ConfigError
 
     if args.n < 1:
         raise ConfigError(f"must be a positive integer; got {args.n}", key="--n")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from alssim.config.loader import parse_override
+from alssim.fileio import atomic_write_text
 
 __all__ = ["FORCE_HELP", "add_config_arguments", "overrides_from_args", "write_json"]
 
@@ -41,6 +42,5 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    from alssim.fileio import atomic_write_text
 
     atomic_write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")

@@ -14,7 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from alssim.cli.common import FORCE_HELP
+from alssim.cli.common import FORCE_HELP, write_json
+from alssim.cli.plot import FIGURES_DIR, write_figures
+from alssim.config.loader import configs_dir
+from alssim.fileio import atomic_write_text
+from alssim.outdir import OutputFolder
+from alssim.teaching import explain
 
 __all__ = ["DEMO_CONFIG", "DEMO_SCALE", "patient_story", "register", "run_demo"]
 
@@ -87,11 +92,6 @@ def run_demo(out: str | Path, *, seed: int | None = None, force: bool = False,
         If ``out`` holds files and ``force`` is false (checked before anything is computed).
     """
     import alssim
-    from alssim.cli.common import write_json
-    from alssim.cli.plot import FIGURES_DIR, write_figures
-    from alssim.config.loader import configs_dir
-    from alssim.fileio import atomic_write_text
-    from alssim.outdir import OutputFolder
 
     start = time.perf_counter()
     out = Path(out)
@@ -168,7 +168,6 @@ def patient_story(result, *, seconds: float | None = None,
         Markdown: onset, spread order, clinical onset, diagnosis, stages, survival, and the
         teaching questions of the scenario.
     """
-    from alssim.teaching import explain
 
     s = result.summary
     c: dict[str, Any] = s["clinical"]

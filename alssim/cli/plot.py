@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from alssim.cli.common import FORCE_HELP
+from alssim.fileio import OutputExistsError
+from alssim.outdir import OutputFolder
 
 EXAMPLE = """examples:
   alssim run configs/default.toml --set simulation.scale=0.1 --out results/demo
@@ -58,8 +60,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.figures and not args.animate:
         raise alssim.ConfigError("nothing to draw: --no-figures without --animate",
                                  key="--no-figures")
-    from alssim.fileio import OutputExistsError
-    from alssim.outdir import OutputFolder
 
     res = alssim.load(args.dir)
     with OutputFolder(args.dir, force=args.force, command="alssim plot") as folder:

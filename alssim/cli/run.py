@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args, write_json
+from alssim.fileio import atomic_write_text
+from alssim.outdir import OutputFolder
 
 EXAMPLE = """example:
   alssim run configs/default.toml --out results/default
@@ -41,8 +43,6 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import alssim
-    from alssim.fileio import atomic_write_text
-    from alssim.outdir import OutputFolder
 
     alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))

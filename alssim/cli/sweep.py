@@ -6,8 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from alssim.batch import table_to_csv
 from alssim.cli.cohort import add_executor_arguments, executor_from_args
 from alssim.cli.common import FORCE_HELP
+from alssim.config import check_seed
+from alssim.errors import ConfigError
+from alssim.fileio import atomic_write_text
+from alssim.outdir import OutputFolder
+from alssim.sweep import METHODS, load_sweep_spec, run_sweep_spec
 
 EXAMPLE = """examples:
   alssim sweep configs/sweeps/example.toml --out results/example
@@ -22,7 +28,6 @@ range {low = ..., high = ..., scale = "log"}; see configs/sweeps/example.toml.""
 
 
 def register(sub) -> None:
-    from alssim.sweep import METHODS
 
     p = sub.add_parser("sweep", help="run a parameter sweep (grid, LHS, Sobol, Morris, ...)",
                        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -46,13 +51,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from alssim.batch import table_to_csv
-    from alssim.config import check_seed
-    from alssim.errors import ConfigError
-    from alssim.fileio import atomic_write_text
-    from alssim.outdir import OutputFolder
-    from alssim.sweep import load_sweep_spec, run_sweep_spec
-
     for name in ("samples", "replicates"):
         v = getattr(args, name)
         if v is not None and v < 1:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alssim.cli.common import FORCE_HELP
+from alssim.cli.common import FORCE_HELP, overrides_from_args
+from alssim.errors import ConfigError
+from alssim.outdir import OutputFolder
+from alssim.survival import format_pvalue
 
 EXAMPLE = """examples:
   alssim trial configs/trials/riluzole.toml --out results/riluzole
@@ -46,10 +49,6 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import alssim
-    from alssim.cli.common import overrides_from_args
-    from alssim.errors import ConfigError
-    from alssim.outdir import OutputFolder
-    from alssim.survival import format_pvalue
 
     for key, v in (("--replicates", args.replicates), ("--workers", args.workers),
                    ("--population", args.population)):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alssim.cli.common import FORCE_HELP
+from alssim.cli.common import FORCE_HELP, overrides_from_args
+from alssim.errors import ConfigError
+from alssim.outdir import OutputFolder
+from alssim.validation import load_targets, run_validation, write_report
 
 EXAMPLE = """examples:
   alssim validate                                  # n = 2000, seed 1, results/validation
@@ -45,10 +48,6 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import alssim
-    from alssim.cli.common import overrides_from_args
-    from alssim.errors import ConfigError
-    from alssim.outdir import OutputFolder
-    from alssim.validation import load_targets, run_validation, write_report
 
     if args.n < 1:
         raise ConfigError(f"must be a positive integer; got {args.n}", key="--n")

@@ -47,6 +47,7 @@ from alssim.clinical import strength as _str
 from alssim.clinical import umn_signs as _umn
 from alssim.clinical._util import first_time, ratio, running_any
 from alssim.clinical.pools import pool_state
+from alssim.interventions import clinical_modifiers
 
 __all__ = ["CLINICAL_VARIABLES", "ClinicalCourse", "ClinicalVariable", "assess"]
 
@@ -481,7 +482,6 @@ def assess(result, params=None) -> ClinicalCourse:
     # treatments of the clinical layer (alssim.interventions): None when none is given
     mods = None
     if cfg.interventions.any_enabled:
-        from alssim.interventions import clinical_modifiers
 
         mods = clinical_modifiers(cfg, t)
     enlargement = (st.max_unit_enlargement if mods is None

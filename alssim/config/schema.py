@@ -51,6 +51,7 @@ __all__ = [
     "Spread",
     "build_config",
     "check_seed",
+    "unit_of",
 ]
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -484,3 +485,28 @@ def build_config(data: Mapping[str, Any], *, source: str | None, base_dir: Path 
             f"{', '.join(names)}; got {show_value(onset.segment)}{extra}",
             key="onset.segment", source=where("onset.segment"))
     return Config(source=source, **parts)
+
+
+def unit_of(key: str) -> str | None:
+    """Unit of the parameter at a dotted config key, as its :func:`~alssim.fields.param`
+    declares it (``"1/month"``, ``"1"`` for a ratio, ``""`` for a word or a switch).
+
+    ``None`` for a table, the anatomy or a key that is not a parameter.
+
+    >>> unit_of("spread.caudal_rate")
+    '1/month'
+    >>> unit_of("spread") is None
+    True
+    """
+    head, _, rest = key.partition(".")
+    section_type = typing.get_type_hints(Config).get(head)
+    if head in ("anatomy", "source") or section_type is None or not rest:
+        return None
+    spec: Any = section_type
+    for part in rest.split("."):
+        if not (isinstance(spec, type) and dataclasses.is_dataclass(spec)):
+            return None
+        spec = field_specs(spec).get(part)
+        if spec is None:
+            return None
+    return spec.unit if isinstance(spec, ParamSpec) else None

@@ -70,6 +70,7 @@ from collections.abc import Callable
 import numpy as np
 
 from alssim.clinical.respiratory import TRIAL_ENTRY_MONTHS
+from alssim.config import load_config
 from alssim.survival import kaplan_meier
 
 __all__ = [
@@ -220,7 +221,6 @@ def prepare(patients, anatomy=None):
     import pandas as pd
 
     if anatomy is None:
-        from alssim.config import load_config
 
         anatomy = load_config().anatomy
     df = patients

@@ -16,6 +16,7 @@ from alssim._version import __version__
 from alssim.cohort import run_cohort
 from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
+from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
 from alssim.validation import trial_population as _trial
 from alssim.validation.metrics import (
@@ -261,7 +262,6 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
     if ids is not None:
         unknown = set(ids) - {t.id for t in targets}
         if unknown:
-            from alssim.errors import ConfigError
 
             raise ConfigError(f"unknown target id(s) {sorted(unknown)}", key="targets")
         targets = [t for t in targets if t.id in set(ids)]
@@ -273,7 +273,6 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
     funcs = []
     for t in targets:
         if t.id not in METRICS:
-            from alssim.errors import ConfigError
 
             raise ConfigError(f"no metric computes target {t.id!r}; known: "
                               f"{', '.join(sorted(METRICS))}", key="targets")
