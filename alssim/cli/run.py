@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args, write_json
+from alssim.cli.plot import report_written, write_figures
 from alssim.fileio import atomic_write_text
 from alssim.outdir import OutputFolder
+from alssim.teaching import explain
 
 EXAMPLE = """example:
   alssim run configs/default.toml --out results/default
@@ -52,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
         folder.require_empty()
         folder.reserve(*RUN_FILES)
         if args.explain or args.answers:
-            from alssim.teaching import explain
 
             print(explain(cfg.teaching, answers=args.answers)
                   or f"alssim: {args.config} has no [teaching] text (see configs/teaching/)")
@@ -68,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
             res.save(stage, force=True)
             figures = []
             if args.plot or args.animate:
-                from alssim.cli.plot import write_figures
 
                 figures = write_figures(res, stage, figures=args.plot, animate=args.animate,
                                         force=True)
@@ -76,7 +76,6 @@ def run(args: argparse.Namespace) -> int:
           f"({res.summary['n_neurons']:,} neurons, onset {res.onset.compartment} "
           f"{res.onset.segment} {res.onset.side})")
     if figures:
-        from alssim.cli.plot import report_written
 
         report_written([out / p.relative_to(stage) for p in figures])
     return 0

@@ -13,6 +13,7 @@ from alssim.config import check_seed
 from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
 from alssim.outdir import OutputFolder
+from alssim.sensitivity import analyze
 from alssim.sweep import METHODS, load_sweep_spec, run_sweep_spec
 
 EXAMPLE = """examples:
@@ -65,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     method = table.attrs["sweep"]["method"]
     extra = ""
     if method in ("sobol", "morris"):
-        from alssim.sensitivity import analyze
 
         indices = analyze(table, on_missing="skip")
         with OutputFolder(out, command="alssim sweep") as folder:  # locked again for the write
