@@ -680,11 +680,11 @@ def test_cli_run_plot_and_redraw(tmp_path, capsys):
 
 def test_cli_run_plot_flag(tmp_path, monkeypatch):
     """``run --plot`` hands the fresh result to the standard figure set."""
-    from alssim.cli import plot as plot_cli
+    from alssim.cli import run as run_cli
     from alssim.cli.main import main
 
     calls = []
-    monkeypatch.setattr(plot_cli, "write_figures",
+    monkeypatch.setattr(run_cli, "write_figures",  # the name the run command calls
                         lambda res, out, **kw: calls.append((res, out, kw)) or [])
     sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "run"

@@ -67,7 +67,7 @@ def test_demo_refuses_a_used_folder_in_one_line(tmp_path, capsys):
 
 def test_demo_force_overwrites(tmp_path, monkeypatch, capsys):
     # the plumbing of --force and --seed, without drawing (figures are tested above)
-    monkeypatch.setattr("alssim.cli.plot.write_figures", lambda *a, **k: [])
+    monkeypatch.setattr("alssim.cli.demo.write_figures", lambda *a, **k: [])
     monkeypatch.setattr("alssim.analysis.bodymap.animate_body_map",
                         lambda res, path, **k: path)
     out = tmp_path / "d"
