@@ -324,7 +324,7 @@ def test_unwritable_out_is_refused_before_any_work(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(alssim, "run_trial", no_work)
     monkeypatch.setattr(alssim, "simulate", no_work)
     monkeypatch.setattr(alssim.cohort, "execute", no_work)  # run_cohort opens its folder first
-    monkeypatch.setattr(alssim.validation, "run_validation", no_work)
+    monkeypatch.setattr("alssim.cli.validate.run_validation", no_work)  # the name it calls
     args = {"trial": ["trial", str(configs_dir() / "trials" / "riluzole.toml")],
             "validate": ["validate", "--n", "5"],
             "run": ["run", DEFAULT],
@@ -348,7 +348,7 @@ def test_read_only_out_is_refused_before_any_work(tmp_path, monkeypatch, capsys)
         raise AssertionError("computed before checking the output folder")
 
     monkeypatch.setattr(alssim, "run_trial", no_work)
-    monkeypatch.setattr(alssim.validation, "run_validation", no_work)
+    monkeypatch.setattr("alssim.cli.validate.run_validation", no_work)  # the name it calls
     assert main(["validate", "--n", "5", "--out", str(out)]) == 1
     assert main(["trial", str(configs_dir() / "trials" / "riluzole.toml"),
                  "--out", str(out)]) == 1
