@@ -147,6 +147,7 @@ def test_body_map_colours_follow_loss(result):
             np.testing.assert_allclose(patch.get_facecolor(), expected)
 
 
+@pytest.mark.slow
 def test_body_map_four_regions(result_four, tmp_path):
     parts = regions.segment_parts(result_four.anatomy)
     assert parts["cervical"] == ("neck", "diaphragm", "upper_arm", "forearm_hand")
@@ -211,6 +212,7 @@ def test_clinical_figures_need_clinical_layer(result, monkeypatch):
         analysis.plot_mune_cmap_strength(result)
 
 
+@pytest.mark.slow
 def test_clinical_figures_with_fake_layer(result, tmp_path, with_clinical):
     snap = _snapshot(result)
     fig = analysis.plot_clinical_course(result)
@@ -239,6 +241,7 @@ def test_d50_curve():
     assert d50_curve(np.array([0.0]), 30.0, 3.0)[0] == pytest.approx(48.0, abs=1e-2)
 
 
+@pytest.mark.slow
 def test_real_clinical_layer(result, tmp_path):
     assert _clinical_api.view(result) is not None  # the clinical figures read the real layer
     _png(analysis.plot_clinical_course(result), tmp_path, "course_real")
@@ -364,6 +367,7 @@ def test_body_map_after_death_shows_the_patient_at_death(dying):
     assert fig.get_axes()[1].get_title().startswith(f"month {death:.0f}: died")
 
 
+@pytest.mark.slow
 def test_animation_ends_at_death(dying, tmp_path):
     from PIL import Image
 
@@ -401,6 +405,7 @@ def test_plot_clinical_course_takes_several_results(result, tmp_path):
 
 
 # --------------------------------------------------------------------------- animation, sets
+@pytest.mark.slow
 def test_animation_has_frames(result, tmp_path):
     from PIL import Image
 
@@ -414,6 +419,7 @@ def test_animation_has_frames(result, tmp_path):
     _assert_same(result, snap)
 
 
+@pytest.mark.slow
 def test_standard_figures(result, tmp_path):
     paths = standard_figures(result, tmp_path / "figs", dpi=30)
     names = {p.name for p in paths}
@@ -428,6 +434,7 @@ def test_no_pyplot_figures_left_open():
     assert plt.get_fignums() == []
 
 
+@pytest.mark.slow
 def test_matplotlib_only_in_analysis():
     code = ("import sys, alssim, alssim.analysis, alssim.cli.main; "
             "alssim.cli.main.build_parser(); "
@@ -503,6 +510,7 @@ def test_cohort_figures(patients, tmp_path):
     assert any("median" in t.get_text() for t in ax.get_legend().get_texts())
 
 
+@pytest.mark.slow
 def test_cohort_figures_accept_cohort_result_and_report_missing_columns(patients, tmp_path):
     class FakeCohort:
         def __init__(self, df):
@@ -659,6 +667,7 @@ def test_spread_story_tells_where_loss_begins_and_where_it_goes_first(result):
 
 
 # --------------------------------------------------------------------------- CLI
+@pytest.mark.slow
 def test_cli_run_plot_and_redraw(tmp_path, capsys):
     from alssim.cli.main import main
 

@@ -71,6 +71,7 @@ def test_batch_equals_each_patient_alone():
         _assert_identical(got, solo)
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(0, len(_POOL[0]) - 1), min_size=1, max_size=8))
 def test_any_batch_composition_gives_the_same_patients(picks):
     # metamorphic: which patients share a loop, and in what order, changes nothing

@@ -71,6 +71,7 @@ def test_rows_are_typed_per_chunk_as_from_records_types_them():
     _assert_same_table(build_table(iter(rows), ("run_id",), chunk=2000), want)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::pandas.errors.DtypeWarning")
 def test_columns_get_the_types_they_get_in_one_parse_of_the_full_table():
     # 300 columns: pandas parses the full CSV in blocks of 2048 rows and infers types per block
@@ -118,6 +119,7 @@ def _lazy_rows(n: int):
         yield row
 
 
+@pytest.mark.slow
 def test_building_a_table_needs_little_more_memory_than_the_table():
     build_table(_lazy_rows(100), ("run_id", "seed"))  # imports and caches outside the trace
     tracemalloc.start()

@@ -31,6 +31,7 @@ def test_calibrate_rejects_bad_arguments():
                          method="magic")
 
 
+@pytest.mark.slow
 def test_tiny_fit_is_reproducible_and_never_worse():
     cfg = alssim.load_config()
     kw = dict(n=16, seed=4, maxiter=4, workers=1)

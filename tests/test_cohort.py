@@ -178,6 +178,7 @@ def test_cohort_patient_is_the_single_run_with_its_seed(cfg):
 
 
 # ----------------------------------------------------------------------- executors
+@pytest.mark.slow
 def test_identical_tables_on_every_executor(cfg):
     from distributed import Client, LocalCluster
 

@@ -286,6 +286,7 @@ def test_missing_file_and_directory(tmp_path):
         load_config(tmp_path)
 
 
+@pytest.mark.slow
 def test_config_check_cli_exit_codes(tmp_path):
     good = configs_dir() / "default.toml"
     bad = tmp_path / "bad.toml"
@@ -363,6 +364,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_non_regular_and_oversized_files_are_refused_at_once(tmp_path):
     """/dev/zero, /dev/urandom, a FIFO and a 3 GB (sparse) file, given to `config check` or as
     the `config =` of a sweep or trial spec: one ConfigError naming the file, nothing read."""
@@ -471,6 +473,7 @@ def test_deep_nesting_is_a_config_error(tmp_path, capsys):
         parse_override("spread.caudal_rate=" + "[" * 2000 + "]" * 2000)
 
 
+@pytest.mark.slow
 def test_error_messages_cut_long_values_and_escape_control_characters(tmp_path, capsys):
     from alssim.cli.main import main
     from alssim.errors import MAX_SHOWN_CHARS, ConfigError, escape_text, show_value

@@ -98,6 +98,7 @@ junk = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(key=st.sampled_from(KEYS), value=junk)
 def test_any_value_at_any_key_gives_config_error_or_valid_config(key, value):
@@ -126,6 +127,7 @@ documents = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow,
                                                    HealthCheck.function_scoped_fixture])
 @given(doc=documents)

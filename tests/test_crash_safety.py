@@ -25,6 +25,7 @@ def _records(out: Path) -> int:
     return len(list((out / "runs").rglob("[0-9]*.json"))) if (out / "runs").is_dir() else 0
 
 
+@pytest.mark.slow
 def test_killed_cohort_resumes_to_the_uninterrupted_table(tmp_path):
     n = 40
     args = ["cohort", "configs/default.toml", "--n", str(n), "--seed", "9", "--quiet", *SETS]
@@ -68,6 +69,7 @@ def test_edited_or_truncated_cohort_tables_are_refused(tmp_path):
     assert len(load_cohort(out).patients) == 3
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[spread]\ncaudal_rate = -1\n")

@@ -14,6 +14,7 @@ from alssim.cli import demo as demo_cmd
 from alssim.cli.main import main
 
 
+@pytest.mark.slow
 def test_demo_writes_story_figures_and_animation(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     start = time.perf_counter()

@@ -227,6 +227,7 @@ def random_runs(draw):
     return over, draw(st.integers(0, 2**32))
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(random_runs())
 def test_invariants(run):
@@ -268,6 +269,7 @@ def test_seed_from_config_when_none_given(small_cfg):
     extra=st.floats(0.0, 0.2),
     engine_seedless=st.just(True),
 )
+@pytest.mark.slow
 def test_higher_contralateral_rate_never_delays_contralateral_involvement(
     seed, base, extra, engine_seedless
 ):
@@ -473,6 +475,7 @@ def test_zero_long_range_rate_is_the_contiguous_model_exactly():
         assert np.array_equal(a[k], b[k]), k
 
 
+@pytest.mark.slow
 @settings(max_examples=15)
 @given(seed=st.integers(0, 2**32), base=st.floats(0.0, 0.02), extra=st.floats(0.0, 0.2))
 def test_higher_long_range_rate_never_delays_lumbar_involvement_after_bulbar_onset(

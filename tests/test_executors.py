@@ -44,6 +44,7 @@ def _run_python(args: list[str], stdin: str | None, tmp: Path) -> subprocess.Pop
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_readme_python_block_runs_as_a_script_and_from_stdin(tmp_path):
     """Unguarded script and ``python -`` finish correctly, serially, with one warning line."""
     code = _readme_block()
@@ -64,6 +65,7 @@ def test_readme_python_block_runs_as_a_script_and_from_stdin(tmp_path):
         assert 'if __name__ == "__main__":' in warnings[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("guarded", [True, False])
 def test_only_a_script_that_spawned_workers_would_rerun_goes_serially(tmp_path, guarded):
     body = ("with resolve_executor(None, 2) as b:\n"
@@ -121,6 +123,7 @@ def _spawned_children(parent: int) -> list[int]:
     return kids
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_workers_exit_when_their_parent_is_killed(tmp_path):
     """``kill -9`` of ``alssim cohort --workers 2``: its busy workers end and its pipes close."""
@@ -198,6 +201,7 @@ def _start_cluster(tmp: Path, workers: int) -> tuple[subprocess.Popen, str]:
     return p, address
 
 
+@pytest.mark.slow
 def test_a_dask_scheduler_that_dies_is_one_line_and_keeps_the_finished_runs(tmp_path):
     pytest.importorskip("distributed")
     import time
@@ -266,6 +270,7 @@ def test_a_dask_client_alssim_opens_keeps_distributed_quiet_until_closed():
     assert batched.isEnabledFor(logging.INFO)
 
 
+@pytest.mark.slow
 def test_a_dask_scheduler_without_workers_says_so_and_gives_up(monkeypatch):
     pytest.importorskip("distributed")
     from distributed import Client, LocalCluster
@@ -315,6 +320,7 @@ class _BreaksAfter:
         return Pool(max_workers=1)
 
 
+@pytest.mark.slow
 def test_a_pool_that_breaks_mid_cohort_keeps_the_finished_runs_and_says_how_many(tmp_path):
     import alssim
     from alssim.executors import BackendLostError
@@ -337,6 +343,7 @@ def test_a_pool_that_breaks_mid_cohort_keeps_the_finished_runs_and_says_how_many
                      executor=pool, progress=False)
 
 
+@pytest.mark.slow
 def test_dask_waits_visibly_when_every_worker_leaves_mid_run(monkeypatch):
     pytest.importorskip("distributed")
     import threading

@@ -71,6 +71,7 @@ def test_mesa_model_matches_alssim_under_constant_hazard():
     assert np.all(np.abs(d_alssim - d_mesa) <= 5 * np.sqrt(2 * n * 0.25) + 2)
 
 
+@pytest.mark.slow
 def test_mesa_model_matches_alssim_with_all_mechanisms_on():
     """Full feedback model (spread, inflammation, excitotoxicity): same mean loss per population."""
     cfg = small_config(

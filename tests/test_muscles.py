@@ -33,6 +33,7 @@ def _dead_with_onset(cohort, segments):
             and c.summary()["onset_segment"] in segments]
 
 
+@pytest.mark.slow
 def test_onset_limb_muscles_reach_mrc_1_before_death(cohort):
     dead = _dead_with_onset(cohort, (*_ARM, "lumbosacral"))
     assert len(dead) >= 25
@@ -77,6 +78,7 @@ def test_split_hand_thenar_and_fdi_weaker_than_hypothenar(cohort):
     assert np.mean(split) > 0.6
 
 
+@pytest.mark.slow
 def test_muscle_mrc_never_rises_in_untreated_patients():
     # at scale 0.5 one simulated neuron stands for two motor units, so the loss is smooth:
     # reinnervation only catches up after a loss, it never gives back more than 3% of force,

@@ -70,6 +70,7 @@ def test_cohort_force_keeps_the_users_files_and_replaces_alssims(tmp_path):
     assert records == [f"{i:08d}.json" for i in range(4)]
 
 
+@pytest.mark.slow
 def test_force_never_deletes_a_users_runs_folder_or_config(tmp_path):
     out = tmp_path / "d"
     (out / "runs").mkdir(parents=True)
@@ -86,6 +87,7 @@ def test_force_never_deletes_a_users_runs_folder_or_config(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["config.toml", "runs"]
 
 
+@pytest.mark.slow
 def test_sweep_refuses_to_write_over_its_own_spec_before_any_run(tmp_path):
     out = tmp_path / "d"
     out.mkdir()
@@ -112,6 +114,7 @@ def test_sweep_refuses_to_write_over_its_own_spec_before_any_run(tmp_path):
     assert (tmp_path / "e" / "sweep.toml").read_text() == text
 
 
+@pytest.mark.slow
 def test_run_force_replaces_the_old_run_whole_and_nothing_else(tmp_path):
     out = tmp_path / "r"
     assert main(["run", DEFAULT, *SMALL, "--out", str(out), "--plot"]) == 0
@@ -126,6 +129,7 @@ def test_run_force_replaces_the_old_run_whole_and_nothing_else(tmp_path):
     assert alssim.load(out).seed == 9
 
 
+@pytest.mark.slow
 def test_run_force_refuses_to_overwrite_a_users_file_of_the_same_name(tmp_path):
     out = tmp_path / "r"
     out.mkdir()
@@ -137,6 +141,7 @@ def test_run_force_refuses_to_overwrite_a_users_file_of_the_same_name(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
 
 
+@pytest.mark.slow
 def test_plot_force_replaces_alssims_figures_only(tmp_path):
     out = tmp_path / "r"
     assert main(["run", DEFAULT, *SMALL, "--out", str(out)]) == 0
@@ -162,6 +167,7 @@ def test_manifest_lists_what_alssim_wrote(tmp_path):
 
 
 # ------------------------------------------------------------------ one writer (item 2)
+@pytest.mark.slow
 def test_second_writer_is_refused_naming_the_holder(tmp_path):
     out = tmp_path / "x"
     with OutputFolder(out, command="alssim cohort") as folder:
@@ -178,6 +184,7 @@ def test_second_writer_is_refused_naming_the_holder(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_two_cohorts_at_once_never_mix(tmp_path):
     out = tmp_path / "x"
     procs = [subprocess.Popen([*CLI, "cohort", DEFAULT, *SMALL, "--n", "6", "--seed", str(s),
@@ -202,6 +209,7 @@ def test_two_cohorts_at_once_never_mix(tmp_path):
     assert cohort.patients.equals(again.patients)
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_record_of_another_run(tmp_path):
     out = tmp_path / "c"
     assert main(["cohort", DEFAULT, *SMALL, "--n", "3", "--seed", "4", "--workers", "1",
@@ -250,6 +258,7 @@ _HOLD_AND_DIE = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.slow
 def test_a_killed_writers_lock_and_leftovers_are_reported_and_cleared(tmp_path):
     out = tmp_path / "k"
     proc = subprocess.run([sys.executable, "-c", _HOLD_AND_DIE, str(out)])
@@ -265,6 +274,7 @@ def test_a_killed_writers_lock_and_leftovers_are_reported_and_cleared(tmp_path):
     alssim.load(out)
 
 
+@pytest.mark.slow
 def test_stale_lock_warning_in_python(tmp_path):
     out = tmp_path / "k"
     subprocess.run([sys.executable, "-c", _HOLD_AND_DIE, str(out)])
@@ -273,6 +283,7 @@ def test_stale_lock_warning_in_python(tmp_path):
 
 
 # ------------------------------------------------------------------ umask (item 15)
+@pytest.mark.slow
 @pytest.mark.parametrize(("umask", "dir_mode", "file_mode"),
                          [(0o022, 0o755, 0o644), (0o002, 0o775, 0o664), (0o077, 0o700, 0o600)])
 def test_new_output_folders_follow_the_umask(tmp_path, umask, dir_mode, file_mode):
@@ -290,6 +301,7 @@ def test_new_output_folders_follow_the_umask(tmp_path, umask, dir_mode, file_mod
         assert f.stat().st_mode & 0o777 == file_mode, f
 
 
+@pytest.mark.slow
 def test_cohort_folders_follow_the_umask(tmp_path):
     out = tmp_path / "c"
 
@@ -357,6 +369,7 @@ def test_read_only_out_is_refused_before_any_work(tmp_path, monkeypatch, capsys)
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_symlinked_out_is_followed_and_a_dangling_one_refused(tmp_path):
     target = tmp_path / "scratch"
     target.mkdir()
@@ -371,6 +384,7 @@ def test_symlinked_out_is_followed_and_a_dangling_one_refused(tmp_path):
     assert not (tmp_path / "nowhere").exists()
 
 
+@pytest.mark.slow
 def test_a_huge_teaching_title_is_refused_at_load(tmp_path):
     cfg = tmp_path / "t.toml"
     cfg.write_text('[teaching]\ntitle = "' + "A" * 1_000_000 + '"\n')

@@ -50,6 +50,7 @@ def test_lognormal_delay_median_and_order():
         pw.lognormal_delay(1.0, 4.0, 1.0)
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(q=st.floats(0.001, 0.999), r=st.floats(0.001, 0.999), e=st.floats(0.001, 0.999),
        f=st.floats(0.001, 0.999), bulbar=st.booleans(),
@@ -122,6 +123,7 @@ def test_no_diagnosis_before_the_first_visit_or_on_findings_not_yet_made(met, me
 
 
 # --------------------------------------------------------------------------- cohorts
+@pytest.mark.slow
 def test_diagnostic_delay_has_a_spread_and_bulbar_onset_is_diagnosed_sooner(cohort):
     d = prepare(cohort.patients, cohort.config.anatomy)
     delay = d["dx_delay"].dropna().to_numpy()
@@ -161,6 +163,7 @@ def test_no_diagnosis_before_the_first_neurology_visit_and_the_emg(cohort):
     assert p.loc[ok, "clinical.diagnosis.emg_before_diagnosis"].astype(bool).all()
 
 
+@pytest.mark.slow
 def test_emg_dependent_categories_only_after_the_emg(early_dx_cohort):
     p = early_dx_cohort.patients
     dx_m, ok, neuro, emg = _pathway_times(p)

@@ -87,6 +87,7 @@ RUN_SHAPES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", list(RUN_SHAPES))
 def test_run_estimate_bounds_the_measured_peak(shape, tmp_path):
     overrides = RUN_SHAPES[shape]
@@ -119,6 +120,7 @@ def _many_segments(m: int) -> dict:
             "junctions": junctions}
 
 
+@pytest.mark.slow
 def test_many_segments_estimate_bounds_the_measured_peak():
     # 60 segments: 240 populations, a 240 x 240 spread matrix, 1,500 tidy rows per record
     overrides = {"anatomy": _many_segments(12), "simulation.scale": 0.002,
@@ -139,6 +141,7 @@ def test_many_segments_estimate_bounds_the_measured_peak():
     assert measured <= est <= LOOSE * measured, (measured / 2**20, est / 2**20)
 
 
+@pytest.mark.slow
 def test_cohort_with_workers_estimate_bounds_every_process():
     # the main process and each worker have their own baseline: the sum of their peaks is
     # bounded (main's own peak plus the largest worker's, once per worker)
@@ -161,6 +164,7 @@ def test_cohort_with_workers_estimate_bounds_every_process():
     assert got["main"] <= main
 
 
+@pytest.mark.slow
 def test_sweep_estimate_bounds_the_measured_peak():
     code = """
         import json, resource, sys
@@ -216,6 +220,7 @@ _HUGE = """
 """
 
 
+@pytest.mark.slow
 def test_huge_cohort_sweep_and_trial_are_refused_at_once_without_allocating():
     got = _peak(_HUGE, timeout=60)
     for name, case in got.items():
@@ -232,6 +237,7 @@ def test_huge_cohort_sweep_and_trial_are_refused_at_once_without_allocating():
         assert "fewer points" in got[name]["message"]
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_huge_cohort_in_one_line(tmp_path):
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "alssim.cli.main", "cohort",
@@ -331,6 +337,7 @@ def test_simulate_counts_the_table_of_a_long_daily_run():
     assert time.perf_counter() - t < 1.0
 
 
+@pytest.mark.slow
 def test_cli_reports_the_memory_guard_in_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "alssim.cli.main", "run", "configs/default.toml",
                            "--set", "simulation.memory_limit_gb=0.001", "--out",

@@ -211,6 +211,7 @@ def _col(cohort, name):
     return cohort.patients[f"clinical.{name}"]
 
 
+@pytest.mark.slow
 def test_untreated_patients_live_through_the_niv_indication(untreated):
     niv = _col(untreated, "kings_stage_months.4B")
     death = _col(untreated, "survival_months")
@@ -236,6 +237,7 @@ def test_item_12_is_normal_without_ventilation():
     assert course["niv_needed"][alive].any()  # the indication came, support was not given
 
 
+@pytest.mark.slow
 def test_niv_lengthens_life_with_good_bulbar_function_but_not_with_poor(untreated, ventilated):
     a = untreated.patients.set_index("patient")
     b = ventilated.patients.set_index("patient")

@@ -89,6 +89,7 @@ def test_load_rejects_edited_or_foreign_files(small_result, tmp_path):
         alssim.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_run_writes_outputs(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
@@ -118,6 +119,7 @@ def test_cli_run_writes_outputs(tmp_path):
     assert np.array_equal(alive, res["alive"].ravel().astype(float))
 
 
+@pytest.mark.slow
 def test_cli_is_reproducible_byte_for_byte(tmp_path):
     outs = []
     for name in ("a", "b"):
@@ -132,6 +134,7 @@ def test_cli_is_reproducible_byte_for_byte(tmp_path):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
 
 
+@pytest.mark.slow
 def test_cli_refuses_to_overwrite_and_leaves_folder_untouched(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
@@ -172,6 +175,7 @@ def test_cli_refuses_to_overwrite_and_leaves_folder_untouched(tmp_path):
         (["run"], 2, "CONFIG"),
     ],
 )
+@pytest.mark.slow
 def test_cli_errors_are_one_line(tmp_path, args, code, fragment):
     args = [a.replace("{default}", str(configs_dir() / "default.toml")) for a in args]
     proc = subprocess.run(
@@ -190,6 +194,7 @@ def test_cli_errors_are_one_line(tmp_path, args, code, fragment):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_every_command_has_help_with_an_example():
     from alssim.cli.main import SUBCOMMANDS
 
@@ -202,6 +207,7 @@ def test_every_command_has_help_with_an_example():
         assert "example" in proc.stdout.lower(), cmd
 
 
+@pytest.mark.slow
 def test_kill_during_run_leaves_no_partial_output(tmp_path):
     """kill -9 at several moments of `alssim run --out`: either no folder or a complete one."""
     import signal

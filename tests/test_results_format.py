@@ -163,6 +163,7 @@ def test_edited_cohort_json_is_refused(saved_cohort):
 
 
 # ---------------------------------------------------------------- 5. CLI: one line, exit 1
+@pytest.mark.slow
 def test_cli_plot_on_tampered_folder_prints_one_line(saved):
     _edit_meta(saved, "result.json", lambda m: m.update(seed=12345))
     proc = subprocess.run([*CLI, "plot", str(saved)], capture_output=True,

@@ -92,6 +92,7 @@ def test_limbs_of_one_side_are_joined_by_directed_interlimb_edges():
     assert not any(b.startswith("umn:bulbar") for _, b in pairs)
 
 
+@pytest.mark.slow
 def test_arm_and_leg_onset_survive_about_equally_long():
     # Published 33 vs 32 months (ratio 1.03). Tolerance: the two cohorts share their patients,
     # so the ratio of medians moves little between seeds (0.98-1.03 on seeds 3-5 at this scale

@@ -166,6 +166,7 @@ outputs = ["onset.*", "loss_months.lmn:*", "order_of_involvement"]
 """
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_to_the_uninterrupted_table(tmp_path):
     sets = "\n".join(f'"{k}" = {v}' for k, v in {**SMALL, "simulation.scale": 0.02}.items())
     spec = _write(tmp_path / "kill.toml", KILL_SPEC.format(sets=sets))

@@ -116,6 +116,7 @@ def test_run_explain_without_teaching_text(tmp_path, capsys):
     assert rc == 0 and "has no [teaching] text" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_figures_carry_the_caption(tmp_path):
     from PIL import Image
 

@@ -105,6 +105,7 @@ def enriched():
     return run_trial(s, executor="serial")
 
 
+@pytest.mark.slow
 def test_entry_criteria_filter(enriched):
     p = enriched.patients
     assert len(p) == 16
@@ -134,6 +135,7 @@ def test_el_escorial_entry_is_optional_and_accepted():
     assert again.entry == s.entry
 
 
+@pytest.mark.slow
 def test_el_escorial_entry_filters():
     """Only definite or probable ALS at entry, read on each patient's untreated course."""
     from alssim.clinical.diagnosis import EL_ESCORIAL_LABELS
@@ -160,6 +162,7 @@ def test_el_escorial_entry_filters():
     assert "El Escorial category" not in broad.screening["excluded"]
 
 
+@pytest.mark.slow
 def test_randomisation_ratio_and_reproducibility():
     s = spec(**{"arms.placebo.ratio": 1, "arms.riluzole.ratio": 2, "trial.patients": [12]})
     a = run_trial(s, executor="serial")
@@ -183,6 +186,7 @@ def test_crn_gives_identical_baselines_and_same_patients():
     assert (trt["survival_months"] >= ctrl["survival_months"] - 1e-9).all()
 
 
+@pytest.mark.slow
 def test_zero_effect_rejects_at_the_nominal_rate():
     """A treatment without effect: ~5% of replicated trials significant (binomial tolerance).
 
@@ -205,6 +209,7 @@ def test_zero_effect_rejects_at_the_nominal_rate():
     assert abs(ch.mean()) < 4 * ch.std() / np.sqrt(len(ch)) + 0.3
 
 
+@pytest.mark.slow
 def test_power_against_sample_size_nests_trials():
     s = spec(**{"trial.patients": [6, 12], "trial.replicates": 3,
                 "model": {**MODEL, "interventions.riluzole.excitotoxicity": 0.0}})
@@ -218,6 +223,7 @@ def test_power_against_sample_size_nests_trials():
     assert (a[a["patients"] == 6]["n_control"] + a[a["patients"] == 6]["n_treated"] == 6).all()
 
 
+@pytest.mark.slow
 def test_cli_end_to_end(tmp_path, capsys):
     path = tmp_path / "trial.toml"
     path.write_text(tomli_w.dumps(spec(**{"trial.patients": [8]})))

@@ -296,6 +296,7 @@ def small_validation():
     return run_validation(n=80, seed=3, workers=1, n_boot=60)
 
 
+@pytest.mark.slow
 def test_reduced_validation(small_validation, tmp_path):
     report, cohort = small_validation
     tab = report.table.set_index("id")
@@ -343,6 +344,7 @@ def test_report_states_the_record_interval_that_event_times_take(small_validatio
     np.testing.assert_allclose(times / step, np.round(times / step), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_validate_writes_a_report_and_reports_failures(tmp_path):
     from alssim.cli.main import main
 
