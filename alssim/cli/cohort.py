@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import alssim
 from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args
 from alssim.errors import ConfigError
 
@@ -61,8 +62,6 @@ def executor_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    import alssim
-
     if args.n < 1:
         raise ConfigError(f"must be a positive integer; got {args.n}", key="--n")
     alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+import alssim
 from alssim.cli.common import add_config_arguments, overrides_from_args
 
 EXAMPLE = """examples:
@@ -41,16 +42,12 @@ def register(sub) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    import alssim
-
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))
     sys.stdout.write(cfg.to_toml())
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    import alssim
-
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))
     n = int(cfg.anatomy.counts(cfg.simulation.scale).sum())
     print(f"alssim: {args.config}: valid ({n:,} neurons, {cfg.simulation.n_steps:,} steps)")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import alssim
 from alssim.cli.common import FORCE_HELP, write_json
 from alssim.cli.plot import FIGURES_DIR, write_figures
 from alssim.config.loader import configs_dir
@@ -57,8 +58,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import alssim
-
     alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     written, seconds = run_demo(args.out, seed=args.seed, force=args.force)
     print(f"alssim: wrote {args.out}/summary.md, {len(written)} figure file(s) in "
@@ -91,7 +90,6 @@ def run_demo(out: str | Path, *, seed: int | None = None, force: bool = False,
     OutputExistsError
         If ``out`` holds files and ``force`` is false (checked before anything is computed).
     """
-    import alssim
 
     start = time.perf_counter()
     out = Path(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import alssim
 from alssim.cli.common import FORCE_HELP
 from alssim.fileio import OutputExistsError
 from alssim.outdir import OutputFolder
@@ -53,8 +54,6 @@ def write_figures(result, run_dir: Path, *, figures: bool = True, animate: bool 
 
 
 def run(args: argparse.Namespace) -> int:
-    import alssim
-
     if args.dpi < 10 or args.dpi > 600:
         raise alssim.ConfigError(f"must be between 10 and 600; got {args.dpi}", key="--dpi")
     if not args.figures and not args.animate:

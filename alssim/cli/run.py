@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import alssim
 from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args, write_json
 from alssim.cli.plot import report_written, write_figures
 from alssim.fileio import atomic_write_text
@@ -44,8 +45,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import alssim
-
     alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
     cfg = alssim.load_config(args.config, overrides=overrides_from_args(args))
     out = args.out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import alssim
 from alssim.cli.common import FORCE_HELP, overrides_from_args
 from alssim.errors import ConfigError
 from alssim.outdir import OutputFolder
@@ -48,8 +49,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import alssim
-
     for key, v in (("--replicates", args.replicates), ("--workers", args.workers),
                    ("--population", args.population)):
         if v is not None and v < (0 if key == "--population" else 1):

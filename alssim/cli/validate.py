@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import alssim
 from alssim.cli.common import FORCE_HELP, overrides_from_args
 from alssim.errors import ConfigError
 from alssim.outdir import OutputFolder
@@ -47,8 +48,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import alssim
-
     if args.n < 1:
         raise ConfigError(f"must be a positive integer; got {args.n}", key="--n")
     alssim.config.check_seed(args.seed)  # an integer in simulation.seed's range
