@@ -30,9 +30,10 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from alssim._version import __version__
 from alssim.config.loader import config_from_text
@@ -43,9 +44,6 @@ from alssim.fileio import OutputExistsError, atomic_write_text
 from alssim.outdir import OutputFolder
 from alssim.patients import derive_config, sample_patient
 from alssim.resources import engine_batch_size
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "RunStore",
@@ -282,7 +280,6 @@ def read_csv_exact(source: Any, **kwargs: Any) -> pd.DataFrame:
     Only empty cells are missing values; floats are parsed to round-trip exactly. ``kwargs``
     go to :func:`pandas.read_csv`.
     """
-    import pandas as pd
 
     # pandas >= 3.1 parses floats exactly by default and deprecates the option; before, the
     # default parser may miss the last digit
@@ -312,7 +309,6 @@ def _column_csv(column: pd.Series) -> io.BytesIO:
     An empty second column is written too: a one-column CSV writes missing values as blank
     lines.
     """
-    import pandas as pd
 
     buf = io.BytesIO()
     pd.DataFrame({0: column, 1: None}, copy=False).to_csv(
@@ -329,7 +325,6 @@ def _read_column(buf: io.BytesIO, width: int) -> Any:
     combines the blocks of one parse, so that the cells get the types they get in a parse of
     the whole table's CSV.
     """
-    import pandas as pd
 
     with read_csv_exact(buf, header=None, usecols=[0],
                         chunksize=parser_block_rows(width)) as reader:
@@ -384,8 +379,6 @@ class TableBuilder:
             self._flush()
 
     def _flush(self) -> None:
-        import pandas as pd
-
         batch, self._batch = self._batch, []
         self._schemas.clear()
         schemas = list(dict.fromkeys(keys for keys, _ in batch))
@@ -408,7 +401,6 @@ class TableBuilder:
 
     def finish(self) -> pd.DataFrame:
         """The table of the rows added (call once: the builder gives its pieces away)."""
-        import pandas as pd
 
         if self._batch:
             self._flush()
@@ -431,7 +423,6 @@ class TableBuilder:
 
 def _piece(column: pd.Series) -> Any:
     """A chunk's column as an array of its own (string columns share repeated values)."""
-    import pandas as pd
 
     if isinstance(column.dtype, pd.StringDtype):
         codes, uniques = column.array.factorize()
@@ -443,7 +434,6 @@ def _piece(column: pd.Series) -> Any:
 
 def _join_pieces(pieces: list[tuple[int, Any]], n: int) -> pd.Series:
     """One column of ``n`` rows from its ``(first row, array)`` pieces; other rows are NaN."""
-    import pandas as pd
 
     parts: list[Any] = []
     pos = 0

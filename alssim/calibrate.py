@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy import optimize
 
 from alssim.cohort import run_cohort
 from alssim.errors import ConfigError
@@ -182,7 +184,6 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
     ConfigError
         For an unknown parameter or target, empty or inverted bounds, or an unknown method.
     """
-    from scipy import optimize
 
     if method not in ("nelder-mead", "differential_evolution"):
         raise ConfigError(f"must be 'nelder-mead' or 'differential_evolution'; got {method!r}",
@@ -251,7 +252,6 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
     # the best point evaluated (the optimiser's answer is one of them); cached, no new run
     best_point = min(history, key=lambda h: h[1])[0]
     d1, v1 = simulate_point(np.array([best_point[k] for k in keys]))
-    import pandas as pd
 
     table = pd.DataFrame([{"id": t.id, "low": t.low, "high": t.high, "before": v0[t.id],
                            "after": v1[t.id]} for t in chosen])

@@ -23,9 +23,10 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from alssim._version import __version__
 from alssim.batch import (
@@ -49,9 +50,6 @@ from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
 from alssim.patients import derive_config, sample_patient
 from alssim.resources import check_batch_memory
 from alssim.results import inside_file, load, meta_digest, read_meta
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["CohortResult", "load_cohort", "run_cohort"]
 
@@ -217,7 +215,6 @@ def load_cohort(path: str | Path) -> CohortResult:
     meta_path = path / "cohort.json"
     if not meta_path.exists() and not meta_path.is_symlink():
         raise ResultFormatError(f"{path}: no cohort.json here; not a saved alssim cohort")
-    import pandas as pd
 
     meta = read_meta(meta_path, COHORT_FORMAT)
     version = meta.get("format_version", 0)
@@ -284,7 +281,6 @@ def _stat(x: float) -> float | None:
 
 def summarise(patients: pd.DataFrame, attribute_columns: Sequence[str]) -> dict[str, Any]:
     """Attribute shares/distributions and per-output statistics of a patient table."""
-    import pandas as pd
 
     attrs: dict[str, Any] = {}
     outs: dict[str, Any] = {}

@@ -79,6 +79,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import optimize, special
 
 from alssim.anatomy import EDGE_KINDS, ONSET_SITES
 from alssim.config.cohort import (
@@ -223,7 +224,6 @@ def sample_patient(cfg, root: np.random.SeedSequence) -> PatientAttributes:
     sex = "male" if u[1] < c.p_male else "female"
     # age: normal truncated to [min, max] by inverse CDF, so one uniform per patient
     mu = c.age_mean_years + g.age_shift_years
-    from scipy import special  # imported on first use: keeps `import alssim` light
 
     if c.age_sd_years > 0:
         a = special.ndtr((c.age_min_years - mu) / c.age_sd_years)
@@ -300,7 +300,6 @@ def _cohort_bulbar_constant(pb: float, log_or_f: float, log_or_d: float, p_male:
     bulbar share at ``pb``, over its sex mix and its age distribution (each genotype's
     truncated normal, on 512 quantiles, as :func:`sample_patient` draws ages). 0 when ``pb`` is
     0 or 1."""
-    from scipy import optimize, special
 
     if not 0.0 < pb < 1.0:
         return 0.0

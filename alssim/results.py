@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from alssim._version import __version__
 from alssim.anatomy import COMPARTMENTS, SIDES
@@ -223,7 +224,6 @@ class Result:
         ValueError
             If ``after_death`` is neither ``'nan'`` nor ``'keep'``.
         """
-        import pandas as pd
 
         course = self.clinical
         dead = course.records_to_blank(after_death)

@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.stats import CensoredData, chi2, ecdf, logrank, norm
 
 __all__ = ["P_FLOOR", "CoxResult", "KaplanMeier", "LogRankResult", "cox_hazard_ratio",
            "format_pvalue", "kaplan_meier", "logrank_test", "pvalue_floor"]
@@ -156,7 +157,6 @@ def kaplan_meier(times: Sequence[float] | np.ndarray,
     :func:`scipy.stats.ecdf` (its survival function and ``confidence_interval``), read at the
     distinct event times. Where survival reaches 0 the limits are 0.
     """
-    from scipy.stats import CensoredData, ecdf
 
     t, e = _as_arrays(times, events)
     if ci not in ("log-log", "plain"):
@@ -226,7 +226,6 @@ def logrank_test(times, events, groups) -> LogRankResult:
     groups, with the hypergeometric covariance ``V`` of the observed events, on ``k - 1``
     degrees of freedom (scipy compares two samples only).
     """
-    from scipy.stats import CensoredData, chi2, logrank
 
     t, e = _as_arrays(times, events)
     g = np.asarray(groups).ravel()
@@ -332,7 +331,6 @@ def cox_hazard_ratio(times, events, treated, *, alpha: float = 0.05,
     ValueError
         For mismatched lengths, a covariate coded other than 0/1, or an empty arm.
     """
-    from scipy.stats import norm
 
     t, e = _as_arrays(times, events)
     x = np.asarray(treated, dtype=float).ravel()

@@ -35,9 +35,11 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy.stats import qmc
 
 from alssim._version import __version__
 from alssim.batch import (
@@ -60,9 +62,6 @@ from alssim.fileio import atomic_write_text
 from alssim.resources import check_batch_memory, design_points
 from alssim.sensitivity import missing_salib
 from alssim.streams import as_seed_sequence, stream
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "DESIGN_METHODS",
@@ -362,11 +361,9 @@ def make_design(
         if method == "random":
             u = gen.random((n, d))
         elif method == "lhs":
-            from scipy.stats import qmc
 
             u = _qmc(qmc.LatinHypercube, d, gen).random(n)
         else:
-            from scipy.stats import qmc
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # n not a power of 2: still valid

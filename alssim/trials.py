@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 
 from alssim.anatomy import ALSFRS_ITEMS
 from alssim.batch import derive_seed
@@ -541,7 +543,6 @@ def _mean_diff(x: np.ndarray, y: np.ndarray, paired: bool, alpha: float):
     is undefined: the interval is the estimate itself and p is 1 for a zero difference, else
     :data:`~alssim.survival.P_FLOOR`.
     """
-    from scipy import stats
 
     if paired:
         ok = np.isfinite(x) & np.isfinite(y)
@@ -664,7 +665,6 @@ def run_trial(
     ConfigError
         For an invalid spec (naming the full key) or too few eligible patients.
     """
-    import pandas as pd
 
     if isinstance(spec, str | Path):
         spec = load_trial(spec)

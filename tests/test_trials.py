@@ -13,6 +13,7 @@ import tomli_w
 from scipy import stats
 
 import alssim
+from alssim import survival
 from alssim.cli.main import main
 from alssim.trials import load_trial, run_trial, spec_from_dict
 
@@ -284,7 +285,7 @@ def test_trial_report_and_summary_print_a_tiny_p_value_as_a_bound(tmp_path, caps
 
     monkeypatch.setattr(stats, "ttest_rel", with_pvalue(stats.ttest_rel, 0.0))
     monkeypatch.setattr(stats, "ttest_ind", with_pvalue(stats.ttest_ind, 0.0))
-    monkeypatch.setattr(stats, "logrank", with_pvalue(stats.logrank, 3.2e-12))
+    monkeypatch.setattr(survival, "logrank", with_pvalue(stats.logrank, 3.2e-12))  # its name
     out = tmp_path / "out"
     assert main(["trial", str(path), "--out", str(out), "--workers", "1", "--quiet",
                  "--set", "simulation.scale=0.01"]) == 0

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
 
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import OKABE_ITO, SITE_COLOURS
@@ -72,8 +74,6 @@ class MissingColumnError(AlssimError, KeyError):
 
 # --------------------------------------------------------------------------- table access
 def _table(cohort) -> Any:
-    import pandas as pd
-
     if isinstance(cohort, pd.DataFrame):
         return cohort
     df = getattr(cohort, "patients", None)
@@ -271,7 +271,6 @@ def first_spread_table(cohort, anatomy=None):
     pandas.DataFrame
         Columns ``onset_site``, ``direction`` and ``next_site`` (``None`` where not reached).
     """
-    import pandas as pd
 
     df = _table(cohort)
     dir_col = _column(df, "first_spread.direction", required=False)
@@ -384,7 +383,6 @@ def plot_first_spread(cohort, anatomy=None):
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
     """95% Wilson score interval of ``k / n`` (:meth:`scipy.stats.binomtest`); NaN for n = 0."""
-    from scipy.stats import binomtest
 
     if n == 0:
         return (np.nan, np.nan)
@@ -680,7 +678,6 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
         lacks the columns to censor them (``horizon_months``, ``clinical.censored``,
         ``clinical.clinical_onset_months``).
     """
-    import pandas as pd
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 

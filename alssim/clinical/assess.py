@@ -31,6 +31,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from alssim.anatomy import ALSFRS_ITEMS, EL_ESCORIAL_REGIONS, KINGS_REGIONS, SIDES
 from alssim.care_draws import default_clinical_draws
@@ -394,7 +395,6 @@ class ClinicalCourse:
         ValueError
             If ``after_death`` is neither ``'nan'`` nor ``'keep'``.
         """
-        import pandas as pd
 
         dead = self.records_to_blank(after_death)
         t = self.times_months

@@ -16,6 +16,7 @@ import math
 import warnings
 
 import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
 
 __all__ = ["D50_AGGRESSIVE_MONTHS", "d50_model", "delta_fs", "fit_d50", "linear_slope"]
 
@@ -64,7 +65,6 @@ def fit_d50(t: np.ndarray, score: np.ndarray) -> dict | None:
     y = np.asarray(score, dtype=float)
     if len(t) < 3 or np.ptp(t) == 0:
         return None
-    from scipy.optimize import OptimizeWarning, curve_fit  # heavy; imported on first fit
 
     below = np.flatnonzero(y <= 24)
     d0 = t[below[0]] if len(below) else t[-1] + 12.0

@@ -68,6 +68,8 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
 
 from alssim.clinical.respiratory import TRIAL_ENTRY_MONTHS
 from alssim.config import load_config
@@ -125,7 +127,6 @@ def km_median(times: np.ndarray, events: np.ndarray) -> float:
 def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """Exact binomial confidence interval of a proportion ``k / n``
     (:meth:`scipy.stats.binomtest` ``proportion_ci``, method ``'exact'``); NaN for ``n <= 0``."""
-    from scipy.stats import binomtest
 
     if n <= 0:
         return (math.nan, math.nan)
@@ -173,7 +174,6 @@ def bootstrap_ci(table, func: Callable, *, n_boot: int = 400, seed: int = 0,
 def _col(df, name: str, default=np.nan):
     if name in df.columns:
         return df[name]
-    import pandas as pd
 
     return pd.Series(default, index=df.index)
 
@@ -218,7 +218,6 @@ def prepare(patients, anatomy=None):
     pandas.DataFrame
         One row per patient with a clinical onset, columns :data:`PREPARED_COLUMNS`.
     """
-    import pandas as pd
 
     if anatomy is None:
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from alssim._version import __version__
 from alssim.cohort import run_cohort
@@ -256,7 +257,6 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
     -------
     ValidationReport
     """
-    import pandas as pd
 
     targets = list(targets) if targets is not None else load_targets()
     if ids is not None:

@@ -20,6 +20,7 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from alssim.validation.metrics import trial_enrolled
 
@@ -114,7 +115,6 @@ def baseline_table(d) -> Any:
         ``published_mean``, ``published_sd`` (NaN for a share), ``simulated_mean``,
         ``simulated_sd``, ``n`` (enrolled patients with a value).
     """
-    import pandas as pd
 
     e = _enrolled(d)
     rows = []
@@ -160,7 +160,6 @@ def slope_table(d) -> Any:
         (mean of the per-patient slopes; NaN for an empty subgroup), ``n``. The subgroup
         ``all`` is the target ``vital_capacity_decline``.
     """
-    import pandas as pd
 
     e = _enrolled(d)
     groups = _subgroups(e)
