@@ -413,7 +413,6 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
             chunksize=chunksize, on_trajectory=keep_result)
 
     if out is not None:
-
         for pid in keep:
             if pid not in trajectories:
                 trajectories[pid] = load(trajectory_dir(Path(out), pid))
@@ -425,7 +424,6 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
                "spec_sha256": store.hash if store is not None else None,
                **summarise(patients, attr_cols)}
     if store is None:
-
         summary["spec_sha256"] = spec_hash(spec)
     result = CohortResult(patients, summary, cfg, seed, dict(sorted(trajectories.items())))
     if out is not None:

@@ -62,7 +62,6 @@ LOSS_MILESTONES = (0.1, 0.5)
 def _as_config(cfg: Any) -> Config:
     """``cfg`` itself, or the config of the TOML file it names (a ``str`` or path-like)."""
     if isinstance(cfg, str | os.PathLike):
-
         return load_config(Path(cfg))
     if not hasattr(cfg, "simulation"):
         raise TypeError("expected a Config (from alssim.load_config) or the path of a TOML "
@@ -167,7 +166,6 @@ def simulate_batch(
         check_memory(configs[chunk[0]], copies=len(chunk))
     for i, c in enumerate(configs):
         if c.interventions.any_enabled:
-
             # event-triggered starts become times read from the course without them (same seed)
             configs[i] = resolve_starts(c, functools.partial(_simulate_one, seed=seed_of[i]))
     results: list[Result | None] = [None] * len(configs)
@@ -215,7 +213,6 @@ def _simulate_group(
         draws.append(draw_clinical(root))
         multipliers = None
         if cfg.interventions.any_enabled:
-
             multipliers = engine_multipliers(cfg)
         member_drivers.append(RegionalDrivers(cfg, multipliers))
         if sim.engine == "exact":

@@ -52,7 +52,6 @@ def _output_columns(table: pd.DataFrame, meta: Mapping[str, Any],
     for pat in outputs:
         hits = [c for c in numeric if fnmatch.fnmatchcase(c, pat)]
         if not hits:
-
             hint = nearest_key(pat, numeric)
             extra = f"; did you mean '{hint}'?" if hint else ""
             raise ConfigError(f"no numeric output of the sweep matches {pat!r}{extra}",

@@ -361,10 +361,8 @@ def make_design(
         if method == "random":
             u = gen.random((n, d))
         elif method == "lhs":
-
             u = _qmc(qmc.LatinHypercube, d, gen).random(n)
         else:
-
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # n not a power of 2: still valid
                 u = _qmc(qmc.Sobol, d, gen, scramble=True).random(n)
@@ -384,7 +382,6 @@ def make_design(
 
                 x = morris_sample.sample(problem, n, num_levels=4, seed=sa_seed)
         except ImportError:
-
             raise missing_salib() from None
         meta["salib_seed"] = sa_seed
     cols = [a.from_transformed(x[:, j]) for j, a in enumerate(axes)]

@@ -153,7 +153,6 @@ def view(result) -> ClinicalView | None:
             domains[name] = np.asarray(arr, dtype=float)
     kings = _get(clin, "kings_stage")
     if kings is not None:
-
         idx = np.searchsorted(np.asarray(KINGS_LEVELS), np.asarray(kings, dtype=float))
         kings = np.asarray(KINGS_LABELS)[np.clip(idx, 0, len(KINGS_LABELS) - 1)]
     ashworth = _get(clin, "ashworth")

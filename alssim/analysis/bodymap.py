@@ -116,7 +116,6 @@ class _Body:
                     self.patches.append((patch, seg_i, side))
         left = -2.75
         if part_labels:
-
             left = -4.6
             for part, (x, y, ty) in _LABEL_AT.items():
                 if segs[part]:

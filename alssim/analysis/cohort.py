@@ -291,7 +291,6 @@ def first_spread_table(cohort, anatomy=None):
         cfg = getattr(cohort, "config", None)
         anatomy = getattr(cfg, "anatomy", None)
     if anatomy is None:
-
         anatomy = load_config().anatomy
     seg_site = _site_of_segments(anatomy)
     seg_index = {n: i for i, n in enumerate(anatomy.segment_names)}

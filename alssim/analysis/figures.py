@@ -75,7 +75,6 @@ def standard_figures(result, out_dir: str | Path, *, dpi: int = 100, force: bool
     targets = [out_dir / f"{stem}.png" for stem, _ in todo]
     anim_path = None
     if animate:
-
         anim_path = out_dir / f"body_map{preferred_animation_suffix()}"
         targets.append(anim_path)
     _check_free(targets, force)

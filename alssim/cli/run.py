@@ -53,7 +53,6 @@ def run(args: argparse.Namespace) -> int:
         folder.require_empty()
         folder.reserve(*RUN_FILES)
         if args.explain or args.answers:
-
             print(explain(cfg.teaching, answers=args.answers)
                   or f"alssim: {args.config} has no [teaching] text (see configs/teaching/)")
         res = alssim.simulate(cfg, seed=args.seed)
@@ -68,14 +67,12 @@ def run(args: argparse.Namespace) -> int:
             res.save(stage, force=True)
             figures = []
             if args.plot or args.animate:
-
                 figures = write_figures(res, stage, figures=args.plot, animate=args.animate,
                                         force=True)
     print(f"alssim: wrote {out}/timeseries.csv, summary.json, config.toml "
           f"({res.summary['n_neurons']:,} neurons, onset {res.onset.compartment} "
           f"{res.onset.segment} {res.onset.side})")
     if figures:
-
         report_written([out / p.relative_to(stage) for p in figures])
     return 0
 

@@ -66,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     method = table.attrs["sweep"]["method"]
     extra = ""
     if method in ("sobol", "morris"):
-
         indices = analyze(table, on_missing="skip")
         with OutputFolder(out, command="alssim sweep") as folder:  # locked again for the write
             folder.reserve("sensitivity.csv")

@@ -482,7 +482,6 @@ def assess(result, params=None) -> ClinicalCourse:
     # treatments of the clinical layer (alssim.interventions): None when none is given
     mods = None
     if cfg.interventions.any_enabled:
-
         mods = clinical_modifiers(cfg, t)
     enlargement = (st.max_unit_enlargement if mods is None
                    else mods.max_unit_enlargement(st.max_unit_enlargement))

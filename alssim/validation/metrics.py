@@ -220,7 +220,6 @@ def prepare(patients, anatomy=None):
     """
 
     if anatomy is None:
-
         anatomy = load_config().anatomy
     df = patients
     onset = np.asarray(_col(df, "clinical.clinical_onset_months"), dtype=float)

@@ -262,7 +262,6 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
     if ids is not None:
         unknown = set(ids) - {t.id for t in targets}
         if unknown:
-
             raise ConfigError(f"unknown target id(s) {sorted(unknown)}", key="targets")
         targets = [t for t in targets if t.id in set(ids)]
     table = patients
@@ -273,7 +272,6 @@ def evaluate(patients, targets: Sequence[Target] | None = None, *, anatomy=None,
     funcs = []
     for t in targets:
         if t.id not in METRICS:
-
             raise ConfigError(f"no metric computes target {t.id!r}; known: "
                               f"{', '.join(sorted(METRICS))}", key="targets")
         funcs.append(METRICS[t.id])
