@@ -27,11 +27,15 @@ Layers, bottom to top; a module imports only from its own layer and the layers b
 11. interface: ``cli`` and this package
 
 ``Result.clinical`` (model) is the clinical layer's reading of a result: this package hands
-:func:`alssim.clinical.assess` to :func:`alssim.results.register_clinical_assessment`.
+:func:`alssim.clinical.assess` to :func:`alssim.results.register_clinical_assessment`. In the same
+way the validation report (validation) draws its figures with the analysis layer's
+:func:`alssim.analysis.cohort_figures`, handed to
+:func:`alssim.validation.report.register_figure_writer`.
 """
 
 from alssim import results as _results
 from alssim._version import __version__
+from alssim.analysis import cohort_figures as _cohort_figures
 from alssim.calibrate import calibrate
 from alssim.clinical import assess as _assess
 from alssim.cohort import CohortResult, load_cohort, run_cohort
@@ -41,8 +45,10 @@ from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
 from alssim.sweep import sweep  # the function; the module is sys.modules['alssim.sweep']
 from alssim.trials import run_trial
+from alssim.validation import report as _validation_report
 
 _results.register_clinical_assessment(_assess)
+_validation_report.register_figure_writer(_cohort_figures)
 
 __all__ = [
     "AlssimError",

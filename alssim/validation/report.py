@@ -35,6 +35,7 @@ __all__ = [
     "ValidationReport",
     "evaluate",
     "passes",
+    "register_figure_writer",
     "run_validation",
     "validation_config",
     "write_report",
@@ -351,9 +352,26 @@ def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | 
     return report, cohort
 
 
+#: Draws a cohort's figures into a folder and returns their paths
+#: (:func:`alssim.analysis.cohort_figures`). The analysis layer sits above this one, so it is
+#: handed in rather than imported: ``alssim/__init__.py`` registers it when the package is
+#: imported.
+_figure_writer: Callable[..., list[Path]] | None = None
+
+
+def register_figure_writer(writer: Callable[..., list[Path]]) -> None:
+    """Set the function :func:`write_report` draws a cohort's figures with
+    (``alssim.analysis.cohort_figures``: ``writer(cohort, folder, force=True)``)."""
+    global _figure_writer
+    _figure_writer = writer
+
+
 def write_report(report: ValidationReport, out: str | Path, cohort=None, *,
                  figures: bool = True, force: bool = False) -> list[Path]:
     """Write ``report.md``, ``validation.csv`` and (with a cohort) figures to ``out``.
+
+    The figures are drawn by the writer :func:`register_figure_writer` was given
+    (``alssim.analysis.cohort_figures``, registered when ``alssim`` is imported).
 
     Returns
     -------
@@ -367,9 +385,10 @@ def write_report(report: ValidationReport, out: str | Path, cohort=None, *,
     md = report.to_markdown()
     paths = []
     if cohort is not None and figures:
-        from alssim.analysis import cohort_figures
-
-        paths = cohort_figures(cohort, out / "figures", force=True)
+        if _figure_writer is None:
+            raise RuntimeError("no figure writer registered: import alssim (it registers "
+                               "alssim.analysis.cohort_figures) or pass figures=False")
+        paths = _figure_writer(cohort, out / "figures", force=True)
         written += paths
         md += "\n## Figures\n\n" + "".join(f"![{p.stem}](figures/{p.name})\n\n" for p in paths)
     atomic_write_text(out / "report.md", md)
