@@ -1,0 +1,93 @@
+"""The result of a virtual trial: its tables, summary, saving and loading."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alssim.config.loader import dumps_toml
+from alssim.fileio import atomic_write_text, prepare_output_dir
+from alssim.trials.spec import TrialSpec
+
+__all__ = ["TrialResult"]
+
+
+# --------------------------------------------------------------------------- result
+@dataclasses.dataclass(eq=False)
+class TrialResult:
+    """Outcome of :func:`run_trial`.
+
+    Attributes
+    ----------
+    spec : TrialSpec
+        The effective specification (arguments of :func:`run_trial` applied).
+    config : Config
+        The model config patients derive from.
+    patients : pandas.DataFrame
+        One row per replicate, trial size, patient and arm: ``replicate``, ``patients`` (trial
+        size), ``patient`` (screening index), ``seed``, ``arm``, attributes, baseline at entry
+        (ALSFRS-R, FVC, King's stage, revised El Escorial category),
+        ``alsfrs_r_change`` (at the endpoint week), ``alsfrs_r_slope`` (points/month),
+        ``survival_months`` and ``death``, ``kings_months`` and ``kings_event`` (from entry).
+        Only the largest trial size is listed (smaller ones are its first patients).
+    analyses : pandas.DataFrame
+        One row per replicate, trial size, treated arm and endpoint: ``effect`` (difference
+        treated - control for ALSFRS-R; hazard ratio for the survival endpoints), ``lower``,
+        ``upper``, ``pvalue`` (never 0: one that underflows is given as
+        :data:`alssim.survival.P_FLOOR`, 1e-300), ``n_control``, ``n_treated`` and, for survival,
+        the Kaplan-Meier medians (``median_control``, ``median_treated``; months from entry).
+    power : pandas.DataFrame
+        Per trial size, treated arm and endpoint: ``power`` (share of replicates with
+        ``p < alpha``), ``mean_effect``, ``replicates``.
+    screening : dict
+        Candidates screened, eligible, and the reasons for exclusion.
+    summary : dict
+        JSON-ready headline: design, screening, and per arm and endpoint the mean effect over
+        replicates (and its spread) at the largest size, and power at each size. With one
+        replicate, also its limits, ``pvalue`` (six significant digits, never 0) and
+        ``pvalue_text`` for reports (``"p = 0.0123"``, ``"p < 1e-300"``).
+    """
+
+    spec: TrialSpec
+    config: Any
+    patients: Any
+    analyses: Any
+    power: Any
+    screening: dict[str, Any]
+    summary: dict[str, Any]
+
+    def effect(self, endpoint: str, arm: str | None = None, patients: int | None = None,
+               stat: str = "effect") -> float:
+        """Mean over replicates of one column of :attr:`analyses` (default the largest size)."""
+        a = self.analyses
+        n = max(a["patients"]) if patients is None else patients
+        arm = arm or next(k for k in self.spec.arms if k != self.spec.trial.control)
+        sel = a[(a["endpoint"] == endpoint) & (a["arm"] == arm) & (a["patients"] == n)]
+        return float(np.nanmean(sel[stat].to_numpy(dtype=float)))
+
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write ``patients.csv``, ``analyses.csv``, ``power.csv``, ``summary.json``,
+        ``trial.toml`` and ``config.toml`` to folder ``path`` (each atomically).
+
+        Raises
+        ------
+        OutputExistsError
+            If ``path`` is a non-empty folder and ``force`` is false.
+        """
+
+        path = prepare_output_dir(path, force=force)
+        atomic_write_text(path / "patients.csv", self.patients.to_csv(index=False,
+                                                                      lineterminator="\n"))
+        atomic_write_text(path / "analyses.csv", self.analyses.to_csv(index=False,
+                                                                      lineterminator="\n"))
+        atomic_write_text(path / "power.csv", self.power.to_csv(index=False,
+                                                                lineterminator="\n"))
+        atomic_write_text(path / "trial.toml", dumps_toml(self.spec.to_dict()))
+        atomic_write_text(path / "config.toml", self.config.to_toml())
+        atomic_write_text(path / "summary.json",
+                          json.dumps(self.summary, indent=2, allow_nan=False) + "\n")
+        return path
