@@ -150,7 +150,7 @@ def test_records_are_handed_over_while_the_runs_go_on(monkeypatch):
         handed.append((task.run_id, len(chunks_run)))
         assert seed == task.seed and "onset.site" in outs and "genotype" in attrs
 
-    monkeypatch.setattr(batch, "run_chunk", counting_run_chunk)
+    monkeypatch.setattr(batch.execution, "run_chunk", counting_run_chunk)
     batch.execute(cfg.to_toml(), tasks, outputs=None, executor="serial", workers=None,
                   store=None, progress=False, desc="", unit="", on_record=on_record,
                   chunksize=2)
@@ -174,7 +174,7 @@ def test_runs_finishing_out_of_order_are_handed_over_in_run_order(monkeypatch):
     def on_record(task, seed, attrs, outs):
         handed.append((task.run_id, len(done)))
 
-    monkeypatch.setattr(batch, "run_tasks", reversed_run_tasks)  # the name batch calls
+    monkeypatch.setattr(batch.execution, "run_tasks", reversed_run_tasks)  # the name batch calls
     batch.execute(cfg.to_toml(), tasks, outputs=["onset.*"], executor="serial", workers=None,
                   store=None, progress=False, desc="", unit="", on_record=on_record,
                   chunksize=2)

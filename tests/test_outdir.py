@@ -238,7 +238,7 @@ def test_resume_runs_nothing_already_recorded(tmp_path, monkeypatch):
     def no_runs(*args, **kwargs):
         raise AssertionError("a recorded run was simulated again")
 
-    monkeypatch.setattr(alssim.batch, "run_chunk", no_runs)
+    monkeypatch.setattr(alssim.batch.execution, "run_chunk", no_runs)
     again = alssim.run_cohort(cfg, 5, seed=2, workers=1, out=out, progress=False)
     assert again.patients.equals(first.patients)
     assert {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("*.json")} == stamps

@@ -285,7 +285,7 @@ def test_output_pattern_matching_nothing_is_refused_before_any_run(cfg, tmp_path
     def no_runs(*args, **kwargs):
         raise AssertionError("a run was started")
 
-    monkeypatch.setattr(alssim.batch, "run_chunk", no_runs)
+    monkeypatch.setattr(alssim.batch.execution, "run_chunk", no_runs)
     with pytest.raises(alssim.ConfigError) as e:
         alssim.sweep(cfg, {"spread.caudal_rate": [0.01]}, executor="serial", progress=False,
                      outputs=["onset.site", "clinical.survival_month"])

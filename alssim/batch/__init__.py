@@ -1,0 +1,81 @@
+"""Many runs of one config: the worker function, per-run records and the resumable run folder.
+
+Shared by :mod:`alssim.cohort` and :mod:`alssim.sweep`. A *run* is one simulated patient,
+described by plain data (:class:`RunTask`): its id, integer seed, the dotted-key overrides of its
+parameter point, whether it is a heterogeneous patient of a cohort, and whether to keep its
+trajectories. The worker function :func:`run_chunk` is module-level and takes the base config as
+TOML text, so it runs unchanged in-process, in spawned processes and on Dask workers.
+
+Seeds
+    Run ``i`` of a batch started with ``seed`` gets the integer
+    ``derive_seed(seed, i) = SeedSequence(seed, spawn_key=(i,)).generate_state(2)`` (63 bits),
+    the seed of :func:`alssim.simulate` and of the patient's attributes. It depends only on the
+    batch seed and the run's index, never on the worker or the completion order, and
+    ``alssim run --seed N`` (with the patient's config) reproduces the run alone.
+
+Run folder (``out=DIR``)
+    ``DIR/spec.json`` holds the specification and its SHA-256; each finished run is written
+    atomically to ``DIR/runs/NNNNN/RRRRRRRR.json`` the moment its result reaches the main
+    process. Running the same specification again skips the runs on disk; a folder made by a
+    different specification is refused.
+
+Modules: :mod:`~alssim.batch.tasks` (seeds, :class:`RunTask`, the worker :func:`run_chunk` and
+the summary row), :mod:`~alssim.batch.store` (the run folder, :class:`RunStore`),
+:mod:`~alssim.batch.table` (the tidy table, :class:`TableBuilder`) and
+:mod:`~alssim.batch.execution` (:func:`execute`, which drives them on an executor).
+"""
+
+from __future__ import annotations
+
+from alssim.batch.execution import execute, unpack
+from alssim.batch.store import (
+    RECORD_FORMAT,
+    RECORD_FORMAT_VERSION,
+    RunStore,
+    input_files,
+    spec_hash,
+)
+from alssim.batch.table import (
+    TableBuilder,
+    build_table,
+    parser_block_rows,
+    read_csv_exact,
+    table_to_csv,
+)
+from alssim.batch.tasks import (
+    OPTIONAL_TABLES,
+    RunTask,
+    check_patterns,
+    derive_seed,
+    flatten_summary,
+    output_names,
+    run_chunk,
+    run_many,
+    select_outputs,
+    unmatched_patterns,
+)
+
+__all__ = [
+    "OPTIONAL_TABLES",
+    "RECORD_FORMAT",
+    "RECORD_FORMAT_VERSION",
+    "RunStore",
+    "RunTask",
+    "TableBuilder",
+    "build_table",
+    "check_patterns",
+    "derive_seed",
+    "execute",
+    "flatten_summary",
+    "input_files",
+    "output_names",
+    "parser_block_rows",
+    "read_csv_exact",
+    "run_chunk",
+    "run_many",
+    "select_outputs",
+    "spec_hash",
+    "table_to_csv",
+    "unmatched_patterns",
+    "unpack",
+]
