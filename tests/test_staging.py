@@ -171,7 +171,7 @@ def test_patient_table_has_the_estimated_stage_columns():
 
 
 def test_entry_times_of_the_estimated_stage_by_hand():
-    from alssim.clinical.assess import _stage_entry_months
+    from alssim.clinical.events import stage_entry_months as _stage_entry_months
 
     t = np.arange(8, dtype=float)
     items = np.full((8, 12), 4.0)
@@ -192,7 +192,7 @@ def test_entry_times_of_the_estimated_stage_by_hand():
 
 
 def test_a_need_first_met_at_the_record_of_death_is_not_a_stage_lived():
-    from alssim.clinical.assess import _stage_entry_months
+    from alssim.clinical.events import stage_entry_months as _stage_entry_months
 
     t = np.array([0.0, 1.0, 2.0, 3.0])
     stage = np.array([1.0, 2.0, 3.0, 5.0])

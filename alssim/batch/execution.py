@@ -24,6 +24,7 @@ def _pack(seed: int, attrs: dict, outs: dict, schemas: dict[tuple, tuple]) -> tu
                         separators=(",", ":"))
     return (seed, a_keys, o_keys, values)
 
+
 def unpack(packed: tuple) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """``(seed, attributes, outputs)`` of a record packed by :func:`_pack`."""
     seed, a_keys, o_keys, values = packed
@@ -31,9 +32,11 @@ def unpack(packed: tuple) -> tuple[int, dict[str, Any], dict[str, Any]]:
     return seed, dict(zip(a_keys, v[:len(a_keys)], strict=True)), dict(
         zip(o_keys, v[len(a_keys):], strict=True))
 
+
 def _chunks(tasks: Sequence[RunTask], size: int):
     for i in range(0, len(tasks), size):
         yield tasks[i:i + size]
+
 
 def execute(
     config_toml: str,

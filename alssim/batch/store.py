@@ -33,11 +33,13 @@ RECORD_FORMAT = "alssim.runs"
 
 RECORD_FORMAT_VERSION = 1
 
+
 # --------------------------------------------------------------------------- tables
 def json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(f"cannot store {type(obj).__name__} in a run record")
+
 
 # --------------------------------------------------------------------------- run folder
 def spec_hash(spec: Mapping[str, Any]) -> str:
@@ -46,11 +48,13 @@ def spec_hash(spec: Mapping[str, Any]) -> str:
                       default=json_default)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+
 def input_files(cfg: Any, *sources: str | None) -> list[str]:
     """The files a batch reads, never to be overwritten in its output folder: the file ``cfg``
     was read from and ``sources`` (e.g. a sweep spec), those that are existing files."""
     names = (getattr(cfg, "source", None), *sources)
     return [p for p in names if p and Path(p).is_file()]
+
 
 class RunStore:
     """A resumable run folder: ``spec.json`` plus one atomically written record per run.

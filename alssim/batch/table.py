@@ -17,6 +17,7 @@ __all__ = ["TableBuilder", "build_table", "parser_block_rows", "read_csv_exact",
 #: Column dtypes whose CSV round trip is exact, so they are kept as they are.
 _EXACT_DTYPES = (np.dtype("float64"), np.dtype("int64"), np.dtype("bool"))
 
+
 def read_csv_exact(source: Any, **kwargs: Any) -> pd.DataFrame:
     """Parse CSV written by :func:`table_to_csv` (``source`` as for :func:`pandas.read_csv`).
 
@@ -29,6 +30,7 @@ def read_csv_exact(source: Any, **kwargs: Any) -> pd.DataFrame:
     major, minor = (int(part) for part in pd.__version__.split(".")[:2])
     exact = {} if (major, minor) >= (3, 1) else {"float_precision": "round_trip"}
     return pd.read_csv(source, keep_default_na=False, na_values=[""], **exact, **kwargs)
+
 
 def parser_block_rows(width: int) -> int:
     """Rows at a time over which :func:`pandas.read_csv` infers column types.
@@ -44,6 +46,7 @@ def parser_block_rows(width: int) -> int:
         rows *= 2
     return rows
 
+
 def _column_csv(column: pd.Series) -> io.BytesIO:
     """The cells of ``column`` as written in the CSV of its table (one line per row).
 
@@ -56,6 +59,7 @@ def _column_csv(column: pd.Series) -> io.BytesIO:
         buf, header=False, index=False, lineterminator="\n", encoding="utf-8")
     buf.seek(0)
     return buf
+
 
 def _read_column(buf: io.BytesIO, width: int) -> Any:
     """A column as it reads back from its :func:`_column_csv`, typed as in its whole table.
@@ -77,6 +81,7 @@ def _read_column(buf: io.BytesIO, width: int) -> Any:
     blocks = [pd.Series(b.to_numpy(dtype=object), dtype=object, copy=False)
               if isinstance(b.dtype, pd.StringDtype) else b for b in blocks]
     return pd.concat(blocks, ignore_index=True).to_numpy()
+
 
 class TableBuilder:
     """Build a run table from rows added in run order, in memory close to the table's own size.
@@ -159,6 +164,7 @@ class TableBuilder:
         # assembled as pandas.read_csv assembles its tables (no consolidation copy)
         return pd.DataFrame(columns, copy=False)
 
+
 def _piece(column: pd.Series) -> Any:
     """A chunk's column as an array of its own (string columns share repeated values)."""
 
@@ -168,6 +174,7 @@ def _piece(column: pd.Series) -> Any:
     if isinstance(column.dtype, np.dtype):
         return column.to_numpy(copy=True)
     return column.array.copy()
+
 
 def _join_pieces(pieces: list[tuple[int, Any]], n: int) -> pd.Series:
     """One column of ``n`` rows from its ``(first row, array)`` pieces; other rows are NaN."""
@@ -185,6 +192,7 @@ def _join_pieces(pieces: list[tuple[int, Any]], n: int) -> pd.Series:
         return pd.Series(parts[0], copy=False)
     return pd.concat([pd.Series(p, copy=False) for p in parts], ignore_index=True)
 
+
 def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
                 chunk: int = 2000) -> pd.DataFrame:
     """The run table of ``rows`` (already in run order), as it reads back from its CSV.
@@ -196,6 +204,7 @@ def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
     for row in rows:
         builder.add(row)
     return builder.finish()
+
 
 def table_to_csv(df) -> str:
     """CSV text of a run table, byte-identical for equal tables (full float precision)."""

@@ -38,6 +38,7 @@ __all__ = [
 #: Summary keys left out of per-run rows (constant or given a column of their own).
 _DROPPED = ("alssim_version", "seed")
 
+
 #: Summary tables that are ``None`` in runs where they do not exist (the D50 fit of a patient
 #: without clinical onset, or whose fit fails), with the names of their entries: such a run gets
 #: these entries as missing values, so every run of a config has the same columns in the same
@@ -46,11 +47,13 @@ OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
     "clinical.d50": ("d50_months", "dx_months", "rmse", "highly_aggressive"),
 }
 
+
 def derive_seed(seed: int, index: int) -> int:
     """Integer seed (< 2**63) of run ``index`` of a batch started with ``seed``."""
     state = np.random.SeedSequence(int(seed), spawn_key=(int(index),)).generate_state(
         2, dtype=np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1])) & (2**63 - 1)
+
 
 @dataclasses.dataclass(frozen=True)
 class RunTask:
@@ -75,12 +78,14 @@ class RunTask:
     heterogeneous: bool = False
     keep_trajectory: bool = False
 
+
 def _scalar(v: Any) -> Any:
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
+
 
 def flatten_summary(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Flat scalar columns of a (nested) result summary.
@@ -111,11 +116,13 @@ def flatten_summary(summary: Mapping[str, Any], prefix: str = "") -> dict[str, A
             out[key] = _scalar(v)
     return out
 
+
 def select_outputs(outputs: dict[str, Any], patterns: Sequence[str] | None) -> dict[str, Any]:
     """Keep the outputs whose names match any of ``patterns`` (fnmatch); all if ``None``."""
     if patterns is None:
         return outputs
     return {k: v for k, v in outputs.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
+
 
 def output_names(cfg) -> list[str]:
     """The output names of every run of ``cfg``, in table order, known before any run.
@@ -148,15 +155,19 @@ def output_names(cfg) -> list[str]:
                                 "simulation.memory_limit_gb": 0.0})
     return list(flatten_summary(simulate(probe, seed=0).summary))
 
+
 def unmatched_patterns(patterns: Sequence[str], names: Sequence[str]) -> list[str]:
     """The ``patterns`` (names or glob patterns) that match none of ``names``."""
     return [p for p in patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
 
+
 # --------------------------------------------------------------------------- worker side
 _POINT_CACHE: dict[tuple, Any] = {}
 
+
 def _base_config(config_toml: str):
     return config_from_text(config_toml, "batch config")
+
 
 def _point_config(config_toml: str, overrides: tuple[tuple[str, Any], ...]):
     cfg = _base_config(config_toml)
@@ -171,6 +182,7 @@ def _point_config(config_toml: str, overrides: tuple[tuple[str, Any], ...]):
         _POINT_CACHE[pkey] = pcfg
     return pcfg
 
+
 def _prepare(cfg, task: RunTask):
     """The run's config and its sampled patient attributes (empty unless heterogeneous)."""
 
@@ -178,6 +190,7 @@ def _prepare(cfg, task: RunTask):
         return cfg, {}
     patient = sample_patient(cfg, np.random.SeedSequence(task.seed))
     return derive_config(cfg, patient), {k: _scalar(v) for k, v in patient.as_row().items()}
+
 
 def run_many(cfgs: Sequence[Any], tasks: Sequence[RunTask], outputs: Sequence[str] | None = None):
     """Simulate runs, several at a time through one engine loop.
@@ -210,6 +223,7 @@ def run_many(cfgs: Sequence[Any], tasks: Sequence[RunTask], outputs: Sequence[st
             out.append((attrs, outs, res if task.keep_trajectory else None))
     return out
 
+
 def run_chunk(config_toml: str, tasks: list[dict], outputs: list[str] | None) -> list[tuple]:
     """Worker entry point: run the tasks of a chunk (plain dicts of :class:`RunTask` fields).
 
@@ -223,9 +237,11 @@ def run_chunk(config_toml: str, tasks: list[dict], outputs: list[str] | None) ->
     return [(t.run_id, *done) for t, done in zip(parsed, run_many(cfgs, parsed, outputs),
                                                   strict=True)]
 
+
 def short_repr(value: Any) -> str:
     """A record's parameters for a message: canonical JSON, escaped and cut."""
     return escape_text(json.dumps(value, sort_keys=True, default=str), 120)
+
 
 def check_patterns(patterns: Any, key: str = "outputs", *, cfg: Any = None,
                    source: str | None = None) -> list[str] | None:
@@ -271,6 +287,7 @@ def check_patterns(patterns: Any, key: str = "outputs", *, cfg: Any = None,
         if missing:
             raise ConfigError(_no_match_message(missing[0], names), key=key, source=source)
     return patterns
+
 
 def _no_match_message(pattern: str, names: Sequence[str]) -> str:
     """``pattern matches no output``, with the nearest names (difflib) or examples of names."""

@@ -26,10 +26,12 @@ __all__ = ["DESIGN_METHODS", "METHODS", "Axis", "check_int", "make_design", "par
 #: Designs from ranges that need no sensitivity package.
 DESIGN_METHODS = ("random", "lhs", "sobol_sequence")
 
+
 #: Every ``method`` accepted.
 METHODS = ("grid", "points", *DESIGN_METHODS, "sobol", "morris")
 
 _SENSITIVITY = ("sobol", "morris")
+
 
 @dataclasses.dataclass(frozen=True)
 class Axis:
@@ -72,6 +74,7 @@ class Axis:
             return [round(float(a)) for a in v]
         return [float(a) for a in v]
 
+
 def _leaf_value(cfg_dict: dict, key: str, source: str | None):
     """Current value at a dotted key, or ConfigError naming the nearest valid key."""
 
@@ -90,6 +93,7 @@ def _leaf_value(cfg_dict: dict, key: str, source: str | None):
         raise ConfigError(f"unknown config key; {extra}", key=str(key), source=source)
     return node
 
+
 def _check_value(cfg, key: str, value: Any, source: str | None) -> Any:
     """Validate one value of one key (ConfigError naming the key); return it typed."""
     try:
@@ -97,9 +101,11 @@ def _check_value(cfg, key: str, value: Any, source: str | None) -> Any:
     except ConfigError as exc:
         raise ConfigError(exc.detail, key=key, source=source) from None
 
+
 def _py(value: Any) -> Any:
     """A NumPy scalar as the Python scalar it holds (for validation and JSON); else ``value``."""
     return value.item() if isinstance(value, np.generic) else value
+
 
 def _values_list(spec: Any) -> list | None:
     """The values of a grid axis as a list of Python scalars, or ``None`` if ``spec`` is not a
@@ -126,6 +132,7 @@ def _values_list(spec: Any) -> list | None:
     if isinstance(spec, Sequence):  # range, ...
         return [_py(v) for v in spec]
     return None
+
 
 def parse_design(cfg, design: Mapping[str, Any], source: str | None = None) -> list[Axis]:
     """Validate a design ``{key: [values] | {low, high, scale} | (low, high)}`` into axes.
@@ -202,11 +209,13 @@ def parse_design(cfg, design: Mapping[str, Any], source: str | None = None) -> l
         axes.append(Axis(key, low=float(lo), high=float(hi), scale=scale, integer=integer))
     return axes
 
+
 def _qmc(engine_cls, d: int, gen: np.random.Generator, **kw):
     try:
         return engine_cls(d, rng=gen, **kw)
     except TypeError:  # scipy < 1.15
         return engine_cls(d, seed=gen, **kw)
+
 
 def make_design(
     cfg,
@@ -329,9 +338,11 @@ def make_design(
     meta["transformed"] = np.asarray(x, dtype=float)
     return points, meta
 
+
 def _problem(axes: Sequence[Axis]) -> dict[str, Any]:
     return {"num_vars": len(axes), "names": [a.key for a in axes],
             "bounds": [list(a.transformed_bounds()) for a in axes]}
+
 
 def check_int(value: Any, key: str, low: int, source: str | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:

@@ -32,6 +32,7 @@ __all__ = ["load_runs", "sweep"]
 
 _OWNED = ("runs.csv", "sensitivity.csv", "sweep.toml")
 
+
 def sweep(
     cfg,
     design: Mapping[str, Any] | Sequence[Mapping[str, Any]],
@@ -147,6 +148,7 @@ def sweep(
         if store is not None:
             store.close()
 
+
 def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor, workers,
                store, progress, chunksize, spec_text) -> pd.DataFrame:
     keys = [a["key"] for a in meta["axes"]]
@@ -170,6 +172,7 @@ def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, exec
         if spec_text is not None:  # the sweep file this table was made from
             atomic_write_text(store.path / "sweep.toml", spec_text)
     return table
+
 
 def load_runs(path: str | Path) -> pd.DataFrame:
     """Read a ``runs.csv`` written by a sweep, exactly as it was in memory.

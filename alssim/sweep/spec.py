@@ -25,6 +25,7 @@ __all__ = ["SweepSpec", "load_sweep_spec", "run_sweep_spec"]
 _SPEC_KEYS = ("config", "method", "samples", "replicates", "seed", "outputs", "heterogeneity",
               "common_random_numbers", "set", "parameters")
 
+
 @dataclasses.dataclass(frozen=True)
 class SweepSpec:
     """A sweep described in TOML (see ``configs/sweeps/example.toml``).
@@ -65,6 +66,7 @@ class SweepSpec:
         """The base config: the ``config`` file (or the defaults) with ``[set]`` applied."""
 
         return load_config(self.config, overrides=self.overrides)
+
 
 def load_sweep_spec(path: str | Path) -> SweepSpec:
     """Read and check a sweep spec TOML file.
@@ -126,6 +128,7 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
                      check_int(data.get("replicates", 1), "replicates", 1, src), seed, outputs,
                      flags["heterogeneity"], flags["common_random_numbers"])
 
+
 def _flatten_tables(table: dict, prefix: str = "", ranges: bool = True) -> dict[str, Any]:
     """``{"spread": {"caudal_rate": [..]}}`` and ``{"spread.caudal_rate": [..]}`` alike."""
     out: dict[str, Any] = {}
@@ -136,6 +139,7 @@ def _flatten_tables(table: dict, prefix: str = "", ranges: bool = True) -> dict[
         else:
             out[key] = v
     return out
+
 
 def run_sweep_spec(
     spec: SweepSpec,

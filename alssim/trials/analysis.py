@@ -56,6 +56,7 @@ def mean_difference(x: np.ndarray, y: np.ndarray, paired: bool, alpha: float):
     ci = res.confidence_interval(1 - alpha)
     return est, float(ci.low), float(ci.high), pvalue_floor(res.pvalue)
 
+
 def _surv_compare(t0, e0, t1, e1, alpha: float) -> dict[str, float]:
     t = np.r_[t0, t1]
     e = np.r_[e0, e1].astype(bool)
@@ -73,6 +74,7 @@ def _surv_compare(t0, e0, t1, e1, alpha: float) -> dict[str, float]:
         out.update(effect=math.nan, lower=math.nan, upper=math.nan, pvalue=1.0)
     return out
 
+
 def _slope(scores: list, interval_months: float) -> float:
     y = np.array([np.nan if s is None else s for s in scores], dtype=float)
     x = np.arange(len(y)) * interval_months
@@ -80,6 +82,7 @@ def _slope(scores: list, interval_months: float) -> float:
     if ok.sum() < 2:
         return math.nan
     return float(np.polyfit(x[ok], y[ok], 1)[0])
+
 
 def analyse(spec, cfg, arm_names, ratios, sizes, eligible, assign, treated, screening, pd):
     ts, vis = spec.trial, spec.visits
@@ -163,9 +166,11 @@ def analyse(spec, cfg, arm_names, ratios, sizes, eligible, assign, treated, scre
     summary = _summary(spec, analyses, power, screening)
     return TrialResult(spec, cfg, patients, analyses, power, screening, summary)
 
+
 def _nanmean(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return float(x.mean()) if x.size else math.nan
+
 
 def _num(x: Any) -> Any:
     if isinstance(x, np.generic):
@@ -174,12 +179,14 @@ def _num(x: Any) -> Any:
         return round(x, 6) if math.isfinite(x) else None
     return x
 
+
 def _pvalue_entry(p: Any) -> dict[str, Any]:
     """``pvalue`` to six significant digits (never rounded to 0) and ``pvalue_text``."""
     p = float(p)
     if not math.isfinite(p):
         return {"pvalue": None, "pvalue_text": format_pvalue(None)}
     return {"pvalue": float(f"{pvalue_floor(p):.6g}"), "pvalue_text": format_pvalue(p)}
+
 
 def _summary(spec, analyses, power, screening) -> dict[str, Any]:
     ts = spec.trial

@@ -18,6 +18,7 @@ def arm_sizes(n: int, ratios: Sequence[int]) -> list[int]:
         size[i] += 1
     return [int(s) for s in size]
 
+
 def block_labels(n: int, ratios: Sequence[int], rng: np.random.Generator) -> np.ndarray:
     """Arm index of each of ``n`` patients by permuted blocks of the ratio."""
     block = np.repeat(np.arange(len(ratios)), ratios)

@@ -40,6 +40,7 @@ def _say_how_far(how_far: Callable[[], str]) -> Iterator[None]:
         raise BackendLostError(f"{exc}; {how_far()}; a trial is not resumable and nothing "
                                "was written") from None
 
+
 def run_trial(
     spec: str | Path | TrialSpec | Mapping[str, Any],
     *,
@@ -197,5 +198,5 @@ def run_trial(
         if progress:
             print(f"alssim trial: {len(todo)} treated runs")
     return analyse(spec, cfg, arm_names, ratios, sizes, eligible, assign, treated,
-                    {"screened": screened, "eligible": len(eligible), "excluded": reasons},
-                    pd)
+                   {"screened": screened, "eligible": len(eligible), "excluded": reasons},
+                   pd)

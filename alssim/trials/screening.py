@@ -30,6 +30,7 @@ __all__ = ["collect_screened", "screen_chunk", "treat_chunk", "treatments_neutra
 def _record_at(t: np.ndarray, when: float) -> int:
     return int(np.searchsorted(t, when - 1e-9, side="left"))
 
+
 def _course_outcomes(course, entry_t: float, visits: dict) -> dict[str, Any]:
     """Visit scores and event times of one course, from entry."""
     t = course.times_months
@@ -59,6 +60,7 @@ def _course_outcomes(course, entry_t: float, visits: dict) -> dict[str, Any]:
     return {"visit_scores": [None if not math.isfinite(x) else float(x) for x in scores],
             "survival_months": float(surv), "death": bool(died),
             "kings_months": float(kt), "kings_event": bool(kev)}
+
 
 def _entry_check(course, entry: dict, visits: dict, attrs) -> tuple[bool, float, dict]:
     """Entry time (months from biological onset), eligibility and baseline of a course."""
@@ -114,6 +116,7 @@ def _entry_check(course, entry: dict, visits: dict, attrs) -> tuple[bool, float,
     base["eligible"] = True
     return True, when, base
 
+
 def screen_chunk(model_toml: str, spec: dict, seeds: list[int]) -> list[dict]:
     """Worker: sample, simulate untreated and check entry for each candidate of ``seeds``.
 
@@ -145,6 +148,7 @@ def screen_chunk(model_toml: str, spec: dict, seeds: list[int]) -> list[dict]:
             row["outcomes"] = _course_outcomes(course, when, spec["visits"])
     return rows
 
+
 def treat_chunk(model_toml: str, spec: dict, items: list[tuple]) -> list[dict]:
     """Worker: each ``(seed, treatments, entry_t, start_t)`` of ``items`` simulated with its
     treatments from ``start_t``, outcomes from ``entry_t`` (months from biological onset)."""
@@ -159,11 +163,13 @@ def treat_chunk(model_toml: str, spec: dict, items: list[tuple]) -> list[dict]:
     return [_course_outcomes(res.clinical, it[2], spec["visits"])
             for it, res in zip(items, results, strict=True)]
 
+
 def collect_screened(found: dict[int, dict]):
     """Callback storing a chunk's rows under their screening indices."""
     def on_result(k: int, rows: list[dict]) -> None:
         found.update({k + i: r for i, r in enumerate(rows)})
     return on_result
+
 
 def treatments_neutral(cfg, treatments: Sequence[str], genotype: str) -> bool:
     """Whether ``treatments`` cannot change this patient's course (engine multipliers all 1)."""

@@ -23,8 +23,10 @@ __all__ = ["ENDPOINTS", "Arm", "Entry", "TrialSettings", "TrialSpec", "Visits", 
 
 WEEK = 7.0 / DAYS_PER_MONTH  # months
 
+
 #: Endpoints analysed for every treated arm against the control arm.
 ENDPOINTS = ("alsfrs_r_change", "alsfrs_r_slope", "survival", "kings_progression")
+
 
 @section
 class TrialSettings:
@@ -48,6 +50,7 @@ class TrialSettings:
                          high_open=True)
     max_screened: int = param("patients", "give up when this many candidates were screened "
                               "without enough eligible ones", low=1, high=100_000_000)
+
 
 @section
 class Entry:
@@ -89,6 +92,7 @@ class Entry:
                 raise ConfigError(f"must not exceed {prefix}.{hi} ({getattr(self, hi):g}); got "
                                   f"{getattr(self, lo):g}", key=f"{prefix}.{lo}", source=source)
 
+
 @section
 class Visits:
     """``[visits]``: the schedule and the follow-up."""
@@ -107,6 +111,7 @@ class Visits:
                               f"({self.follow_up_weeks:g}); got {self.endpoint_week:g}",
                               key=f"{prefix}.endpoint_week", source=source)
 
+
 @section
 class Arm:
     """``[arms.NAME]``: the treatments of one arm, started at entry, and its share."""
@@ -116,6 +121,7 @@ class Arm:
                                "arm)", low=0.0, high=5200.0)
     treatments: tuple[str, ...] = param("", "treatments started at entry (names of "
                                         "[interventions] tables)", choices=TREATMENTS)
+
 
 @dataclasses.dataclass(frozen=True)
 class TrialSpec:
@@ -158,6 +164,7 @@ class TrialSpec:
         ov = {**self.model, **dict(overrides or {})}
         return load_config(path, overrides=ov or None)
 
+
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
@@ -168,8 +175,10 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             out[key] = v
     return out
 
+
 #: ``[entry]`` keys a trial file may leave out, with the value they then take.
 _ENTRY_OPTIONAL: dict[str, Any] = {"min_el_escorial": "none"}
+
 
 def spec_from_dict(data: Mapping[str, Any], source: str | None = None) -> TrialSpec:
     """Validate a parsed trial TOML; :class:`ConfigError` names the full key of any problem.
@@ -210,6 +219,7 @@ def spec_from_dict(data: Mapping[str, Any], source: str | None = None) -> TrialS
     if not isinstance(model, Mapping):
         raise ConfigError(f"must be a table; got {model!r}", key="model", source=source)
     return TrialSpec(trial, entry, visits, arms, _flatten(model), source)
+
 
 def load_trial(path: str | Path) -> TrialSpec:
     """Read and validate a trial TOML file."""
