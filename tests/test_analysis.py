@@ -566,7 +566,7 @@ def _censored_sweep(seed: int = 4) -> pd.DataFrame:
 
 
 def test_sweep_figure_summarises_censored_survival_and_counts_every_run(tmp_path):
-    from alssim.analysis.cohort import km_median, sweep_summary
+    from alssim.analysis.sweeps import km_median, sweep_summary
 
     table = _censored_sweep()
     points, event = sweep_summary(table, "spread.contralateral_rate", "clinical.survival_months")
@@ -601,7 +601,7 @@ def test_sweep_figure_summarises_censored_survival_and_counts_every_run(tmp_path
 
 
 def test_kaplan_meier_median_agrees_with_the_survival_module():
-    from alssim.analysis.cohort import km_median
+    from alssim.analysis.sweeps import km_median
 
     rng = np.random.default_rng(0)
     for _ in range(100):

@@ -604,7 +604,7 @@ def test_unit_of_reads_each_parameter_unit_from_its_declaration():
 
 
 def test_sweep_axis_labels_take_the_unit_the_schema_declares():
-    from alssim.analysis.cohort import _unit_of
+    from alssim.analysis.sweeps import _unit_of
 
     assert _unit_of("clinical.respiratory.fvc_healthy_sd") == "% predicted"
     assert _unit_of("simulation.dt_days") == "day"

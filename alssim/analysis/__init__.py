@@ -35,7 +35,7 @@ _EXPORTS = {
     "plot_dfs_histogram": "cohort",
     "plot_first_spread": "cohort",
     "plot_onset_sites": "cohort",
-    "plot_sweep": "cohort",
+    "plot_sweep": "sweeps",
     "standard_figures": "figures",
     "cohort_figures": "figures",
     "save_figure": "figures",

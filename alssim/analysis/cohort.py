@@ -1,16 +1,15 @@
-"""Cohort and sweep figures, and the Kaplan–Meier estimator they use.
+"""Cohort figures, and the Kaplan–Meier estimator they use.
 
 Cohort figures take a cohort result (its ``.patients`` table is used) or that table itself: one
 row per patient, with the flattened summary of each run as columns (``onset.site``,
 ``order_of_involvement``, ...). A column is found by its exact name or as the last dotted part of
 a longer name (``survival_months`` matches ``clinical.survival_months``); a figure whose columns
-are missing raises :class:`MissingColumnError` naming what it looked for.
+are missing raises :class:`MissingColumnError` naming what it looked for. Sweep figures are in
+:mod:`alssim.analysis.sweeps`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,31 +20,29 @@ from scipy.stats import binomtest
 from alssim.analysis._style import new_figure, styled
 from alssim.analysis.palette import OKABE_ITO, SITE_COLOURS
 from alssim.config import load_config
-from alssim.config.loader import _dotted_keys
-from alssim.config.schema import unit_of
-from alssim.errors import AlssimError, ConfigError
+from alssim.errors import AlssimError
 from alssim.survival import KaplanMeier, kaplan_meier
 
 __all__ = [
     "PUBLISHED_ONSET_SITES",
     "KaplanMeier",
     "MissingColumnError",
-    "SweepPoint",
+    "find_column",
     "first_spread_table",
     "kaplan_meier",
-    "km_median",
+    "patient_table",
     "plot_dfs_histogram",
     "plot_first_spread",
     "plot_onset_sites",
     "plot_survival_by_onset",
-    "plot_sweep",
-    "sweep_summary",
-    "swept_keys",
 ]
 
+
 SITES = ("bulbar", "upper_limb", "lower_limb", "respiratory")
+
 SITE_NAMES = {"bulbar": "bulbar", "upper_limb": "upper limb", "lower_limb": "lower limb",
               "respiratory": "trunk / respiratory"}
+
 
 #: Published onset-site shares (%): (low, high) of the range across studies, and one reference
 #: study's point value (Ludolph 2024 J Neurol; trunk from the US ALS Registry 2019). See
@@ -56,6 +53,8 @@ PUBLISHED_ONSET_SITES: dict[str, tuple[float, float, float]] = {
     "lower_limb": (33.0, 37.0, 37.3),
     "respiratory": (1.0, 6.0, 6.0),
 }
+
+
 #: Published median survival from clinical onset (months): (low, high) by onset site (Chiò 2009;
 #: Wijesekera 2009; Fujimura-Kiyono 2011).
 PUBLISHED_MEDIAN_SURVIVAL: dict[str, tuple[float, float]] = {
@@ -69,11 +68,8 @@ class MissingColumnError(AlssimError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-# Kaplan–Meier estimation lives in alssim.survival (pure statistics); re-exported here.
-
-
 # --------------------------------------------------------------------------- table access
-def _table(cohort) -> Any:
+def patient_table(cohort) -> Any:
     if isinstance(cohort, pd.DataFrame):
         return cohort
     df = getattr(cohort, "patients", None)
@@ -82,7 +78,7 @@ def _table(cohort) -> Any:
     raise TypeError(f"expected a CohortResult or a pandas DataFrame; got {type(cohort).__name__}")
 
 
-def _column(df, *names: str, required: bool = True) -> str | None:
+def find_column(df, *names: str, required: bool = True) -> str | None:
     """Name of the first column matching one of ``names`` exactly or as a dotted suffix."""
     cols = [str(c) for c in df.columns]
     for name in names:
@@ -100,7 +96,7 @@ def _column(df, *names: str, required: bool = True) -> str | None:
 
 
 def _site_series(df):
-    col = _column(df, "onset.site", "onset_site", "site")
+    col = find_column(df, "onset.site", "onset_site", "site")
     return df[col].astype(str)
 
 
@@ -110,10 +106,10 @@ def _survival_data(df):
     Patients alive at the end (``censored``, or no survival time) are censored at the horizon
     minus their clinical onset; patients without clinical onset are left out.
     """
-    col = _column(df, "survival_months", "survival_from_onset_months")
+    col = find_column(df, "survival_months", "survival_from_onset_months")
     t = np.asarray(df[col], dtype=float)
-    ev_col = _column(df, "died", "death_observed", "event", required=False)
-    cens_col = _column(df, "censored", required=False)
+    ev_col = find_column(df, "died", "death_observed", "event", required=False)
+    cens_col = find_column(df, "censored", required=False)
     if ev_col is not None:
         ev = np.asarray(df[ev_col].astype(object).fillna(False), dtype=bool)
     elif cens_col is not None:
@@ -122,9 +118,9 @@ def _survival_data(df):
         ev = np.isfinite(t)
     missing = ~np.isfinite(t)
     if missing.any():  # censored without a time: follow-up to the horizon, from clinical onset
-        fu_col = _column(df, "follow_up_months", "censor_months", "horizon_months")
+        fu_col = find_column(df, "follow_up_months", "censor_months", "horizon_months")
         fu = np.asarray(df[fu_col], dtype=float)
-        on_col = _column(df, "clinical_onset_months", required=False)
+        on_col = find_column(df, "clinical_onset_months", required=False)
         if on_col is not None and fu_col == "horizon_months":
             fu = fu - np.asarray(df[on_col], dtype=float)  # NaN: never symptomatic, left out
         t = np.where(missing, fu, t)
@@ -154,7 +150,7 @@ def plot_survival_by_onset(cohort, *, alpha: float = 0.05):
         One curve and band per onset site, the median in the legend, and the published
         median survival by site as bars on the 50% line.
     """
-    df = _table(cohort)
+    df = patient_table(cohort)
     sites = _site_series(df)
     t, ev, keep = _survival_data(df)
     sites = np.asarray(sites)[keep]
@@ -216,13 +212,13 @@ def plot_dfs_histogram(cohort, *, bins: int | Sequence[float] = 30):
         Counts of patients by ΔFS, with the median, the registry median range (0.4–0.6
         points/month) and the trial mean (1.02; Atassi 2014) marked.
     """
-    df = _table(cohort)
-    col = _column(df, "alsfrs_r_dfs", "dfs", "delta_fs", required=False)
+    df = patient_table(cohort)
+    col = find_column(df, "alsfrs_r_dfs", "dfs", "delta_fs", required=False)
     if col is not None:
         dfs = np.asarray(df[col], dtype=float)
     else:
-        a = _column(df, "alsfrs_at_diagnosis")
-        m = _column(df, "onset_to_diagnosis_months", "diagnostic_delay_months")
+        a = find_column(df, "alsfrs_at_diagnosis")
+        m = find_column(df, "onset_to_diagnosis_months", "diagnostic_delay_months")
         with np.errstate(divide="ignore", invalid="ignore"):
             dfs = (48.0 - np.asarray(df[a], dtype=float)) / np.asarray(df[m], dtype=float)
     dfs = dfs[np.isfinite(dfs)]
@@ -272,9 +268,9 @@ def first_spread_table(cohort, anatomy=None):
         Columns ``onset_site``, ``direction`` and ``next_site`` (``None`` where not reached).
     """
 
-    df = _table(cohort)
-    dir_col = _column(df, "first_spread.direction", required=False)
-    reg_cols = {s: _column(df, f"region_involvement_months.{s}", required=False) for s in SITES}
+    df = patient_table(cohort)
+    dir_col = find_column(df, "first_spread.direction", required=False)
+    reg_cols = {s: find_column(df, f"region_involvement_months.{s}", required=False) for s in SITES}
     if dir_col is not None and "onset.site" in df.columns:
         sites = df["onset.site"].astype(str).to_numpy()
         months = np.column_stack([
@@ -294,7 +290,7 @@ def first_spread_table(cohort, anatomy=None):
         anatomy = load_config().anatomy
     seg_site = _site_of_segments(anatomy)
     seg_index = {n: i for i, n in enumerate(anatomy.segment_names)}
-    col = _column(df, "order_of_involvement")
+    col = find_column(df, "order_of_involvement")
     rows = []
     for text in df[col].fillna("").astype(str):
         seq: list[tuple[str, str]] = []
@@ -404,7 +400,7 @@ def plot_onset_sites(cohort):
         Model share per site (bars, 95% Wilson interval) beside the published range (grey
         bar) and a reference study's value (diamond) from LITERATURE.md.
     """
-    df = _table(cohort)
+    df = patient_table(cohort)
     sites = np.asarray(_site_series(df))
     n = sites.size
     fig = new_figure(10, 6)
@@ -432,398 +428,3 @@ def plot_onset_sites(cohort):
     ax.set_title(f"Onset site: model (n = {n}) beside the registries\n"
                  "limb onset is commonest, trunk onset rare")
     return fig
-
-
-#: Sweep columns that come before the swept keys (see :func:`alssim.sweep`).
-_SWEEP_LEADING = ("run_id", "point", "replicate", "seed")
-
-
-def swept_keys(table) -> list[str]:
-    """The swept config keys of a sweep table, in design order.
-
-    From ``table.attrs["sweep"]`` (set by :func:`alssim.sweep` and by
-    :func:`alssim.sweep.load_runs` when the folder's ``spec.json`` is beside ``runs.csv``);
-    otherwise the columns after ``seed`` that are config keys (a sweep table has the swept keys
-    right after ``run_id``, ``point``, ``replicate``, ``seed``). Empty for a table that is not a
-    sweep's.
-    """
-    meta = getattr(table, "attrs", {}).get("sweep")
-    if isinstance(meta, dict) and isinstance(meta.get("axes"), list):
-        return [str(a["key"]) for a in meta["axes"] if isinstance(a, dict) and "key" in a]
-    cols = [str(c) for c in table.columns]
-    if "seed" not in cols:
-        return []
-
-    valid = set(_dotted_keys(load_config().to_dict()))
-    keys = []
-    for c in cols[cols.index("seed") + 1:]:
-        if c not in valid:
-            break
-        keys.append(c)
-    return keys
-
-
-@dataclasses.dataclass(frozen=True)
-class SweepPoint:
-    """The outcome of the runs at one value of the swept parameter (see :func:`sweep_summary`).
-
-    Attributes
-    ----------
-    value : float
-        Parameter value.
-    n : int
-        Runs at this value.
-    used : int
-        Runs that enter the summary (with a value, or with an event time or censoring time).
-    events : int
-        Runs whose event was observed (survival-type outcomes; else equal to ``used``).
-    censored : int
-        Runs censored at the horizon (survival-type outcomes; else 0).
-    median, lower, upper : float
-        Median and its interval: for survival-type outcomes the Kaplan–Meier median and its
-        Brookmeyer–Crowley interval (``inf``: not reached within follow-up), else the median
-        and the 25th and 75th percentiles of the values (NaN without any value).
-    q10, q90 : float
-        10th and 90th percentiles of the values (NaN for survival-type outcomes).
-    follow_up : float
-        Longest time observed (event or censoring) for survival-type outcomes, else NaN.
-    """
-
-    value: float
-    n: int
-    used: int
-    events: int
-    censored: int
-    median: float
-    lower: float
-    upper: float
-    q10: float = math.nan
-    q90: float = math.nan
-    follow_up: float = math.nan
-
-
-def km_median(times: np.ndarray, events: np.ndarray, confidence: float = 0.95
-              ) -> tuple[float, float, float]:
-    """Kaplan–Meier median of right-censored times and its confidence interval.
-
-    Parameters
-    ----------
-    times : ndarray, shape (n,)
-        Event or censoring times (finite, >= 0).
-    events : ndarray of bool, shape (n,)
-        True where the event was observed, False where censored.
-    confidence : float
-        Confidence level of the interval.
-
-    Returns
-    -------
-    median, lower, upper : float
-        The smallest time at which the estimated survival is at or below 0.5, and the
-        Brookmeyer–Crowley limits (the times at which the lower and the upper pointwise limits,
-        log-log "exponential Greenwood", reach 0.5); ``inf`` where not reached within the
-        follow-up (all three ``inf`` without any event). From
-        :func:`alssim.survival.kaplan_meier`.
-    """
-    t = np.asarray(times, dtype=float)
-    e = np.asarray(events, dtype=bool)
-    km = kaplan_meier(t, e, alpha=1 - confidence)
-    return km.median, km.median_lower, km.median_upper
-
-
-def _event_times(df, ocol: str):
-    """For a time-to-event outcome: ``(time, event, usable, what)``, else ``None``.
-
-    How a sweep table records censoring: ``clinical.censored`` is true for a patient alive at
-    the horizon (``clinical.survival_months`` and ``clinical.death_months`` are then missing);
-    a ``loss_months.*.lost_*`` time is missing when that loss was not reached by the horizon.
-    A censored run is censored at the end of its follow-up: ``horizon_months`` (times from
-    biological onset) or ``horizon_months - clinical.clinical_onset_months`` (survival, from
-    clinical onset; a run without clinical onset has no survival time and is not usable).
-    ``what`` names the event (``died``, ``reached``).
-    """
-    name = ocol.split(".")[-1]
-    if name in ("survival_months", "death_months"):
-        what = "died"
-    elif ocol.split(".")[0] == "loss_months" and name.startswith("lost_"):
-        what = "reached"
-    else:
-        return None
-    t = np.asarray(df[ocol], dtype=float)
-    missing = ~np.isfinite(t)
-    cens_col = _column(df, "censored", required=False) if what == "died" else None
-    if cens_col is not None:
-        event = ~np.asarray(df[cens_col].astype(object).fillna(True), dtype=bool)
-        event &= ~missing
-    else:
-        event = ~missing
-    usable = np.ones(len(t), dtype=bool)
-    if missing.any():
-        need = ["horizon_months"] + (["clinical_onset_months"] if name == "survival_months"
-                                     else [])
-        if what == "died":
-            need.append("censored")
-        found = {n: _column(df, n, required=False) for n in need}
-        lacking = [n for n, c in found.items() if c is None]
-        if lacking:
-            full = {"horizon_months": "horizon_months", "censored": "clinical.censored",
-                    "clinical_onset_months": "clinical.clinical_onset_months"}
-            raise MissingColumnError(
-                f"{int(missing.sum())} runs have no {ocol} (the event did not happen by the "
-                f"horizon: censored), and the table lacks {', '.join(map(repr, lacking))} to "
-                "censor them; keep those outputs in the sweep (outputs=[..., "
-                f"{', '.join(repr(full[n]) for n in lacking)}])")
-        follow = np.asarray(df[found["horizon_months"]], dtype=float)
-        if name == "survival_months":
-            follow = follow - np.asarray(df[found["clinical_onset_months"]], dtype=float)
-        if what == "died":  # missing and not censored: no time at all (no clinical onset)
-            usable = ~missing | np.asarray(df[found["censored"]].astype(object).fillna(False),
-                                           dtype=bool)
-        t = np.where(missing, follow, t)
-        usable &= np.isfinite(t) & (t >= 0)
-    return t, event & usable, usable, what
-
-
-def sweep_summary(table, parameter: str, outcome: str, *, confidence: float = 0.95):
-    """One :class:`SweepPoint` per value of ``parameter``: nothing dropped without a count.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A sweep table (one row per run), or the rows of one group of it.
-    parameter, outcome : str
-        Column names (exact).
-    confidence : float
-        Level of the Kaplan–Meier median's interval (survival-type outcomes).
-
-    Returns
-    -------
-    points : list of SweepPoint
-        In increasing parameter value; a value whose runs all lack the outcome is kept (with
-        NaN, or a median ``inf`` = not reached when all its runs are censored).
-    survival : str or None
-        The event's name (``"died"``, ``"reached"``) when the outcome is a time to an event
-        summarised as censored data (see :func:`_event_times`), else ``None``.
-    """
-    xs = np.asarray(table[parameter], dtype=float)
-    ev = _event_times(table, outcome)
-    ys = np.asarray(table[outcome], dtype=float)
-    points = []
-    for u in np.unique(xs[np.isfinite(xs)]):
-        at = xs == u
-        n = int(at.sum())
-        if ev is not None:
-            t, e, ok, _ = ev
-            t_u, e_u = t[at & ok], e[at & ok]
-            med, lo, hi = km_median(t_u, e_u, confidence)
-            points.append(SweepPoint(float(u), n, int(t_u.size), int(e_u.sum()),
-                                     int(t_u.size - e_u.sum()), med, lo, hi,
-                                     follow_up=float(t_u.max()) if t_u.size else math.nan))
-            continue
-        y = ys[at & np.isfinite(ys)]
-        if y.size:
-            q10, q25, q50, q75, q90 = np.percentile(y, [10, 25, 50, 75, 90])
-        else:
-            q10 = q25 = q50 = q75 = q90 = math.nan
-        points.append(SweepPoint(float(u), n, int(y.size), int(y.size), 0, float(q50),
-                                 float(q25), float(q75), float(q10), float(q90)))
-    return points, (ev[3] if ev is not None else None)
-
-
-@styled
-def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
-               pool: Sequence[str] = (), log_x: bool = False, confidence: float = 0.95):
-    """An outcome against a swept parameter, every run accounted for.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A sweep table (one row per run), e.g. from :func:`alssim.sweep` or
-        :func:`alssim.sweep.load_runs`.
-    parameter : str
-        Column of the swept parameter (e.g. ``"spread.contralateral_rate"``).
-    outcome : str
-        Column of the outcome (found exactly or as a dotted suffix).
-    by : str, optional
-        Column to draw one line per value of (e.g. a second swept parameter).
-    pool : sequence of str
-        Other swept parameters to pool over knowingly (named in the title). Any other swept
-        parameter that varies in the table and is neither ``parameter``, ``by`` nor pooled is an
-        error: the runs of different values would be mixed silently.
-    log_x : bool
-        Logarithmic parameter axis.
-    confidence : float
-        Level of the interval of the Kaplan–Meier median (survival-type outcomes).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Survival-type outcomes (times to an event with censoring: ``clinical.survival_months``,
-        ``clinical.death_months``, ``loss_months.*.lost_*``; see :func:`sweep_summary`): the
-        Kaplan–Meier median at each value with its interval (bars), runs with the event as
-        dots and censored runs as open circles at their censoring time; where the median is
-        not reached within follow-up, an open triangle at the longest follow-up, labelled.
-        Other outcomes: every run as a dot, the median (line), inter-quartile (dark band) and
-        10–90% range (light band); a value none of whose runs has the outcome is marked on the
-        axis. The title counts the runs: in all, with the event and censored, or without a
-        value.
-
-    Raises
-    ------
-    ConfigError
-        (key ``by``) If another swept parameter varies in the table and is neither ``by`` nor
-        in ``pool``; the message says what to pass.
-    MissingColumnError
-        If a column is missing, or a survival-type outcome has censored runs and the table
-        lacks the columns to censor them (``horizon_months``, ``clinical.censored``,
-        ``clinical.clinical_onset_months``).
-    """
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    if not isinstance(table, pd.DataFrame):
-        table = _table(table)
-    pcol = str(_column(table, parameter))  # required columns: never None
-    ocol = str(_column(table, outcome))
-    bycol = str(_column(table, by)) if by is not None else None
-    pooled = [str(_column(table, k)) for k in pool]
-    others = [k for k in swept_keys(table) if k in table.columns and k not in (pcol, bycol)
-              and k not in pooled and table[k].nunique(dropna=False) > 1]
-    if others:
-        k = others[0]
-        raise ConfigError(
-            f"the table also sweeps {k!r} ({table[k].nunique(dropna=False)} values), whose runs "
-            f"would be pooled at each value of {pcol!r}: pass by={k!r} (one line per value), "
-            f"select one value first (table[table[{k!r}] == value]), or pool=[{k!r}] to pool "
-            "it knowingly", key="by")
-    groups = ([(None, table)] if bycol is None
-              else list(table.groupby(bycol, sort=True, dropna=False)))
-    colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "reddish_purple",
-                                      "orange", "sky_blue", "black")]
-    fig = new_figure(10, 6.5)
-    ax = fig.add_subplot()
-    survival = None
-    totals = {"n": 0, "used": 0, "events": 0, "censored": 0}
-    not_reached: list[tuple[float, float, str]] = []
-    open_ended = False
-    no_value: list[tuple[float, str]] = []
-    for g, (key, sub) in enumerate(groups):
-        colour = colours[g % len(colours)]
-        points, survival = sweep_summary(sub, pcol, ocol, confidence=confidence)
-        label = None if key is None else f"{bycol} = {key}"
-        for k_ in totals:
-            totals[k_] += sum(getattr(p, k_) for p in points)
-        xs = np.asarray(sub[pcol], dtype=float)
-        ux = np.array([p.value for p in points])
-        med = np.array([p.median for p in points])
-        if survival is not None:
-            t, e, ok, _ = _event_times(sub, ocol)
-            ax.scatter(xs[ok & e], t[ok & e], s=14, color=colour, alpha=0.35, lw=0)
-            ax.scatter(xs[ok & ~e], t[ok & ~e], s=22, facecolors="none", edgecolors=colour,
-                       alpha=0.6, lw=1)
-            r = np.nonzero(np.isfinite(med))[0]
-            if r.size:
-                m = med[r]
-                lo = np.array([points[i].lower for i in r])  # <= the median: finite
-                hi = np.array([points[i].upper for i in r])  # inf: not reached in follow-up
-                ax.plot(ux[r], m, "-o", color=colour, label=label, ms=6)
-                ax.errorbar(ux[r], m, yerr=[m - lo, np.where(np.isfinite(hi), hi - m, 0.0)],
-                            fmt="none", ecolor=colour, capsize=4, lw=1.6)
-                for i in r[~np.isfinite(hi)]:  # upper limit beyond follow-up: an arrow up
-                    open_ended = True
-                    ax.annotate("", xy=(ux[i], med[i]), xytext=(0, 32),
-                                textcoords="offset points", annotation_clip=False,
-                                arrowprops={"arrowstyle": "<-", "color": colour, "lw": 1.6,
-                                            "shrinkA": 0, "shrinkB": 0})
-            elif label is not None:
-                ax.plot([], [], "-o", color=colour, label=label, ms=6)
-            for p in points:
-                if not math.isfinite(p.median) and p.used:
-                    not_reached.append((p.value, p.follow_up, colour))
-                elif not p.used:
-                    no_value.append((p.value, colour))
-        else:
-            ys = np.asarray(sub[ocol], dtype=float)
-            ok = np.isfinite(xs) & np.isfinite(ys)
-            ax.scatter(xs[ok], ys[ok], s=14, color=colour, alpha=0.35, lw=0)
-            has = np.isfinite(med)
-            q = np.array([[p.q10, p.lower, p.median, p.upper, p.q90] for p in points])
-            if has.any():
-                ax.fill_between(ux[has], q[has, 0], q[has, 4], color=colour, alpha=0.12, lw=0)
-                ax.fill_between(ux[has], q[has, 1], q[has, 3], color=colour, alpha=0.3, lw=0)
-                ax.plot(ux[has], q[has, 2], "-o", color=colour, label=label, ms=5)
-            elif label is not None:
-                ax.plot([], [], "-o", color=colour, label=label, ms=5)
-            no_value += [(p.value, colour) for p in points if not p.used]
-    for x, y, colour in not_reached:
-        ax.plot([x], [y], "^", ms=13, mfc="white", mec=colour, mew=2, zorder=6)
-        ax.annotate("median not\nreached", (x, y), textcoords="offset points", xytext=(0, -14),
-                    ha="center", va="top", fontsize=10, color=colour)
-    for x, colour in no_value:
-        ax.plot([x], [0], "X", ms=11, color=colour, zorder=6, transform=ax.get_xaxis_transform(),
-                clip_on=False)
-    if log_x:
-        ax.set_xscale("log")
-        values = np.unique(np.asarray(table[pcol], dtype=float))
-        if values.size <= 12:
-            ax.set_xticks(values, [f"{v:g}" for v in values])
-            ax.minorticks_off()
-    unit = _unit_of(parameter)
-    ax.set_xlabel(f"{parameter}{f' ({unit})' if unit else ''}")
-    ax.set_ylabel(_outcome_label(ocol))
-    handles, labels = ax.get_legend_handles_labels()
-    grey = "0.4"
-    n, used = totals["n"], totals["used"]
-    conf = f"{100 * confidence:.0f}%"
-    if survival is not None:
-        handles += [Line2D([], [], marker="o", ls="-", color=grey),
-                    Line2D([], [], marker="o", ls="none", color=grey, alpha=0.5, ms=4),
-                    Line2D([], [], marker="o", ls="none", mfc="none", mec=grey, ms=5)]
-        labels += [f"Kaplan–Meier median ({conf} interval)", f"run: {survival}",
-                   "run: censored at the horizon"]
-        if open_ended:
-            handles.append(Line2D([], [], marker="$\\uparrow$", ls="none", color=grey, ms=10))
-            labels.append("upper limit not reached within follow-up")
-        if not_reached:
-            handles.append(Line2D([], [], marker="^", ls="none", mfc="white", mec=grey, ms=10))
-            labels.append("median not reached (at the longest follow-up)")
-        counts = (f"{n} runs:\n{totals['events']} {survival}, {totals['censored']} censored at "
-                  "the horizon")
-        what = f"Kaplan–Meier median and {conf} interval"
-    else:
-        handles += [Patch(color="0.5", alpha=0.45), Patch(color="0.5", alpha=0.15)]
-        labels += ["middle 50% of runs", "middle 80% of runs"]
-        counts = f"{n} runs" if used == n else f"{used} of {n} runs; {n - used} without a value"
-        what = "median and spread"
-    if survival is not None and used < n:
-        counts += f", {n - used} without clinical onset (no survival time, left out)"
-    if no_value:
-        handles.append(Line2D([], [], marker="X", ls="none", color=grey, ms=9))
-        labels.append("no run has a value here")
-    if pooled:
-        counts += f"; pooled over {', '.join(pooled)}"
-    ax.legend(handles, labels, loc="best")
-    ax.set_title(f"How {_outcome_label(ocol, short=True)} changes with {parameter}\n"
-                 f"{what} over {counts}", fontsize=13)
-    return fig
-
-
-def _unit_of(parameter: str) -> str:
-    """Unit of a dotted config key for an axis label: the schema's (none for a ratio or a
-    word), else guessed from the key's ending for keys outside the schema ('' if unknown)."""
-    unit = unit_of(parameter)
-    if unit is not None:
-        return "" if unit in ("", "1") else unit
-    if parameter.endswith("_rate"):
-        return "1/month"
-    if parameter.endswith("_days"):
-        return "days"
-    if parameter.endswith("_years"):
-        return "years"
-    return ""
-
-
-def _outcome_label(col: str, short: bool = False) -> str:
-    name = col.split(".")[-1] if short else col
-    if col.endswith("_months"):
-        return name if short else f"{name} (months)"
-    return name
