@@ -246,7 +246,7 @@ def test_a_dask_client_alssim_opens_keeps_distributed_quiet_until_closed():
     # the client-side loggers are silent while its own client is open, and restored after
     import logging
 
-    from alssim.executors import _CONNECTION_LOGGERS, DaskBackend
+    from alssim.executors.dask import _CONNECTION_LOGGERS, DaskBackend
 
     class Client:
         closed = False
@@ -280,7 +280,7 @@ def test_a_dask_scheduler_without_workers_says_so_and_gives_up(monkeypatch):
     from alssim.errors import AlssimError
     from tests.conftest import small_config
 
-    monkeypatch.setattr(executors, "DASK_WORKER_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(executors.dask, "DASK_WORKER_WAIT_SECONDS", 0.5)
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         with pytest.warns(UserWarning, match="has no workers; waiting up to 0.5 s"), \
@@ -354,8 +354,8 @@ def test_dask_waits_visibly_when_every_worker_leaves_mid_run(monkeypatch):
     from alssim import executors
     from alssim.executors import BackendLostError, resolve_executor, run_tasks
 
-    monkeypatch.setattr(executors, "DASK_POLL_SECONDS", 0.2)
-    monkeypatch.setattr(executors, "DASK_WORKER_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr(executors.dask, "DASK_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(executors.dask, "DASK_WORKER_WAIT_SECONDS", 1.0)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         got: dict[int, object] = {}
