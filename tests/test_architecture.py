@@ -179,3 +179,13 @@ def test_the_graph_sees_imports_in_functions_and_the_packages_they_run(tmp_path,
 
     monkeypatch.setattr(Path, "read_text", read_text)
     assert expect <= _upward(_graph())
+
+
+#: A module longer than this holds more than one concept: split it along them.
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_over_600_lines():
+    long = {name: n for name, path in _modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long == {}, f"modules over {MAX_MODULE_LINES} lines"
