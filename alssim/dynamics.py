@@ -73,8 +73,8 @@ class RegionalDrivers:
 
     Notes
     -----
-    :meth:`hazard` and :meth:`advance` act on one patient's :class:`DriverState`; the engine
-    stacks patients in a :class:`DriverBatch`, which does the same arithmetic.
+    The per-step arithmetic is :class:`DriverBatch`'s, for any number of patients: a single
+    patient is a batch of one (``DriverBatch([drivers])``).
     """
 
     #: Mechanism terms a treatment can multiply (see :mod:`alssim.interventions`).
@@ -103,12 +103,11 @@ class RegionalDrivers:
         lmn = np.flatnonzero(table["compartment_index"] == 1)
         #: LMN population indices and the UMN population of the same segment and side
         self.lmn_index = lmn
-        self.umn_of_lmn = lmn - 2 * anat.n_segments
+        self.umn_of_lmn = anat.umn_population_of(lmn)
         self.n_populations = n
         #: per-step constants of the treated terms, each of shape (n_steps + 1,), or None
         self.schedule: dict[str, np.ndarray] | None = (
             self._scheduled_constants(cfg, multipliers) if multipliers else None)
-        self._batch: DriverBatch | None = None
 
     def constants(self) -> dict[str, float]:
         """The untreated per-patient constants, by the name :class:`DriverBatch` uses."""
@@ -144,47 +143,6 @@ class RegionalDrivers:
             "stress_factor": (1.0 + ox.gain * ox.level * m["oxidative_stress"]) if ox.enabled
             else one,
         }
-
-    def initial_state(self, pathology: np.ndarray) -> DriverState:
-        """State at biological onset from the seeded pathology load, shape (n_populations,)."""
-        z = np.zeros(self.n_populations)
-        return DriverState(np.asarray(pathology, dtype=float).copy(), z.copy(), z.copy())
-
-    def _one(self) -> DriverBatch:
-        if self._batch is None:
-            self._batch = DriverBatch([self])
-        return self._batch
-
-    def hazard(self, state: DriverState, out: np.ndarray | None = None) -> np.ndarray:
-        """Regional hazard factor ``lambda`` (1/month), shape (n_populations,).
-
-        Parameters
-        ----------
-        state : DriverState
-            One patient's state (arrays of shape (n_populations,)).
-        out : ndarray, shape (n_populations,), optional
-            Where to write the result.
-        """
-        out = np.empty(self.n_populations) if out is None else out
-        self._one().hazard(_as_row(state), out=out.reshape(1, -1))
-        return out
-
-    def advance(
-        self,
-        state: DriverState,
-        dt_months: float,
-        lost_fraction: np.ndarray,
-        affected_fraction: np.ndarray,
-    ) -> None:
-        """Advance one patient's state in place over one step (see :meth:`DriverBatch.advance`)."""
-        self._one().advance(_as_row(state), dt_months, np.reshape(lost_fraction, (1, -1)),
-                            np.reshape(affected_fraction, (1, -1)))
-
-
-def _as_row(state: DriverState) -> DriverState:
-    """A (1, n_populations) view of a one-patient state (writes go through)."""
-    return DriverState(state.pathology.reshape(1, -1), state.inflammation.reshape(1, -1),
-                       state.excitotoxicity.reshape(1, -1))
 
 
 class DriverBatch:

@@ -3,15 +3,18 @@
 Update order of one step ``n`` (from ``t_n`` to ``t_{n+1} = t_n + dt``), the whole engine:
 
 1. **Hazard.** The regional hazard factor ``lambda_n`` (1/month, one value per population) is
-   computed from the drivers at ``t_n`` (:meth:`RegionalDrivers.hazard`) and held over the step.
+   computed from the drivers at ``t_n`` (:meth:`~alssim.dynamics.DriverBatch.hazard`) and held
+   over the step.
 2. **Clock.** Cumulative regional hazard ``Lambda_{n+1} = Lambda_n + lambda_n * dt``.
-3. **Fates.** Dead and dysfunctional neurons at ``t_{n+1}``: exactly, by binary search over sorted
-   thresholds (:class:`~alssim.fates.ExactFates`, one ``searchsorted`` for every population; its
-   keys are built population by population, so the per-neuron attributes are never all held at
-   once), or by per-neuron Bernoulli draws (:class:`~alssim.fates.ReferenceFates`).
+3. **Fates.** Dead and dysfunctional neurons at ``t_{n+1}``, from the fate engine that
+   ``simulation.engine`` names in :data:`~alssim.fates.FATE_ENGINES`: exactly, by binary search
+   over sorted thresholds (:class:`~alssim.fates.ExactFates`, one ``searchsorted`` for every
+   population; its keys are built population by population, so the per-neuron attributes are
+   never all held at once), or by per-neuron Bernoulli draws
+   (:class:`~alssim.fates.ReferenceFates`).
 4. **Drivers.** Pathology spreads over the step; glial activation relaxes towards the lost
    fraction at ``t_{n+1}``; the excitotoxic drive of each LMN pool becomes the affected fraction of
-   its UMNs at ``t_{n+1}`` (:meth:`RegionalDrivers.advance`).
+   its UMNs at ``t_{n+1}`` (:meth:`~alssim.dynamics.DriverBatch.advance`).
 5. **Record.** Every ``steps_per_output`` steps, and at the horizon, the state is recorded (see
    :data:`VARIABLES` and :attr:`~alssim.config.schema.Simulation.record_steps`).
 
@@ -23,9 +26,10 @@ by simulating the same seed without it (:func:`alssim.interventions.resolve_star
 Batches
     :func:`simulate_batch` runs several patients through one time loop: their regional drivers
     are rows of ``(n_patients, n_populations)`` arrays (:class:`~alssim.dynamics.DriverBatch`)
-    and their fates one :class:`~alssim.fates.FateBatch`, so the per-step cost of the numpy calls
-    is shared. Every operation is elementwise or per patient: each patient's result is the one
-    :func:`simulate` gives it alone, bit for bit, whatever batch it is in.
+    and their fates one :class:`~alssim.fates.FateEngine`, so the per-step cost of the numpy
+    calls is shared; a single patient is a batch of one. Every operation is elementwise or per
+    patient: each patient's result is the one :func:`simulate` gives it alone, bit for bit,
+    whatever batch it is in.
 
 The engine never plots and never computes clinical scores: it returns a
 :class:`~alssim.results.Result`.
@@ -45,10 +49,10 @@ from alssim.care_draws import draw_clinical
 from alssim.config.loader import load_config
 from alssim.config.schema import Config
 from alssim.dynamics import DriverBatch, RegionalDrivers
-from alssim.fates import ExactFates, FateBatch, ReferenceFates, UnitSums
+from alssim.fates import FATE_ENGINES
 from alssim.interventions import engine_multipliers, resolve_starts
 from alssim.onset import choose_onset, initial_load
-from alssim.population import UNIT_TYPES, build_population, iter_population_draws
+from alssim.population import UNIT_TYPES
 from alssim.resources import check_memory, engine_batch_size
 from alssim.results import VARIABLES, Result
 from alssim.streams import as_seed_sequence
@@ -204,32 +208,22 @@ def _simulate_group(
     counts = anat.counts(sim.scale).astype(np.int64)
     n_pop = anat.n_populations
 
-    onsets, member_drivers, units0, load = [], [], [], []
-    member_fates: list[ExactFates | ReferenceFates] = []
+    onsets, member_drivers, load, roots = [], [], [], []
     draws: list[dict[str, float]] = []
     for cfg, seed_value in zip(cfgs, seeds, strict=True):
         root = as_seed_sequence(seed_value)
+        roots.append(root)
         onset = choose_onset(cfg.onset, cfg.anatomy, root)
         draws.append(draw_clinical(root))
         multipliers = None
         if cfg.interventions.any_enabled:
             multipliers = engine_multipliers(cfg)
         member_drivers.append(RegionalDrivers(cfg, multipliers))
-        if sim.engine == "exact":
-            # keys are built population by population: no per-neuron arrays outlive this call
-            exact = ExactFates.from_draws(counts, lmn_mask, iter_population_draws(cfg, root))
-            units0.append(UnitSums(exact.total_size.copy(), np.zeros(n_pop),
-                                   exact.total_by_type.copy()))
-            member_fates.append(exact)
-        else:
-            pop = build_population(cfg, root)
-            reference = ReferenceFates(pop, lmn_mask, root, cfg.neurons.dysfunction_rate_ratio)
-            units0.append(reference.unit_sums())
-            member_fates.append(reference)
         onsets.append(onset)
         load.append(initial_load(onset, cfg.anatomy, cfg.onset.initial_load))
     drivers = DriverBatch(member_drivers)
-    fates = FateBatch(member_fates)
+    fates = FATE_ENGINES[sim.engine].for_patients(cfgs, roots, counts, lmn_mask)
+    units0 = fates.unit_sums()
 
     n_steps = sim.n_steps
     dt = sim.dt_months
@@ -261,9 +255,8 @@ def _simulate_group(
         drivers.advance(state, dt, fractions[:, 0], fractions[:, 1])
         drivers.hazard(state, out=lam)
         if record_at[n + 1]:
-            fates.sync()
-            units = [f.unit_sums() for f in fates.members]
-            dysfunctional = np.stack([f.dysfunctional() for f in fates.members])
+            units = fates.unit_sums()
+            dysfunctional = fates.dysfunctional()
             _record(rec, record_at[n + 1], counts, dead, dysfunctional, state, lam, cum, units,
                     dead - last_dead)
             last_dead = dead

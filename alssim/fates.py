@@ -1,19 +1,24 @@
 """Per-neuron fates: which neurons are dysfunctional or dead, given cumulative regional hazards.
 
-Two implementations with one interface:
+A *fate engine* (:class:`FateEngine`) follows the neurons of a batch of patients through time: at
+each step it takes every patient's cumulative regional hazard and returns how many neurons of each
+population are dead and how many are affected (dysfunctional or dead); between steps it reports the
+dysfunctional neurons and the motor-unit sums of the LMN pools. A single patient is a batch of one.
+:data:`FATE_ENGINES` names the engines (``simulation.engine``), in the manner of
+:data:`scipy.integrate._ivp.ivp.METHODS`:
 
-:class:`ExactFates`
+:class:`ExactFates` (``"exact"``)
     Because a neuron's hazard is (its vulnerability) x (its population's regional factor), neuron
     ``i`` of population ``p`` is dead at time ``t`` exactly when
     ``log(death_threshold_i / vulnerability_i) <= log Lambda_p(t)``. Those keys are computed and
-    sorted once; "how many are dead now" is then a binary search, for every population at once in
-    a single ``searchsorted`` over one merged array (population ``p``'s keys shifted into its own
-    band ``[p * W, (p + 1) * W)``). Dysfunction uses the same clock with its own threshold: a
-    second key per neuron, for "dysfunctional or dead", counts the affected. The cost of a step
-    does not grow with the number of neurons (beyond ``log N``) and no random number is drawn
-    after the thresholds.
+    sorted once (:func:`sorted_keys`); "how many are dead now" is then a binary search, for every
+    population at once in a single ``searchsorted`` over one merged array (population ``p``'s keys
+    shifted into its own band ``[p * W, (p + 1) * W)``). Dysfunction uses the same clock with its
+    own threshold: a second key per neuron, for "dysfunctional or dead", counts the affected. The
+    cost of a step does not grow with the number of neurons (beyond ``log N``) and no random
+    number is drawn after the thresholds.
 
-:class:`ReferenceFates`
+:class:`ReferenceFates` (``"reference"``)
     The plain agent-based stepper it is tested and benchmarked against: every step, every living
     neuron draws Bernoulli trials with the probabilities its hazard gives over the step
     (``1 - exp(-v * lambda * dt)`` for death, ``1 - exp(-c * v * lambda * dt)`` for dysfunction).
@@ -22,17 +27,29 @@ Two implementations with one interface:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import abc
+import dataclasses
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from alssim.population import UNIT_TYPES, Population, PopulationDraws
+from alssim.config.schema import Config
+from alssim.population import (
+    UNIT_TYPES,
+    Population,
+    PopulationDraws,
+    build_population,
+    iter_population_draws,
+)
 from alssim.streams import stream
 
-__all__ = ["ExactFates", "FateBatch", "ReferenceFates", "UnitSums"]
+__all__ = ["FATE_ENGINES", "ExactFates", "FateEngine", "ReferenceFates", "SortedKeys",
+           "UnitSums", "sorted_keys"]
 
 _BAND_HALF = 1000.0
 _BAND = 2 * _BAND_HALF + 1.0
+#: key kinds, in their order in a patient's key array
+KINDS = ("death", "affected")
 
 
 class UnitSums:
@@ -54,8 +71,67 @@ class UnitSums:
         self.alive_by_type = alive_by_type
 
 
-class ExactFates:
-    """Exact fates by sorted thresholds and binary search (see module docstring).
+class FateEngine(abc.ABC):
+    """The fates of the neurons of a batch of patients (row ``i`` of every array is patient ``i``).
+
+    An engine is built for a batch by :meth:`for_patients`; the time loop then calls
+    :meth:`update` once per step, with cumulative hazards that never decrease, and reads
+    :meth:`dysfunctional` and :meth:`unit_sums` at the records. Each patient's numbers are those it
+    gets alone, whatever batch it is in.
+    """
+
+    n_patients: int
+    n_populations: int
+
+    @classmethod
+    @abc.abstractmethod
+    def for_patients(cls, cfgs: Sequence[Config], roots: Sequence[np.random.SeedSequence],
+                     counts: np.ndarray, lmn_mask: np.ndarray) -> FateEngine:
+        """The engine of a batch: one config and root seed sequence per patient, the neurons
+        per population ``counts`` (int, shape (n_populations,)) and which populations are LMN
+        pools (``lmn_mask``, bool, same shape)."""
+
+    @abc.abstractmethod
+    def update(self, cumulative_hazard: np.ndarray, step_hazard: np.ndarray,
+               dt: float) -> np.ndarray:
+        """Advance to the end of a step.
+
+        Parameters
+        ----------
+        cumulative_hazard : ndarray, shape (n_patients, n_populations)
+            ``Lambda`` at the end of the step (dimensionless); never decreasing from one call
+            to the next.
+        step_hazard : ndarray, shape (n_patients, n_populations)
+            Hazard factor over the step (1/month).
+        dt : float
+            Step length (month).
+
+        Returns
+        -------
+        ndarray of int64, shape (n_patients, 2, n_populations)
+            Dead, and dysfunctional or dead, neurons of each patient (a buffer overwritten by
+            the next call).
+        """
+
+    @abc.abstractmethod
+    def dysfunctional(self) -> np.ndarray:
+        """Dysfunctional (alive) neurons at the last update, int64 shape (n_patients,
+        n_populations)."""
+
+    @abc.abstractmethod
+    def unit_sums(self) -> list[UnitSums]:
+        """Motor-unit sums of each patient's LMN populations at the last update (before the
+        first: the healthy pools)."""
+
+    @property
+    @abc.abstractmethod
+    def nbytes(self) -> int:
+        """Memory the engine holds for its patients, in bytes."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SortedKeys:
+    """One patient's sorted keys and the prefix sums kept in their order (:func:`sorted_keys`).
 
     Two keys per neuron: its death key ``kd = log(death_threshold / v)`` and its *affected* key
     ``ka = min(kd, ky)`` with ``ky = log(dysfunction_threshold / v)`` (the neuron is affected,
@@ -67,200 +143,154 @@ class ExactFates:
     LMN pools, prefix sums of motor-unit sizes (and unit-type counts) are kept in each key order,
     so surviving and dysfunctional motor-unit sums are lookups.
 
-    Parameters
+    Attributes
     ----------
-    pop : Population
-        The patient's neurons. :meth:`from_draws` builds the same object from the neurons of one
-        population at a time, without holding every neuron's attributes at once.
-    lmn_mask : ndarray of bool, shape (n_populations,)
-        Which populations are LMN pools (motor-unit sums are kept for those).
+    keys : ndarray of float64, shape (2 * n_neurons,)
+        Death keys, then affected keys, sorted within each population and shifted into its band.
+    key_offsets : ndarray of int64, shape (2 * n_populations,)
+        Index of the first key of each (kind, population), kinds first.
+    prefix_start : ndarray of int64, shape (n_populations,)
+        Where each LMN population's prefix sums start (its leading zero).
+    prefix_size : ndarray of float64, shape (2, n_lmn_neurons + n_populations)
+        Summed motor-unit sizes in death-key and in affected-key order.
+    prefix_type : ndarray of int32, shape (3, n_lmn_neurons + n_populations)
+        Units of each type (S, FR, FF) in death-key order.
+    total_size : ndarray, shape (n_populations,)
+        Summed motor-unit size of each healthy LMN pool (0 for UMN populations).
+    total_by_type : ndarray, shape (3, n_populations)
+        Units of each type in each healthy LMN pool.
     """
 
-    #: key kinds, in their order in the key array
-    KINDS = ("death", "affected")
-
-    def __init__(self, pop: Population, lmn_mask: np.ndarray):
-        draws = (
-            PopulationDraws(
-                p,
-                pop.vulnerability[pop.slice(p)],
-                pop.unit_type[pop.slice(p)] if lmn_mask[p] else None,
-                pop.unit_size[pop.slice(p)] if lmn_mask[p] else None,
-                pop.death_threshold[pop.slice(p)],
-                pop.dysfunction_threshold[pop.slice(p)],
-            )
-            for p in range(len(pop.counts))
-        )
-        self._build(pop.counts, lmn_mask, draws)
-
-    @classmethod
-    def from_draws(
-        cls, counts: np.ndarray, lmn_mask: np.ndarray, draws: Iterable[PopulationDraws]
-    ) -> ExactFates:
-        """Build from the neurons of one population at a time.
-
-        Parameters
-        ----------
-        counts : ndarray of int, shape (n_populations,)
-            Neurons per population.
-        lmn_mask : ndarray of bool, shape (n_populations,)
-        draws : iterable of PopulationDraws
-            Every population once, in population order (e.g.
-            :func:`~alssim.population.iter_population_draws`).
-        """
-        self = cls.__new__(cls)
-        self._build(counts, lmn_mask, draws)
-        return self
-
-    def _build(self, counts, lmn_mask, draws: Iterable[PopulationDraws]) -> None:
-        counts = np.asarray(counts, dtype=np.int64)
-        n_pop = len(counts)
-        n = int(counts.sum())
-        n_kinds = len(self.KINDS)
-        self.n_populations = n_pop
-        self.counts = counts
-        self.lmn_mask = np.asarray(lmn_mask, dtype=bool)
-        self.start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        #: band centre of (kind, population), shape (n_kinds, n_populations)
-        self._band = np.arange(n_kinds * n_pop).reshape(n_kinds, n_pop) * _BAND + _BAND_HALF
-        #: first index of (kind, population) in the key array, flattened
-        self._start = (self.start[None, :] + n * np.arange(n_kinds)[:, None]).ravel()
-        self._keys = np.empty(n_kinds * n)
-        lmn_total = int(counts[self.lmn_mask].sum())
-        # prefix sums over LMN neurons in each key order, with one leading zero per population
-        self._pre_start = np.zeros(n_pop, dtype=np.int64)
-        self._pre = np.zeros((n_kinds, lmn_total + n_pop))
-        self._pre_type = np.zeros((len(UNIT_TYPES), lmn_total + n_pop), dtype=np.int32)
-        self.total_size = np.zeros(n_pop)
-        self.total_by_type = np.zeros((len(UNIT_TYPES), n_pop))
-        pos = 0
-        seen = 0
-        for d in draws:
-            p, k = d.index, int(counts[d.index])
-            seen += 1
-            lo = self.start[p]
-            dest = [self._keys[j * n + lo : j * n + lo + k] for j in range(n_kinds)]
-            # keys log(threshold / vulnerability) in float64; temporaries of this population only
-            kd, ka = dest
-            with np.errstate(divide="ignore"):
-                log_v = np.log(d.vulnerability, dtype=np.float64)
-                np.log(d.death_threshold, out=kd, dtype=np.float64)
-                np.log(d.dysfunction_threshold, out=ka, dtype=np.float64)
-            kd -= log_v
-            ka -= log_v
-            np.minimum(ka, kd, out=ka)
-            del log_v
-            if self.lmn_mask[p]:
-                # LMN draws carry their motor units (alssim.population.PopulationDraws)
-                assert d.unit_size is not None and d.unit_type is not None
-                size = d.unit_size.astype(np.float64)
-                sl = slice(pos + 1, pos + k + 1)
-                self._pre_start[p] = pos
-                for j, key in enumerate(dest):
-                    # tied keys are equal and sums of float32 sizes are exact in float64, so
-                    # neither the sorted keys nor a prefix sum at the end of a tie depends on
-                    # how the sort orders ties
-                    order = np.argsort(key)
-                    key[:] = key[order]
-                    np.cumsum(size[order], out=self._pre[j, sl])
-                    if j == 0:
-                        utype = d.unit_type[order]
-                        for t in range(len(UNIT_TYPES)):
-                            np.cumsum(utype == t, out=self._pre_type[t, sl])
-                self.total_size[p] = size.sum()
-                self.total_by_type[:, p] = np.bincount(d.unit_type, minlength=len(UNIT_TYPES))
-                pos += k + 1
-            else:
-                kd.sort()
-                ka.sort()
-            for j, key in enumerate(dest):
-                # clip to the band (inf keys: never, or at once) and shift into it; the keys
-                # are sorted, so only their ends can need clipping
-                key[: key.searchsorted(-_BAND_HALF, side="left")] = -_BAND_HALF
-                key[key.searchsorted(_BAND_HALF, side="right") :] = _BAND_HALF
-                key += self._band[j, p]
-        if seen != n_pop:
-            raise ValueError(f"draws gave {seen} populations; expected {n_pop}")
-        self._counts = np.zeros((n_kinds, n_pop), dtype=np.int64)
-        self._batch: FateBatch | None = None
+    keys: np.ndarray
+    key_offsets: np.ndarray
+    prefix_start: np.ndarray
+    prefix_size: np.ndarray
+    prefix_type: np.ndarray
+    total_size: np.ndarray
+    total_by_type: np.ndarray
 
     @property
     def nbytes(self) -> int:
         """Memory held by the sorted keys and prefix sums, in bytes."""
-        return self._keys.nbytes + self._pre.nbytes + self._pre_type.nbytes
-
-    def update(self, cumulative_hazard: np.ndarray, step_hazard=None, dt=None):
-        """Counts after the cumulative regional hazard has reached ``cumulative_hazard``.
-
-        Parameters
-        ----------
-        cumulative_hazard : ndarray, shape (n_populations,)
-            ``Lambda_p`` at the end of the step (dimensionless); never decreasing from one call
-            to the next.
-        step_hazard, dt
-            Unused here (the exact engine needs only ``Lambda``); part of the common interface.
-
-        Returns
-        -------
-        ndarray of int64, shape (2, n_populations)
-            Dead neurons, and neurons dysfunctional or dead (unpacks as ``dead, affected``; a new
-            array at every call).
-        """
-        if self._batch is None:
-            self._batch = FateBatch([self])
-        found = self._batch.update(np.reshape(cumulative_hazard, (1, -1)))[0].copy()
-        self._counts = found
-        return found
-
-    def dysfunctional(self) -> np.ndarray:
-        """Dysfunctional (alive) neurons per population at the last update."""
-        return self._counts[1] - self._counts[0]
-
-    def unit_sums(self) -> UnitSums:
-        """Motor-unit sums of LMN populations at the last update."""
-        n_pop = self.n_populations
-        alive = np.zeros(n_pop)
-        dys = np.zeros(n_pop)
-        by_type = np.zeros((len(UNIT_TYPES), n_pop))
-        lmn = np.flatnonzero(self.lmn_mask)
-        # positions in the prefix sums of the dead and of the affected of each LMN population
-        at = self._pre_start[lmn] + self._counts[:, lmn]
-        dead_size = self._pre[0, at[0]]
-        alive[lmn] = self.total_size[lmn] - dead_size
-        dys[lmn] = self._pre[1, at[1]] - dead_size
-        by_type[:, lmn] = self.total_by_type[:, lmn] - self._pre_type[:, at[0]]
-        return UnitSums(alive, dys, by_type)
+        return self.keys.nbytes + self.prefix_size.nbytes + self.prefix_type.nbytes
 
 
-class FateBatch:
-    """The fates of several patients, updated together from their cumulative hazards.
+def key_bands(n_populations: int) -> np.ndarray:
+    """Centre of the band of each (kind, population), shape (2, n_populations)."""
+    return (np.arange(len(KINDS) * n_populations).reshape(len(KINDS), n_populations) * _BAND
+            + _BAND_HALF)
+
+
+def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
+                draws: Iterable[PopulationDraws]) -> SortedKeys:
+    """Sort one patient's keys, one population at a time (see :class:`SortedKeys`).
 
     Parameters
     ----------
-    members : sequence of ExactFates or ReferenceFates
-        One per patient, all with the same number of populations. Row ``i`` of every array is
-        patient ``i``.
+    counts : ndarray of int, shape (n_populations,)
+        Neurons per population.
+    lmn_mask : ndarray of bool, shape (n_populations,)
+        Which populations are LMN pools (motor-unit sums are kept for those).
+    draws : iterable of PopulationDraws
+        Every population once, in population order (e.g.
+        :func:`~alssim.population.iter_population_draws`), so no per-neuron attribute of the
+        whole patient is held at once.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n_pop = len(counts)
+    n = int(counts.sum())
+    n_kinds = len(KINDS)
+    lmn_mask = np.asarray(lmn_mask, dtype=bool)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    band = key_bands(n_pop)
+    key_offsets = (start[None, :] + n * np.arange(n_kinds)[:, None]).ravel()
+    keys = np.empty(n_kinds * n)
+    lmn_total = int(counts[lmn_mask].sum())
+    # prefix sums over LMN neurons in each key order, with one leading zero per population
+    prefix_start = np.zeros(n_pop, dtype=np.int64)
+    prefix_size = np.zeros((n_kinds, lmn_total + n_pop))
+    prefix_type = np.zeros((len(UNIT_TYPES), lmn_total + n_pop), dtype=np.int32)
+    total_size = np.zeros(n_pop)
+    total_by_type = np.zeros((len(UNIT_TYPES), n_pop))
+    pos = 0
+    seen = 0
+    for d in draws:
+        p, k = d.index, int(counts[d.index])
+        seen += 1
+        lo = start[p]
+        dest = [keys[j * n + lo : j * n + lo + k] for j in range(n_kinds)]
+        # keys log(threshold / vulnerability) in float64; temporaries of this population only
+        kd, ka = dest
+        with np.errstate(divide="ignore"):
+            log_v = np.log(d.vulnerability, dtype=np.float64)
+            np.log(d.death_threshold, out=kd, dtype=np.float64)
+            np.log(d.dysfunction_threshold, out=ka, dtype=np.float64)
+        kd -= log_v
+        ka -= log_v
+        np.minimum(ka, kd, out=ka)
+        del log_v
+        if lmn_mask[p]:
+            # LMN draws carry their motor units (alssim.population.PopulationDraws)
+            assert d.unit_size is not None and d.unit_type is not None
+            size = d.unit_size.astype(np.float64)
+            sl = slice(pos + 1, pos + k + 1)
+            prefix_start[p] = pos
+            for j, key in enumerate(dest):
+                # tied keys are equal and sums of float32 sizes are exact in float64, so
+                # neither the sorted keys nor a prefix sum at the end of a tie depends on
+                # how the sort orders ties
+                order = np.argsort(key)
+                key[:] = key[order]
+                np.cumsum(size[order], out=prefix_size[j, sl])
+                if j == 0:
+                    utype = d.unit_type[order]
+                    for t in range(len(UNIT_TYPES)):
+                        np.cumsum(utype == t, out=prefix_type[t, sl])
+            total_size[p] = size.sum()
+            total_by_type[:, p] = np.bincount(d.unit_type, minlength=len(UNIT_TYPES))
+            pos += k + 1
+        else:
+            kd.sort()
+            ka.sort()
+        for j, key in enumerate(dest):
+            # clip to the band (inf keys: never, or at once) and shift into it; the keys
+            # are sorted, so only their ends can need clipping
+            key[: key.searchsorted(-_BAND_HALF, side="left")] = -_BAND_HALF
+            key[key.searchsorted(_BAND_HALF, side="right") :] = _BAND_HALF
+            key += band[j, p]
+    if seen != n_pop:
+        raise ValueError(f"draws gave {seen} populations; expected {n_pop}")
+    return SortedKeys(keys, key_offsets, prefix_start, prefix_size, prefix_type, total_size,
+                      total_by_type)
+
+
+class ExactFates(FateEngine):
+    """Exact fates by sorted thresholds and binary search (see the module docstring).
+
+    Parameters
+    ----------
+    patients : sequence of SortedKeys
+        One per patient (:func:`sorted_keys`), all with the same populations.
+    lmn_mask : ndarray of bool, shape (n_populations,)
 
     Notes
     -----
-    For :class:`ExactFates` members the logarithms, clips and band shifts of every patient are
-    one set of array operations and each patient's keys get one ``searchsorted``; the numbers are
-    those of each patient alone, bit for bit. Other members are updated one by one.
+    The logarithms, clips and band shifts of every patient are one set of array operations and
+    each patient's keys get one ``searchsorted``; the numbers are those of each patient alone, bit
+    for bit.
     """
 
-    def __init__(self, members):
-        self.members = list(members)
-        k = len(self.members)
-        n_pop = self.members[0].n_populations
+    def __init__(self, patients: Sequence[SortedKeys], lmn_mask: np.ndarray):
+        self.patients = list(patients)
+        self.lmn_mask = np.asarray(lmn_mask, dtype=bool)
+        k = len(self.patients)
+        n_pop = len(self.lmn_mask)
+        n_kinds = len(KINDS)
         self.n_patients, self.n_populations = k, n_pop
-        self.exact = all(isinstance(m, ExactFates) for m in self.members)
-        n_kinds = len(ExactFates.KINDS)
+        self._band = key_bands(n_pop)
         self._counts = np.zeros((k, n_kinds, n_pop), dtype=np.int64)
-        if not self.exact:
-            return
-        self._band = self.members[0]._band
-        self._start = np.stack([m._start for m in self.members])  # (k, n_kinds * n_pop)
-        self._keys = [m._keys for m in self.members]
+        self._start = np.stack([p.key_offsets for p in self.patients])  # (k, n_kinds * n_pop)
+        self._keys = [p.keys for p in self.patients]
         self._q = np.empty((k, n_kinds, n_pop))
         self._q_rows = [q.reshape(-1) for q in self._q]  # views: each patient's query points
         self._found = self._counts.reshape(k, n_kinds * n_pop)  # a view of _counts
@@ -270,29 +300,21 @@ class FateBatch:
         self._positive = np.zeros((k, n_pop), dtype=bool)
         self._log_finite = False
 
-    def update(self, cumulative_hazard: np.ndarray, step_hazard=None, dt=None) -> np.ndarray:
-        """Counts of every patient after its cumulative regional hazard has reached ``Lambda``.
+    @classmethod
+    def for_patients(cls, cfgs: Sequence[Config], roots: Sequence[np.random.SeedSequence],
+                     counts: np.ndarray, lmn_mask: np.ndarray) -> ExactFates:
+        # keys are built population by population: no per-neuron arrays outlive this call
+        return cls([sorted_keys(counts, lmn_mask, iter_population_draws(cfg, root))
+                    for cfg, root in zip(cfgs, roots, strict=True)], lmn_mask)
 
-        Parameters
-        ----------
-        cumulative_hazard : ndarray, shape (n_patients, n_populations)
-            ``Lambda`` at the end of the step; never decreasing from one call to the next.
-        step_hazard : ndarray, shape (n_patients, n_populations), optional
-            Hazard factor over the step (1/month; used by :class:`ReferenceFates` only).
-        dt : float, optional
-            Step length (month; :class:`ReferenceFates` only).
+    @property
+    def nbytes(self) -> int:
+        return sum(p.nbytes for p in self.patients)
 
-        Returns
-        -------
-        ndarray of int64, shape (n_patients, 2, n_populations)
-            Dead, and dysfunctional or dead, neurons of each patient (a buffer overwritten by the
-            next call; each member's own counts are set too).
-        """
-        if not self.exact:
-            for i, m in enumerate(self.members):
-                self._counts[i] = m.update(cumulative_hazard[i],
-                                           None if step_hazard is None else step_hazard[i], dt)
-            return self._counts
+    def update(self, cumulative_hazard: np.ndarray, step_hazard: np.ndarray | None = None,
+               dt: float | None = None) -> np.ndarray:
+        """Counts of every patient once its cumulative hazard has reached ``Lambda`` (the step
+        hazard and ``dt`` are not needed: see :meth:`FateEngine.update`)."""
         lq = self._lq
         if self._log_finite:
             np.log(cumulative_hazard, out=lq)
@@ -313,15 +335,30 @@ class FateBatch:
         found -= self._start
         return self._counts
 
-    def sync(self) -> None:
-        """Give each member its counts of the last update (before its per-patient queries)."""
-        if self.exact:
-            for m, c in zip(self.members, self._counts, strict=True):
-                m._counts = c
+    def dysfunctional(self) -> np.ndarray:
+        return self._counts[:, 1] - self._counts[:, 0]
+
+    def unit_sums(self) -> list[UnitSums]:
+        n_pop = self.n_populations
+        lmn = np.flatnonzero(self.lmn_mask)
+        out = []
+        for p, counts in zip(self.patients, self._counts, strict=True):
+            alive = np.zeros(n_pop)
+            dys = np.zeros(n_pop)
+            by_type = np.zeros((len(UNIT_TYPES), n_pop))
+            # positions in the prefix sums of the dead and of the affected of each LMN population
+            at = p.prefix_start[lmn] + counts[:, lmn]
+            dead_size = p.prefix_size[0, at[0]]
+            alive[lmn] = p.total_size[lmn] - dead_size
+            dys[lmn] = p.prefix_size[1, at[1]] - dead_size
+            by_type[:, lmn] = p.total_by_type[:, lmn] - p.prefix_type[:, at[0]]
+            out.append(UnitSums(alive, dys, by_type))
+        return out
 
 
-class ReferenceFates:
-    """Per-neuron, per-step Bernoulli stepper (vectorised over neurons; O(N) per step).
+class _NeuronStepper:
+    """One patient's per-neuron, per-step Bernoulli stepper (vectorised over neurons; O(N) per
+    step).
 
     Parameters
     ----------
@@ -362,7 +399,7 @@ class ReferenceFates:
             minlength=self.n_populations,
         )
 
-    def update(self, cumulative_hazard: np.ndarray, step_hazard: np.ndarray, dt: float):
+    def update(self, step_hazard: np.ndarray, dt: float) -> np.ndarray:
         """Advance every living neuron over one step of regional hazard ``step_hazard`` (1/month).
 
         Returns
@@ -393,3 +430,47 @@ class ReferenceFates:
         return UnitSums(
             self._count(alive, size), self._count(self.state == self.DYSFUNCTIONAL, size), by_type
         )
+
+
+class ReferenceFates(FateEngine):
+    """The per-neuron Bernoulli stepper (see the module docstring), one patient after another.
+
+    Parameters
+    ----------
+    steppers : sequence of _NeuronStepper
+        One per patient.
+    """
+
+    def __init__(self, steppers: Sequence[_NeuronStepper]):
+        self.steppers = list(steppers)
+        self.n_patients = len(self.steppers)
+        self.n_populations = self.steppers[0].n_populations
+        self._counts = np.zeros((self.n_patients, len(KINDS), self.n_populations),
+                                dtype=np.int64)
+
+    @classmethod
+    def for_patients(cls, cfgs: Sequence[Config], roots: Sequence[np.random.SeedSequence],
+                     counts: np.ndarray, lmn_mask: np.ndarray) -> ReferenceFates:
+        return cls([_NeuronStepper(build_population(cfg, root), lmn_mask, root,
+                                   cfg.neurons.dysfunction_rate_ratio)
+                    for cfg, root in zip(cfgs, roots, strict=True)])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(s.nbytes for s in self.steppers)
+
+    def update(self, cumulative_hazard: np.ndarray, step_hazard: np.ndarray,
+               dt: float) -> np.ndarray:
+        for i, s in enumerate(self.steppers):
+            self._counts[i] = s.update(step_hazard[i], dt)
+        return self._counts
+
+    def dysfunctional(self) -> np.ndarray:
+        return np.stack([s.dysfunctional() for s in self.steppers])
+
+    def unit_sums(self) -> list[UnitSums]:
+        return [s.unit_sums() for s in self.steppers]
+
+
+#: The fate engines by the name ``simulation.engine`` gives them.
+FATE_ENGINES: dict[str, type[FateEngine]] = {"exact": ExactFates, "reference": ReferenceFates}

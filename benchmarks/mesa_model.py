@@ -35,7 +35,7 @@ import mesa
 import numpy as np
 
 from alssim.config.schema import Config
-from alssim.dynamics import RegionalDrivers
+from alssim.dynamics import DriverBatch, RegionalDrivers
 from alssim.onset import choose_onset, initial_load
 from alssim.population import build_population
 from alssim.streams import as_seed_sequence, stream
@@ -114,9 +114,9 @@ class ALSModel(mesa.Model):
         self.dead = [0] * n_pop
         self.dysfunctional = [0] * n_pop
         self.affected = [0] * n_pop
-        self.drivers = RegionalDrivers(cfg)
+        self.drivers = DriverBatch([RegionalDrivers(cfg)])  # one patient: a batch of one
         self.state = self.drivers.initial_state(
-            initial_load(self.onset, anat, cfg.onset.initial_load)
+            initial_load(self.onset, anat, cfg.onset.initial_load)[None, :]
         )
         self.step_hazard = [0.0] * n_pop
         self.record_at = {int(k) for k in sim.record_steps[1:]}  # as alssim records
@@ -130,14 +130,14 @@ class ALSModel(mesa.Model):
 
     def step(self) -> None:
         """One step in alssim's update order: hazard, fates, drivers, record."""
-        lam = self.drivers.hazard(self.state)
+        lam = self.drivers.hazard(self.state)[0]
         self.step_hazard = (lam * self.dt).tolist()
         self.agents.do("step")
         self.drivers.advance(
             self.state,
             self.dt,
-            np.divide(self.dead, self.counts),
-            np.divide(self.affected, self.counts),
+            np.divide(self.dead, self.counts)[None, :],
+            np.divide(self.affected, self.counts)[None, :],
         )
         if self.steps in self.record_at:
             self.datacollector.collect(self)

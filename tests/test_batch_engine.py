@@ -111,10 +111,11 @@ def test_driver_batch_rows_follow_their_patients():
     state.excitotoxicity[:] = rng.random(n)
     lam = batch.hazard(state)
     for i, m in enumerate(members):
-        one = m.initial_state(p[i])
+        alone = DriverBatch([m])  # a single patient is a batch of one
+        one = alone.initial_state(p[i : i + 1])
         one.inflammation[:] = state.inflammation[i]
         one.excitotoxicity[:] = state.excitotoxicity[i]
-        np.testing.assert_array_equal(m.hazard(one), lam[i])
+        np.testing.assert_array_equal(alone.hazard(one)[0], lam[i])
     assert np.all(np.diff(lam, axis=0) > 0)  # a higher hazard rate, a higher hazard
 
 
@@ -123,3 +124,12 @@ def test_engine_batch_size_follows_memory():
     assert engine_batch_size(small_config(**{"simulation.engine": "reference"})) == 1
     big = alssim.load_config(overrides={"simulation.scale": 1.0})
     assert 1 <= engine_batch_size(big) < MAX_ENGINE_BATCH
+
+
+def test_every_engine_the_config_allows_is_registered():
+    from alssim.config.schema import Simulation
+    from alssim.fates import FATE_ENGINES, FateEngine
+    from alssim.fields import field_specs
+
+    assert set(FATE_ENGINES) == set(field_specs(Simulation)["engine"].choices)
+    assert all(issubclass(e, FateEngine) for e in FATE_ENGINES.values())

@@ -29,8 +29,7 @@ __all__ = [
 def lost_fraction(result, compartment: str) -> np.ndarray:
     """Fraction of neurons lost since onset, shape (n_times, n_segments, 2) (sides left, right)."""
     anat = result.anatomy
-    c = ("umn", "lmn").index(compartment)
-    cols = slice(c * anat.n_segments * 2, (c + 1) * anat.n_segments * 2)
+    cols = anat.compartment_slice(compartment)
     alive = np.asarray(result.variables["alive"][:, cols], dtype=float)
     counts = np.asarray(result.counts[cols], dtype=float)
     return (1.0 - alive / counts).reshape(len(result.times_months), anat.n_segments, 2)
@@ -39,8 +38,7 @@ def lost_fraction(result, compartment: str) -> np.ndarray:
 def population_series(result, name: str, compartment: str) -> np.ndarray:
     """Variable ``name`` of one compartment, shape (n_times, n_segments, 2)."""
     anat = result.anatomy
-    c = ("umn", "lmn").index(compartment)
-    cols = slice(c * anat.n_segments * 2, (c + 1) * anat.n_segments * 2)
+    cols = anat.compartment_slice(compartment)
     arr = np.asarray(result.variables[name][:, cols], dtype=float)
     return arr.reshape(len(result.times_months), anat.n_segments, 2)
 
@@ -63,7 +61,7 @@ def involvement(result, milestone: str = "lost_10", *, in_life: bool = True) -> 
         Compartment (UMN, LMN) x segment x side; ``inf`` where never reached.
     """
     anat = result.anatomy
-    t = np.asarray(result.milestones[milestone], dtype=float).reshape(2, anat.n_segments, 2)
+    t = anat.population_grid(np.asarray(result.milestones[milestone], dtype=float))
     end = death_months(result) if in_life else None
     if end is not None:
         t = np.where(t <= end + 1e-5, t, np.inf)

@@ -437,9 +437,10 @@ def animate_body_map(result, path: str | Path, *, fps: float = 4.0, dpi: int = 7
         ax_tick.set_ylabel("ALSFRS-R total (0–48)", fontsize=11)
         values, fmt = ticker, "ALSFRS-R {:.0f}/48"
     else:
-        counts = np.asarray(result.counts, dtype=float).reshape(2, -1)
-        alive = np.asarray(result.variables["alive"], dtype=float).reshape(len(t_all), 2, -1)
-        pct = 100.0 * alive.sum(axis=2) / counts.sum(axis=1)
+        grid = result.anatomy.population_grid
+        counts = grid(np.asarray(result.counts, dtype=float))
+        alive = grid(np.asarray(result.variables["alive"], dtype=float))
+        pct = 100.0 * alive.sum(axis=(2, 3)) / counts.sum(axis=(1, 2))
         pct = _data.until_death(result, pct)
         ax_tick.plot(t_all, pct[:, 0], color="black", ls=":", label="UMN")
         ax_tick.plot(t_all, pct[:, 1], color="black", label="LMN")

@@ -68,7 +68,7 @@ def plot_populations(result, *, dysfunctional: bool = True, t_max: float | None 
     axes = fig.subplots(2, 2, sharex=True, sharey=True)
     for r, comp in enumerate(("umn", "lmn")):
         alive = _data.until_death(result, 100.0 * (1.0 - _data.lost_fraction(result, comp)))
-        counts = np.asarray(result.counts, dtype=float).reshape(2, anat.n_segments, 2)[r]
+        counts = anat.population_grid(np.asarray(result.counts, dtype=float))[r]
         dys = _data.until_death(
             result, 100.0 * _data.population_series(result, "dysfunctional", comp) / counts)
         for c, side in enumerate(("left", "right")):

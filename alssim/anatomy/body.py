@@ -188,7 +188,7 @@ class Anatomy:
     @property
     def n_populations(self) -> int:
         """Number of neuron populations: 2 compartments x segments x 2 sides."""
-        return 4 * self.n_segments
+        return len(COMPARTMENTS) * self.n_segments * len(SIDES)
 
     def segment_index(self, name: str) -> int:
         """Index of a segment by name."""
@@ -196,9 +196,28 @@ class Anatomy:
 
     def population_index(self, compartment: str, segment: str, side: str) -> int:
         """Index of the population ``compartment`` x ``segment`` x ``side``."""
+        return int(np.ravel_multi_index(
+            (COMPARTMENTS.index(compartment), self.segment_index(segment), SIDES.index(side)),
+            (len(COMPARTMENTS), self.n_segments, len(SIDES))))
+
+    def population_grid(self, values: np.ndarray) -> np.ndarray:
+        """``values`` by population, shape (..., n_populations), as a (..., 2, n_segments, 2)
+        array: compartment (UMN, LMN) x segment x side (left, right); a view where numpy can
+        make one."""
+        values = np.asarray(values)
+        return values.reshape(*values.shape[:-1], len(COMPARTMENTS), self.n_segments, len(SIDES))
+
+    def compartment_slice(self, compartment: str) -> slice:
+        """The populations of one compartment (``"umn"`` or ``"lmn"``), segment x side in index
+        order."""
+        per = self.n_segments * len(SIDES)
         c = COMPARTMENTS.index(compartment)
-        s = self.segment_index(segment)
-        return (c * self.n_segments + s) * 2 + SIDES.index(side)
+        return slice(c * per, (c + 1) * per)
+
+    def umn_population_of(self, lmn_index: np.ndarray) -> np.ndarray:
+        """The UMN population of the same segment and side as each LMN population in
+        ``lmn_index`` (int array of population indices)."""
+        return np.asarray(lmn_index) - self.n_segments * len(SIDES)
 
     def population_table(self) -> dict[str, np.ndarray]:
         """Labels of every population, in index order.
@@ -209,10 +228,8 @@ class Anatomy:
             ``compartment``, ``segment``, ``side`` (arrays of str, shape (n_populations,)) and
             ``compartment_index``, ``segment_index``, ``side_index`` (arrays of int).
         """
-        p = np.arange(self.n_populations)
-        side_i = p % 2
-        seg_i = (p // 2) % self.n_segments
-        comp_i = p // (2 * self.n_segments)
+        comp_i, seg_i, side_i = (a.ravel() for a in np.indices(
+            (len(COMPARTMENTS), self.n_segments, len(SIDES))))
         return {
             "compartment": np.array(COMPARTMENTS)[comp_i],
             "segment": np.array(self.segment_names)[seg_i],

@@ -1,7 +1,7 @@
 """The recorded state the clinical layer reads, reshaped to segment x side.
 
-A :class:`~alssim.results.Result` stores each variable as ``(n_times, n_populations)`` with the
-population index ``(compartment * n_segments + segment) * 2 + side``; here the UMN and LMN halves
+A :class:`~alssim.results.Result` stores each variable as ``(n_times, n_populations)`` in the
+anatomy's population layout (:class:`~alssim.anatomy.Anatomy`); here the UMN and LMN halves
 become arrays of shape ``(n_times, n_segments, 2)`` (side 0 = left, 1 = right).
 """
 
@@ -14,20 +14,20 @@ import numpy as np
 __all__ = ["PoolState", "pool_state", "split_populations"]
 
 
-def split_populations(arr: np.ndarray, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+def split_populations(arr: np.ndarray, anatomy) -> tuple[np.ndarray, np.ndarray]:
     """Split a population array into its UMN and LMN parts.
 
     Parameters
     ----------
     arr : ndarray, shape (..., n_populations)
-    n_segments : int
+    anatomy : Anatomy
+        Owner of the population layout (:meth:`~alssim.anatomy.Anatomy.population_grid`).
 
     Returns
     -------
     umn, lmn : ndarray, each shape (..., n_segments, 2)
     """
-    arr = np.asarray(arr)
-    r = arr.reshape(*arr.shape[:-1], 2, n_segments, 2)
+    r = anatomy.population_grid(arr)
     return r[..., 0, :, :], r[..., 1, :, :]
 
 
@@ -88,12 +88,12 @@ def pool_state(result) -> PoolState:
     -------
     PoolState
     """
-    n_seg = result.anatomy.n_segments
-    umn_n, lmn_n = split_populations(result.counts.astype(float), n_seg)
-    ua, la = split_populations(result["alive"].astype(float), n_seg)
-    ud, ld = split_populations(result["dysfunctional"].astype(float), n_seg)
-    _, size = split_populations(result["unit_size_alive"].astype(float), n_seg)
-    _, size_d = split_populations(result["unit_size_dysfunctional"].astype(float), n_seg)
+    anat = result.anatomy
+    umn_n, lmn_n = split_populations(result.counts.astype(float), anat)
+    ua, la = split_populations(result["alive"].astype(float), anat)
+    ud, ld = split_populations(result["dysfunctional"].astype(float), anat)
+    _, size = split_populations(result["unit_size_alive"].astype(float), anat)
+    _, size_d = split_populations(result["unit_size_dysfunctional"].astype(float), anat)
     # every unit is alive at the first record (biological onset)
     size0 = size[0] * lmn_n / np.maximum(la[0], 1.0)
     return PoolState(np.asarray(result.times_months, dtype=float), umn_n, lmn_n, ua, ud, la, ld,
