@@ -704,3 +704,45 @@ def test_cli_run_plot_flag(tmp_path, monkeypatch):
     assert isinstance(res, alssim.Result) and where.parent == out
     assert where.name.startswith(".alssim-partial-")
     assert kw["figures"] and not kw["animate"]
+
+
+def test_every_plot_draws_on_the_axes_or_figure_it_is_given(result, patients, with_clinical):
+    # one-panel plots take ax= and draw only there; plots of several panels take fig= (a
+    # figure or subfigure without axes); each returns the figure it drew on
+    from matplotlib.figure import Figure
+
+    table = pd.DataFrame({"spread.contralateral_rate": np.repeat([0.01, 0.02], 5),
+                          "summary.survival_months": np.arange(10.0)})
+    one_panel = {
+        "plot_survival_by_onset": lambda ax: analysis.plot_survival_by_onset(patients, ax=ax),
+        "plot_dfs_histogram": lambda ax: analysis.plot_dfs_histogram(patients, ax=ax),
+        "plot_onset_sites": lambda ax: analysis.plot_onset_sites(patients, ax=ax),
+        "plot_mune_cmap_strength": lambda ax: analysis.plot_mune_cmap_strength(result, ax=ax),
+        "plot_sweep": lambda ax: analysis.plot_sweep(
+            table, "spread.contralateral_rate", "survival_months", ax=ax),
+    }
+    panels = {
+        "plot_first_spread": lambda fig: analysis.plot_first_spread(patients, fig=fig),
+        "plot_motor_units": lambda fig: analysis.plot_motor_units(result, fig=fig),
+        "plot_spread_timeline": lambda fig: analysis.plot_spread_timeline(result, fig=fig),
+        "plot_populations": lambda fig: analysis.plot_populations(result, fig=fig),
+        "plot_clinical_course": lambda fig: analysis.plot_clinical_course(result, fig=fig),
+        "plot_signs": lambda fig: analysis.plot_signs(result, fig=fig),
+        "plot_body_map": lambda fig: analysis.plot_body_map(result, fig=fig),
+        "plot_body_map_grid": lambda fig: analysis.plot_body_map_grid(result, n=2, fig=fig),
+    }
+    plots = {name for name in analysis.__all__ if name.startswith("plot_")}
+    assert plots == set(one_panel) | set(panels)  # every plot function is covered
+    for name, plot in one_panel.items():
+        fig = Figure()
+        left, right = fig.subplots(1, 2)
+        assert plot(right) is fig, name
+        assert right.has_data() or right.patches or right.texts, name
+        assert not left.has_data() and not left.lines, name
+    for name, plot in panels.items():
+        fig = Figure()
+        sub = fig.add_subfigure(fig.add_gridspec(1, 2)[0, 1])
+        assert plot(sub) is sub, name
+        assert sub.axes, name
+        with pytest.raises(ValueError, match="without axes"):
+            plot(sub)  # it has axes now

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from alssim.fileio import atomic_write_bytes
 
-__all__ = ["RC", "new_figure", "save_figure", "styled"]
+__all__ = ["RC", "new_figure", "panel_figure", "save_figure", "single_axes", "styled"]
 
 #: rcParams applied while a figure is built: large enough to read from the back of a lecture hall.
 RC: dict[str, Any] = {
@@ -89,6 +89,33 @@ def new_figure(width: float, height: float, **kwargs: Any):
     """
     kwargs.setdefault("layout", "constrained")
     return _figure_class()(figsize=(width, height), **kwargs)
+
+
+def single_axes(ax: Any, width: float, height: float) -> tuple[Any, Any]:
+    """The figure and axes a one-panel plot draws on: ``ax`` and the figure holding it when
+    given, else a new figure of ``width`` x ``height`` inches with one axes."""
+    if ax is None:
+        fig = new_figure(width, height)
+        return fig, fig.add_subplot()
+    return ax.get_figure(), ax
+
+
+def panel_figure(fig: Any, width: float, height: float, **kwargs: Any) -> Any:
+    """The figure a plot of several panels draws on: ``fig`` when given (a
+    :class:`~matplotlib.figure.Figure` or :class:`~matplotlib.figure.SubFigure` without axes),
+    else a new one of ``width`` x ``height`` inches (``kwargs`` as for :func:`new_figure`).
+
+    Raises
+    ------
+    ValueError
+        If ``fig`` already has axes (the panels would be drawn over them).
+    """
+    if fig is None:
+        return new_figure(width, height, **kwargs)
+    if fig.axes:
+        raise ValueError("fig= must be a figure (or subfigure) without axes; got one with "
+                         f"{len(fig.axes)}: pass a new figure or fig.add_subfigure(...)")
+    return fig
 
 
 def save_figure(fig, path: str | Path, *, dpi: int = 100) -> Path:

@@ -24,7 +24,7 @@ import numpy as np
 
 from alssim.analysis import _data
 from alssim.analysis._clinical_api import view
-from alssim.analysis._style import new_figure, styled
+from alssim.analysis._style import new_figure, panel_figure, styled
 from alssim.analysis.palette import loss_cmap
 from alssim.analysis.regions import PART_NAMES, part_segments, segment_label
 
@@ -235,7 +235,7 @@ def _default_time(result) -> float:
 
 
 @styled
-def plot_body_map(result, time_months: float | None = None, *, part_labels: bool = True):
+def plot_body_map(result, time_months: float | None = None, *, part_labels: bool = True, fig=None):
     """The body map at one time: each side coloured by LMN loss and hatched by UMN loss.
 
     Parameters
@@ -248,6 +248,8 @@ def plot_body_map(result, time_months: float | None = None, *, part_labels: bool
     part_labels : bool
         Name the body parts.
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -257,7 +259,7 @@ def plot_body_map(result, time_months: float | None = None, *, part_labels: bool
         time_months = _default_time(result)
     k = _living_index(result, time_months)
     t = float(result.times_months[k])
-    fig = new_figure(10, 8.4)
+    fig = panel_figure(fig, 10, 8.4)
     gs = fig.add_gridspec(2, 2, width_ratios=(4.2, 1), height_ratios=(1.25, 1))
     ax = fig.add_subplot(gs[:, 0])
     draw_body(ax, result, t, part_labels=part_labels)
@@ -301,7 +303,7 @@ def _grid_times(result, n: int) -> list[float]:
 
 @styled
 def plot_body_map_grid(result, times: Sequence[float] | None = None, *, n: int = 6,
-                       ncols: int | None = None):
+                       ncols: int | None = None, fig=None):
     """Small multiples of the body map over time.
 
     Parameters
@@ -316,6 +318,8 @@ def plot_body_map_grid(result, times: Sequence[float] | None = None, *, n: int =
     ncols : int, optional
         Panels per row (default: all in one row up to 6).
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -325,7 +329,7 @@ def plot_body_map_grid(result, times: Sequence[float] | None = None, *, n: int =
         raise ValueError("times: give at least one time")
     ncols = ncols or min(len(times), 6)
     nrows = -(-len(times) // ncols)
-    fig = new_figure(2.6 * ncols + 1.6, 3.9 * nrows + 1.4)
+    fig = panel_figure(fig, 2.6 * ncols + 1.6, 3.9 * nrows + 1.4)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     t0 = _data.clinical_onset(result)
     for ax, tm in zip(axes, times, strict=False):

@@ -16,7 +16,7 @@ import numpy as np
 
 from alssim.analysis import _data
 from alssim.analysis._clinical_api import ASHWORTH_LABELS, ClinicalView, view
-from alssim.analysis._style import new_figure, styled
+from alssim.analysis._style import new_figure, panel_figure, styled
 from alssim.analysis.palette import OKABE_ITO, segment_colours
 from alssim.analysis.regions import segment_label
 
@@ -145,7 +145,7 @@ def _stage_strip(ax, x: np.ndarray, labels: np.ndarray, order: tuple[str, ...], 
 
 
 @styled
-def plot_clinical_course(result, *, t_max: float | None = None):
+def plot_clinical_course(result, *, t_max: float | None = None, fig=None):
     """ALSFRS-R (total, domains, D50 fit), FVC, King's and MiToS stages, diagnosis and death.
 
     Parameters
@@ -157,6 +157,8 @@ def plot_clinical_course(result, *, t_max: float | None = None):
     t_max : float, optional
         Right end of the time axis, in the figure's time unit (months from clinical onset).
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -185,7 +187,7 @@ def plot_clinical_course(result, *, t_max: float | None = None):
     x, offset, xlabel = _axis(v)
     end = _data.time_window(result) - offset if t_max is None else float(t_max)
     start = min(0.0, -3.0) if v.onset_months is not None else 0.0
-    fig = new_figure(12, 11)
+    fig = panel_figure(fig, 12, 11)
     axes = fig.subplots(4, 1, sharex=True, height_ratios=(3, 2.2, 2.2, 1.4))
     ax_tot, ax_dom, ax_fvc, ax_stage = axes
     lived = x <= (math.inf if v.death_months is None else v.death_months - offset + 1e-5)
@@ -388,7 +390,7 @@ def _plot_courses(results: list, *, t_max: float | None):
 
 
 @styled
-def plot_signs(result, *, t_max: float | None = None):
+def plot_signs(result, *, t_max: float | None = None, fig=None):
     """Signs per segment and side over time: weakness, spasticity and fasciculations.
 
     Parameters
@@ -398,6 +400,8 @@ def plot_signs(result, *, t_max: float | None = None):
     t_max : float, optional
         Right end of the time axis, in the figure's time unit.
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -438,7 +442,7 @@ def plot_signs(result, *, t_max: float | None = None):
     mrc_rows = muscle_rows if by_muscle else rows
     mrc_labels = ([f"{v.muscles[m].replace('_', ' ')} {'LR'[c]}" for m, c in muscle_rows]
                   if by_muscle else row_labels)
-    fig = new_figure(13, 3.0 + 0.42 * (len(mrc_rows) + 2 * len(rows)))
+    fig = panel_figure(fig, 13, 3.0 + 0.42 * (len(mrc_rows) + 2 * len(rows)))
     axes = fig.subplots(3, 1, sharex=True,
                         gridspec_kw={"height_ratios": [len(mrc_rows), len(rows), len(rows)]})
 

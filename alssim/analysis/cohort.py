@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from alssim.analysis._style import new_figure, styled
+from alssim.analysis._style import panel_figure, single_axes, styled
 from alssim.analysis.palette import OKABE_ITO, SITE_COLOURS
 from alssim.config import load_config
 from alssim.errors import AlssimError
@@ -131,7 +131,7 @@ def _survival_data(df):
 
 # --------------------------------------------------------------------------- figures
 @styled
-def plot_survival_by_onset(cohort, *, alpha: float = 0.05):
+def plot_survival_by_onset(cohort, *, alpha: float = 0.05, ax=None):
     """Kaplan–Meier survival from clinical onset by onset site, with confidence bands.
 
     Parameters
@@ -144,6 +144,8 @@ def plot_survival_by_onset(cohort, *, alpha: float = 0.05):
     alpha : float
         1 - confidence level of the bands (log-log Greenwood limits).
 
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -154,8 +156,7 @@ def plot_survival_by_onset(cohort, *, alpha: float = 0.05):
     sites = _site_series(df)
     t, ev, keep = _survival_data(df)
     sites = np.asarray(sites)[keep]
-    fig = new_figure(11, 7)
-    ax = fig.add_subplot()
+    fig, ax = single_axes(ax, 11, 7)
     medians = {}
     for site in SITES:
         m = sites == site
@@ -195,7 +196,7 @@ def plot_survival_by_onset(cohort, *, alpha: float = 0.05):
 
 
 @styled
-def plot_dfs_histogram(cohort, *, bins: int | Sequence[float] = 30):
+def plot_dfs_histogram(cohort, *, bins: int | Sequence[float] = 30, ax=None):
     """Histogram of ΔFS, the ALSFRS-R points lost per month from onset to diagnosis.
 
     Parameters
@@ -206,6 +207,8 @@ def plot_dfs_histogram(cohort, *, bins: int | Sequence[float] = 30):
     bins : int or sequence of float
         Histogram bins.
 
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -222,8 +225,7 @@ def plot_dfs_histogram(cohort, *, bins: int | Sequence[float] = 30):
         with np.errstate(divide="ignore", invalid="ignore"):
             dfs = (48.0 - np.asarray(df[a], dtype=float)) / np.asarray(df[m], dtype=float)
     dfs = dfs[np.isfinite(dfs)]
-    fig = new_figure(10, 6)
-    ax = fig.add_subplot()
+    fig, ax = single_axes(ax, 10, 6)
     ax.hist(dfs, bins=bins, color=OKABE_ITO["blue"], edgecolor="white", alpha=0.85)
     ax.axvspan(0.4, 0.6, color=OKABE_ITO["bluish_green"], alpha=0.25,
                label="registry medians 0.4–0.6")
@@ -319,7 +321,7 @@ def first_spread_table(cohort, anatomy=None):
 
 
 @styled
-def plot_first_spread(cohort, anatomy=None):
+def plot_first_spread(cohort, anatomy=None, *, fig=None):
     """Where the disease goes first: direction of first spread and the next region, by onset site.
 
     Parameters
@@ -328,6 +330,8 @@ def plot_first_spread(cohort, anatomy=None):
         Needs ``order_of_involvement`` (and the anatomy, see :func:`first_spread_table`).
     anatomy : alssim.anatomy.Anatomy, optional
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -339,7 +343,7 @@ def plot_first_spread(cohort, anatomy=None):
     tab = first_spread_table(cohort, anatomy)
     directions = ("contralateral", "caudal", "rostral")
     sites = [s for s in SITES if (tab["onset_site"] == s).any()]
-    fig = new_figure(14, 1.8 + 1.0 * max(len(sites), 1) + 1.2)
+    fig = panel_figure(fig, 14, 1.8 + 1.0 * max(len(sites), 1) + 1.2)
     ax_dir, ax_site = fig.subplots(1, 2, width_ratios=(3, 4))
     for ax, col, cats, title in (
         (ax_dir, "direction", directions, "Direction of the first spread"),
@@ -386,7 +390,7 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 
 
 @styled
-def plot_onset_sites(cohort):
+def plot_onset_sites(cohort, *, ax=None):
     """Onset-site shares of the cohort beside the published ones.
 
     Parameters
@@ -394,6 +398,8 @@ def plot_onset_sites(cohort):
     cohort : CohortResult or pandas.DataFrame
         Column ``onset.site``.
 
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -403,8 +409,7 @@ def plot_onset_sites(cohort):
     df = patient_table(cohort)
     sites = np.asarray(_site_series(df))
     n = sites.size
-    fig = new_figure(10, 6)
-    ax = fig.add_subplot()
+    fig, ax = single_axes(ax, 10, 6)
     x = np.arange(len(SITES))
     for i, s in enumerate(SITES):
         k = int((sites == s).sum())

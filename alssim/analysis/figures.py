@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alssim.analysis import _data, bodymap, clinical, motor_units, populations, timeline
 from alssim.analysis import cohort as cohort_mod
@@ -114,7 +115,7 @@ def cohort_figures(cohort, out_dir: str | Path, *, dpi: int = 100,
     """
 
     out_dir = Path(out_dir)
-    funcs = {
+    funcs: dict[str, Callable[[Any], Any]] = {
         "survival_by_onset": cohort_mod.plot_survival_by_onset,
         "dfs_histogram": cohort_mod.plot_dfs_histogram,
         "first_spread": cohort_mod.plot_first_spread,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from alssim.analysis import _clinical_api, _data
-from alssim.analysis._style import new_figure, styled
+from alssim.analysis._style import panel_figure, single_axes, styled
 from alssim.analysis.palette import OKABE_ITO
 from alssim.analysis.populations import mark_clinical_onset
 from alssim.analysis.regions import segment_label
@@ -40,7 +40,7 @@ def _pct(series: np.ndarray, result=None) -> np.ndarray:
 
 @styled
 def plot_motor_units(result, segment: str | None = None, side: str | None = None, *,
-                     t_max: float | None = None):
+                     t_max: float | None = None, fig=None):
     """Surviving motor units of one LMN pool by type, and units versus innervated fibres.
 
     Parameters
@@ -51,6 +51,8 @@ def plot_motor_units(result, segment: str | None = None, side: str | None = None
     t_max : float, optional
         Right end of the time axis, months from biological onset.
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -66,7 +68,7 @@ def plot_motor_units(result, segment: str | None = None, side: str | None = None
     anat = result.anatomy
     t = np.asarray(result.times_months, dtype=float)
     t_max = _data.time_window(result) if t_max is None else float(t_max)
-    fig = new_figure(13, 5.6)
+    fig = panel_figure(fig, 13, 5.6)
     ax_type, ax_mix = fig.subplots(1, 2, sharey=True)
     for name, (label, colour) in _TYPE_STYLE.items():
         ax_type.plot(t, _pct(result.select(name, "lmn", segment, side), result), color=colour,
@@ -111,7 +113,7 @@ def _clinical_pool(result, segment: str, side: str) -> dict[str, Any]:
 
 @styled
 def plot_mune_cmap_strength(result, segment: str | None = None, side: str | None = None, *,
-                            t_max: float | None = None):
+                            t_max: float | None = None, ax=None):
     """MUNE versus CMAP versus strength of one pool over time: reinnervation hides the loss.
 
     Parameters
@@ -123,6 +125,8 @@ def plot_mune_cmap_strength(result, segment: str | None = None, side: str | None
     t_max : float, optional
         Right end of the time axis, months from biological onset.
 
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -144,8 +148,7 @@ def plot_mune_cmap_strength(result, segment: str | None = None, side: str | None
                            "which is not available for this result")
     t = np.asarray(result.times_months, dtype=float)
     t_max = _data.time_window(result) if t_max is None else float(t_max)
-    fig = new_figure(10, 6)
-    ax = fig.add_subplot()
+    fig, ax = single_axes(ax, 10, 6)
     ax.plot(t, _pct(result.select("alive", "lmn", segment, side), result), color="0.5", lw=1.5,
             label="motor neurons alive (model truth)")
     muscle = (clin["muscle"] or "").replace("_", " ")

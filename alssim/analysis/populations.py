@@ -6,7 +6,7 @@ import numpy as np
 
 from alssim.analysis import _data
 from alssim.analysis._clinical_api import view
-from alssim.analysis._style import new_figure, styled
+from alssim.analysis._style import panel_figure, styled
 from alssim.analysis.palette import segment_colours
 from alssim.analysis.regions import segment_label
 
@@ -41,7 +41,7 @@ def mark_clinical_onset(ax, result, *, label: bool = True) -> None:
 
 
 @styled
-def plot_populations(result, *, dysfunctional: bool = True, t_max: float | None = None):
+def plot_populations(result, *, dysfunctional: bool = True, t_max: float | None = None, fig=None):
     """Neurons alive (and dysfunctional) in each segment over time, left side beside right.
 
     Parameters
@@ -53,6 +53,8 @@ def plot_populations(result, *, dysfunctional: bool = True, t_max: float | None 
         Right end of the time axis, months from biological onset (default: until every LMN pool
         is 95% lost, plus six months).
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -64,7 +66,7 @@ def plot_populations(result, *, dysfunctional: bool = True, t_max: float | None 
     t = np.asarray(result.times_months, dtype=float)
     colours = segment_colours(anat.segment_names)
     t_max = _data.time_window(result) if t_max is None else float(t_max)
-    fig = new_figure(13, 8.5)
+    fig = panel_figure(fig, 13, 8.5)
     axes = fig.subplots(2, 2, sharex=True, sharey=True)
     for r, comp in enumerate(("umn", "lmn")):
         alive = _data.until_death(result, 100.0 * (1.0 - _data.lost_fraction(result, comp)))

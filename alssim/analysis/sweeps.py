@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from alssim.analysis._style import new_figure, styled
+from alssim.analysis._style import single_axes, styled
 from alssim.analysis.cohort import MissingColumnError, find_column, patient_table
 from alssim.analysis.palette import OKABE_ITO
 from alssim.config import load_config
@@ -219,7 +219,7 @@ def sweep_summary(table, parameter: str, outcome: str, *, confidence: float = 0.
 
 @styled
 def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
-               pool: Sequence[str] = (), log_x: bool = False, confidence: float = 0.95):
+               pool: Sequence[str] = (), log_x: bool = False, confidence: float = 0.95, ax=None):
     """An outcome against a swept parameter, every run accounted for.
 
     Parameters
@@ -242,6 +242,8 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
     confidence : float
         Level of the interval of the Kaplan–Meier median (survival-type outcomes).
 
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -287,8 +289,7 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
               else list(table.groupby(bycol, sort=True, dropna=False)))
     colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "reddish_purple",
                                       "orange", "sky_blue", "black")]
-    fig = new_figure(10, 6.5)
-    ax = fig.add_subplot()
+    fig, ax = single_axes(ax, 10, 6.5)
     survival = None
     totals = {"n": 0, "used": 0, "events": 0, "censored": 0}
     not_reached: list[tuple[float, float, str]] = []

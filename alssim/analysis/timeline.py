@@ -6,7 +6,7 @@ import numpy as np
 
 from alssim.analysis import _data
 from alssim.analysis._clinical_api import view
-from alssim.analysis._style import new_figure, styled
+from alssim.analysis._style import panel_figure, styled
 from alssim.analysis.palette import segment_colours
 from alssim.analysis.populations import mark_clinical_onset
 from alssim.analysis.regions import segment_label
@@ -37,7 +37,7 @@ def involvement_order(result) -> list[tuple[str, str, float]]:
 
 
 @styled
-def plot_spread_timeline(result, *, t_max: float | None = None):
+def plot_spread_timeline(result, *, t_max: float | None = None, fig=None):
     """When each segment and side lost 10% and 50% of its LMNs and UMNs, in order of involvement.
 
     A white diamond marks when the segment-side became clinically involved (the clinical
@@ -49,6 +49,8 @@ def plot_spread_timeline(result, *, t_max: float | None = None):
     t_max : float, optional
         Right end of the time axis, months from biological onset.
 
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the panels on this figure, which must have no axes yet (default: a new figure).
     Returns
     -------
     matplotlib.figure.Figure
@@ -66,7 +68,7 @@ def plot_spread_timeline(result, *, t_max: float | None = None):
     t_max = _data.time_window(result) if t_max is None else float(t_max)
     order = involvement_order(result)
     n = len(order)
-    fig = new_figure(12, 1.2 + 0.52 * n + 1.3)
+    fig = panel_figure(fig, 12, 1.2 + 0.52 * n + 1.3)
     ax = fig.add_subplot()
     labels = []
     for row, (seg, side, first) in enumerate(order):
