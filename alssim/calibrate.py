@@ -40,6 +40,7 @@ from scipy import optimize
 
 from alssim.cohort import run_cohort
 from alssim.errors import ConfigError
+from alssim.streams import SeedLike, resolve_seed
 from alssim.validation import METRICS, load_targets, prepare, validation_config
 
 __all__ = ["PENALTY", "CalibrationResult", "calibrate", "distance"]
@@ -147,7 +148,7 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
               n: int = 300, seed: int = 1, method: str = "nelder-mead", maxiter: int = 40,
               weights: Mapping[str, float] | None = None, overrides: Mapping[str, Any] | None
               = None, workers: int | None = 1, executor: Any = None,
-              verbose: bool = False) -> CalibrationResult:
+              verbose: bool = False, rng: SeedLike = None) -> CalibrationResult:
     """Fit ``parameters`` of ``cfg`` to the published ``targets``.
 
     Parameters
@@ -174,6 +175,10 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
         As for :func:`alssim.run_cohort` (default one in-process worker).
     verbose : bool
         Print every evaluation.
+    rng : int, SeedSequence or Generator, optional
+        Instead of ``seed`` (SPEC 7): an int is the seed; a ``Generator`` gives one integer
+        draw and a ``SeedSequence`` the integer of its state, used as ``seed``
+        (:func:`alssim.streams.resolve_seed`).
 
     Returns
     -------
@@ -184,6 +189,8 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
     ConfigError
         For an unknown parameter or target, empty or inverted bounds, or an unknown method.
     """
+    if rng is not None:
+        seed = int(rng) if isinstance(rng, int) else int(resolve_seed(None, rng) or 0)
 
     if method not in ("nelder-mead", "differential_evolution"):
         raise ConfigError(f"must be 'nelder-mead' or 'differential_evolution'; got {method!r}",

@@ -50,6 +50,7 @@ from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
 from alssim.patients import derive_config, sample_patient
 from alssim.resources import check_batch_memory
 from alssim.results import inside_file, load, meta_digest, read_meta
+from alssim.streams import SeedLike, resolve_seed
 
 __all__ = ["CohortResult", "load_cohort", "run_cohort"]
 
@@ -321,6 +322,7 @@ def run_cohort(
     force: bool = False,
     progress: bool = True,
     chunksize: int | None = None,
+    rng: SeedLike = None,
 ) -> CohortResult:
     """Simulate a cohort of ``n`` heterogeneous virtual patients.
 
@@ -334,6 +336,10 @@ def run_cohort(
     seed : int, optional
         Cohort seed (default ``cfg.simulation.seed``). Patient ``i`` gets
         ``derive_seed(seed, i)``.
+    rng : int, SeedSequence or Generator, optional
+        Instead of ``seed`` (SPEC 7): an int is the seed; a ``Generator`` gives one integer
+        draw and a ``SeedSequence`` the integer of its state, which the result records as its
+        seed (:func:`alssim.streams.resolve_seed`).
     executor : None, str, int, Executor or dask.distributed.Client
         Where to run (see :func:`alssim.executors.resolve_executor`): default every local core.
     workers : int, optional
@@ -370,6 +376,7 @@ def run_cohort(
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ConfigError(f"must be a positive integer; got {n!r}", key="n")
     n = int(n)
+    seed = resolve_seed(seed, rng)
     seed = check_seed(cfg.simulation.seed if seed is None else seed, key="seed")
     keep = _keep_ids(keep_trajectories, n)
     # refuse, before any task is made or patient runs, a cohort whose workers, tasks, table and

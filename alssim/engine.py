@@ -55,7 +55,7 @@ from alssim.onset import choose_onset, initial_load
 from alssim.population import UNIT_TYPES
 from alssim.resources import check_memory, engine_batch_size
 from alssim.results import VARIABLES, Result
-from alssim.streams import as_seed_sequence
+from alssim.streams import SeedLike, as_seed_sequence, resolve_seed
 
 __all__ = ["LOSS_MILESTONES", "simulate", "simulate_batch"]
 
@@ -74,7 +74,8 @@ def _as_config(cfg: Any) -> Config:
 
 
 def simulate(cfg: Config | str | os.PathLike,
-             seed: int | np.random.SeedSequence | None = None) -> Result:
+             seed: int | np.random.SeedSequence | None = None, *,
+             rng: SeedLike = None) -> Result:
     """Simulate one virtual patient.
 
     Parameters
@@ -85,6 +86,10 @@ def simulate(cfg: Config | str | os.PathLike,
     seed : int or SeedSequence, optional
         Seed of the run; ``None`` uses ``cfg.simulation.seed``. The same config and seed give
         identical results.
+    rng : int, SeedSequence or Generator, optional
+        Instead of ``seed`` (SPEC 7): an int is the seed; a ``SeedSequence`` is used as it is; a
+        ``Generator`` gives one integer draw, which the result records as its seed
+        (:func:`alssim.streams.resolve_seed`).
 
     Returns
     -------
@@ -109,6 +114,10 @@ def simulate(cfg: Config | str | os.PathLike,
     >>> res.summary["onset"]["segment"]
     'cervical_lower'
     """
+    if rng is not None:
+        if seed is not None:
+            raise TypeError("pass seed= or rng=, not both")
+        seed = rng if isinstance(rng, np.random.SeedSequence) else resolve_seed(None, rng)
     cfg = _as_config(cfg)
     # a single patient's run is refused if its clinical course and tidy table would not fit
     check_memory(cfg, table=True)

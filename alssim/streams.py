@@ -14,7 +14,54 @@ import zlib
 
 import numpy as np
 
-__all__ = ["as_seed_sequence", "patient_seed_sequence", "stream"]
+__all__ = ["MAX_SEED", "SeedLike", "as_seed_sequence", "patient_seed_sequence", "resolve_seed",
+           "stream"]
+
+
+#: Largest integer seed (63 bits, the range of ``simulation.seed``).
+MAX_SEED = 2**63 - 1
+
+#: What the run functions' ``rng=`` accepts (SPEC 7).
+SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+
+
+def resolve_seed(seed: int | None, rng: SeedLike) -> int | None:
+    """The seed a run function uses, from its ``seed=`` and ``rng=`` arguments (SPEC 7).
+
+    Parameters
+    ----------
+    seed : int or None
+        The ``seed=`` argument.
+    rng : int, SeedSequence, Generator or None
+        The ``rng=`` argument: an ``int`` is the seed itself; a ``Generator`` gives one draw, an
+        integer seed in ``[0, MAX_SEED]`` (so the generator's state advances, and the result
+        records the integer it ran with); a ``SeedSequence`` gives the integer of its first 63
+        bits of state (:func:`alssim.simulate`, which takes a ``SeedSequence`` itself, uses it
+        as it is). ``None`` leaves ``seed``.
+
+    Returns
+    -------
+    int or None
+        ``None`` when neither was given: the caller uses the config's ``simulation.seed``, so a
+        run is reproducible by default.
+
+    Raises
+    ------
+    TypeError
+        If both are given, or ``rng`` is of another type.
+    """
+    if rng is None:
+        return seed
+    if seed is not None:
+        raise TypeError("pass seed= or rng=, not both")
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, MAX_SEED, endpoint=True))
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return int(rng)
+    raise TypeError("rng must be an int, a numpy SeedSequence or Generator, or None; got "
+                    f"{type(rng).__name__}")
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

@@ -25,6 +25,7 @@ from alssim.config.schema import check_seed
 from alssim.executors import local_workers
 from alssim.fileio import atomic_write_text
 from alssim.resources import check_batch_memory, design_points
+from alssim.streams import SeedLike, resolve_seed
 from alssim.sweep.design import check_int, make_design
 
 __all__ = ["load_runs", "sweep"]
@@ -48,6 +49,7 @@ def sweep(
     heterogeneity: bool = False,
     common_random_numbers: bool = True,
     force: bool = False,
+    rng: SeedLike = None,
     progress: bool = True,
     chunksize: int | None = None,
     source: str | None = None,
@@ -66,6 +68,10 @@ def sweep(
         Runs per point, each with its own seed.
     seed : int, optional
         Seed of the sweep (default ``cfg.simulation.seed``).
+    rng : int, SeedSequence or Generator, optional
+        Instead of ``seed`` (SPEC 7): an int is the seed; a ``Generator`` gives one integer
+        draw and a ``SeedSequence`` the integer of its state, which the result records as its
+        seed (:func:`alssim.streams.resolve_seed`).
     executor : None, str, int, Executor or dask.distributed.Client
         Where to run; default every local core (:func:`alssim.executors.resolve_executor`).
     out : str or Path, optional
@@ -113,6 +119,7 @@ def sweep(
         If ``out`` holds another sweep (or anything else) and ``force`` is false.
     """
     replicates = check_int(replicates, "replicates", 1, source)
+    seed = resolve_seed(seed, rng)
     seed = cfg.simulation.seed if seed is None else seed
     seed = check_seed(seed, key="seed", source=source)  # simulation.seed's range
     # every output pattern must match an output of these runs: checked now, not after the runs

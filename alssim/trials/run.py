@@ -18,7 +18,7 @@ from alssim.errors import ConfigError
 from alssim.executors import BackendLostError, local_workers, resolve_executor, run_tasks
 from alssim.fields import to_dict
 from alssim.resources import check_batch_memory
-from alssim.streams import stream
+from alssim.streams import SeedLike, resolve_seed, stream
 from alssim.trials.analysis import analyse
 from alssim.trials.randomisation import arm_sizes, block_labels
 from alssim.trials.results import TrialResult
@@ -53,6 +53,7 @@ def run_trial(
     executor: Any = None,
     workers: int | None = None,
     progress: bool = False,
+    rng: SeedLike = None,
 ) -> TrialResult:
     """Run a virtual randomised trial (or many replicates of it).
 
@@ -66,6 +67,10 @@ def run_trial(
         give power against sample size.
     replicates, seed, crn, population : optional
         Override ``trial.replicates``, ``trial.seed``, ``trial.crn``, ``trial.population``.
+    rng : int, SeedSequence or Generator, optional
+        Instead of ``seed`` (SPEC 7): an int is the seed; a ``Generator`` gives one integer
+        draw and a ``SeedSequence`` the integer of its state, which the result's spec records as
+        ``trial.seed`` (:func:`alssim.streams.resolve_seed`).
     overrides : dict, optional
         Dotted-key overrides of the model config, over the spec's ``[model]`` table.
     executor, workers :
@@ -88,6 +93,7 @@ def run_trial(
         spec = load_trial(spec)
     elif isinstance(spec, Mapping):
         spec = spec_from_dict(spec, source="trial spec")
+    seed = resolve_seed(seed, rng)
     changes: dict[str, Any] = {}
     if patients is not None:
         changes["patients"] = (patients,) if isinstance(patients, int | np.integer) \

@@ -19,6 +19,7 @@ from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
 from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
+from alssim.streams import SeedLike, resolve_seed
 from alssim.validation import trial_population as _trial
 from alssim.validation.metrics import (
     METRICS,
@@ -317,7 +318,8 @@ def validation_config(config=None, overrides: dict[str, Any] | None = None):
 
 def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | None = None,
                    executor: Any = None, n_boot: int = 400, overrides: dict | None = None,
-                   targets: Sequence[Target] | None = None, progress: bool = False):
+                   targets: Sequence[Target] | None = None, progress: bool = False,
+                   rng: SeedLike = None):
     """Simulate the validation cohort and compare it with the published figures.
 
     Parameters
@@ -336,12 +338,18 @@ def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | 
         Extra dotted-key overrides on top of :data:`VALIDATION_OVERRIDES`.
     targets : sequence of Target, optional
     progress : bool
+    rng : int, SeedSequence or Generator, optional
+        Instead of ``seed`` (SPEC 7): an int is the seed; a ``Generator`` gives one integer
+        draw and a ``SeedSequence`` the integer of its state, which the report records as
+        its seed (:func:`alssim.streams.resolve_seed`).
 
     Returns
     -------
     (ValidationReport, CohortResult)
     """
 
+    if rng is not None:
+        seed = int(rng) if isinstance(rng, int) else int(resolve_seed(None, rng) or 0)
     cfg, ov = validation_config(config, overrides)
     cohort = run_cohort(cfg, n, seed=seed, executor=executor, workers=workers,
                         progress=progress)
