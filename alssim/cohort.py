@@ -77,7 +77,7 @@ def canonical_table(df: pd.DataFrame) -> pd.DataFrame:
     return read_table(table_to_csv(df))
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, repr=False)
 class CohortResult:
     """A simulated cohort.
 
@@ -118,6 +118,19 @@ class CohortResult:
     def n(self) -> int:
         """Number of patients."""
         return len(self.patients)
+
+    def __repr__(self) -> str:
+        """A few lines: what it is, its size and its headline (survival, if recorded)."""
+        df = self.patients
+        lines = [f"<alssim CohortResult: {self.n} patients, seed {self.seed}, "
+                 f"{df.shape[1]} columns, {len(self.trajectories)} trajectories kept>"]
+        if "clinical.death_months" in df and "clinical.survival_months" in df:
+            died = df["clinical.death_months"].notna()
+            months = df.loc[died, "clinical.survival_months"]
+            lines.append(f"  died within the horizon: {int(died.sum())} of {self.n}"
+                         + (f"; their median survival from clinical onset "
+                            f"{float(months.median()):.1f} months" if died.any() else ""))
+        return "\n".join(lines)
 
     def to_dataframe(self) -> pd.DataFrame:
         """The per-patient table (a copy of :attr:`patients`)."""

@@ -100,7 +100,7 @@ def _finite_or_none(x: float) -> float | None:
     return None if not math.isfinite(x) else round(float(x), 6)
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, repr=False)
 class Result:
     """One simulated patient.
 
@@ -143,6 +143,20 @@ class Result:
         for arr in (self.times_months, self.counts, *self.variables.values(),
                     *self.milestones.values()):
             arr.setflags(write=False)
+
+    def __repr__(self) -> str:
+        """A few lines: what it is, its size and its headline (the neurons lost by the end)."""
+        t = self.times_months
+        lost = 1.0 - self.variables["alive"][-1] / self.counts
+        umn = self.anatomy.compartment_slice("umn")
+        lmn = self.anatomy.compartment_slice("lmn")
+        o = self.onset
+        return (f"<alssim Result: one patient, seed {self.seed}, anatomy "
+                f"{self.anatomy.name!r} ({self.anatomy.n_populations} populations)>\n"
+                f"  onset {o.compartment} {o.segment} {o.side}; {len(t)} records over "
+                f"{float(t[-1]):.1f} months; {int(self.counts.sum()):,} neurons\n"
+                f"  lost by the last record: UMN {100 * lost[umn].mean():.0f}%, "
+                f"LMN {100 * lost[lmn].mean():.0f}% (mean over populations)")
 
     # ------------------------------------------------------------------ labels
     @property
@@ -191,6 +205,60 @@ class Result:
         return _clinical_assessment(self)
 
     # ------------------------------------------------------------------ tables
+    def to_xarray(self):
+        """The recorded state as an :class:`xarray.Dataset` with labelled dimensions.
+
+        Needs the optional dependency xarray (``pip install "alssim[xarray]"``).
+
+        Returns
+        -------
+        xarray.Dataset
+            One data variable per recorded variable (:data:`VARIABLES`), dims ``(time,
+            population, segment, side)``: ``time`` the record times (months from biological
+            onset), ``population`` ``'umn'``/``'lmn'`` (as in :meth:`to_dataframe`),
+            ``segment`` rostral to caudal, ``side`` ``'left'``/``'right'``; LMN-only variables
+            are NaN for the UMN populations. ``counts`` and each loss milestone
+            (``lost_10``, ``lost_50``; months, ``inf`` if never) have dims ``(population,
+            segment, side)``. Units and meanings are each variable's ``units`` and
+            ``description`` attributes; the dataset's attributes give the seed, onset and
+            alssim version.
+
+        Raises
+        ------
+        ImportError
+            If xarray is not installed (the message says how to install it).
+        """
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError('Result.to_xarray needs xarray: pip install "alssim[xarray]"'
+                              ) from None
+        grid = self.anatomy.population_grid
+        dims = ("population", "segment", "side")
+        umn = np.array([c == "umn" for c in COMPARTMENTS])[:, None, None]
+        data = {}
+        for name, arr in self.variables.items():
+            spec = VARIABLES.get(name)
+            values = grid(arr)
+            if spec is not None and spec.lmn_only:
+                values = np.where(umn, np.nan, values.astype(float))
+            attrs = {"units": spec.unit, "description": spec.doc} if spec is not None else {}
+            data[name] = (("time", *dims), values, attrs)
+        data["counts"] = (dims, grid(self.counts), {"units": "neurons",
+                                                   "description": "neurons at onset"})
+        for name, arr in self.milestones.items():
+            data[name] = (dims, grid(arr), {"units": "month", "description":
+                                            f"months from biological onset to {name}"})
+        o = self.onset
+        return xr.Dataset(
+            data,
+            coords={"time": ("time", self.times_months, {"units": "month"}),
+                    "population": list(COMPARTMENTS), "segment": list(self.anatomy.segment_names),
+                    "side": list(SIDES)},
+            attrs={"seed": -1 if self.seed is None else self.seed, "alssim_version": self.version,
+                   "onset": f"{o.compartment} {o.segment} {o.side}",
+                   "anatomy": self.anatomy.name})
+
     def to_dataframe(self, *, after_death: str = "nan"):
         """Tidy long table of every recorded variable.
 

@@ -228,3 +228,31 @@ def test_results_saved_before_the_horizon_was_always_recorded_still_load(tmp_pat
     _save_as_before_the_horizon_record(res, tmp_path / "short", legacy - 1)
     with pytest.warns(UserWarning), pytest.raises(ResultFormatError, match="times_months"):
         alssim.load(tmp_path / "short")
+
+
+def test_to_xarray_labels_every_recorded_value(small_result):
+    xr = pytest.importorskip("xarray")
+    res = small_result
+    ds = res.to_xarray()
+    assert isinstance(ds, xr.Dataset)
+    assert dict(ds.sizes) == {"time": len(res.times_months), "population": 2,
+                              "segment": res.anatomy.n_segments, "side": 2}
+    assert list(ds["segment"].values) == list(res.anatomy.segment_names)
+    # every value sits under its own labels
+    for comp, seg, side in [("lmn", "cervical_lower", "right"), ("umn", "bulbar", "left"),
+                            ("lmn", res.anatomy.segment_names[-1], "left")]:
+        for name in ("alive", "pathology", "hazard"):
+            np.testing.assert_array_equal(
+                ds[name].sel(population=comp, segment=seg, side=side).values,
+                res.select(name, comp, seg, side))
+        assert int(ds["counts"].sel(population=comp, segment=seg, side=side)) == \
+            res.counts[res.anatomy.population_index(comp, seg, side)]
+    # LMN-only variables are undefined for UMN populations
+    assert np.isnan(ds["unit_size_alive"].sel(population="umn")).all()
+    assert ds.attrs["seed"] == res.seed
+
+
+def test_result_and_cohort_print_a_few_lines(small_result):
+    text = repr(small_result)
+    assert text.startswith("<alssim Result: one patient") and len(text.splitlines()) <= 4
+    assert len(text) < 400
