@@ -85,7 +85,7 @@ def distance(values: Mapping[str, float], targets: Sequence, weights: Mapping[st
     return float(total)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class CalibrationResult:
     """Outcome of :func:`calibrate`.
 
@@ -119,6 +119,26 @@ class CalibrationResult:
     history: list[tuple[dict[str, float], float]]
     config: Any
     meta: dict[str, Any]
+
+    def __repr__(self) -> str:
+        """A few lines: what it is, its size and its headline (the distance before and after)."""
+        return (f"<alssim CalibrationResult: {len(self.parameters)} parameter(s), "
+                f"{len(self.targets)} target(s), {self.n_evaluations} evaluations>\n"
+                f"  distance {self.distance_before:.4g} -> {self.distance_after:.4g}; fitted "
+                + ", ".join(f"{k} = {v:.4g}" for k, v in self.parameters.items()))
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready headline: fitted and starting values, bounds, distances, evaluations and
+        the run's meta (method, n, seed, ...)."""
+        return {"parameters": dict(self.parameters), "start": dict(self.start),
+                "bounds": {k: list(v) for k, v in self.bounds.items()},
+                "distance_before": self.distance_before, "distance_after": self.distance_after,
+                "n_evaluations": self.n_evaluations, "meta": dict(self.meta)}
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Every evaluated point, in order: one column per parameter and ``distance``."""
+        return pd.DataFrame([{**point, "distance": d} for point, d in self.history])
 
     def to_markdown(self) -> str:
         """The fit report: parameters and targets before and after."""

@@ -46,3 +46,10 @@ def test_tiny_fit_is_reproducible_and_never_worse():
     text = a.to_markdown()
     assert "hazard_rate" in text and "median_survival" in text
     assert list(a.targets["id"]) == ["median_survival", "munix_decline"]
+    # the common result surface: summary, to_dataframe, a short repr
+    history = a.to_dataframe()
+    assert len(history) == a.n_evaluations == len(a.history)
+    assert list(history.columns) == ["mechanisms.pathology.hazard_rate", "distance"]
+    assert history["distance"].min() == pytest.approx(a.distance_after)
+    assert a.summary["parameters"] == a.parameters
+    assert repr(a).startswith("<alssim CalibrationResult") and len(repr(a).splitlines()) <= 3

@@ -8,6 +8,7 @@ import json
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import tomli_w
 from scipy import stats
@@ -323,3 +324,17 @@ def test_a_lost_executor_is_one_line_saying_how_far_the_trial_got():
     assert "\n" not in msg
     assert msg.startswith("a worker process ended abruptly")
     assert "the trial stopped after screening" in msg and "nothing was written" in msg
+
+
+@pytest.mark.slow
+def test_a_saved_trial_loads_back_identical_and_prints_a_few_lines(enriched, tmp_path):
+    from alssim.trials import TrialResult
+
+    enriched.save(tmp_path / "trial")
+    back = TrialResult.load(tmp_path / "trial")
+    for name in ("patients", "analyses", "power"):
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(enriched, name))
+    assert back.summary == enriched.summary and back.spec.to_dict() == enriched.spec.to_dict()
+    assert back.to_dataframe().equals(enriched.analyses)
+    text = repr(enriched)
+    assert text.startswith("<alssim TrialResult") and len(text.splitlines()) <= 3

@@ -21,6 +21,7 @@ from alssim.config.schema import DAYS_PER_MONTH
 from alssim.validation import (
     METRICS,
     Target,
+    ValidationReport,
     bootstrap_ci,
     clopper_pearson,
     evaluate,
@@ -515,3 +516,15 @@ def test_report_describes_the_trial_population_from_the_course(small_validation)
     assert "## The vital-capacity trial's patients" in report.to_markdown()
     assert report.trial_slopes.set_index("key").loc["all", "simulated"] == pytest.approx(
         report.table.set_index("id").loc["vital_capacity_decline", "simulated"])
+
+
+def test_report_summary_table_and_repr():
+    import pandas as pd
+
+    table = pd.DataFrame({"id": ["a", "b"], "passed": [True, False], "simulated": [1.0, 2.0]})
+    report = ValidationReport(table, 10, {"seed": 3, "n": 12, "overrides": {"x": 1}})
+    assert report.summary == {"passed": 1, "figures": 2, "failures": ["b"], "n_patients": 10,
+                              "meta": {"seed": 3, "n": 12}}
+    assert report.to_dataframe().equals(table) and report.to_dataframe() is not table
+    assert repr(report) == ("<alssim ValidationReport: 1 of 2 figures within tolerance; 10 "
+                            "patients, seed 3>\n  outside: b")

@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from alssim.config.loader import dumps_toml
+from alssim.batch import read_csv_exact
+from alssim.config.loader import dumps_toml, load_config
 from alssim.fileio import atomic_write_text, prepare_output_dir
-from alssim.trials.spec import TrialSpec
+from alssim.trials.spec import TrialSpec, load_trial
 
 __all__ = ["TrialResult"]
 
 
 # --------------------------------------------------------------------------- result
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, repr=False)
 class TrialResult:
     """Outcome of :func:`run_trial`.
 
@@ -68,6 +70,46 @@ class TrialResult:
         arm = arm or next(k for k in self.spec.arms if k != self.spec.trial.control)
         sel = a[(a["endpoint"] == endpoint) & (a["arm"] == arm) & (a["patients"] == n)]
         return float(np.nanmean(sel[stat].to_numpy(dtype=float)))
+
+    def __repr__(self) -> str:
+        """A few lines: what it is, its size and its headline (the first endpoint's effect)."""
+        a = self.analyses
+        arms = [k for k in self.spec.arms if k != self.spec.trial.control]
+        lines = [f"<alssim TrialResult {self.spec.trial.name!r}: arms {', '.join(self.spec.arms)}, "
+                 f"{int(a['replicate'].nunique()) if len(a) else 0} replicate(s), sizes "
+                 f"{sorted(set(int(x) for x in a['patients']))}>"]
+        if len(a) and arms:
+            endpoint = str(a["endpoint"].iloc[0])
+            values = a.loc[(a["endpoint"] == endpoint) & (a["arm"] == arms[0])
+                           & (a["patients"] == a["patients"].max()), "effect"]
+            values = values.to_numpy(dtype=float)
+            values = values[np.isfinite(values)]
+            effect = f"mean effect {values.mean():.3g}" if values.size else "no estimable effect"
+            lines.append(f"  {endpoint}, {arms[0]} vs {self.spec.trial.control}: {effect}")
+        return "\n".join(lines)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The analyses, one row per replicate, trial size, treated arm and endpoint (a copy of
+        :attr:`analyses`)."""
+        return self.analyses.copy()
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrialResult:
+        """Read a folder written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            If a file of the folder is missing.
+        """
+        path = Path(path)
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        return cls(spec=load_trial(path / "trial.toml"),
+                   config=load_config(path / "config.toml"),
+                   patients=read_csv_exact(path / "patients.csv"),
+                   analyses=read_csv_exact(path / "analyses.csv"),
+                   power=read_csv_exact(path / "power.csv"),
+                   screening=summary.get("screening", {}), summary=summary)
 
     def save(self, path: str | Path, *, force: bool = False) -> Path:
         """Write ``patients.csv``, ``analyses.csv``, ``power.csv``, ``summary.json``,

@@ -81,7 +81,7 @@ def passes(target: Target, estimate: float, low: float, high: float,
     return lo <= target.high and hi >= target.low
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class ValidationReport:
     """Result of a validation.
 
@@ -117,6 +117,26 @@ class ValidationReport:
     def failures(self) -> list[str]:
         """Ids of the figures that fail."""
         return [str(i) for i in self.table.loc[~self.table["passed"], "id"]]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready headline: figures passed, the failures, patients and the run's meta."""
+        return {"passed": int(self.table["passed"].sum()), "figures": len(self.table),
+                "failures": self.failures, "n_patients": self.n_patients,
+                "meta": {k: v for k, v in self.meta.items() if k != "overrides"}}
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The table of figures (a copy of :attr:`table`)."""
+        return self.table.copy()
+
+    def __repr__(self) -> str:
+        """A few lines: what it is, its size and its headline."""
+        n_pass = int(self.table["passed"].sum())
+        text = (f"<alssim ValidationReport: {n_pass} of {len(self.table)} figures within "
+                f"tolerance; {self.n_patients} patients, seed {self.meta.get('seed')}>")
+        if self.failures:
+            text += "\n  outside: " + ", ".join(self.failures)
+        return text
 
     def to_markdown(self) -> str:
         """The report: a header and the table of figures."""
