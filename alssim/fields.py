@@ -81,13 +81,16 @@ def param(
     low_open: bool = False,
     high_open: bool = False,
     choices: tuple[str, ...] | None = None,
+    default: Any = dataclasses.MISSING,
 ) -> Any:
     """Declare a configuration field with its unit, range and meaning.
 
-    Returns a :func:`dataclasses.field` carrying a :class:`ParamSpec` in its metadata.
+    Returns a :func:`dataclasses.field` carrying a :class:`ParamSpec` in its metadata. A field
+    with a ``default`` may be left out of its table (:func:`build` then uses the default); one
+    without is required.
     """
     spec = ParamSpec(unit, doc, low, high, low_open, high_open, choices)
-    return dataclasses.field(metadata={"spec": spec})
+    return dataclasses.field(default=default, metadata={"spec": spec})
 
 
 _Section = typing.TypeVar("_Section", bound=type)
@@ -225,10 +228,15 @@ def build(cls: type, data: Mapping[str, Any], *, prefix: str = "", source: str |
         else:
             msg = "unknown key; valid keys here are " + ", ".join(sorted(specs))
         raise ConfigError(msg, key=_join(prefix, k), source=source)
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)
+                if f.default is not dataclasses.MISSING}
     kwargs = {}
     for name, spec in specs.items():
         key = _join(prefix, name)
         if name not in data:
+            if name in defaults:
+                kwargs[name] = defaults[name]
+                continue
             raise ConfigError("missing required key", key=key, source=source)
         value = data[name]
         if isinstance(spec, type):

@@ -9,15 +9,18 @@ plausible band, not that it matches the literature (that is `alssim validate`, n
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+import tomli_w
 
 import alssim
 from alssim.anatomy import ALSFRS_ITEMS
 from alssim.clinical.phenotype import PHENOTYPES, classify_phenotype
 from alssim.config.schema import DAYS_PER_MONTH
+from alssim.errors import ConfigError
 from alssim.validation import (
     METRICS,
     Target,
@@ -528,3 +531,27 @@ def test_report_summary_table_and_repr():
     assert report.to_dataframe().equals(table) and report.to_dataframe() is not table
     assert repr(report) == ("<alssim ValidationReport: 1 of 2 figures within tolerance; 10 "
                             "patients, seed 3>\n  outside: b")
+
+
+@pytest.mark.parametrize("extra, key, message", [
+    ({"hgih": 2.0}, "target[0].hgih", "did you mean 'target[0].high'"),
+    ({"high": "2"}, "target[0].high", "got '2'"),
+    ({"high": 0.5}, "target[0].low", "must be <= high"),
+    ({"high": 2.0, "kind": "quantitativ"}, "target[0].kind", "did you mean 'quantitative'"),
+    ({}, "target[0].high", "missing required key"),
+])
+def test_a_bad_target_names_the_file_key_and_what_is_allowed(tmp_path, extra, key, message):
+    entry = {"id": "x", "what": "", "unit": "", "published": "", "source": "", "low": 1.0, **extra}
+    path = tmp_path / "targets.toml"
+    path.write_text(tomli_w.dumps({"target": [entry]}))
+    with pytest.raises(ConfigError, match=re.escape(message)) as err:
+        load_targets(path)
+    assert err.value.key == key and str(path) in str(err.value)
+
+
+def test_a_target_may_leave_out_kind_and_relation(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text(tomli_w.dumps({"target": [{"id": "x", "what": "", "unit": "", "published": "",
+                                               "source": "", "low": 1, "high": 2}]}))
+    (t,) = load_targets(path)
+    assert (t.kind, t.relation, t.low) == ("quantitative", "", 1.0)

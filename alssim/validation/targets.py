@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from pathlib import Path
 
 from alssim.config.loader import configs_dir, read_toml
 from alssim.errors import ConfigError
+from alssim.fields import build, nearest_key, param, section
 
 __all__ = ["DEFAULT_TARGETS_PATH", "Target", "load_targets"]
 
@@ -21,9 +20,11 @@ def _default_path() -> Path:
 DEFAULT_TARGETS_PATH = _default_path()
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Target:
-    """One published figure and its a-priori acceptance interval.
+    """One published figure and its a-priori acceptance interval (a ``[[target]]`` table of
+    ``configs/validation/targets.toml``, read and checked by :func:`alssim.fields.build` like
+    every other TOML input).
 
     Attributes
     ----------
@@ -41,15 +42,21 @@ class Target:
         The relation of a qualitative target, in words.
     """
 
-    id: str
-    what: str
-    unit: str
-    published: str
-    source: str
-    low: float
-    high: float
-    kind: str = "quantitative"
-    relation: str = ""
+    id: str = param("", "identifier, the name of the metric that computes the figure")
+    what: str = param("", "what is compared, in words")
+    unit: str = param("", "unit of the figure")
+    published: str = param("", "the published value, as text")
+    source: str = param("", "where the published value comes from")
+    low: float = param("", "lower end of the acceptance interval (<= high)")
+    high: float = param("", "upper end of the acceptance interval (>= low)")
+    kind: str = param("", "how the figure passes", choices=("quantitative", "qualitative"),
+                      default="quantitative")
+    relation: str = param("", "the relation of a qualitative target, in words", default="")
+
+    def _check(self, prefix: str, source: str | None) -> None:
+        if not self.low <= self.high:
+            raise ConfigError(f"must be <= high ({self.high:g}); got {self.low:g}",
+                              key=f"{prefix}.low", source=source)
 
     def interval_text(self) -> str:
         """The acceptance interval as text (open ends shown as inequalities)."""
@@ -80,24 +87,18 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
     """
     path = Path(path) if path is not None else DEFAULT_TARGETS_PATH
     data = read_toml(path)  # a regular TOML file of bounded size, or a ConfigError naming it
-    fields = {f.name for f in dataclasses.fields(Target)}
-    out = []
-    for i, entry in enumerate(data.get("target", [])):
-        key = f"target[{i}]"
-        unknown = set(entry) - fields
-        if unknown:
-            raise ConfigError(f"unknown field(s) {sorted(unknown)}", key=key, source=str(path))
-        try:
-            t = Target(**{**entry, "low": float(entry["low"]), "high": float(entry["high"])})
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"incomplete target ({exc})", key=key, source=str(path)) from None
-        if not (t.low <= t.high) or math.isnan(t.low):
-            raise ConfigError(f"low must be <= high; got [{t.low}, {t.high}]", key=f"{key}.low",
-                              source=str(path))
-        if t.kind not in ("quantitative", "qualitative"):
-            raise ConfigError(f"kind must be 'quantitative' or 'qualitative'; got {t.kind!r}",
-                              key=f"{key}.kind", source=str(path))
-        out.append(t)
+    unknown = [k for k in data if k != "target"]
+    if unknown:
+        hint = nearest_key(unknown[0], ["target"])
+        raise ConfigError("unknown key; " + ("did you mean 'target'?" if hint else
+                                             "a targets file holds [[target]] tables only"),
+                          key=unknown[0], source=str(path))
+    entries = data.get("target", [])
+    if not isinstance(entries, list):
+        raise ConfigError("must be an array of tables ([[target]])", key="target",
+                          source=str(path))
+    out = [build(Target, entry, prefix=f"target[{i}]", source=str(path))
+           for i, entry in enumerate(entries)]
     ids = [t.id for t in out]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
