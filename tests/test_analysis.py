@@ -42,6 +42,13 @@ def result_four():
 
 
 def _snapshot(res) -> dict[str, np.ndarray]:
+    """Copies of every array of ``res``, whose own arrays are first made writeable copies:
+    a Result's arrays are read-only, so without this an in-place write by a plot would raise
+    rather than be caught here, and the check could not fail."""
+    res.times_months, res.counts = res.times_months.copy(), res.counts.copy()
+    for table in (res.variables, res.milestones):
+        for k in table:
+            table[k] = table[k].copy()
     snap = {"times_months": res.times_months.copy(), "counts": res.counts.copy()}
     snap.update({f"v:{k}": v.copy() for k, v in res.variables.items()})
     snap.update({f"m:{k}": v.copy() for k, v in res.milestones.items()})
