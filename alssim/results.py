@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from alssim._version import __version__
 from alssim.anatomy import COMPARTMENTS, SIDES
@@ -31,9 +30,12 @@ from alssim.config.loader import config_from_saved
 from alssim.errors import ConfigError, ResultFormatError, escape_text, show_value
 from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text, sha256_file
 from alssim.onset import OnsetSite
+from alssim.result_tables import result_to_dataframe, result_to_xarray
+from alssim.variables import VARIABLES, VariableSpec
 
 __all__ = ["FORMAT_VERSION", "VARIABLES", "Result", "VariableSpec", "load",
            "register_clinical_assessment"]
+
 
 #: The clinical layer's reading of a result (:func:`alssim.clinical.assess`), behind
 #: :attr:`Result.clinical`. That layer sits above this module, so it is handed in rather than
@@ -46,46 +48,8 @@ def register_clinical_assessment(assess: Callable[[Any], Any]) -> None:
     global _clinical_assessment
     _clinical_assessment = assess
 
+
 FORMAT_VERSION = 1
-
-
-@dataclasses.dataclass(frozen=True)
-class VariableSpec:
-    """Meaning of one recorded variable.
-
-    Attributes
-    ----------
-    unit : str
-    doc : str
-    dtype : type
-    lmn_only : bool
-        Defined for LMN populations only (stored as 0 for UMN populations, left out of tables).
-    """
-
-    unit: str
-    doc: str
-    dtype: type = np.float64
-    lmn_only: bool = False
-
-
-VARIABLES: dict[str, VariableSpec] = {
-    "alive": VariableSpec("neurons", "living neurons (healthy or dysfunctional)", np.int64),
-    "dysfunctional": VariableSpec("neurons", "living, hyperexcitable neurons", np.int64),
-    "dead": VariableSpec("neurons", "neurons lost since biological onset", np.int64),
-    "new_deaths": VariableSpec("neurons", "neurons lost since the previous record", np.int64),
-    "pathology": VariableSpec("1", "aggregate pathology load in [0, 1]"),
-    "inflammation": VariableSpec("1", "glial activation in [0, 1]"),
-    "excitotoxicity": VariableSpec("1", "excitotoxic drive from UMNs in [0, 1]", lmn_only=True),
-    "hazard": VariableSpec("1/month", "regional hazard factor (vulnerability-1 neuron)"),
-    "cumulative_hazard": VariableSpec("1", "regional hazard integrated since onset"),
-    "unit_size_alive": VariableSpec("smallest units", "summed size of surviving motor units",
-                                    lmn_only=True),
-    "unit_size_dysfunctional": VariableSpec(
-        "smallest units", "summed size of dysfunctional motor units", lmn_only=True),
-    "alive_s": VariableSpec("units", "surviving slow (S) motor units", np.int64, lmn_only=True),
-    "alive_fr": VariableSpec("units", "surviving FR motor units", np.int64, lmn_only=True),
-    "alive_ff": VariableSpec("units", "surviving FF motor units", np.int64, lmn_only=True),
-}
 
 
 def _bad_choice(arg: str, value: Any, valid: tuple[str, ...]) -> str:
@@ -206,119 +170,21 @@ class Result:
 
     # ------------------------------------------------------------------ tables
     def to_xarray(self):
-        """The recorded state as an :class:`xarray.Dataset` with labelled dimensions.
-
-        Needs the optional dependency xarray (``pip install "alssim[xarray]"``).
-
-        Returns
-        -------
-        xarray.Dataset
-            One data variable per recorded variable (:data:`VARIABLES`), dims ``(time,
-            population, segment, side)``: ``time`` the record times (months from biological
-            onset), ``population`` ``'umn'``/``'lmn'`` (as in :meth:`to_dataframe`),
-            ``segment`` rostral to caudal, ``side`` ``'left'``/``'right'``; LMN-only variables
-            are NaN for the UMN populations. ``counts`` and each loss milestone
-            (``lost_10``, ``lost_50``; months, ``inf`` if never) have dims ``(population,
-            segment, side)``. Units and meanings are each variable's ``units`` and
-            ``description`` attributes; the dataset's attributes give the seed, onset and
-            alssim version.
-
-        Raises
-        ------
-        ImportError
-            If xarray is not installed (the message says how to install it).
-        """
-        try:
-            import xarray as xr
-        except ImportError:
-            raise ImportError('Result.to_xarray needs xarray: pip install "alssim[xarray]"'
-                              ) from None
-        grid = self.anatomy.population_grid
-        dims = ("population", "segment", "side")
-        umn = np.array([c == "umn" for c in COMPARTMENTS])[:, None, None]
-        data = {}
-        for name, arr in self.variables.items():
-            spec = VARIABLES.get(name)
-            values = grid(arr)
-            if spec is not None and spec.lmn_only:
-                values = np.where(umn, np.nan, values.astype(float))
-            attrs = {"units": spec.unit, "description": spec.doc} if spec is not None else {}
-            data[name] = (("time", *dims), values, attrs)
-        data["counts"] = (dims, grid(self.counts), {"units": "neurons",
-                                                   "description": "neurons at onset"})
-        for name, arr in self.milestones.items():
-            data[name] = (dims, grid(arr), {"units": "month", "description":
-                                            f"months from biological onset to {name}"})
-        o = self.onset
-        return xr.Dataset(
-            data,
-            coords={"time": ("time", self.times_months, {"units": "month"}),
-                    "population": list(COMPARTMENTS), "segment": list(self.anatomy.segment_names),
-                    "side": list(SIDES)},
-            attrs={"seed": -1 if self.seed is None else self.seed, "alssim_version": self.version,
-                   "onset": f"{o.compartment} {o.segment} {o.side}",
-                   "anatomy": self.anatomy.name})
+        """The recorded state as an :class:`xarray.Dataset` with labelled dimensions ``(time,
+        population, segment, side)`` (see :func:`alssim.result_tables.result_to_xarray`); needs
+        the optional dependency xarray (``pip install "alssim[xarray]"``)."""
+        return result_to_xarray(self)
 
     def to_dataframe(self, *, after_death: str = "nan"):
-        """Tidy long table of every recorded variable.
-
-        Parameters
-        ----------
-        after_death : {'nan', 'keep'}
-            What the table gives at records after the patient's death (the record of death,
-            ``summary["clinical"]["death_months"]``, is the last one with values). ``'nan'``
-            (default): the patient is dead, so every value there is NaN (an empty cell in
-            ``timeseries.csv``): neuron counts, drivers and every clinical variable except
-            ``patient_alive`` (0) and ``months_from_clinical_onset``. The rows are kept, so each
-            variable still has a row at every record up to the horizon. ``'keep'``: the model's
-            values at every record (the engine goes on after death; ``res.variables`` and
-            ``res.clinical[name]`` always hold them).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``time_months`` (from biological onset), ``segment``, ``side``,
-            ``population`` ('umn' or 'lmn'), ``variable``, ``value``; one row per record time,
-            population and variable (LMN-only variables have LMN rows only), then every
-            clinical variable (:data:`alssim.clinical.CLINICAL_VARIABLES`): segment-level ones
-            with ``population = "clinical"``, muscle-level ones (MUNE, CMAP) with ``population``
-            = the muscle, global ones (ALSFRS-R, FVC, stages, criteria) with ``segment = "all"``,
-            ``side = "both"``, ``population = "clinical"``; the global variable
-            ``months_from_clinical_onset`` gives each record time from clinical onset (no rows
-            when there is no clinical onset within the horizon).
+        """Tidy long table of every recorded variable (see
+        :func:`alssim.result_tables.result_to_dataframe`, which documents its columns).
 
         Raises
         ------
         ValueError
             If ``after_death`` is neither ``'nan'`` nor ``'keep'``.
         """
-
-        course = self.clinical
-        dead = course.records_to_blank(after_death)
-        table = self.anatomy.population_table()
-        n_t = len(self.times_months)
-        frames = []
-        for name, arr in self.variables.items():
-            spec = VARIABLES.get(name)
-            cols = np.arange(arr.shape[1])
-            if spec is not None and spec.lmn_only:
-                cols = cols[table["compartment_index"] == 1]
-            k = len(cols)
-            value = arr[:, cols].astype(np.float64)
-            value[dead] = np.nan  # a dead patient has no living neurons to count
-            frames.append(pd.DataFrame({
-                "time_months": np.repeat(self.times_months, k),
-                "segment": np.tile(table["segment"][cols], n_t),
-                "side": np.tile(table["side"][cols], n_t),
-                "population": np.tile(table["compartment"][cols], n_t),
-                "variable": name,
-                "value": value.ravel(),
-            }))
-        frames.append(course.to_dataframe(after_death=after_death))
-        df = pd.concat(frames, ignore_index=True)
-        for c in ("segment", "side", "population", "variable"):
-            df[c] = df[c].astype("category")
-        return df
+        return result_to_dataframe(self, after_death=after_death)
 
     @property
     def summary(self) -> dict[str, Any]:

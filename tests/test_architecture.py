@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("config", ("alssim.config",)),
     ("model", ("alssim.onset", "alssim.population", "alssim.fates", "alssim.dynamics",
                "alssim.patients", "alssim.care_draws", "alssim.resources", "alssim.interventions",
-               "alssim.engine", "alssim.results")),
+               "alssim.engine", "alssim.variables", "alssim.result_tables", "alssim.results")),
     ("clinical", ("alssim.clinical",)),
     ("runs", ("alssim.batch", "alssim.executors", "alssim.cohort", "alssim.sweep",
               "alssim.sensitivity", "alssim.trials", "alssim.teaching")),
