@@ -40,13 +40,14 @@ from alssim.batch import (
     read_csv_exact,
     spec_hash,
     table_to_csv,
+    table_to_parquet,
 )
 from alssim.config.loader import config_from_saved
 from alssim.config.schema import check_seed
 from alssim.engine import simulate
 from alssim.errors import ConfigError, ResultFormatError, escape_text
 from alssim.executors import local_workers
-from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
+from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text, sha256_file
 from alssim.patients import derive_config, sample_patient
 from alssim.resources import check_batch_memory
 from alssim.results import inside_file, load, meta_digest, read_meta
@@ -56,7 +57,8 @@ __all__ = ["CohortResult", "load_cohort", "run_cohort"]
 
 COHORT_FORMAT = "alssim.cohort"
 COHORT_FORMAT_VERSION = 1
-_OWNED = ("patients.csv", "summary.json", "cohort.json", "config.toml", "trajectories/")
+_OWNED = ("patients.csv", "patients.parquet", "summary.json", "cohort.json", "config.toml",
+          "trajectories/")
 
 
 def read_table(text: str) -> pd.DataFrame:
@@ -153,14 +155,19 @@ class CohortResult:
         return int(self.patients["seed"].iloc[int(patient)])
 
     # ------------------------------------------------------------------ save / load
-    def save(self, path: str | Path, *, force: bool = False) -> Path:
+    def save(self, path: str | Path, *, force: bool = False, parquet: bool = False) -> Path:
         """Write ``patients.csv``, ``summary.json``, ``cohort.json``, ``config.toml`` and
-        ``trajectories/patient-NNNNNN/`` (for kept patients) to folder ``path``.
+        ``trajectories/patient-NNNNNN/`` (for kept patients) to folder ``path``; with
+        ``parquet``, also ``patients.parquet`` (the same table with its column types; needs
+        pyarrow, ``pip install "alssim[parquet]"``), checksummed in ``cohort.json`` like the
+        others.
 
         Raises
         ------
         OutputExistsError
             If ``path`` already holds a cohort and ``force`` is false.
+        ImportError
+            With ``parquet`` when pyarrow is not installed.
         """
         path = Path(path)
         if (path / "patients.csv").exists() and not force:
@@ -169,10 +176,10 @@ class CohortResult:
             target = trajectory_dir(path, pid)
             if not (target / "result.json").exists():
                 res.save(target, force=True)
-        self._write_tables(path)
+        self._write_tables(path, parquet=parquet)
         return path
 
-    def _write_tables(self, path: Path) -> None:
+    def _write_tables(self, path: Path, *, parquet: bool = False) -> None:
         # each file is atomic; cohort.json, written last, holds the checksums of the others, so a
         # crash between files leaves a set that load_cohort refuses rather than a mixed one
         tables = {
@@ -183,9 +190,14 @@ class CohortResult:
             atomic_write_text(path / name, text)
         tables["config.toml"] = self.config.to_toml()
         atomic_write_text(path / "config.toml", tables["config.toml"])
+        sums = {name: hashlib.sha256(text.encode("utf-8")).hexdigest()
+                for name, text in tables.items()}
+        if parquet:  # the same table with its column types, checksummed like the others
+            data = table_to_parquet(self.patients)
+            atomic_write_bytes(path / "patients.parquet", data)
+            sums["patients.parquet"] = hashlib.sha256(data).hexdigest()
         meta = {
-            "sha256": {name: hashlib.sha256(text.encode("utf-8")).hexdigest()
-                       for name, text in tables.items()},
+            "sha256": sums,
             "format": COHORT_FORMAT,
             "format_version": COHORT_FORMAT_VERSION,
             "alssim_version": __version__,
@@ -336,6 +348,7 @@ def run_cohort(
     progress: bool = True,
     chunksize: int | None = None,
     rng: SeedLike = None,
+    parquet: bool = False,
 ) -> CohortResult:
     """Simulate a cohort of ``n`` heterogeneous virtual patients.
 
@@ -369,6 +382,8 @@ def run_cohort(
         (and ``trajectories/``) are written at the end.
     force : bool
         Discard the runs of a different cohort found in ``out`` instead of refusing.
+    parquet : bool
+        With ``out``, also write ``patients.parquet`` (see :meth:`CohortResult.save`).
     progress : bool
         Show a progress bar (tqdm; terminal or notebook).
     chunksize : int, optional
@@ -407,14 +422,14 @@ def run_cohort(
                       command="alssim cohort") if out is not None else None)
     try:
         return _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, tasks,
-                           spec, store, out, progress, chunksize)
+                           spec, store, out, progress, chunksize, parquet)
     finally:
         if store is not None:
             store.close()
 
 
 def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, tasks, spec, store,
-                out, progress, chunksize) -> CohortResult:
+                out, progress, chunksize, parquet=False) -> CohortResult:
     trajectories: dict[int, Any] = {}
 
     def keep_result(pid: int, res: Any) -> None:
@@ -447,5 +462,5 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
         summary["spec_sha256"] = spec_hash(spec)
     result = CohortResult(patients, summary, cfg, seed, dict(sorted(trajectories.items())))
     if out is not None:
-        result._write_tables(Path(out))
+        result._write_tables(Path(out), parquet=parquet)
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib.util
 import json
 import math
 
@@ -278,6 +279,11 @@ def test_cli_cohort(tmp_path, capsys):
     assert main(["cohort", "configs/default.toml", "--n", "2", "--quiet", "--workers", "1",
                  "--out", str(tmp_path / "y"), "--set", "cohort.genotypes.fus.share=0.5"]) == 1
     assert "cohort.genotypes.sporadic.share" in capsys.readouterr().err
+    if importlib.util.find_spec("pyarrow") is not None:  # --parquet writes the typed table too
+        assert main([*argv[:7], str(tmp_path / "p"), *argv[8:], "--parquet"]) == 0
+        assert "patients.parquet" in capsys.readouterr().out
+        assert pd.read_parquet(tmp_path / "p" / "patients.parquet")["patient"].tolist() == \
+            [0, 1, 2]
 
 
 def test_cohort_config_errors_name_the_key(cfg):
@@ -308,3 +314,40 @@ def test_cohort_seed_beyond_simulation_seed_range_is_refused():
     cfg = alssim.load_config("configs/default.toml")
     with pytest.raises(alssim.ConfigError, match=r"'seed'.*9223372036854775807"):
         alssim.run_cohort(cfg, 2, seed=2**70, workers=1, progress=False)
+
+
+def test_a_cohort_saved_with_parquet_holds_the_same_table_with_its_types(tmp_path):
+    pytest.importorskip("pyarrow")
+    cfg = small_config()
+    cohort = alssim.run_cohort(cfg, 4, seed=2, executor="serial", progress=False,
+                               out=tmp_path / "c", parquet=True)
+    table = pd.read_parquet(tmp_path / "c" / "patients.parquet")
+    assert list(table.columns) == list(cohort.patients.columns)
+    for col in table.columns:  # the same values and missing cells, column by column
+        a, b = table[col], cohort.patients[col]
+        assert a.isna().tolist() == b.isna().tolist(), col
+        assert a[a.notna()].tolist() == b[b.notna()].tolist(), col
+        if b.dtype.kind in "fib":  # numeric and boolean columns keep their type
+            assert a.dtype == b.dtype, col
+    # the file is checksummed with the others: editing it makes the cohort refuse to load
+    assert alssim.load_cohort(tmp_path / "c").patients.equals(cohort.patients)
+    (tmp_path / "c" / "patients.parquet").write_bytes(b"edited")
+    with pytest.raises(alssim.ResultFormatError, match="checksum mismatch"):
+        alssim.load_cohort(tmp_path / "c")
+
+
+def test_parquet_without_pyarrow_says_how_to_install_it(monkeypatch, tmp_path):
+    import builtins
+
+    from alssim.batch import table_to_parquet
+
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            raise ImportError("No module named 'pyarrow'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    with pytest.raises(ImportError, match=r'pip install "alssim\[parquet\]"'):
+        table_to_parquet(pd.DataFrame({"a": [1]}))

@@ -375,3 +375,13 @@ def test_sweep_seed_beyond_simulation_seed_range_is_refused():
     with pytest.raises(alssim.ConfigError, match=r"'seed'.*9223372036854775807"):
         alssim.sweep(cfg, {"spread.contralateral_rate": [0.01]}, seed=2**64, workers=1,
                      progress=False)
+
+
+def test_a_sweep_written_with_parquet_holds_the_same_table(tmp_path):
+    pytest.importorskip("pyarrow")
+    table = alssim.sweep(small_config(), {"spread.contralateral_rate": [0.01, 0.02]}, seed=1,
+                         executor="serial", progress=False, out=tmp_path / "s", parquet=True)
+    back = pd.read_parquet(tmp_path / "s" / "runs.parquet")
+    assert list(back.columns) == list(table.columns) and len(back) == len(table)
+    for col in ("run_id", "seed", "spread.contralateral_rate"):
+        assert back[col].tolist() == table[col].tolist() and back[col].dtype == table[col].dtype

@@ -41,6 +41,7 @@ from alssim.batch.table import (
     parser_block_rows,
     read_csv_exact,
     table_to_csv,
+    table_to_parquet,
 )
 from alssim.batch.tasks import (
     OPTIONAL_TABLES,
@@ -76,6 +77,7 @@ __all__ = [
     "select_outputs",
     "spec_hash",
     "table_to_csv",
+    "table_to_parquet",
     "unmatched_patterns",
     "unpack",
 ]

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TableBuilder", "build_table", "parser_block_rows", "read_csv_exact", "table_to_csv"]
+__all__ = ["TableBuilder", "build_table", "parser_block_rows", "read_csv_exact", "table_to_csv",
+           "table_to_parquet"]
 
 
 #: Column dtypes whose CSV round trip is exact, so they are kept as they are.
@@ -209,3 +210,22 @@ def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
 def table_to_csv(df) -> str:
     """CSV text of a run table, byte-identical for equal tables (full float precision)."""
     return df.to_csv(index=False, lineterminator="\n")
+
+
+def table_to_parquet(df: pd.DataFrame) -> bytes:
+    """The table as Parquet: the same columns and values as its CSV, with each column's type
+    stored in the file (pandas' :meth:`~pandas.DataFrame.to_parquet` with pyarrow, no index).
+
+    Raises
+    ------
+    ImportError
+        If pyarrow is not installed (the message says how to install it).
+    """
+    try:
+        import pyarrow  # noqa: F401  (the optional dependency Parquet needs)
+    except ImportError:
+        raise ImportError('writing Parquet needs pyarrow: pip install "alssim[parquet]"'
+                          ) from None
+    buf = io.BytesIO()
+    df.to_parquet(buf, engine="pyarrow", index=False)
+    return buf.getvalue()

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 import alssim
-from alssim.cli.common import FORCE_HELP, add_config_arguments, overrides_from_args
+from alssim.cli.common import FORCE_HELP, PARQUET_HELP, add_config_arguments, overrides_from_args
 from alssim.errors import ConfigError
 
 EXAMPLE = """examples:
@@ -36,6 +36,8 @@ def register(sub) -> None:
                    help="also save the full trajectories of K evenly spaced patients")
     p.add_argument("--outputs", nargs="+", default=None, metavar="PATTERN",
                    help="keep only these output columns (names or glob patterns)")
+    p.add_argument("--parquet", action="store_true",
+                   help="also write patients.parquet: " + PARQUET_HELP)
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -69,9 +71,11 @@ def run(args: argparse.Namespace) -> int:
     executor, workers = executor_from_args(args)
     cohort = alssim.run_cohort(cfg, args.n, seed=args.seed, executor=executor, workers=workers,
                                keep_trajectories=args.trajectories, outputs=args.outputs,
-                               out=args.out, force=args.force, progress=not args.quiet)
+                               out=args.out, force=args.force, progress=not args.quiet,
+                               parquet=args.parquet)
     sites = cohort.summary["attributes"].get("onset.site", {})
     site_text = ", ".join(f"{k} {v:.0%}" for k, v in sites.items() if v is not None)
-    print(f"alssim: wrote {args.out}/patients.csv and summary.json ({cohort.n:,} patients"
+    tables = "patients.csv, patients.parquet" if args.parquet else "patients.csv"
+    print(f"alssim: wrote {args.out}/{tables} and summary.json ({cohort.n:,} patients"
           f"{'; onset ' + site_text if site_text else ''})")
     return 0

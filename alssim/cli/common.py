@@ -10,9 +10,17 @@ from typing import Any
 from alssim.config.loader import parse_override
 from alssim.fileio import atomic_write_text
 
-__all__ = ["FORCE_HELP", "add_config_arguments", "overrides_from_args", "write_json"]
+__all__ = [
+    "FORCE_HELP",
+    "PARQUET_HELP",
+    "add_config_arguments",
+    "overrides_from_args",
+    "write_json",
+]
 
 #: Help of every command's ``--force``: what it may replace, and what it never touches.
+PARQUET_HELP = ("the same table with its column types (needs pyarrow: pip install "
+                "'alssim[parquet]')")
 FORCE_HELP = ("write into a non-empty output folder, replacing or deleting only the files alssim "
               "itself wrote there (listed in its .alssim-manifest); other files are never touched, "
               "and one that alssim would overwrite is refused")

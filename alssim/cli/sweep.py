@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alssim.batch import table_to_csv
 from alssim.cli.cohort import add_executor_arguments, executor_from_args
-from alssim.cli.common import FORCE_HELP
+from alssim.cli.common import FORCE_HELP, PARQUET_HELP
 from alssim.config import check_seed
 from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
@@ -46,6 +46,8 @@ def register(sub) -> None:
     p.add_argument("--replicates", type=int, default=None, metavar="R",
                    help="runs per point (overrides the file's)")
     p.add_argument("--seed", type=int, default=None, help="sweep seed (overrides the file's)")
+    p.add_argument("--parquet", action="store_true",
+                   help="also write runs.parquet: " + PARQUET_HELP)
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     executor, workers = executor_from_args(args)
     table = run_sweep_spec(spec, out=out, executor=executor, workers=workers,
                            method=args.method, samples=args.samples, replicates=args.replicates,
-                           seed=args.seed, force=args.force, progress=not args.quiet)
+                           seed=args.seed, force=args.force, progress=not args.quiet,
+                           parquet=args.parquet)
     method = table.attrs["sweep"]["method"]
     extra = ""
     if method in ("sobol", "morris"):
@@ -76,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"alssim: note: {len(skipped)} output(s) left out of the sensitivity analysis "
                   f"for missing values, e.g. {skipped[0]}", file=sys.stderr)
     n_points = int(table["point"].nunique()) if len(table) else 0
+    if args.parquet:
+        extra = ", runs.parquet" + extra
     print(f"alssim: wrote {out}/runs.csv{extra} ({len(table):,} runs, {n_points:,} points, "
           f"method {method})")
     return 0

@@ -19,11 +19,12 @@ from alssim.batch import (
     execute,
     input_files,
     table_to_csv,
+    table_to_parquet,
 )
 from alssim.cohort import read_table
 from alssim.config.schema import check_seed
 from alssim.executors import local_workers
-from alssim.fileio import atomic_write_text
+from alssim.fileio import atomic_write_bytes, atomic_write_text
 from alssim.resources import check_batch_memory, design_points
 from alssim.streams import SeedLike, resolve_seed
 from alssim.sweep.design import check_int, make_design
@@ -31,7 +32,7 @@ from alssim.sweep.design import check_int, make_design
 __all__ = ["load_runs", "sweep"]
 
 
-_OWNED = ("runs.csv", "sensitivity.csv", "sweep.toml")
+_OWNED = ("runs.csv", "runs.parquet", "sensitivity.csv", "sweep.toml")
 
 
 def sweep(
@@ -50,6 +51,7 @@ def sweep(
     common_random_numbers: bool = True,
     force: bool = False,
     rng: SeedLike = None,
+    parquet: bool = False,
     progress: bool = True,
     chunksize: int | None = None,
     source: str | None = None,
@@ -68,6 +70,9 @@ def sweep(
         Runs per point, each with its own seed.
     seed : int, optional
         Seed of the sweep (default ``cfg.simulation.seed``).
+    parquet : bool
+        With ``out``, also write ``runs.parquet``: the same table with its column types (needs
+        pyarrow, ``pip install "alssim[parquet]"``).
     rng : int, SeedSequence or Generator, optional
         Instead of ``seed`` (SPEC 7): an int is the seed; a ``Generator`` gives one integer
         draw and a ``SeedSequence`` the integer of its state, which the result records as its
@@ -150,14 +155,14 @@ def sweep(
                       command="alssim sweep") if out is not None else None)
     try:
         return _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor,
-                          workers, store, progress, chunksize, spec_text)
+                          workers, store, progress, chunksize, spec_text, parquet)
     finally:
         if store is not None:
             store.close()
 
 
 def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor, workers,
-               store, progress, chunksize, spec_text) -> pd.DataFrame:
+               store, progress, chunksize, spec_text, parquet=False) -> pd.DataFrame:
     keys = [a["key"] for a in meta["axes"]]
     # the table is built as the runs finish, so their records are not all held at once
     builder = TableBuilder(leading=("run_id", "point", "replicate", "seed", *keys))
@@ -176,6 +181,8 @@ def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, exec
     table.attrs["sweep"] = {k: v for k, v in meta.items() if k != "transformed"}
     if store is not None:
         atomic_write_text(store.path / "runs.csv", table_to_csv(table))
+        if parquet:  # the same table with its column types
+            atomic_write_bytes(store.path / "runs.parquet", table_to_parquet(table))
         if spec_text is not None:  # the sweep file this table was made from
             atomic_write_text(store.path / "sweep.toml", spec_text)
     return table

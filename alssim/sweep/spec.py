@@ -153,8 +153,10 @@ def run_sweep_spec(
     seed: int | None = None,
     force: bool = False,
     progress: bool = True,
+    parquet: bool = False,
 ) -> pd.DataFrame:
-    """Run a :class:`SweepSpec` (arguments given here override the spec's)."""
+    """Run a :class:`SweepSpec` (arguments given here override the spec's; ``parquet`` as
+    for :func:`alssim.sweep`)."""
     cfg = spec.load_config()
     method = method or spec.method
     n = samples if samples is not None else spec.samples
@@ -162,5 +164,5 @@ def run_sweep_spec(
                   seed if seed is not None else spec.seed, executor, out, method=method, n=n,
                   workers=workers, outputs=spec.outputs, heterogeneity=spec.heterogeneity,
                   common_random_numbers=spec.common_random_numbers, force=force,
-                  progress=progress, source=str(spec.path))
+                  progress=progress, source=str(spec.path), parquet=parquet)
     return table
