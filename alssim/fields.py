@@ -190,7 +190,11 @@ def _check_value(tp: Any, spec: ParamSpec, value: Any, key: str, source: str | N
             _check_value(item_tp, spec, v, f"{key}[{i}]", source) for i, v in enumerate(value)
         )
     if origin in (types.UnionType, typing.Union):
-        raise TypeError(f"union types are not supported in config fields ({key})")
+        # ``T | None``: an optional field (TOML has no null, so a given value is a T)
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(tp)) == 2:
+            return _check_value(args[0], spec, value, key, source)
+        raise TypeError(f"union types other than T | None are not supported ({key})")
     raise TypeError(f"unsupported config field type {tp!r} at {key}")
 
 

@@ -610,3 +610,21 @@ def test_sweep_axis_labels_take_the_unit_the_schema_declares():
     assert _unit_of("simulation.dt_days") == "day"
     assert _unit_of("cohort.speed_sigma") == ""                 # a ratio: no unit shown
     assert _unit_of("my_own_rate") == "1/month"                 # outside the schema: guessed
+
+
+def test_a_declared_field_may_be_optional_or_have_a_default():
+    from alssim.fields import build, param, section
+
+    @section
+    class Table:
+        size: int = param("", "a required count", low=1)
+        seed: int | None = param("", "optional", low=0, default=None)
+        mode: str = param("", "a choice", choices=("a", "b"), default="a")
+
+    assert build(Table, {"size": 2}) == Table(2, None, "a")
+    assert build(Table, {"size": 2, "seed": 5, "mode": "b"}) == Table(2, 5, "b")
+    with pytest.raises(alssim.ConfigError, match="missing required key"):
+        build(Table, {"seed": 5})
+    with pytest.raises(alssim.ConfigError, match="must be an integer") as err:
+        build(Table, {"size": 2, "seed": "5"}, prefix="t", source="f.toml")
+    assert err.value.key == "t.seed"

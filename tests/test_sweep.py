@@ -125,7 +125,9 @@ def test_bad_spec_files_name_the_key(tmp_path):
     cases = [
         ('replicate = 2\n' + good, "replicate", "did you mean 'replicates'"),
         ('replicates = "2"\n' + good, "replicates", "integer"),
-        ('replicates = 0\n' + good, "replicates", "integer >= 1"),
+        ('replicates = 0\n' + good, "replicates", "integer number in [1, inf)"),
+        ('method = "sobo"\n' + good, "method", "did you mean 'sobol'"),
+        ('seed = -1\n' + good, "seed", "in [0, "),
         ('outputs = []\n' + good, "outputs", "at least one"),
         ('heterogeneity = 1\n' + good, "heterogeneity", "true or false"),
         ('method = "grid"\n', "parameters", "missing table"),

@@ -9,13 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from alssim.batch import (
-    check_patterns,
-)
+from alssim.batch import check_patterns
 from alssim.config.loader import load_config, read_toml
 from alssim.errors import ConfigError
-from alssim.fields import nearest_key
-from alssim.sweep.design import check_int
+from alssim.fields import build, nearest_key, param, section
+from alssim.sweep.design import METHODS
 from alssim.sweep.run import sweep
 
 __all__ = ["SweepSpec", "load_sweep_spec", "run_sweep_spec"]
@@ -24,6 +22,26 @@ __all__ = ["SweepSpec", "load_sweep_spec", "run_sweep_spec"]
 # --------------------------------------------------------------------------- sweep spec files
 _SPEC_KEYS = ("config", "method", "samples", "replicates", "seed", "outputs", "heterogeneity",
               "common_random_numbers", "set", "parameters")
+
+
+@section
+class SweepFile:
+    """The scalar keys of a sweep file (its ``[parameters]`` and ``[set]`` tables are free
+    dotted keys, checked against the config when the sweep runs)."""
+
+    config: str | None = param("", "base config file, relative to the sweep file (default: the "
+                               "packaged defaults)", default=None)
+    method: str = param("", "design method", choices=METHODS, default="grid")
+    samples: int | None = param("", "design size of a sampled method (default: the method's)",
+                                low=1, default=None)
+    replicates: int = param("", "runs per design point", low=1, default=1)
+    seed: int | None = param("", "sweep seed (default: the config's simulation.seed)", low=0,
+                             high=2**63 - 1, default=None)
+    outputs: tuple[str, ...] | None = param("", "output name patterns to keep (default: all)",
+                                            default=None)
+    heterogeneity: bool = param("", "patients differ as in a cohort", default=False)
+    common_random_numbers: bool = param("", "replicate r has the same seed at every point",
+                                        default=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,36 +115,23 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
         raise ConfigError(f"must be a table of dotted keys; got {overrides!r}", key="set",
                           source=src)
     overrides = _flatten_tables(overrides, ranges=False)
-    config = data.get("config")
-    if config is not None:
-        if not isinstance(config, str) or not config:
-            raise ConfigError(f"must be a path to a config file; got {config!r}", key="config",
+    # the scalar keys are declared fields, checked as every config and spec file is
+    f = build(SweepFile, {k: v for k, v in data.items() if k not in ("parameters", "set")},
+              source=src)
+    config = None
+    if f.config is not None:
+        if not f.config:
+            raise ConfigError("must be a path to a config file; got ''", key="config",
                               source=src)
-        config = Path(config)
+        config = Path(f.config)
         if not config.is_absolute():
             config = path.parent / config
-    method = data.get("method", "grid")
-    if not isinstance(method, str):
-        raise ConfigError(f"must be a string; got {method!r}", key="method", source=src)
-    samples = data.get("samples")
-    if samples is not None:
-        samples = check_int(samples, "samples", 1, src)
-    seed = data.get("seed")
-    if seed is not None:
-        seed = check_int(seed, "seed", 0, src)
-    flags = {}
-    for k, default in (("heterogeneity", False), ("common_random_numbers", True)):
-        v = data.get(k, default)
-        if not isinstance(v, bool):
-            raise ConfigError(f"must be true or false; got {v!r}", key=k, source=src)
-        flags[k] = v
     try:
-        outputs = check_patterns(data.get("outputs"))
+        outputs = check_patterns(None if f.outputs is None else list(f.outputs))
     except ConfigError as exc:
         raise ConfigError(exc.detail, key="outputs", source=src) from None
-    return SweepSpec(path, config, overrides, params, method, samples,
-                     check_int(data.get("replicates", 1), "replicates", 1, src), seed, outputs,
-                     flags["heterogeneity"], flags["common_random_numbers"])
+    return SweepSpec(path, config, overrides, params, f.method, f.samples, f.replicates, f.seed,
+                     outputs, f.heterogeneity, f.common_random_numbers)
 
 
 def _flatten_tables(table: dict, prefix: str = "", ranges: bool = True) -> dict[str, Any]:
