@@ -89,7 +89,9 @@ def test_columns_get_the_types_they_get_in_one_parse_of_the_full_table():
     _assert_same_table(got, want)
     # the block-wise parse shows: ints from the first block, words from the second
     assert {type(v) for v in got["numeric_then_words"]} == {int, str}
-    assert isinstance(got["empty_then_words"].dtype, pd.StringDtype)
+    assert {type(v) for v in got["empty_then_words"].dropna()} == {str}
+    if int(pd.__version__.split(".")[0]) >= 3:  # pandas 3 reads strings as its str dtype
+        assert isinstance(got["empty_then_words"].dtype, pd.StringDtype)
     assert got["bool_then_missing"].dtype == object
 
 

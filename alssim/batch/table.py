@@ -191,6 +191,13 @@ def _join_pieces(pieces: list[tuple[int, Any]], n: int) -> pd.Series:
         parts.append(np.full(n - pos, np.nan))
     if len(parts) == 1:
         return pd.Series(parts[0], copy=False)
+    # booleans joined with anything else (missing values included) are objects, True and
+    # False kept as such: pandas 3 concatenates them so, pandas 2 casts some joins to float
+    # (True -> 1.0); said here, the table is the same on both
+    kinds = {p.dtype.kind if isinstance(p, np.ndarray) else "x" for p in parts}
+    if "b" in kinds and len(kinds) > 1:
+        parts = [p.astype(object) if isinstance(p, np.ndarray) and p.dtype.kind == "b" else p
+                 for p in parts]
     return pd.concat([pd.Series(p, copy=False) for p in parts], ignore_index=True)
 
 
