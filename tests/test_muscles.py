@@ -47,6 +47,7 @@ def test_onset_limb_muscles_reach_mrc_1_before_death(cohort):
     assert np.mean(paralysed) > 0.6
 
 
+@pytest.mark.slow
 def test_hand_function_and_walking_lost_before_death(cohort):
     arm = _dead_with_onset(cohort, _ARM)
     leg = _dead_with_onset(cohort, ("lumbosacral",))
@@ -58,6 +59,7 @@ def test_hand_function_and_walking_lost_before_death(cohort):
     assert np.mean(walk) > 0.6
 
 
+@pytest.mark.slow
 def test_split_hand_thenar_and_fdi_weaker_than_hypothenar(cohort):
     hands = [c for c in cohort if c.summary()["onset_segment"] == "cervical_lower"]
     assert len(hands) >= 5
@@ -105,6 +107,7 @@ def test_muscle_mrc_never_rises_in_untreated_patients():
     assert rises <= 3  # flickers are rare
 
 
+@pytest.mark.slow
 def test_muscle_mrc_below_antigravity_never_recovers(cohort):
     # at scale 0.02 one simulated neuron stands for 50 motor units and the loss comes in steps:
     # reinnervation may bring a muscle back from MRC 4 to 5 after one, but a muscle that lost
@@ -115,6 +118,7 @@ def test_muscle_mrc_below_antigravity_never_recovers(cohort):
         assert (np.diff(mrc, axis=0)[was_weak[:-1]] <= 0).all()
 
 
+@pytest.mark.slow
 def test_mrc_sum_score_and_segment_strength_follow_the_muscles(cohort):
     c = cohort[0]
     limb = np.array([seg in (*_ARM, "lumbosacral") for seg in c.muscle_segments])

@@ -136,6 +136,7 @@ def test_diagnostic_delay_has_a_spread_and_bulbar_onset_is_diagnosed_sooner(coho
     assert bulbar < 0.95 * limb
 
 
+@pytest.mark.slow
 def test_slow_patients_wait_longer_for_the_diagnosis(cohort):
     p = cohort.patients
     has = np.isfinite(p["clinical.clinical_onset_months"].to_numpy(dtype=float))
@@ -152,6 +153,7 @@ def _pathway_times(p):
     return dx_m, np.isfinite(dx_m), neuro, emg
 
 
+@pytest.mark.slow
 def test_no_diagnosis_before_the_first_neurology_visit_and_the_emg(cohort):
     p = cohort.patients
     dx_m, ok, neuro, emg = _pathway_times(p)
@@ -178,6 +180,7 @@ def test_emg_dependent_categories_only_after_the_emg(early_dx_cohort):
     assert after.all()
 
 
+@pytest.mark.slow
 def test_the_state_at_diagnosis_is_reported(cohort):
     p = cohort.patients
     ok = np.isfinite(p["clinical.diagnosis.months"].to_numpy(dtype=float))

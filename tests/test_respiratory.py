@@ -260,6 +260,7 @@ def test_niv_lengthens_life_with_good_bulbar_function_but_not_with_poor(untreate
     assert all(abs(g) < 1e-6 for g in poor)
 
 
+@pytest.mark.slow
 def test_spinal_onset_patients_reach_gastrostomy_need_before_death(untreated):
     df = untreated.patients
     spinal = df["onset.site"].isin(["upper_limb", "lower_limb"]) & df[

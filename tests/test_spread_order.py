@@ -103,12 +103,14 @@ def test_arm_and_leg_onset_survive_about_equally_long():
     assert 0.88 <= arm / leg <= 1.15, (arm, leg)
 
 
+@pytest.mark.slow
 def test_after_arm_onset_the_legs_come_before_the_bulbar_region_in_most():
     df = _cohort("cervical_lower")
     share = _first_before(_months(df, "lower_limb"), _months(df, "bulbar"))
     assert share > 0.6, share  # 1.0 on seeds 3-5; the five-segment anatomy: 0.0-0.01
 
 
+@pytest.mark.slow
 def test_after_leg_onset_the_arms_come_before_the_bulbar_region_in_most():
     # a guard: the five-segment model had this order too (bulbar before the arms after leg
     # onset in 5-11% of patients, Ludolph 2024 J Neurol 271:5357, Walhout 2018)
@@ -117,6 +119,7 @@ def test_after_leg_onset_the_arms_come_before_the_bulbar_region_in_most():
     assert share > 0.8, share
 
 
+@pytest.mark.slow
 def test_after_limb_onset_the_first_spread_is_mostly_to_the_other_side():
     # a guard: the interlimb edges must not outrun the contralateral spread (Walhout 2018)
     for seg in ("cervical_lower", "lumbosacral"):

@@ -332,6 +332,7 @@ def test_reduced_validation(small_validation, tmp_path):
     assert len(files) == 2
 
 
+@pytest.mark.slow
 def test_report_states_the_record_interval_that_event_times_take(small_validation):
     """The header's sentence on time resolution is true of the cohort it describes: survival,
     time to a second region and King's stage times are whole numbers of the record interval."""
@@ -500,6 +501,7 @@ def test_trial_population_sets_the_enrolled_patients_beside_the_trials_subgroups
     assert "not targets" in text
 
 
+@pytest.mark.slow
 def test_report_describes_the_trial_population_from_the_course(small_validation):
     """The entry values in the cohort table are the course's at the trial's entry record."""
     from alssim.clinical.respiratory import TRIAL_ENTRY_MONTHS
