@@ -38,6 +38,7 @@ from alssim.batch import (
     execute,
     input_files,
     read_csv_exact,
+    require_pyarrow,
     spec_hash,
     table_to_csv,
     table_to_parquet,
@@ -166,10 +167,12 @@ class CohortResult:
         ------
         OutputExistsError
             If ``path`` already holds a cohort and ``force`` is false.
-        ImportError
-            With ``parquet`` when pyarrow is not installed.
+        AlssimError
+            With ``parquet`` when pyarrow is not installed (before anything is written).
         """
         path = Path(path)
+        if parquet:
+            require_pyarrow()  # before anything is written
         if (path / "patients.csv").exists() and not force:
             raise OutputExistsError(f"{path}: already holds a cohort; pass force=True to replace")
         for pid, res in sorted(self.trajectories.items()):
@@ -404,6 +407,8 @@ def run_cohort(
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ConfigError(f"must be a positive integer; got {n!r}", key="n")
     n = int(n)
+    if parquet:
+        require_pyarrow()  # before any patient runs
     seed = resolve_seed(seed, rng)
     seed = check_seed(cfg.simulation.seed if seed is None else seed, key="seed")
     keep = _keep_ids(keep_trajectories, n)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from alssim.anatomy import COMPARTMENTS, SIDES
+from alssim.errors import AlssimError
 from alssim.variables import VARIABLES
 
 __all__ = ["result_to_dataframe", "result_to_xarray"]
@@ -101,8 +102,8 @@ def result_to_xarray(result):
     try:
         import xarray as xr
     except ImportError:
-        raise ImportError('Result.to_xarray needs xarray: pip install "alssim[xarray]"'
-                          ) from None
+        raise AlssimError("Result.to_xarray needs xarray; install it with "
+                          "`pip install 'alssim[xarray]'`") from None
     grid = result.anatomy.population_grid
     dims = ("population", "segment", "side")
     umn = np.array([c == "umn" for c in COMPARTMENTS])[:, None, None]

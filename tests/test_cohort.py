@@ -349,5 +349,13 @@ def test_parquet_without_pyarrow_says_how_to_install_it(monkeypatch, tmp_path):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_pyarrow)
-    with pytest.raises(ImportError, match=r'pip install "alssim\[parquet\]"'):
+    with pytest.raises(alssim.AlssimError, match=r"pip install 'alssim\[parquet\]'"):
         table_to_parquet(pd.DataFrame({"a": [1]}))
+    # a cohort or sweep asked for Parquet stops before any run, and writes nothing
+    with pytest.raises(alssim.AlssimError, match="needs pyarrow"):
+        alssim.run_cohort(small_config(), 2, seed=1, executor="serial", progress=False,
+                          out=tmp_path / "c", parquet=True)
+    with pytest.raises(alssim.AlssimError, match="needs pyarrow"):
+        alssim.sweep(small_config(), {"spread.caudal_rate": [0.01]}, executor="serial",
+                     progress=False, out=tmp_path / "s", parquet=True)
+    assert not (tmp_path / "c").exists() and not (tmp_path / "s").exists()

@@ -40,6 +40,7 @@ from alssim.batch.table import (
     build_table,
     parser_block_rows,
     read_csv_exact,
+    require_pyarrow,
     table_to_csv,
     table_to_parquet,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "output_names",
     "parser_block_rows",
     "read_csv_exact",
+    "require_pyarrow",
     "run_chunk",
     "run_many",
     "select_outputs",

@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TableBuilder", "build_table", "parser_block_rows", "read_csv_exact", "table_to_csv",
-           "table_to_parquet"]
+from alssim.errors import AlssimError
+
+__all__ = ["TableBuilder", "build_table", "parser_block_rows", "read_csv_exact",
+           "require_pyarrow", "table_to_csv", "table_to_parquet"]
 
 
 #: Column dtypes whose CSV round trip is exact, so they are kept as they are.
@@ -219,20 +221,32 @@ def table_to_csv(df) -> str:
     return df.to_csv(index=False, lineterminator="\n")
 
 
+def require_pyarrow() -> None:
+    """Check that Parquet can be written: call it before any work whose result is to be
+    written as Parquet, so that a missing pyarrow stops the command before it runs.
+
+    Raises
+    ------
+    AlssimError
+        If pyarrow is not installed (the message says how to install it).
+    """
+    try:
+        import pyarrow  # noqa: F401  (the optional dependency Parquet needs)
+    except ImportError:
+        raise AlssimError("writing Parquet needs pyarrow; install it with "
+                          "`pip install 'alssim[parquet]'`") from None
+
+
 def table_to_parquet(df: pd.DataFrame) -> bytes:
     """The table as Parquet: the same columns and values as its CSV, with each column's type
     stored in the file (pandas' :meth:`~pandas.DataFrame.to_parquet` with pyarrow, no index).
 
     Raises
     ------
-    ImportError
-        If pyarrow is not installed (the message says how to install it).
+    AlssimError
+        If pyarrow is not installed (:func:`require_pyarrow`).
     """
-    try:
-        import pyarrow  # noqa: F401  (the optional dependency Parquet needs)
-    except ImportError:
-        raise ImportError('writing Parquet needs pyarrow: pip install "alssim[parquet]"'
-                          ) from None
+    require_pyarrow()
     buf = io.BytesIO()
     df.to_parquet(buf, engine="pyarrow", index=False)
     return buf.getvalue()

@@ -18,6 +18,7 @@ from alssim.batch import (
     derive_seed,
     execute,
     input_files,
+    require_pyarrow,
     table_to_csv,
     table_to_parquet,
 )
@@ -123,6 +124,8 @@ def sweep(
     OutputExistsError
         If ``out`` holds another sweep (or anything else) and ``force`` is false.
     """
+    if parquet:
+        require_pyarrow()  # before any run
     replicates = check_int(replicates, "replicates", 1, source)
     seed = resolve_seed(seed, rng)
     seed = cfg.simulation.seed if seed is None else seed
