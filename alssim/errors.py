@@ -11,11 +11,19 @@ long values are cut to :data:`MAX_SHOWN_CHARS` characters, with their full lengt
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any
 
-__all__ = ["MAX_SHOWN_CHARS", "AlssimError", "ConfigError", "ResultFormatError", "escape_text",
-           "show_value"]
+__all__ = [
+    "MAX_SHOWN_CHARS",
+    "AlssimError",
+    "ConfigError",
+    "ResultFormatError",
+    "escape_text",
+    "import_optional",
+    "show_value",
+]
 
 #: Longest rendering of one value in an error message; a longer one is cut, ends with ``…`` and
 #: says its full length.
@@ -131,3 +139,27 @@ class ConfigError(AlssimError, ValueError):
 
 class ResultFormatError(AlssimError, ValueError):
     """A saved result is missing, truncated, edited or not an alssim result."""
+
+
+def import_optional(module: str, extra: str, needed_for: str) -> Any:
+    """Import the optional dependency ``module``, or say how to install it.
+
+    Parameters
+    ----------
+    module : str
+        Module to import, e.g. ``"pyarrow"``.
+    extra : str
+        The alssim extra that installs it, e.g. ``"parquet"``.
+    needed_for : str
+        What needs it, the start of the message, e.g. ``"writing Parquet"``.
+
+    Raises
+    ------
+    AlssimError
+        ``"<needed_for> needs <module>; install it with `pip install 'alssim[<extra>]'`"``.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise AlssimError(f"{needed_for} needs {module}; install it with "
+                          f"`pip install 'alssim[{extra}]'`") from None

@@ -13,12 +13,13 @@ import difflib
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alssim.errors import ConfigError, show_value
 
-__all__ = ["ParamSpec", "build", "field_specs", "nearest_key", "param", "section", "to_dict"]
+__all__ = ["ParamSpec", "build", "field_specs", "nearest_key", "param", "section", "to_dict",
+           "unknown_key_error"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +132,18 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def unknown_key_error(prefix: str, key: str, valid: Sequence[str],
+                      source: str | None) -> ConfigError:
+    """The error for ``key`` of the table at ``prefix``, which allows only ``valid``: the
+    nearest valid key when one is close, else the list of them."""
+    hint = nearest_key(key, list(valid))
+    if hint:
+        msg = f"unknown key; did you mean '{_join(prefix, hint)}'?"
+    else:
+        msg = "unknown key; valid keys here are " + ", ".join(sorted(valid))
+    return ConfigError(msg, key=_join(prefix, key), source=source)
+
+
 def _check_value(tp: Any, spec: ParamSpec, value: Any, key: str, source: str | None) -> Any:
     """Validate one leaf value against its Python type and spec; return the typed value."""
     origin = typing.get_origin(tp)
@@ -225,13 +238,7 @@ def build(cls: type, data: Mapping[str, Any], *, prefix: str = "", source: str |
     specs = field_specs(cls)
     unknown = [k for k in data if k not in specs]
     if unknown:
-        k = unknown[0]
-        hint = nearest_key(k, list(specs))
-        if hint:
-            msg = f"unknown key; did you mean '{_join(prefix, hint)}'?"
-        else:
-            msg = "unknown key; valid keys here are " + ", ".join(sorted(specs))
-        raise ConfigError(msg, key=_join(prefix, k), source=source)
+        raise unknown_key_error(prefix, unknown[0], list(specs), source)
     defaults = {f.name: f.default for f in dataclasses.fields(cls)
                 if f.default is not dataclasses.MISSING}
     kwargs = {}

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from alssim.anatomy import COMPARTMENTS, SIDES
-from alssim.errors import AlssimError
+from alssim.errors import import_optional
 from alssim.variables import VARIABLES
 
 __all__ = ["result_to_dataframe", "result_to_xarray"]
@@ -96,14 +96,10 @@ def result_to_xarray(result):
 
     Raises
     ------
-    ImportError
+    AlssimError
         If xarray is not installed (the message says how to install it).
     """
-    try:
-        import xarray as xr
-    except ImportError:
-        raise AlssimError("Result.to_xarray needs xarray; install it with "
-                          "`pip install 'alssim[xarray]'`") from None
+    xr = import_optional("xarray", "xarray", "Result.to_xarray")
     grid = result.anatomy.population_grid
     dims = ("population", "segment", "side")
     umn = np.array([c == "umn" for c in COMPARTMENTS])[:, None, None]

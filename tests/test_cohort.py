@@ -337,18 +337,11 @@ def test_a_cohort_saved_with_parquet_holds_the_same_table_with_its_types(tmp_pat
 
 
 def test_parquet_without_pyarrow_says_how_to_install_it(monkeypatch, tmp_path):
-    import builtins
+    import sys
 
     from alssim.batch import table_to_parquet
 
-    real_import = builtins.__import__
-
-    def no_pyarrow(name, *args, **kwargs):
-        if name == "pyarrow" or name.startswith("pyarrow."):
-            raise ImportError("No module named 'pyarrow'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
     with pytest.raises(alssim.AlssimError, match=r"pip install 'alssim\[parquet\]'"):
         table_to_parquet(pd.DataFrame({"a": [1]}))
     # a cohort or sweep asked for Parquet stops before any run, and writes nothing

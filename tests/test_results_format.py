@@ -256,3 +256,11 @@ def test_result_and_cohort_print_a_few_lines(small_result):
     text = repr(small_result)
     assert text.startswith("<alssim Result: one patient") and len(text.splitlines()) <= 4
     assert len(text) < 400
+
+
+def test_to_xarray_without_xarray_says_how_to_install_it(small_result, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "xarray", None)  # as if it were not installed
+    with pytest.raises(alssim.AlssimError, match=r"pip install 'alssim\[xarray\]'"):
+        small_result.to_xarray()

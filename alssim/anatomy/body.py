@@ -13,7 +13,7 @@ from alssim.anatomy.names import COMPARTMENTS, EDGE_KINDS, SIDES
 from alssim.anatomy.parse import SEGMENT_SPECS, parse_junctions, parse_long_range, parse_segment
 from alssim.anatomy.parts import Segment, SpreadEdges
 from alssim.errors import ConfigError
-from alssim.fields import ParamSpec, _check_value, nearest_key
+from alssim.fields import ParamSpec, _check_value, unknown_key_error
 
 __all__ = ["Anatomy"]
 
@@ -92,13 +92,7 @@ class Anatomy:
         optional = ("long_range", "junctions")
         for k in data:
             if k not in allowed:
-                hint = nearest_key(k, allowed)
-                msg = (
-                    f"unknown key; did you mean '{prefix}.{hint}'?"
-                    if hint
-                    else ("unknown key; valid keys here are " + ", ".join(allowed))
-                )
-                raise ConfigError(msg, key=f"{prefix}.{k}", source=source)
+                raise unknown_key_error(prefix, k, allowed, source)
         for k in allowed:
             if k not in data and k not in optional:
                 raise ConfigError("missing required key", key=f"{prefix}.{k}", source=source)

@@ -15,7 +15,7 @@ from alssim.anatomy.names import (
 )
 from alssim.anatomy.parts import Muscle, Segment
 from alssim.errors import ConfigError
-from alssim.fields import ParamSpec, _check_value, nearest_key
+from alssim.fields import ParamSpec, _check_value, nearest_key, unknown_key_error
 
 __all__ = ["SEGMENT_SPECS", "parse_junctions", "parse_long_range", "parse_segment"]
 
@@ -185,13 +185,7 @@ def parse_segment(data: Any, key: str, source: str | None) -> Segment:
                "muscles")
     for k in data:
         if k not in allowed:
-            hint = nearest_key(k, allowed)
-            msg = (
-                f"unknown key; did you mean '{key}.{hint}'?"
-                if hint
-                else ("unknown key; valid keys here are " + ", ".join(allowed))
-            )
-            raise ConfigError(msg, key=f"{key}.{k}", source=source)
+            raise unknown_key_error(key, k, allowed, source)
     values: dict[str, Any] = {}
     for k, (tp, spec) in SEGMENT_SPECS.items():
         if k not in data:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alssim.errors import AlssimError
+from alssim.errors import import_optional
 
 __all__ = ["TableBuilder", "build_table", "parser_block_rows", "read_csv_exact",
            "require_pyarrow", "table_to_csv", "table_to_parquet"]
@@ -230,11 +230,7 @@ def require_pyarrow() -> None:
     AlssimError
         If pyarrow is not installed (the message says how to install it).
     """
-    try:
-        import pyarrow  # noqa: F401  (the optional dependency Parquet needs)
-    except ImportError:
-        raise AlssimError("writing Parquet needs pyarrow; install it with "
-                          "`pip install 'alssim[parquet]'`") from None
+    import_optional("pyarrow", "parquet", "writing Parquet")
 
 
 def table_to_parquet(df: pd.DataFrame) -> bytes:

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from alssim.errors import AlssimError
+from alssim.errors import AlssimError, import_optional
 from alssim.executors.backends import Backend, BackendLostError
 
 __all__ = ["is_dask_client", "require_dask"]
@@ -29,13 +29,7 @@ def is_dask_client(obj: Any) -> bool:
 
 
 def require_dask():
-    try:
-        import distributed
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise AlssimError(
-            "running on a Dask cluster needs dask.distributed; install it with "
-            "`pip install 'alssim[dask]'`") from None
-    return distributed
+    return import_optional("distributed", "dask", "running on a Dask cluster")
 
 
 #: Client-side loggers that report a lost scheduler with tracebacks from background tasks.
