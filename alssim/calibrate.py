@@ -40,7 +40,7 @@ from scipy import optimize
 
 from alssim.cohort import run_cohort
 from alssim.errors import ConfigError
-from alssim.streams import SeedLike, resolve_seed
+from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import METRICS, load_targets, prepare, validation_config
 
 __all__ = ["PENALTY", "CalibrationResult", "calibrate", "distance"]
@@ -210,7 +210,7 @@ def calibrate(cfg, parameters: Mapping[str, tuple[float, float]], targets: Seque
         For an unknown parameter or target, empty or inverted bounds, or an unknown method.
     """
     if rng is not None:
-        seed = int(rng) if isinstance(rng, int) else int(resolve_seed(None, rng) or 0)
+        seed = seed_from_rng(rng)
 
     if method not in ("nelder-mead", "differential_evolution"):
         raise ConfigError(f"must be 'nelder-mead' or 'differential_evolution'; got {method!r}",

@@ -55,7 +55,7 @@ from alssim.onset import choose_onset, initial_load
 from alssim.population import UNIT_TYPES
 from alssim.resources import check_memory, engine_batch_size
 from alssim.results import VARIABLES, Result
-from alssim.streams import SeedLike, as_seed_sequence, resolve_seed
+from alssim.streams import SeedLike, as_seed_sequence, seed_from_rng
 
 __all__ = ["LOSS_MILESTONES", "simulate", "simulate_batch"]
 
@@ -117,7 +117,7 @@ def simulate(cfg: Config | str | os.PathLike,
     if rng is not None:
         if seed is not None:
             raise TypeError("pass seed= or rng=, not both")
-        seed = rng if isinstance(rng, np.random.SeedSequence) else resolve_seed(None, rng)
+        seed = rng if isinstance(rng, np.random.SeedSequence) else seed_from_rng(rng)
     cfg = _as_config(cfg)
     # a single patient's run is refused if its clinical course and tidy table would not fit
     check_memory(cfg, table=True)

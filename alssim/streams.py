@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 
 __all__ = ["MAX_SEED", "SeedLike", "as_seed_sequence", "patient_seed_sequence", "resolve_seed",
-           "stream"]
+           "seed_from_rng", "stream"]
 
 
 #: Largest integer seed (63 bits, the range of ``simulation.seed``).
@@ -54,6 +54,18 @@ def resolve_seed(seed: int | None, rng: SeedLike) -> int | None:
         return seed
     if seed is not None:
         raise TypeError("pass seed= or rng=, not both")
+    return seed_from_rng(rng)
+
+
+def seed_from_rng(rng: int | np.random.SeedSequence | np.random.Generator) -> int:
+    """The integer seed ``rng`` gives (see :func:`resolve_seed`), for a function whose own
+    ``seed`` has a default and so is replaced by a given ``rng``.
+
+    Raises
+    ------
+    TypeError
+        If ``rng`` is of another type.
+    """
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(0, MAX_SEED, endpoint=True))
     if isinstance(rng, np.random.SeedSequence):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,10 @@ class TrialResult:
                  f"{sorted(set(int(x) for x in a['patients']))}>"]
         if len(a) and arms:
             endpoint = str(a["endpoint"].iloc[0])
-            values = a.loc[(a["endpoint"] == endpoint) & (a["arm"] == arms[0])
-                           & (a["patients"] == a["patients"].max()), "effect"]
-            values = values.to_numpy(dtype=float)
-            values = values[np.isfinite(values)]
-            effect = f"mean effect {values.mean():.3g}" if values.size else "no estimable effect"
+            with warnings.catch_warnings():  # no replicate estimable: NaN, said in words
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = self.effect(endpoint, arms[0])
+            effect = f"mean effect {mean:.3g}" if np.isfinite(mean) else "no estimable effect"
             lines.append(f"  {endpoint}, {arms[0]} vs {self.spec.trial.control}: {effect}")
         return "\n".join(lines)
 

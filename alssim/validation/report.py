@@ -19,7 +19,7 @@ from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
 from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
-from alssim.streams import SeedLike, resolve_seed
+from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import trial_population as _trial
 from alssim.validation.metrics import (
     METRICS,
@@ -369,7 +369,7 @@ def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | 
     """
 
     if rng is not None:
-        seed = int(rng) if isinstance(rng, int) else int(resolve_seed(None, rng) or 0)
+        seed = seed_from_rng(rng)
     cfg, ov = validation_config(config, overrides)
     cohort = run_cohort(cfg, n, seed=seed, executor=executor, workers=workers,
                         progress=progress)
