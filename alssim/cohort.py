@@ -33,6 +33,7 @@ from alssim.batch import (
     RunStore,
     RunTask,
     TableBuilder,
+    TableSchema,
     check_patterns,
     derive_seed,
     execute,
@@ -40,15 +41,15 @@ from alssim.batch import (
     read_csv_exact,
     require_pyarrow,
     spec_hash,
-    table_to_csv,
-    table_to_parquet,
+    typed_table,
+    write_table,
 )
 from alssim.config.loader import config_from_saved
 from alssim.config.schema import check_seed
 from alssim.engine import simulate
 from alssim.errors import ConfigError, ResultFormatError, escape_text
 from alssim.executors import local_workers
-from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text, sha256_file
+from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
 from alssim.patients import derive_config, sample_patient
 from alssim.resources import check_batch_memory
 from alssim.results import inside_file, load, meta_digest, read_meta
@@ -58,26 +59,27 @@ __all__ = ["CohortResult", "load_cohort", "run_cohort"]
 
 COHORT_FORMAT = "alssim.cohort"
 COHORT_FORMAT_VERSION = 1
-_OWNED = ("patients.csv", "patients.parquet", "summary.json", "cohort.json", "config.toml",
-          "trajectories/")
+_OWNED = ("patients.csv", "patients.schema.json", "patients.parquet", "summary.json",
+          "cohort.json", "config.toml", "trajectories/")
 
 
-def read_table(text: str) -> pd.DataFrame:
+def read_table(text: str, schema: TableSchema | None = None) -> pd.DataFrame:
     """Parse a run table written by :func:`alssim.batch.table_to_csv`, exactly.
 
-    Only empty cells are missing values; floats are parsed to round-trip exactly.
+    Only empty cells are missing values; floats are parsed to round-trip exactly. With its
+    ``schema`` each column is read as its kind; without, pandas infers the types from the text
+    (tables saved before schemas were written).
     """
     # parsed from UTF-8 bytes: a StringIO of the text would hold four bytes a character
-    return read_csv_exact(io.BytesIO(text.encode("utf-8")))
+    data = io.BytesIO(text.encode("utf-8"))
+    return read_csv_exact(data) if schema is None else schema.read_csv(data)
 
 
 def canonical_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as it reads back from its CSV (so saved and in-memory tables are equal).
-
-    :class:`alssim.batch.TableBuilder` builds this table directly from rows, without the
-    copies of a whole-table CSV round trip.
-    """
-    return read_table(table_to_csv(df))
+    """The table as a run table holds it: each column typed by its kind
+    (:func:`alssim.batch.typed_table`), as :class:`alssim.batch.TableBuilder` builds it and
+    as it reads back from its CSV with its schema."""
+    return typed_table(df)
 
 
 @dataclasses.dataclass(eq=False, repr=False)
@@ -185,20 +187,14 @@ class CohortResult:
     def _write_tables(self, path: Path, *, parquet: bool = False) -> None:
         # each file is atomic; cohort.json, written last, holds the checksums of the others, so a
         # crash between files leaves a set that load_cohort refuses rather than a mixed one
-        tables = {
-            "patients.csv": table_to_csv(self.patients),
-            "summary.json": json.dumps(self.summary, indent=2, allow_nan=False) + "\n",
-        }
-        for name, text in tables.items():
+        # the table with its schema (and, with parquet, as Parquet), then the rest
+        written = write_table(path / "patients.csv", self.patients, parquet=parquet)
+        texts = {"summary.json": json.dumps(self.summary, indent=2, allow_nan=False) + "\n",
+                 "config.toml": self.config.to_toml()}
+        for name, text in texts.items():
             atomic_write_text(path / name, text)
-        tables["config.toml"] = self.config.to_toml()
-        atomic_write_text(path / "config.toml", tables["config.toml"])
-        sums = {name: hashlib.sha256(text.encode("utf-8")).hexdigest()
-                for name, text in tables.items()}
-        if parquet:  # the same table with its column types, checksummed like the others
-            data = table_to_parquet(self.patients)
-            atomic_write_bytes(path / "patients.parquet", data)
-            sums["patients.parquet"] = hashlib.sha256(data).hexdigest()
+            written[name] = text.encode("utf-8")
+        sums = {name: hashlib.sha256(data).hexdigest() for name, data in written.items()}
         meta = {
             "sha256": sums,
             "format": COHORT_FORMAT,
@@ -265,7 +261,10 @@ def load_cohort(path: str | Path) -> CohortResult:
                 "an interrupted save")
     try:
         summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-        patients = read_table((path / "patients.csv").read_text(encoding="utf-8"))
+        schema = (TableSchema.from_json((path / "patients.schema.json").read_text(
+            encoding="utf-8"), str(path / "patients.schema.json"))
+            if "patients.schema.json" in sums else None)
+        patients = read_table((path / "patients.csv").read_text(encoding="utf-8"), schema)
     except (OSError, ValueError, RecursionError, pd.errors.ParserError) as exc:
         raise ResultFormatError(f"{path}: cohort files unreadable ({exc})") from None
     trajectories = meta.get("trajectories", [])

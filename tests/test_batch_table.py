@@ -1,18 +1,29 @@
-"""Run tables built row by row: equal to the CSV round trip of the rows, in bounded memory."""
+"""Run tables built row by row: each column typed by its kind, read back equal with its schema, in
+bounded memory."""
 
 from __future__ import annotations
 
-import io
 import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import alssim
 from alssim import batch
-from alssim.batch import TableBuilder, build_table, parser_block_rows, table_to_csv
+from alssim.batch import (
+    TableBuilder,
+    TableSchema,
+    build_table,
+    read_table_file,
+    table_to_csv,
+    typed_table,
+    write_table,
+)
 from alssim.cohort import canonical_table
+from alssim.errors import ResultFormatError
 
 WORDS = ["3", "1.50", "007", "True", "false", "", "a,b", 'say "hi"', "two\nlines", " pad ",
          "nan", "NA", "None", "1e5", "-0", "inf", "é", "x;y;z"]
@@ -52,59 +63,101 @@ def _random_rows(n: int, seed: int) -> list[dict]:
     return rows
 
 
+def _round_trip(df: pd.DataFrame, tmp_path) -> pd.DataFrame:
+    """``df`` written with its schema and read back."""
+    write_table(tmp_path / "t.csv", df)
+    return read_table_file(tmp_path / "t.csv")
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_table_equals_the_csv_round_trip_of_its_rows(seed):
+def test_table_is_its_rows_typed_by_kind_and_reads_back_equal(seed, tmp_path):
     rows = _random_rows(1500, seed)
-    want = canonical_table(pd.DataFrame.from_records(rows))
-    _assert_same_table(build_table(iter(rows), ("run_id",)), want)
-
-
-def test_rows_are_typed_per_chunk_as_from_records_types_them():
-    # the table of many chunks is what the CSV of the chunks' frames, concatenated, reads back
-    # as (e.g. an int of a chunk where its column also has None was written as a float)
-    rows = _random_rows(4500, 3)
-    for i, row in enumerate(rows):
-        row["ints_then_words"] = (i if i % 3 else None) if i < 2000 else (i if i % 2 else "w")
-    frames = [pd.DataFrame.from_records(rows[i:i + 2000]) for i in range(0, len(rows), 2000)]
-    columns = list(dict.fromkeys(c for r in rows for c in r))
-    want = canonical_table(pd.concat(frames, ignore_index=True).reindex(columns=columns))
-    _assert_same_table(build_table(iter(rows), ("run_id",), chunk=2000), want)
-
-
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::pandas.errors.DtypeWarning")
-def test_columns_get_the_types_they_get_in_one_parse_of_the_full_table():
-    # 300 columns: pandas parses the full CSV in blocks of 2048 rows and infers types per block
-    width, n = 300, 2600
-    assert parser_block_rows(width) == 2048
-    rows = []
-    for i in range(n):
-        row = {"run_id": i, "numeric_then_words": "7" if i < 2048 else "word",
-               "empty_then_words": None if i < 2100 else "word",
-               "bool_then_missing": True if i < 2300 else None}
-        row.update(dict.fromkeys((f"x{j}" for j in range(width - 4)), 0))
-        rows.append(row)
-    want = canonical_table(pd.DataFrame.from_records(rows))
+    want = typed_table(pd.DataFrame.from_records(rows))
     got = build_table(iter(rows), ("run_id",))
     _assert_same_table(got, want)
-    # the block-wise parse shows: ints from the first block, words from the second
-    assert {type(v) for v in got["numeric_then_words"]} == {int, str}
+    _assert_same_table(_round_trip(got, tmp_path), got)
+    kinds = dict(TableSchema.of(got).columns)
+    assert kinds["run_id"] == "int"
+    for name, kind in kinds.items():
+        # each column's kind follows from the types of its values alone
+        base = name.split(".")[0]
+        expected = {"float": "float", "int": "int", "bool": "bool", "word": "str",
+                    "float|None": "float", "int|None": "float", "bool|None": "bool_or_missing",
+                    "word|None": "str", "int|word": "str", "float|bool": "str", "None": "float",
+                    "late": "str", "run_id": "int"}[base]
+        if got[name].isna().any() and expected in ("int", "bool"):
+            expected = "float" if expected == "int" else "bool_or_missing"
+        assert kind == expected, name
+
+
+def test_a_column_has_one_kind_however_the_rows_are_chunked(tmp_path):
+    # an int column with a missing value in one chunk only is float in every row; numbers and
+    # words in one column are words in every row; booleans with a gap stay True/False/NaN
+    rows = [{"run_id": i, "ints": None if i == 4500 else i,
+             "numbers_then_words": 7 if i < 2048 else "word",
+             "empty_then_words": None if i < 2100 else "word",
+             "bool_then_missing": True if i < 2300 else None} for i in range(4600)]
+    tables = [build_table(iter(rows), ("run_id",), chunk=k) for k in (1000, 2000, 5000)]
+    for t in tables[1:]:
+        _assert_same_table(t, tables[0])
+    got = tables[0]
+    assert got["ints"].dtype == np.float64
+    assert table_to_csv(got).splitlines()[1].split(",")[1] == "0.0"
+    assert {type(v) for v in got["numbers_then_words"]} == {str}
+    assert set(got["numbers_then_words"].iloc[[0, 3000]]) == {"7", "word"}
     assert {type(v) for v in got["empty_then_words"].dropna()} == {str}
-    if int(pd.__version__.split(".")[0]) >= 3:  # pandas 3 reads strings as its str dtype
-        assert isinstance(got["empty_then_words"].dtype, pd.StringDtype)
     assert got["bool_then_missing"].dtype == object
+    assert {repr(v) for v in got["bool_then_missing"]} == {"True", "nan"}
+    _assert_same_table(_round_trip(got, tmp_path), got)
 
 
-@pytest.mark.parametrize("width", [120, 300, 1000])
-def test_parser_block_rows_match_pandas(width):
-    rows = parser_block_rows(width) + 10
-    cells = "x" + "\n".join([""] + ["7"] * (rows - 1))
-    text = ",".join(f"c{j}" for j in range(width)) + "\n" + "\n".join(
-        cell + "," * (width - 1) for cell in cells.split("\n")) + "\n"
-    with pytest.warns(pd.errors.DtypeWarning):
-        col = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])["c0"]
-    first_int = next(i for i, v in enumerate(col) if isinstance(v, int))
-    assert first_int == parser_block_rows(width)
+_cells = st.one_of(st.none(), st.booleans(), st.integers(-2**62, 2**62),
+                   st.floats(allow_nan=False, allow_infinity=True),
+                   # (pandas < 3 reads a NUL character in a CSV cell as the end of the cell)
+                   st.text(st.characters(blacklist_categories=("Cs",),
+                                         blacklist_characters="\x00"), max_size=6),
+                   st.sampled_from(WORDS))
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), _cells, max_size=4),
+                min_size=0, max_size=25),
+       st.integers(1, 8))
+@settings(max_examples=150, deadline=None)
+def test_any_rows_make_one_table_that_reads_back_equal(rows, chunk):
+    import tempfile
+    from pathlib import Path
+
+    rows = [{"run_id": i, **r} for i, r in enumerate(rows)]
+    got = build_table(iter(rows), ("run_id",), chunk=chunk)
+    _assert_same_table(got, build_table(iter(rows), ("run_id",), chunk=1000))
+    with tempfile.TemporaryDirectory() as tmp:
+        _assert_same_table(_round_trip(got, Path(tmp)), got)
+
+
+def test_a_schema_that_does_not_fit_its_table_is_refused(tmp_path):
+    df = build_table(iter([{"run_id": 0, "x": 1.5, "w": "a"}, {"run_id": 1, "x": 2.0, "w": "b"}]))
+    write_table(tmp_path / "t.csv", df)
+    schema = tmp_path / "t.schema.json"
+    good = schema.read_text()
+    cases = {
+        "not an alssim table schema": '{"format": "other"}',
+        "newer than this alssim reads": good.replace('"format_version": 1', '"format_version": 9'),
+        "'columns' must be a list": good.replace('"kind": "float"', '"kind": "complex"'),
+        "the columns are not those": good.replace('"name": "w"', '"name": "z"'),
+        "does not fit its column's kind": good.replace('"kind": "str"', '"kind": "int"'),
+        "not JSON": "{",
+    }
+    for message, text in cases.items():
+        schema.write_text(text)
+        with pytest.raises(ResultFormatError, match=message):
+            read_table_file(tmp_path / "t.csv")
+
+
+def test_a_table_without_a_schema_reads_as_pandas_infers_it(tmp_path):
+    # tables saved before schemas were written still load
+    (tmp_path / "t.csv").write_text("run_id,x,w\n0,1.5,a\n1,,7\n")
+    got = read_table_file(tmp_path / "t.csv")
+    assert list(got["run_id"]) == [0, 1] and np.isnan(got["x"][1]) and list(got["w"]) == ["a", "7"]
 
 
 def _lazy_rows(n: int):

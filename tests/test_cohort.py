@@ -352,3 +352,34 @@ def test_parquet_without_pyarrow_says_how_to_install_it(monkeypatch, tmp_path):
         alssim.sweep(small_config(), {"spread.caudal_rate": [0.01]}, executor="serial",
                      progress=False, out=tmp_path / "s", parquet=True)
     assert not (tmp_path / "c").exists() and not (tmp_path / "s").exists()
+
+
+def test_a_saved_cohort_table_is_read_with_its_checksummed_schema(tmp_path):
+    cfg = small_config()
+    cohort = alssim.run_cohort(cfg, 4, seed=2, executor="serial", progress=False,
+                               out=tmp_path / "c")
+    schema_file = tmp_path / "c" / "patients.schema.json"
+    kinds = dict(alssim.batch.TableSchema.from_json(schema_file.read_text()).columns)
+    assert list(kinds) == list(cohort.patients.columns)
+    assert kinds["patient"] == "int" and kinds["genotype"] == "str"
+    assert kinds["clinical.survival_months"] == "float"
+    meta = json.loads((tmp_path / "c" / "cohort.json").read_text())
+    assert "patients.schema.json" in meta["sha256"]
+    back = alssim.load_cohort(tmp_path / "c")
+    pd.testing.assert_frame_equal(back.patients, cohort.patients, check_exact=True)
+    # the schema, not the text, says what a column is: declared float, the ids read as floats
+    text = schema_file.read_text()
+    edited = text.replace('{"name": "patient", "kind": "int"}',
+                          '{"name": "patient", "kind": "float"}')
+    assert edited != text
+    schema_file.write_text(edited)
+    with pytest.raises(alssim.ResultFormatError, match="checksum mismatch"):
+        alssim.load_cohort(tmp_path / "c")  # it is checksummed with the table
+    from alssim.fileio import sha256_file
+    from alssim.results import meta_digest
+
+    meta["sha256"]["patients.schema.json"] = sha256_file(schema_file)
+    meta["meta_sha256"] = meta_digest(meta)
+    (tmp_path / "c" / "cohort.json").write_text(json.dumps(meta))
+    patient = alssim.load_cohort(tmp_path / "c").patients["patient"]
+    assert patient.dtype == np.float64 and patient.tolist() == [0.0, 1.0, 2.0, 3.0]

@@ -21,13 +21,15 @@ Run folder (``out=DIR``)
 
 Modules: :mod:`~alssim.batch.tasks` (seeds, :class:`RunTask`, the worker :func:`run_chunk` and
 the summary row), :mod:`~alssim.batch.store` (the run folder, :class:`RunStore`),
-:mod:`~alssim.batch.table` (the tidy table, :class:`TableBuilder`) and
+:mod:`~alssim.batch.table` (the tidy table, :class:`TableBuilder`, written and read with its
+schema), :mod:`~alssim.batch.schema` (column kinds, :class:`TableSchema`) and
 :mod:`~alssim.batch.execution` (:func:`execute`, which drives them on an executor).
 """
 
 from __future__ import annotations
 
 from alssim.batch.execution import execute, unpack
+from alssim.batch.schema import COLUMN_KINDS, TableSchema, read_csv_exact, typed_table
 from alssim.batch.store import (
     RECORD_FORMAT,
     RECORD_FORMAT_VERSION,
@@ -38,11 +40,11 @@ from alssim.batch.store import (
 from alssim.batch.table import (
     TableBuilder,
     build_table,
-    parser_block_rows,
-    read_csv_exact,
+    read_table_file,
     require_pyarrow,
     table_to_csv,
     table_to_parquet,
+    write_table,
 )
 from alssim.batch.tasks import (
     OPTIONAL_TABLES,
@@ -58,12 +60,14 @@ from alssim.batch.tasks import (
 )
 
 __all__ = [
+    "COLUMN_KINDS",
     "OPTIONAL_TABLES",
     "RECORD_FORMAT",
     "RECORD_FORMAT_VERSION",
     "RunStore",
     "RunTask",
     "TableBuilder",
+    "TableSchema",
     "build_table",
     "check_patterns",
     "derive_seed",
@@ -71,8 +75,8 @@ __all__ = [
     "flatten_summary",
     "input_files",
     "output_names",
-    "parser_block_rows",
     "read_csv_exact",
+    "read_table_file",
     "require_pyarrow",
     "run_chunk",
     "run_many",
@@ -80,6 +84,8 @@ __all__ = [
     "spec_hash",
     "table_to_csv",
     "table_to_parquet",
+    "typed_table",
     "unmatched_patterns",
     "unpack",
+    "write_table",
 ]

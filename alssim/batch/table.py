@@ -1,89 +1,26 @@
-"""The tidy table of a batch: per-run rows joined column by column into one pandas table whose CSV
-text is the same however the runs were split (:class:`TableBuilder`, :func:`build_table`), and
-read back exactly (:func:`read_csv_exact`)."""
+"""The tidy table of a batch: per-run rows joined column by column into one pandas table, each
+column typed by its declared kind (:mod:`alssim.batch.schema`), the same however the runs were
+split (:class:`TableBuilder`, :func:`build_table`); written as CSV (and Parquet) with its schema
+and read back with it (:func:`write_table`, :func:`read_table_file`)."""
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
+from alssim.batch.schema import TableSchema, column_kind, read_csv_exact, schema_path, typed_column
 from alssim.errors import import_optional
+from alssim.fileio import atomic_write_bytes
 
-__all__ = ["TableBuilder", "build_table", "parser_block_rows", "read_csv_exact",
-           "require_pyarrow", "table_to_csv", "table_to_parquet"]
-
-
-#: Column dtypes whose CSV round trip is exact, so they are kept as they are.
-_EXACT_DTYPES = (np.dtype("float64"), np.dtype("int64"), np.dtype("bool"))
-
-
-def read_csv_exact(source: Any, **kwargs: Any) -> pd.DataFrame:
-    """Parse CSV written by :func:`table_to_csv` (``source`` as for :func:`pandas.read_csv`).
-
-    Only empty cells are missing values; floats are parsed to round-trip exactly. ``kwargs``
-    go to :func:`pandas.read_csv`.
-    """
-
-    # pandas >= 3.1 parses floats exactly by default and deprecates the option; before, the
-    # default parser may miss the last digit
-    major, minor = (int(part) for part in pd.__version__.split(".")[:2])
-    exact = {} if (major, minor) >= (3, 1) else {"float_precision": "round_trip"}
-    return pd.read_csv(source, keep_default_na=False, na_values=[""], **exact, **kwargs)
-
-
-def parser_block_rows(width: int) -> int:
-    """Rows at a time over which :func:`pandas.read_csv` infers column types.
-
-    With ``low_memory=True`` (the default), pandas' C parser reads a table of ``width`` columns
-    in blocks of this many rows (the largest power of two below half of ``2**20 // width``),
-    infers each column's type per block and then combines the blocks: a column can thus come
-    out as ``object`` holding values typed differently in different blocks.
-    """
-    limit = 2**20 // max(int(width), 1)
-    rows = 1
-    while rows * 2 < limit:
-        rows *= 2
-    return rows
-
-
-def _column_csv(column: pd.Series) -> io.BytesIO:
-    """The cells of ``column`` as written in the CSV of its table (one line per row).
-
-    An empty second column is written too: a one-column CSV writes missing values as blank
-    lines.
-    """
-
-    buf = io.BytesIO()
-    pd.DataFrame({0: column, 1: None}, copy=False).to_csv(
-        buf, header=False, index=False, lineterminator="\n", encoding="utf-8")
-    buf.seek(0)
-    return buf
-
-
-def _read_column(buf: io.BytesIO, width: int) -> Any:
-    """A column as it reads back from its :func:`_column_csv`, typed as in its whole table.
-
-    The cells are parsed in blocks of :func:`parser_block_rows` ``(width)`` rows, ``width``
-    being the number of columns of the whole table, and the blocks combined as pandas
-    combines the blocks of one parse, so that the cells get the types they get in a parse of
-    the whole table's CSV.
-    """
-
-    with read_csv_exact(buf, header=None, usecols=[0],
-                        chunksize=parser_block_rows(width)) as reader:
-        blocks = [block.pop(0) for block in reader]
-    if len(blocks) == 1:
-        return blocks[0]
-    # pandas combines the blocks' arrays as parsed, string columns still object arrays, and
-    # makes a str column of a combined object array of strings (done here by the DataFrame
-    # that the table is built as)
-    blocks = [pd.Series(b.to_numpy(dtype=object), dtype=object, copy=False)
-              if isinstance(b.dtype, pd.StringDtype) else b for b in blocks]
-    return pd.concat(blocks, ignore_index=True).to_numpy()
+__all__ = ["TableBuilder", "build_table", "read_table_file", "require_pyarrow", "table_to_csv",
+           "table_to_parquet", "write_table"]
 
 
 class TableBuilder:
@@ -98,13 +35,12 @@ class TableBuilder:
 
     Notes
     -----
-    The table is the one that ``DataFrame.from_records`` of the rows, ``chunk`` rows at a time
-    and concatenated, reads back as from its CSV (see :func:`alssim.cohort.canonical_table`):
-    same columns, dtypes, values and :func:`table_to_csv` text, so saved and in-memory tables
-    are equal. It is built without a CSV of the whole table: each chunk of rows, held as tuples
-    of values with shared column names, becomes typed column pieces at once; at the end float,
-    integer and boolean columns are kept as they are (their CSV round trip is exact) and each
-    other column goes through CSV text alone.
+    Each chunk of rows, held as tuples of values with shared column names, becomes column
+    pieces at once (``DataFrame.from_records``); at the end each column's pieces are joined and
+    the column is held as its kind (:func:`alssim.batch.schema.column_kind`, from the types of
+    all its values) prescribes. The table is thus :func:`alssim.batch.schema.typed_table` of
+    the rows' frame, whatever ``chunk`` is, and reads back equal from its CSV with its schema
+    (:func:`write_table`, :func:`read_table_file`).
     """
 
     def __init__(self, leading: Sequence[str] = (), chunk: int = 2000) -> None:
@@ -130,8 +66,7 @@ class TableBuilder:
         self._schemas.clear()
         schemas = list(dict.fromkeys(keys for keys, _ in batch))
         present = tuple(dict.fromkeys(k for keys in schemas for k in keys))
-        # each row's values in the order of ``present``; a missing value is NaN, as
-        # DataFrame.from_records fills in rows given as dicts
+        # each row's values in the order of ``present``; a missing value is NaN
         order: dict[tuple[str, ...], list[int] | None] = {}
         for keys in schemas:
             pos = {k: i for i, k in enumerate(keys)}
@@ -140,10 +75,12 @@ class TableBuilder:
                 tuple(map((*values, np.nan).__getitem__, where))
                 for keys, values in batch]
         del batch
-        if present:
-            frame = pd.DataFrame.from_records(rows, columns=list(present))
-            for c in present:
-                self._pieces.setdefault(c, []).append((self._n, _piece(frame[c])))
+        if present and rows:
+            cells = np.empty((len(rows), len(present)), dtype=object)
+            cells[:] = rows
+            for j, c in enumerate(present):
+                self._pieces.setdefault(c, []).append((self._n, _piece(cells[:, j])))
+            del cells
         self._n += len(rows)
 
     def finish(self) -> pd.DataFrame:
@@ -152,36 +89,48 @@ class TableBuilder:
         if self._batch:
             self._flush()
         names, n = list(self._pieces), self._n
-        if n == 0 or not names:
-            text = table_to_csv(pd.DataFrame.from_records([{}] * n, columns=names))
-            return read_csv_exact(io.BytesIO(text.encode("utf-8")))
         columns: dict[str, Any] = {}
         for name in names:
             column = _join_pieces(self._pieces.pop(name), n)
-            if not (isinstance(column.dtype, np.dtype) and column.dtype in _EXACT_DTYPES):
-                csv_buffer = _column_csv(column)
-                del column
-                column = _read_column(csv_buffer, len(names))
-                del csv_buffer
-            columns[name] = column
+            columns[name] = typed_column(column, column_kind(column))
+            del column
         # assembled as pandas.read_csv assembles its tables (no consolidation copy)
+        if not names:
+            return pd.DataFrame(index=pd.RangeIndex(n))
         return pd.DataFrame(columns, copy=False)
 
 
-def _piece(column: pd.Series) -> Any:
-    """A chunk's column as an array of its own (string columns share repeated values)."""
+def _piece(values: np.ndarray) -> np.ndarray:
+    """A chunk's column of raw values (1-D ``object``) as an array of its own.
 
-    if isinstance(column.dtype, pd.StringDtype):
-        codes, uniques = column.array.factorize()
-        return uniques.take(codes, allow_fill=True)
-    if isinstance(column.dtype, np.dtype):
-        return column.to_numpy(copy=True)
-    return column.array.copy()
+    A column of one type (integers, floats, booleans, with no missing value; floats with
+    missing values) becomes a typed array; text keeps one object per distinct word. A column
+    whose conversion would lose what a value was (integers with missing values or floats,
+    booleans with missing values, mixed types) keeps its values, so that the column's kind and
+    text depend on all of its values and not on how the rows were chunked.
+    """
+
+    inferred = infer_dtype(values, skipna=True)
+    missing = pd.isna(values)
+    if inferred == "floating" or inferred == "empty":
+        return values.astype(np.float64)
+    if not missing.any() and inferred in ("integer", "boolean"):
+        return values.astype(np.int64 if inferred == "integer" else bool)
+    if inferred == "string":
+        codes, uniques = pd.factorize(values)
+        shared = np.asarray(uniques, dtype=object).take(codes)
+        shared[codes < 0] = np.nan
+        return shared
+    out = values.copy()
+    out[missing] = np.nan
+    return out
 
 
 def _join_pieces(pieces: list[tuple[int, Any]], n: int) -> pd.Series:
     """One column of ``n`` rows from its ``(first row, array)`` pieces; other rows are NaN."""
 
+    if not pieces:
+        return pd.Series(np.full(n, np.nan), copy=False)
     parts: list[Any] = []
     pos = 0
     for start, values in pieces:
@@ -205,7 +154,7 @@ def _join_pieces(pieces: list[tuple[int, Any]], n: int) -> pd.Series:
 
 def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
                 chunk: int = 2000) -> pd.DataFrame:
-    """The run table of ``rows`` (already in run order), as it reads back from its CSV.
+    """The run table of ``rows`` (already in run order), each column typed by its kind.
 
     Rows are consumed lazily (see :class:`TableBuilder`); columns come in order of first
     appearance, those named in ``leading`` first; missing values are ``NaN``.
@@ -217,7 +166,17 @@ def build_table(rows: Iterable[Mapping[str, Any]], leading: Sequence[str] = (),
 
 
 def table_to_csv(df) -> str:
-    """CSV text of a run table, byte-identical for equal tables (full float precision)."""
+    """CSV text of a run table, byte-identical for equal tables (full float precision).
+
+    Lines end with ``\\n``, and a cell is quoted when it holds a comma, a quote or a line
+    break. A table with a carriage return in a text cell (which CSV readers take for a line
+    break unless it is quoted) has every text cell quoted.
+    """
+    text_columns = [c for c in df.columns if not (isinstance(df[c].dtype, np.dtype)
+                                                  and df[c].dtype.kind in "biuf")]
+    if any(df[c].astype(object).map(lambda v: isinstance(v, str) and "\r" in v).any()
+           for c in text_columns):
+        return df.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     return df.to_csv(index=False, lineterminator="\n")
 
 
@@ -246,3 +205,54 @@ def table_to_parquet(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.to_parquet(buf, engine="pyarrow", index=False)
     return buf.getvalue()
+
+
+def write_table(path: str | Path, df: pd.DataFrame, *, parquet: bool = False) -> dict[str, bytes]:
+    """Write a run table as CSV with its schema beside it, each file atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file, e.g. ``DIR/patients.csv``; the schema goes to ``DIR/patients.schema.json``
+        (:func:`alssim.batch.schema.schema_path`) and, with ``parquet``, the table to
+        ``DIR/patients.parquet`` (needs pyarrow).
+    df : pandas.DataFrame
+        A run table (from :class:`TableBuilder` or :func:`alssim.batch.schema.typed_table`).
+    parquet : bool
+        Also write Parquet.
+
+    Returns
+    -------
+    dict of str to bytes
+        Each written file's name and contents (for checksums), schema first, CSV last.
+    """
+    path = Path(path)
+    schema = TableSchema.of(df).to_json().encode("utf-8")
+    csv = table_to_csv(df).encode("utf-8")
+    written = {schema_path(path).name: schema}
+    if parquet:
+        written[path.with_suffix(".parquet").name] = table_to_parquet(df)
+    written[path.name] = csv
+    for name, data in written.items():
+        atomic_write_bytes(path.with_name(name), data)
+    return written
+
+
+def read_table_file(path: str | Path) -> pd.DataFrame:
+    """Read a run table written by :func:`write_table`, exactly as it was in memory.
+
+    With no schema beside the CSV (a table written by alssim before schemas were written), the
+    column types are inferred from the CSV text as pandas infers them.
+
+    Raises
+    ------
+    ResultFormatError
+        If the schema is malformed or does not fit the CSV.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    spath = schema_path(path)
+    if not spath.exists():
+        return read_csv_exact(io.BytesIO(data))
+    schema = TableSchema.from_json(spath.read_text(encoding="utf-8"), str(spath))
+    return schema.read_csv(io.BytesIO(data), str(path))

@@ -18,7 +18,8 @@ EXAMPLE = """examples:
   alssim trial configs/trials/riluzole.toml --crn --set simulation.scale=0.01 --out results/r
 writes DIR/summary.json (design, screening, effects, power), DIR/analyses.csv (one row per
 replicate, trial size, arm and endpoint: effect, confidence limits, p value), DIR/power.csv,
-DIR/patients.csv (one row per randomised patient and arm), DIR/trial.toml (the effective trial
+DIR/patients.csv (one row per randomised patient and arm; each table with its column schema
+NAME.schema.json), DIR/trial.toml (the effective trial
 spec) and DIR/config.toml (the model config). See configs/trials/ for the shipped trials."""
 
 
@@ -81,5 +82,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 #: Files ``alssim trial`` writes (reserved before the trial runs).
-TRIAL_FILES = ("summary.json", "analyses.csv", "power.csv", "patients.csv", "trial.toml",
+TRIAL_FILES = ("summary.json", "analyses.csv", "power.csv", "patients.csv",
+               "analyses.schema.json", "power.schema.json", "patients.schema.json", "trial.toml",
                "config.toml")

@@ -18,14 +18,13 @@ from alssim.batch import (
     derive_seed,
     execute,
     input_files,
+    read_table_file,
     require_pyarrow,
-    table_to_csv,
-    table_to_parquet,
+    write_table,
 )
-from alssim.cohort import read_table
 from alssim.config.schema import check_seed
 from alssim.executors import local_workers
-from alssim.fileio import atomic_write_bytes, atomic_write_text
+from alssim.fileio import atomic_write_text
 from alssim.resources import check_batch_memory, design_points
 from alssim.streams import SeedLike, resolve_seed
 from alssim.sweep.design import check_int, make_design
@@ -33,7 +32,7 @@ from alssim.sweep.design import check_int, make_design
 __all__ = ["load_runs", "sweep"]
 
 
-_OWNED = ("runs.csv", "runs.parquet", "sensitivity.csv", "sweep.toml")
+_OWNED = ("runs.csv", "runs.schema.json", "runs.parquet", "sensitivity.csv", "sweep.toml")
 
 
 def sweep(
@@ -183,16 +182,16 @@ def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, exec
     # the design description (small, comparable) for alssim.sensitivity.analyze
     table.attrs["sweep"] = {k: v for k, v in meta.items() if k != "transformed"}
     if store is not None:
-        atomic_write_text(store.path / "runs.csv", table_to_csv(table))
-        if parquet:  # the same table with its column types
-            atomic_write_bytes(store.path / "runs.parquet", table_to_parquet(table))
+        # runs.csv with its schema (and, with parquet, runs.parquet)
+        write_table(store.path / "runs.csv", table, parquet=parquet)
         if spec_text is not None:  # the sweep file this table was made from
             atomic_write_text(store.path / "sweep.toml", spec_text)
     return table
 
 
 def load_runs(path: str | Path) -> pd.DataFrame:
-    """Read a ``runs.csv`` written by a sweep, exactly as it was in memory.
+    """Read a ``runs.csv`` written by a sweep, exactly as it was in memory (each column read as
+    its kind in ``runs.schema.json`` beside it; see :mod:`alssim.batch.schema`).
 
     With the sweep's ``spec.json`` beside it (a sweep's output folder), ``attrs["sweep"]``
     holds the design description as in the table :func:`sweep` returned (the swept keys, for
@@ -201,7 +200,7 @@ def load_runs(path: str | Path) -> pd.DataFrame:
     import json
 
     path = Path(path)
-    table = read_table(path.read_text(encoding="utf-8"))
+    table = read_table_file(path)
     try:
         spec = json.loads((path.parent / "spec.json").read_text(encoding="utf-8"))["spec"]
     except (OSError, ValueError, KeyError, TypeError):

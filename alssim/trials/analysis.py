@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from alssim.batch import typed_table
 from alssim.fields import to_dict
 from alssim.survival import (
     P_FLOOR,
@@ -164,7 +165,9 @@ def analyse(spec, cfg, arm_names, ratios, sizes, eligible, assign, treated, scre
              .agg(power=("significant", "mean"), mean_effect=("effect", "mean"),
                   replicates=("replicate", "nunique")).reset_index())
     summary = _summary(spec, analyses, power, screening)
-    return TrialResult(spec, cfg, patients, analyses, power, screening, summary)
+    # held as each column's kind prescribes, as the tables read back from their saved CSV
+    return TrialResult(spec, cfg, typed_table(patients), typed_table(analyses), typed_table(power),
+                       screening, summary)
 
 
 def _nanmean(x: np.ndarray) -> float:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alssim.batch import read_csv_exact
+from alssim.batch import read_table_file, write_table
 from alssim.config.loader import dumps_toml, load_config
 from alssim.fileio import atomic_write_text, prepare_output_dir
 from alssim.trials.spec import TrialSpec, load_trial
@@ -106,13 +106,14 @@ class TrialResult:
         summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
         return cls(spec=load_trial(path / "trial.toml"),
                    config=load_config(path / "config.toml"),
-                   patients=read_csv_exact(path / "patients.csv"),
-                   analyses=read_csv_exact(path / "analyses.csv"),
-                   power=read_csv_exact(path / "power.csv"),
+                   patients=read_table_file(path / "patients.csv"),
+                   analyses=read_table_file(path / "analyses.csv"),
+                   power=read_table_file(path / "power.csv"),
                    screening=summary.get("screening", {}), summary=summary)
 
     def save(self, path: str | Path, *, force: bool = False) -> Path:
-        """Write ``patients.csv``, ``analyses.csv``, ``power.csv``, ``summary.json``,
+        """Write ``patients.csv``, ``analyses.csv``, ``power.csv`` (each with its schema,
+        ``NAME.schema.json``, :func:`alssim.batch.write_table`), ``summary.json``,
         ``trial.toml`` and ``config.toml`` to folder ``path`` (each atomically).
 
         Raises
@@ -122,12 +123,8 @@ class TrialResult:
         """
 
         path = prepare_output_dir(path, force=force)
-        atomic_write_text(path / "patients.csv", self.patients.to_csv(index=False,
-                                                                      lineterminator="\n"))
-        atomic_write_text(path / "analyses.csv", self.analyses.to_csv(index=False,
-                                                                      lineterminator="\n"))
-        atomic_write_text(path / "power.csv", self.power.to_csv(index=False,
-                                                                lineterminator="\n"))
+        for name in ("patients", "analyses", "power"):  # each with its schema
+            write_table(path / f"{name}.csv", getattr(self, name))
         atomic_write_text(path / "trial.toml", dumps_toml(self.spec.to_dict()))
         atomic_write_text(path / "config.toml", self.config.to_toml())
         atomic_write_text(path / "summary.json",
