@@ -12,7 +12,7 @@ Layers, bottom to top; a module imports only from its own layer and the layers b
 (``tests/test_architecture.py`` checks every import, those inside functions included):
 
 1. base: ``errors``, ``_version``, ``streams``, ``fileio``, ``outdir``, ``survival``,
-   ``_timeseries``
+   ``_timeseries``, ``plotting``
 2. fields: ``fields`` (how a config field is declared and checked; ``config.params``)
 3. anatomy: ``anatomy``
 4. config: the rest of ``config`` (every section schema, TOML in and out, overrides)
@@ -30,7 +30,9 @@ Layers, bottom to top; a module imports only from its own layer and the layers b
 :func:`alssim.clinical.assess` to :func:`alssim.results.register_clinical_assessment`. In the same
 way the validation report (validation) draws its figures with the analysis layer's
 :func:`alssim.analysis.cohort_figures`, handed to
-:func:`alssim.validation.report.register_figure_writer`.
+:func:`alssim.validation.report.register_figure_writer`, and every result's ``plot()`` draws
+with the plotting functions the analysis layer registers in :mod:`alssim.plotting` when it is
+imported.
 """
 
 from alssim import results as _results

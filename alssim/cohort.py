@@ -50,6 +50,7 @@ from alssim.errors import ConfigError, ResultFormatError, escape_text
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text, sha256_file
 from alssim.patients import derive_config, sample_patient
+from alssim.plotting import plot as _plot
 from alssim.resources import check_batch_memory
 from alssim.results import inside_file, load, meta_digest, read_meta
 from alssim.streams import SeedLike, resolve_seed
@@ -154,6 +155,31 @@ class CohortResult:
         if not 0 <= int(patient) < self.n:
             raise IndexError(f"patient {patient} is not in this cohort of {self.n}")
         return int(self.patients["seed"].iloc[int(patient)])
+
+    def plot(self, kind: str | None = None, **kwargs: Any) -> Any:
+        """Draw one figure of the cohort with the analysis layer (:mod:`alssim.analysis`).
+
+        Parameters
+        ----------
+        kind : str, optional
+            ``"survival_by_onset"`` (default; :func:`~alssim.analysis.plot_survival_by_onset`),
+            ``"dfs_histogram"`` (:func:`~alssim.analysis.plot_dfs_histogram`),
+            ``"first_spread"`` (:func:`~alssim.analysis.plot_first_spread`) or
+            ``"onset_sites"`` (:func:`~alssim.analysis.plot_onset_sites`).
+        **kwargs
+            Passed to that function: its options, and ``ax=`` (``fig=`` for
+            ``"first_spread"``, which draws two panels).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ConfigError
+            For an unknown kind (naming the valid ones), or ``ax=`` to a plot of several panels.
+        """
+        return _plot(self, kind, **kwargs)
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path, *, force: bool = False, parquet: bool = False) -> Path:

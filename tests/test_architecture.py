@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "alssim"
 #: Layers, bottom to top, as (name, module prefixes); the longest matching prefix decides.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("alssim._version", "alssim.errors", "alssim.streams", "alssim.fileio",
-              "alssim.outdir", "alssim.survival", "alssim._timeseries")),
+              "alssim.outdir", "alssim.survival", "alssim._timeseries", "alssim.plotting")),
     ("fields", ("alssim.fields",)),
     ("anatomy", ("alssim.anatomy",)),
     ("config", ("alssim.config",)),

@@ -1,0 +1,158 @@
+"""Every result object's ``plot()``: the plot kinds the analysis layer registers
+(:mod:`alssim.plotting`), the default kind, drawing on given axes, and the errors."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+
+import alssim
+from alssim import plotting
+from alssim.cohort import CohortResult
+from tests.conftest import small_config
+
+REPO = Path(__file__).resolve().parents[1]
+CLASSES = (alssim.Result, CohortResult)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return alssim.run_cohort(small_config(), n=12, seed=1, executor="serial", progress=False)
+
+
+@pytest.fixture
+def results(small_result, cohort):
+    return {alssim.Result: small_result, CohortResult: cohort}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _drew(fig) -> bool:
+    return any(ax.has_data() or ax.patches or ax.lines or ax.images for ax in fig.axes)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_plot_draws_the_default_kind_as_a_figure(results, cls):
+    obj = results[cls]
+    fig = obj.plot()
+    assert isinstance(fig, Figure) and _drew(fig)
+    # the default kind is the one registered as such, with or without its name
+    kind = plotting.default_kind(obj)
+    assert len(fig.axes) == len(obj.plot(kind).axes)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_plot_draws_on_the_axes_or_figure_it_is_given(results, cls):
+    obj = results[cls]
+    for kind, func in plotting.plot_kinds(obj).items():
+        import inspect
+
+        params = inspect.signature(func).parameters
+        fig = Figure()
+        if "ax" in params:  # one panel: on the axes given, nowhere else
+            left, right = fig.subplots(1, 2)
+            assert obj.plot(kind, ax=right) is fig, kind
+            assert _drew(fig) and not left.has_data() and not left.lines, kind
+        else:  # several panels: on the (sub)figure given
+            sub = fig.add_subfigure(fig.add_gridspec(1, 2)[0, 1])
+            assert obj.plot(kind, fig=sub) is sub, kind
+            assert sub.axes, kind
+
+
+def test_every_result_kind_is_drawn(small_result, cohort):
+    for obj in (small_result, cohort):
+        for kind in plotting.plot_kinds(obj):
+            assert isinstance(obj.plot(kind), Figure), kind
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_each_plot_docstring_lists_exactly_the_registered_kinds(cls):
+    doc = cls.plot.__doc__ or ""
+    section = doc[doc.index("kind : str"):doc.index("**kwargs")]
+    named = re.findall(r'``"(\w+)"``', section)
+    kinds = plotting.plot_kinds(cls)
+    assert named == list(kinds)
+    assert f'``"{plotting.default_kind(cls)}"`` (default' in section
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_an_unknown_kind_names_the_valid_ones_and_the_nearest(results, cls):
+    obj = results[cls]
+    kinds = list(plotting.plot_kinds(obj))
+    typo = kinds[0][:-1]  # one letter short of a kind
+    with pytest.raises(alssim.ConfigError) as e:
+        obj.plot(typo)
+    msg = str(e.value)
+    assert e.value.key == "kind" and cls.__name__ in msg
+    assert f"did you mean {kinds[0]!r}?" in msg
+    assert all(k in msg for k in kinds)
+    assert f"{plotting.default_kind(obj)} (default)" in msg
+
+
+@given(st.text(alphabet=string.ascii_letters + "_ ", max_size=20))
+def test_any_unregistered_kind_is_refused_listing_every_valid_kind(kind):
+    kinds = plotting.plot_kinds(alssim.Result)
+    if kind in kinds:
+        return
+    with pytest.raises(alssim.ConfigError) as e:
+        plotting.plot(object.__new__(alssim.Result), kind)
+    assert all(k in str(e.value) for k in kinds)
+
+
+def test_a_kind_that_is_not_a_string_is_refused(small_result):
+    with pytest.raises(alssim.ConfigError, match="unknown plot kind 3 for a Result"):
+        small_result.plot(3)
+
+
+def test_ax_for_a_plot_of_several_panels_says_to_pass_fig(small_result, cohort):
+    with pytest.raises(alssim.ConfigError, match="several panels: pass fig=") as e:
+        small_result.plot("clinical_course", ax=Figure().subplots())
+    assert e.value.key == "ax"
+    with pytest.raises(alssim.ConfigError, match="one panel: pass ax="):
+        cohort.plot("onset_sites", fig=Figure())
+
+
+def test_without_the_analysis_layer_plot_says_how_to_register_it(small_result, monkeypatch):
+    monkeypatch.setattr(plotting, "_REGISTRY", {})
+    with pytest.raises(alssim.AlssimError, match=r"import alssim\.analysis"):
+        small_result.plot()
+
+
+def test_subclasses_find_the_kinds_of_their_base(small_result):
+    class Mine(alssim.Result):
+        pass
+
+    assert plotting.plot_kinds(Mine) == plotting.plot_kinds(alssim.Result)
+
+
+def test_register_plots_needs_a_default_among_the_kinds():
+    with pytest.raises(ValueError, match="default"):
+        plotting.register_plots("Nothing", {"a": print}, default="b")
+    with pytest.raises(ValueError, match="default"):
+        plotting.register_plots("Nothing", {}, default="a")
+    assert "Nothing" not in plotting._REGISTRY
+
+
+def test_registering_imports_no_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import sys, alssim; from alssim import plotting; "
+            "assert plotting.plot_kinds(alssim.Result); "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
