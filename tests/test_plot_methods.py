@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,11 +21,15 @@ from matplotlib.figure import Figure
 
 import alssim
 from alssim import plotting
+from alssim.analysis.validation import acceptance_position
+from alssim.calibrate import CalibrationResult
 from alssim.cohort import CohortResult
+from alssim.trials import TrialResult, run_trial
+from alssim.validation import ValidationReport
 from tests.conftest import small_config
 
 REPO = Path(__file__).resolve().parents[1]
-CLASSES = (alssim.Result, CohortResult)
+CLASSES = (alssim.Result, CohortResult, TrialResult, ValidationReport, CalibrationResult)
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +37,36 @@ def cohort():
     return alssim.run_cohort(small_config(), n=12, seed=1, executor="serial", progress=False)
 
 
+@pytest.fixture(scope="module")
+def trial():
+    from tests.test_trials import spec
+
+    return run_trial(spec(**{"trial.patients": [12]}), executor="serial")
+
+
+@pytest.fixture(scope="module")
+def report():
+    table = pd.read_csv(REPO / "experiments" / "validation" / "validation.csv")
+    return ValidationReport(table, 1998, {"seed": 1})
+
+
+@pytest.fixture(scope="module")
+def fit():
+    history = [({"spread.caudal_rate": 0.01 + 0.001 * i}, 10 * np.exp(-i / 3) + i % 3)
+               for i in range(12)]
+    targets = pd.DataFrame({"id": ["median_survival", "munix_decline", "share_pma"],
+                            "low": [31.0, 2.0, 0.3], "high": [35.0, 3.5, 1e9],
+                            "before": [40.0, 1.0, 0.1], "after": [33.0, 3.9, 0.5]})
+    best = min(range(12), key=lambda i: history[i][1])
+    return CalibrationResult(history[best][0], history[0][0], {"spread.caudal_rate": (0.0, 0.1)},
+                             targets, history[0][1], history[best][1], len(history), history,
+                             None, {"method": "nelder-mead", "n": 16, "seed": 4, "seconds": 1.0})
+
+
 @pytest.fixture
-def results(small_result, cohort):
-    return {alssim.Result: small_result, CohortResult: cohort}
+def results(small_result, cohort, trial, report, fit):
+    return {alssim.Result: small_result, CohortResult: cohort, TrialResult: trial,
+            ValidationReport: report, CalibrationResult: fit}
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +189,44 @@ def test_registering_imports_no_matplotlib():
             "assert plotting.plot_kinds(alssim.Result); "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+# --------------------------------------------------------------------------- the new figures
+def test_trial_survival_shows_each_arm_and_the_hazard_ratio(trial):
+    from alssim import analysis
+
+    fig = analysis.plot_trial_survival(trial)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("placebo (control): n = 6")
+    assert labels[1].startswith("riluzole: n = 6") and "HR" in labels[1]
+    assert "log-rank p" in labels[1]
+    # a patients table works too (without the analysis there is no hazard ratio)
+    fig = analysis.plot_trial_survival(trial.patients, replicate=None)
+    assert not any("HR" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    with pytest.raises(alssim.ConfigError, match="no replicate 3") as e:
+        analysis.plot_trial_survival(trial, replicate=3)
+    assert e.value.key == "replicate"
+
+
+def test_validation_figure_marks_the_failures(report):
+    from alssim import analysis
+
+    fig = analysis.plot_validation(report)
+    ax = fig.axes[0]
+    assert "51 of 56" in ax.get_title()
+    red = [t.get_text() for t in ax.get_yticklabels() if t.get_color() != "black"]
+    assert red == report.failures
+
+
+@given(low=st.floats(-1e6, 1e6), width=st.floats(1e-3, 1e6), u=st.floats(0, 1))
+def test_a_value_inside_its_interval_lies_between_0_and_1(low, width, u):
+    high = low + width
+    v = low + u * width
+    x = acceptance_position(v, low, high)
+    assert -1e-6 <= x <= 1 + 1e-6
+    # one-sided: inside is >= 0 (>= low) or <= 1 (<= high), and the bound itself is at 0 / 1
+    assert acceptance_position(low, low, 1e9) == 0
+    assert acceptance_position(high, -1e9, high) == 1
+    assert acceptance_position(low + width, low, 1e9) >= 0
+    assert acceptance_position(high - width, -1e9, high) <= 1

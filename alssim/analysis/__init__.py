@@ -1,7 +1,7 @@
 """Figures and animations of alssim results (the only place alssim imports matplotlib).
 
-Every plotting function takes a :class:`~alssim.results.Result` (or a cohort result or a sweep
-table) and returns a :class:`matplotlib.figure.Figure` made without
+Every plotting function takes a :class:`~alssim.results.Result` (or a cohort, sweep, trial,
+validation or calibration result) and returns a :class:`matplotlib.figure.Figure` made without
 pyplot, so it works headless, shows inline in a notebook and needs no closing. Plotting never
 changes the result and never re-runs the model. matplotlib itself is imported only when a
 function here is first used. Importing this package registers the plot kinds of every result's
@@ -42,6 +42,10 @@ _EXPORTS = {
     "plot_first_spread": "cohort",
     "plot_onset_sites": "cohort",
     "plot_sweep": "sweeps",
+    "plot_trial_survival": "trials",
+    "plot_validation": "validation",
+    "plot_calibration": "validation",
+    "plot_calibration_targets": "validation",
     "standard_figures": "figures",
     "cohort_figures": "figures",
     "save_figure": "figures",
@@ -106,6 +110,9 @@ PLOT_KINDS: dict[str, dict[str, str]] = {
         "first_spread": "plot_first_spread",
         "onset_sites": "plot_onset_sites",
     },
+    "TrialResult": {"survival": "plot_trial_survival"},
+    "ValidationReport": {"targets": "plot_validation"},
+    "CalibrationResult": {"distance": "plot_calibration", "targets": "plot_calibration_targets"},
 }
 
 
