@@ -166,6 +166,19 @@ def test_without_the_analysis_layer_plot_says_how_to_register_it(small_result, m
         small_result.plot()
 
 
+def test_plot_draws_the_registered_default_and_passes_the_options(monkeypatch):
+    class Fake:
+        pass
+
+    calls = []
+    monkeypatch.setitem(plotting._REGISTRY, "Fake", plotting.PlotKinds(
+        {"first": lambda obj, **kw: calls.append(("first", kw)),
+         "second": lambda obj, **kw: calls.append(("second", kw))}, "second"))
+    plotting.plot(Fake())
+    plotting.plot(Fake(), "first", size=3)
+    assert calls == [("second", {}), ("first", {"size": 3})]
+
+
 def test_subclasses_find_the_kinds_of_their_base(small_result):
     class Mine(alssim.Result):
         pass
@@ -201,9 +214,14 @@ def test_trial_survival_shows_each_arm_and_the_hazard_ratio(trial):
     assert labels[0].startswith("placebo (control): n = 6")
     assert labels[1].startswith("riluzole: n = 6") and "HR" in labels[1]
     assert "log-rank p" in labels[1]
-    # a patients table works too (without the analysis there is no hazard ratio)
-    fig = analysis.plot_trial_survival(trial.patients, replicate=None)
-    assert not any("HR" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    # a patients table works too (without the analysis there is no hazard ratio); one
+    # replicate of several, or all of them pooled
+    two = pd.concat([trial.patients, trial.patients.assign(replicate=1)], ignore_index=True)
+    for replicate, n in ((1, 6), (None, 12)):
+        fig = analysis.plot_trial_survival(two, replicate=replicate)
+        texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert not any("HR" in t for t in texts)
+        assert all(f": n = {n}," in t for t in texts)
     with pytest.raises(alssim.ConfigError, match="no replicate 3") as e:
         analysis.plot_trial_survival(trial, replicate=3)
     assert e.value.key == "replicate"
