@@ -45,7 +45,11 @@ from alssim.config import Config, load_config
 from alssim.engine import simulate, simulate_batch
 from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
-from alssim.sweep import sweep  # the function; the module is sys.modules['alssim.sweep']
+from alssim.sweep import (  # sweep: the function; the module is sys.modules['alssim.sweep']
+    SweepResult,
+    load_sweep,
+    sweep,
+)
 from alssim.trials import run_trial
 from alssim.validation import report as _validation_report
 
@@ -59,11 +63,13 @@ __all__ = [
     "ConfigError",
     "Result",
     "ResultFormatError",
+    "SweepResult",
     "__version__",
     "calibrate",
     "load",
     "load_cohort",
     "load_config",
+    "load_sweep",
     "run_cohort",
     "run_trial",
     "simulate",

@@ -334,6 +334,14 @@ def _stat(x: float) -> float | None:
     return None if not math.isfinite(x) else float(f"{x:.6g}")
 
 
+def attribute_columns(table: pd.DataFrame) -> list[str]:
+    """The sampled patient attributes among a run table's columns (``genotype``, ``sex``,
+    ``age_years``, ``speed``, ``exposure.*``, ``rel_*``)."""
+    return [c for c in table.columns
+            if c in ("genotype", "sex", "age_years", "speed") or c.startswith(("exposure.",
+                                                                                "rel_"))]
+
+
 def summarise(patients: pd.DataFrame, attribute_columns: Sequence[str]) -> dict[str, Any]:
     """Attribute shares/distributions and per-output statistics of a patient table."""
 
@@ -483,12 +491,9 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
             if pid not in trajectories:
                 trajectories[pid] = load(trajectory_dir(Path(out), pid))
     patients = builder.finish()
-    attr_cols = [c for c in patients.columns
-                 if c in ("genotype", "sex", "age_years", "speed") or c.startswith(("exposure.",
-                                                                                     "rel_"))]
     summary = {"n_patients": n, "seed": seed, "alssim_version": __version__,
                "spec_sha256": store.hash if store is not None else None,
-               **summarise(patients, attr_cols)}
+               **summarise(patients, attribute_columns(patients))}
     if store is None:
         summary["spec_sha256"] = spec_hash(spec)
     result = CohortResult(patients, summary, cfg, seed, dict(sorted(trajectories.items())))

@@ -110,6 +110,7 @@ PLOT_KINDS: dict[str, dict[str, str]] = {
         "first_spread": "plot_first_spread",
         "onset_sites": "plot_onset_sites",
     },
+    "SweepResult": {"outcome": "plot_sweep"},
     "TrialResult": {"survival": "plot_trial_survival"},
     "ValidationReport": {"targets": "plot_validation"},
     "CalibrationResult": {"distance": "plot_calibration", "targets": "plot_calibration_targets"},
