@@ -113,7 +113,8 @@ class SweepResult:
     def __repr__(self) -> str:
         """A few lines: what it is, its size and its headline (median survival, if recorded)."""
         keys = self.swept_keys
-        shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+        shown = (", ".join(escape_text(k, 80) for k in keys[:3])  # one line each, whatever
+                 + (f" and {len(keys) - 3} more" if len(keys) > 3 else ""))
         lines = [f"<alssim SweepResult: {len(self.runs)} runs ({self.n_points} points × "
                  f"{self.design.get('replicates')} replicates), method "
                  f"{self.design.get('method')}, seed {self.seed}>",
