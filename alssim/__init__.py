@@ -19,10 +19,10 @@ Layers, bottom to top; a module imports only from its own layer and the layers b
 5. model: ``onset``, ``population``, ``fates``, ``dynamics``, ``patients``, ``care_draws``,
    ``resources``, ``interventions``, ``engine``, ``variables``, ``result_tables``, ``results``
 6. clinical: ``clinical``
-7. runs: ``batch``, ``executors``, ``cohort``, ``sweep``, ``sensitivity``, ``trials``,
+7. runs: ``batch``, ``executors``, ``cohort``, ``sweeps``, ``sensitivity``, ``trials``,
    ``teaching``
 8. validation: ``validation``
-9. studies: ``calibrate`` (to the validation targets)
+9. studies: ``calibration`` (to the validation targets)
 10. analysis: ``analysis`` (matplotlib is imported only here)
 11. interface: ``cli`` and this package
 
@@ -33,28 +33,30 @@ way the validation report (validation) draws its figures with the analysis layer
 :func:`alssim.validation.report.register_figure_writer`, and every result's ``plot()`` draws
 with the plotting functions the analysis layer registers in :mod:`alssim.plotting` when it is
 imported.
+
+``alssim.sweep`` and ``alssim.calibrate`` are the functions; their modules are
+:mod:`alssim.sweeps` and :mod:`alssim.calibration`. The old module paths (``from alssim.sweep
+import load_runs``) still import, with a ``DeprecationWarning`` (:mod:`alssim._moved`).
 """
 
+from alssim import _moved
 from alssim import results as _results
 from alssim._version import __version__
 from alssim.analysis import cohort_figures as _cohort_figures
-from alssim.calibrate import calibrate
+from alssim.calibration import calibrate
 from alssim.clinical import assess as _assess
 from alssim.cohort import CohortResult, load_cohort, run_cohort
 from alssim.config import Config, load_config
 from alssim.engine import simulate, simulate_batch
 from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
-from alssim.sweep import (  # sweep: the function; the module is sys.modules['alssim.sweep']
-    SweepResult,
-    load_sweep,
-    sweep,
-)
+from alssim.sweeps import SweepResult, load_sweep, sweep
 from alssim.trials import run_trial
 from alssim.validation import report as _validation_report
 
 _results.register_clinical_assessment(_assess)
 _validation_report.register_figure_writer(_cohort_figures)
+_moved.install(__name__)
 
 __all__ = [
     "AlssimError",

@@ -80,7 +80,7 @@ def analyze(
         Output columns (names or glob patterns); default every numeric output.
     meta : dict, optional
         The design description; default the sweep's ``design`` (a table's
-        ``attrs["sweep"]``, set by :func:`alssim.sweep` and :func:`alssim.sweep.load_runs`).
+        ``attrs["sweep"]``, set by :func:`alssim.sweep` and :func:`alssim.sweeps.load_runs`).
     on_missing : {"raise", "skip"}
         What to do with an output that has missing values (e.g. a milestone not reached within
         the horizon): raise :class:`ConfigError` naming it, or leave it out.
@@ -104,7 +104,7 @@ def analyze(
     AlssimError
         If SALib is not installed.
     """
-    if not isinstance(table, pd.DataFrame):  # a SweepResult (alssim.sweep imports this module)
+    if not isinstance(table, pd.DataFrame):  # a SweepResult (alssim.sweeps imports this module)
         meta = meta if meta is not None else table.design
         table = table.runs
     meta = meta if meta is not None else table.attrs.get("sweep")

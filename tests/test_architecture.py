@@ -27,10 +27,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "alssim.patients", "alssim.care_draws", "alssim.resources", "alssim.interventions",
                "alssim.engine", "alssim.variables", "alssim.result_tables", "alssim.results")),
     ("clinical", ("alssim.clinical",)),
-    ("runs", ("alssim.batch", "alssim.executors", "alssim.cohort", "alssim.sweep",
+    ("runs", ("alssim.batch", "alssim.executors", "alssim.cohort", "alssim.sweeps",
               "alssim.sensitivity", "alssim.trials", "alssim.teaching")),
     ("validation", ("alssim.validation",)),
-    ("studies", ("alssim.calibrate",)),
+    ("studies", ("alssim.calibration",)),
     ("analysis", ("alssim.analysis",)),
     ("interface", ("alssim.cli", "alssim")),
 )

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 import alssim
 from alssim import plotting
 from alssim.analysis.validation import acceptance_position
-from alssim.calibrate import CalibrationResult
+from alssim.calibration import CalibrationResult
 from alssim.cohort import CohortResult
 from alssim.trials import TrialResult, run_trial
 from alssim.validation import ValidationReport

@@ -16,7 +16,7 @@ import pytest
 import alssim
 from alssim.batch import derive_seed, table_to_csv
 from alssim.cli.main import main
-from alssim.sweep import load_runs, load_sweep_spec, make_design
+from alssim.sweeps import load_runs, load_sweep_spec, make_design
 from tests.conftest import SMALL, small_config
 
 ROOT = Path(__file__).resolve().parents[1]

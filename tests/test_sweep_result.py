@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 import alssim
 from alssim.cli.main import main
-from alssim.sweep import SweepResult, load_runs, load_sweep, make_design
+from alssim.sweeps import SweepResult, load_runs, load_sweep, make_design
 from tests.conftest import SMALL, small_config
 
 RATES = [0.01, 0.02]

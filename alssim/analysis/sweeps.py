@@ -18,7 +18,7 @@ from alssim.config.loader import _dotted_keys
 from alssim.config.schema import unit_of
 from alssim.errors import ConfigError
 from alssim.survival import kaplan_meier
-from alssim.sweep.result import SweepResult
+from alssim.sweeps.result import SweepResult
 
 __all__ = ["SweepPoint", "km_median", "plot_sweep", "sweep_summary", "sweep_table",
            "swept_keys"]
@@ -29,7 +29,7 @@ _SWEEP_LEADING = ("run_id", "point", "replicate", "seed")
 
 
 def sweep_table(sweep) -> pd.DataFrame:
-    """The runs table of a sweep: a :class:`~alssim.sweep.SweepResult`'s ``runs``, a table
+    """The runs table of a sweep: a :class:`~alssim.sweeps.SweepResult`'s ``runs``, a table
     itself, or the ``patients`` table of a cohort result.
 
     Raises
@@ -45,11 +45,11 @@ def sweep_table(sweep) -> pd.DataFrame:
 
 
 def swept_keys(table) -> list[str]:
-    """The swept config keys of a sweep (a :class:`~alssim.sweep.SweepResult` or its runs
+    """The swept config keys of a sweep (a :class:`~alssim.sweeps.SweepResult` or its runs
     table), in design order.
 
     From the sweep's design (a table's ``attrs["sweep"]``, set by :func:`alssim.sweep` and by
-    :func:`alssim.sweep.load_runs` when the folder's ``spec.json`` is beside ``runs.csv``);
+    :func:`alssim.sweeps.load_runs` when the folder's ``spec.json`` is beside ``runs.csv``);
     otherwise the columns after ``seed`` that are config keys (a sweep table has the swept keys
     right after ``run_id``, ``point``, ``replicate``, ``seed``). Empty for a table that is not a
     sweep's.
@@ -247,8 +247,8 @@ def plot_sweep(table, parameter: str | None = None, outcome: str = "clinical.sur
     Parameters
     ----------
     table : SweepResult or pandas.DataFrame
-        A sweep (:func:`alssim.sweep`, :func:`alssim.sweep.load_sweep`) or its runs table (one
-        row per run, e.g. from :func:`alssim.sweep.load_runs`).
+        A sweep (:func:`alssim.sweep`, :func:`alssim.sweeps.load_sweep`) or its runs table (one
+        row per run, e.g. from :func:`alssim.sweeps.load_runs`).
     parameter : str, optional
         Column of the swept parameter (e.g. ``"spread.contralateral_rate"``); default the
         sweep's only swept key.

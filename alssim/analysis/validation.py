@@ -7,7 +7,7 @@ one axis by their *position in the acceptance interval*: 0 is the interval's low
 high end, so a value inside lies between 0 and 1. A one-sided interval (``>= low`` or
 ``<= high``, stored with an open end beyond ±1e8, see
 :meth:`alssim.validation.Target.interval_text`) is scaled by the magnitude of its finite bound
-(1 for a bound of 0), as the calibration distance scales it (:func:`alssim.calibrate.distance`).
+(1 for a bound of 0), as the calibration distance scales it (:func:`alssim.calibration.distance`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
 from alssim.outdir import OutputFolder
 from alssim.sensitivity import analyze
-from alssim.sweep import METHODS, load_sweep_spec, run_sweep_spec
+from alssim.sweeps import METHODS, load_sweep_spec, run_sweep_spec
 
 EXAMPLE = """examples:
   alssim sweep configs/sweeps/example.toml --out results/example

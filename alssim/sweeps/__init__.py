@@ -30,18 +30,18 @@ sampled patient attributes when ``heterogeneity`` is on, and the flattened summa
 it the ``design``, ``seed`` and ``config``, a ``summary``, ``save()`` (:func:`load_sweep` reads
 it back) and ``plot()``.
 
-Modules: :mod:`~alssim.sweep.design` (axes, values and design points),
-:mod:`~alssim.sweep.run` (:func:`sweep` itself and :func:`load_runs`),
-:mod:`~alssim.sweep.result` (:class:`SweepResult`, :func:`load_sweep`) and
-:mod:`~alssim.sweep.spec` (``SWEEP.toml`` files: :func:`load_sweep_spec`, :func:`run_sweep_spec`).
+Modules: :mod:`~alssim.sweeps.design` (axes, values and design points),
+:mod:`~alssim.sweeps.run` (:func:`sweep` itself and :func:`load_runs`),
+:mod:`~alssim.sweeps.result` (:class:`SweepResult`, :func:`load_sweep`) and
+:mod:`~alssim.sweeps.spec` (``SWEEP.toml`` files: :func:`load_sweep_spec`, :func:`run_sweep_spec`).
 """
 
 from __future__ import annotations
 
-from alssim.sweep.design import DESIGN_METHODS, METHODS, Axis, make_design, parse_design
-from alssim.sweep.result import SweepResult, load_sweep
-from alssim.sweep.run import load_runs, sweep
-from alssim.sweep.spec import SweepSpec, load_sweep_spec, run_sweep_spec
+from alssim.sweeps.design import DESIGN_METHODS, METHODS, Axis, make_design, parse_design
+from alssim.sweeps.result import SweepResult, load_sweep
+from alssim.sweeps.run import load_runs, sweep
+from alssim.sweeps.spec import SweepSpec, load_sweep_spec, run_sweep_spec
 
 __all__ = [
     "DESIGN_METHODS",

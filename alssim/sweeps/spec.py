@@ -11,9 +11,9 @@ from alssim.batch import check_patterns
 from alssim.config.loader import load_config, read_toml
 from alssim.errors import ConfigError
 from alssim.fields import build, nearest_key, param, section
-from alssim.sweep.design import METHODS
-from alssim.sweep.result import SweepResult
-from alssim.sweep.run import sweep
+from alssim.sweeps.design import METHODS
+from alssim.sweeps.result import SweepResult
+from alssim.sweeps.run import sweep
 
 __all__ = ["SweepSpec", "load_sweep_spec", "run_sweep_spec"]
 

@@ -25,8 +25,8 @@ from alssim.config.schema import check_seed
 from alssim.executors import local_workers
 from alssim.resources import check_batch_memory, design_points
 from alssim.streams import SeedLike, resolve_seed
-from alssim.sweep.design import check_int, make_design
-from alssim.sweep.result import OWNED, SweepResult
+from alssim.sweeps.design import check_int, make_design
+from alssim.sweeps.result import OWNED, SweepResult
 
 __all__ = ["load_runs", "sweep"]
 
