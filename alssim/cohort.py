@@ -51,6 +51,7 @@ from alssim.errors import ConfigError, ResultFormatError, escape_text
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
 from alssim.patients import derive_config, sample_patient
+from alssim.plotting import plot as _plot
 from alssim.resources import check_batch_memory
 from alssim.results import inside_file, load, meta_digest, read_meta
 from alssim.streams import SeedLike, resolve_seed
@@ -156,6 +157,31 @@ class CohortResult:
         if not 0 <= int(patient) < self.n:
             raise IndexError(f"patient {patient} is not in this cohort of {self.n}")
         return int(self.patients["seed"].iloc[int(patient)])
+
+    def plot(self, kind: str | None = None, **kwargs: Any) -> Any:
+        """Draw one figure of the cohort with the analysis layer (:mod:`alssim.analysis`).
+
+        Parameters
+        ----------
+        kind : str, optional
+            ``"survival_by_onset"`` (default; :func:`~alssim.analysis.plot_survival_by_onset`),
+            ``"dfs_histogram"`` (:func:`~alssim.analysis.plot_dfs_histogram`),
+            ``"first_spread"`` (:func:`~alssim.analysis.plot_first_spread`) or
+            ``"onset_sites"`` (:func:`~alssim.analysis.plot_onset_sites`).
+        **kwargs
+            Passed to that function: its options, and ``ax=`` (``fig=`` for
+            ``"first_spread"``, which draws two panels).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ConfigError
+            For an unknown kind (naming the valid ones), or ``ax=`` to a plot of several panels.
+        """
+        return _plot(self, kind, **kwargs)
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path, *, force: bool = False, parquet: bool = False) -> Path:
@@ -307,6 +333,14 @@ def _stat(x: float) -> float | None:
     return None if not math.isfinite(x) else float(f"{x:.6g}")
 
 
+def attribute_columns(table: pd.DataFrame) -> list[str]:
+    """The sampled patient attributes among a run table's columns (``genotype``, ``sex``,
+    ``age_years``, ``speed``, ``exposure.*``, ``rel_*``)."""
+    return [c for c in table.columns
+            if c in ("genotype", "sex", "age_years", "speed") or c.startswith(("exposure.",
+                                                                                "rel_"))]
+
+
 def summarise(patients: pd.DataFrame, attribute_columns: Sequence[str]) -> dict[str, Any]:
     """Attribute shares/distributions and per-output statistics of a patient table."""
 
@@ -456,12 +490,9 @@ def _run_cohort(cfg, n, seed, executor, workers, keep, patterns, config_toml, ta
             if pid not in trajectories:
                 trajectories[pid] = load(trajectory_dir(Path(out), pid))
     patients = builder.finish()
-    attr_cols = [c for c in patients.columns
-                 if c in ("genotype", "sex", "age_years", "speed") or c.startswith(("exposure.",
-                                                                                     "rel_"))]
     summary = {"n_patients": n, "seed": seed, "alssim_version": __version__,
                "spec_sha256": store.hash if store is not None else None,
-               **summarise(patients, attr_cols)}
+               **summarise(patients, attribute_columns(patients))}
     if store is None:
         summary["spec_sha256"] = spec_hash(spec)
     result = CohortResult(patients, summary, cfg, seed, dict(sorted(trajectories.items())))

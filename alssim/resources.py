@@ -384,7 +384,7 @@ def check_batch_memory(cfg: Config, n_runs: int, *, workers: int = 1, keep: int 
 
 def design_points(design: Any, method: str | None = None, n: Any = None) -> tuple[int, int]:
     """Points and keys of a sweep design, counted without making it (see
-    :func:`alssim.sweep.make_design`).
+    :func:`alssim.sweeps.make_design`).
 
     Parameters
     ----------
@@ -400,7 +400,7 @@ def design_points(design: Any, method: str | None = None, n: Any = None) -> tupl
     Returns
     -------
     points, keys : int
-        ``(0, 0)`` when the design is malformed (:func:`~alssim.sweep.make_design` then says
+        ``(0, 0)`` when the design is malformed (:func:`~alssim.sweeps.make_design` then says
         what is wrong).
     """
     if isinstance(design, Mapping):

@@ -30,6 +30,7 @@ from alssim.config.loader import config_from_saved
 from alssim.errors import ConfigError, ResultFormatError, escape_text, show_value
 from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text, sha256_file
 from alssim.onset import OnsetSite
+from alssim.plotting import plot as _plot
 from alssim.result_tables import result_to_dataframe, result_to_xarray
 from alssim.variables import VARIABLES, VariableSpec
 
@@ -216,6 +217,35 @@ class Result:
             "order_of_involvement": order,
             "clinical": self.clinical.summary(),
         }
+
+    def plot(self, kind: str | None = None, **kwargs: Any) -> Any:
+        """Draw one figure of this patient with the analysis layer (:mod:`alssim.analysis`).
+
+        Parameters
+        ----------
+        kind : str, optional
+            ``"clinical_course"`` (default; :func:`~alssim.analysis.plot_clinical_course`),
+            ``"populations"`` (:func:`~alssim.analysis.plot_populations`), ``"signs"``
+            (:func:`~alssim.analysis.plot_signs`), ``"body_map"``
+            (:func:`~alssim.analysis.plot_body_map`), ``"body_map_grid"``
+            (:func:`~alssim.analysis.plot_body_map_grid`), ``"motor_units"``
+            (:func:`~alssim.analysis.plot_motor_units`), ``"mune_cmap_strength"``
+            (:func:`~alssim.analysis.plot_mune_cmap_strength`) or ``"spread_timeline"``
+            (:func:`~alssim.analysis.plot_spread_timeline`).
+        **kwargs
+            Passed to that function: its options, and ``fig=`` (a figure or subfigure without
+            axes) for the plots of several panels or ``ax=`` for ``"mune_cmap_strength"``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ConfigError
+            For an unknown kind (naming the valid ones), or ``ax=`` to a plot of several panels.
+        """
+        return _plot(self, kind, **kwargs)
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path, *, force: bool = False) -> Path:

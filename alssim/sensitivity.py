@@ -3,11 +3,11 @@
 Run a sweep with ``method="sobol"`` (Saltelli's design) or ``method="morris"`` (Morris
 trajectories), then :func:`analyze` its table::
 
-    table = alssim.sweep(cfg, {"spread.contralateral_rate": {"low": 0.01, "high": 0.1},
-                               "mechanisms.pathology.hazard_rate": {"low": 0.03, "high": 0.12}},
-                         method="sobol", n=64, replicates=2, seed=1)
+    result = alssim.sweep(cfg, {"spread.contralateral_rate": {"low": 0.01, "high": 0.1},
+                                "mechanisms.pathology.hazard_rate": {"low": 0.03, "high": 0.12}},
+                          method="sobol", n=64, replicates=2, seed=1)
     from alssim.sensitivity import analyze
-    indices = analyze(table, outputs=["loss_months.lmn:bulbar:left.lost_50"])
+    indices = analyze(result, outputs=["loss_months.lmn:bulbar:left.lost_50"])
 
 Replicates of one design point are averaged before the analysis (so the indices describe the
 expected output; stochastic noise adds to the confidence intervals, not to the indices' bias).
@@ -61,7 +61,7 @@ def _output_columns(table: pd.DataFrame, meta: Mapping[str, Any],
 
 
 def analyze(
-    table: pd.DataFrame,
+    table: Any,
     outputs: Sequence[str] | None = None,
     *,
     meta: Mapping[str, Any] | None = None,
@@ -73,12 +73,14 @@ def analyze(
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        A table from :func:`alssim.sweep` made with ``method="sobol"`` or ``"morris"``.
+    table : SweepResult or pandas.DataFrame
+        A sweep made with ``method="sobol"`` or ``"morris"`` (:func:`alssim.sweep`), or its
+        runs table.
     outputs : sequence of str, optional
         Output columns (names or glob patterns); default every numeric output.
     meta : dict, optional
-        The design description; default ``table.attrs["sweep"]`` (set by :func:`alssim.sweep`).
+        The design description; default the sweep's ``design`` (a table's
+        ``attrs["sweep"]``, set by :func:`alssim.sweep` and :func:`alssim.sweeps.load_runs`).
     on_missing : {"raise", "skip"}
         What to do with an output that has missing values (e.g. a milestone not reached within
         the horizon): raise :class:`ConfigError` naming it, or leave it out.
@@ -102,6 +104,9 @@ def analyze(
     AlssimError
         If SALib is not installed.
     """
+    if not isinstance(table, pd.DataFrame):  # a SweepResult (alssim.sweeps imports this module)
+        meta = meta if meta is not None else table.design
+        table = table.runs
     meta = meta if meta is not None else table.attrs.get("sweep")
     if not meta or meta.get("method") not in ("sobol", "morris"):
         got = meta.get("method") if meta else None

@@ -53,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     written += analysis.cohort_figures(cohort, out, dpi=DPI, force=True)
 
     # a sweep: survival against the rate of spread to the other side
-    table = alssim.sweep(ccfg, {"spread.contralateral_rate": [0.01, 0.02, 0.04, 0.08, 0.16]},
+    sweep = alssim.sweep(ccfg, {"spread.contralateral_rate": [0.01, 0.02, 0.04, 0.08, 0.16]},
                          replicates=12, seed=args.seed, workers=args.workers, progress=False,
                          heterogeneity=True)
-    fig = analysis.plot_sweep(table, "spread.contralateral_rate", "clinical.survival_months",
+    fig = analysis.plot_sweep(sweep, "spread.contralateral_rate", "clinical.survival_months",
                               log_x=True)
     written.append(save_figure(fig, out / "sweep_contralateral_rate.png", dpi=DPI))
 

@@ -716,10 +716,22 @@ def test_cli_run_plot_flag(tmp_path, monkeypatch):
 def test_every_plot_draws_on_the_axes_or_figure_it_is_given(result, patients, with_clinical):
     # one-panel plots take ax= and draw only there; plots of several panels take fig= (a
     # figure or subfigure without axes); each returns the figure it drew on
+    from types import SimpleNamespace
+
     from matplotlib.figure import Figure
 
     table = pd.DataFrame({"spread.contralateral_rate": np.repeat([0.01, 0.02], 5),
                           "summary.survival_months": np.arange(10.0)})
+    trial = pd.DataFrame({"replicate": 0, "arm": np.repeat(["placebo", "drug"], 5),
+                          "survival_months": np.arange(10.0) + 1, "death": True})
+    validation = pd.DataFrame({"id": ["a", "b"], "low": [1.0, 0.3], "high": [2.0, 1e9],
+                               "simulated": [1.5, 0.1], "ci_low": [1.2, 0.05],
+                               "ci_high": [1.8, 0.2], "passed": [True, False]})
+    fit = SimpleNamespace(history=[({"k": 0.1}, 2.0), ({"k": 0.2}, 1.0)], parameters={"k": 0.2},
+                          n_evaluations=2, distance_before=2.0, distance_after=1.0,
+                          meta={"method": "nelder-mead"},
+                          targets=validation.rename(columns={"simulated": "after",
+                                                             "ci_low": "before"}))
     one_panel = {
         "plot_survival_by_onset": lambda ax: analysis.plot_survival_by_onset(patients, ax=ax),
         "plot_dfs_histogram": lambda ax: analysis.plot_dfs_histogram(patients, ax=ax),
@@ -727,6 +739,10 @@ def test_every_plot_draws_on_the_axes_or_figure_it_is_given(result, patients, wi
         "plot_mune_cmap_strength": lambda ax: analysis.plot_mune_cmap_strength(result, ax=ax),
         "plot_sweep": lambda ax: analysis.plot_sweep(
             table, "spread.contralateral_rate", "survival_months", ax=ax),
+        "plot_trial_survival": lambda ax: analysis.plot_trial_survival(trial, ax=ax),
+        "plot_validation": lambda ax: analysis.plot_validation(validation, ax=ax),
+        "plot_calibration": lambda ax: analysis.plot_calibration(fit, ax=ax),
+        "plot_calibration_targets": lambda ax: analysis.plot_calibration_targets(fit, ax=ax),
     }
     panels = {
         "plot_first_spread": lambda fig: analysis.plot_first_spread(patients, fig=fig),

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "alssim"
 #: Layers, bottom to top, as (name, module prefixes); the longest matching prefix decides.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("alssim._version", "alssim.errors", "alssim.streams", "alssim.fileio",
-              "alssim.outdir", "alssim.survival", "alssim._timeseries")),
+              "alssim.outdir", "alssim.survival", "alssim._timeseries", "alssim.plotting")),
     ("fields", ("alssim.fields",)),
     ("anatomy", ("alssim.anatomy",)),
     ("config", ("alssim.config",)),
@@ -27,10 +27,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "alssim.patients", "alssim.care_draws", "alssim.resources", "alssim.interventions",
                "alssim.engine", "alssim.variables", "alssim.result_tables", "alssim.results")),
     ("clinical", ("alssim.clinical",)),
-    ("runs", ("alssim.batch", "alssim.executors", "alssim.cohort", "alssim.sweep",
+    ("runs", ("alssim.batch", "alssim.executors", "alssim.cohort", "alssim.sweeps",
               "alssim.sensitivity", "alssim.trials", "alssim.teaching")),
     ("validation", ("alssim.validation",)),
-    ("studies", ("alssim.calibrate",)),
+    ("studies", ("alssim.calibration",)),
     ("analysis", ("alssim.analysis",)),
     ("interface", ("alssim.cli", "alssim")),
 )

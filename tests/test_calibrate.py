@@ -1,11 +1,12 @@
-"""alssim.calibrate: the distance, argument checks and a tiny reproducible fit (n = 16)."""
+"""alssim.calibrate (alssim.calibration): the distance, argument checks and a tiny reproducible fit
+(n = 16)."""
 
 from __future__ import annotations
 
 import pytest
 
 import alssim
-from alssim.calibrate import PENALTY, distance
+from alssim.calibration import PENALTY, distance
 from alssim.errors import ConfigError
 from alssim.validation import Target
 

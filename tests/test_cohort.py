@@ -188,7 +188,7 @@ def test_identical_tables_on_every_executor(cfg):
     ref = table_to_csv(serial.patients)
     ref_sweep = table_to_csv(alssim.sweep(
         cfg, {"spread.caudal_rate": [0.01, 0.03]}, replicates=2, seed=9, executor="serial",
-        heterogeneity=True, **kw))
+        heterogeneity=True, **kw).runs)
     procs = alssim.run_cohort(cfg, 5, seed=9, workers=2, chunksize=2, **kw)
     assert table_to_csv(procs.patients) == ref
     assert json.dumps(procs.summary) == json.dumps(serial.summary)
@@ -201,7 +201,7 @@ def test_identical_tables_on_every_executor(cfg):
                                               **kw).patients) == ref
         assert table_to_csv(alssim.sweep(
             cfg, {"spread.caudal_rate": [0.01, 0.03]}, replicates=2, seed=9, executor=client,
-            heterogeneity=True, **kw)) == ref_sweep
+            heterogeneity=True, **kw).runs) == ref_sweep
 
 
 def test_bad_executor_is_a_config_error(cfg):

@@ -325,7 +325,7 @@ def alarm(*_):
 signal.signal(signal.SIGALRM, alarm)
 import alssim
 from alssim.cli.main import main
-from alssim.sweep import load_sweep_spec
+from alssim.sweeps import load_sweep_spec
 from alssim.trials import load_trial
 out = {}
 for case, path in json.loads(sys.argv[1]).items():
@@ -536,7 +536,7 @@ def test_seed_beyond_simulation_seed_bound_is_refused(tmp_path, capsys, monkeypa
                         (mod("alssim.cli.demo"), "run_demo"),
                         (mod("alssim.validation"), "run_validation"),
                         (mod("alssim.validation"), "load_targets"),
-                        (mod("alssim.sweep"), "load_sweep_spec"),
+                        (mod("alssim.sweeps"), "load_sweep_spec"),
                         (mod("alssim.outdir"), "OutputFolder")):
         monkeypatch.setattr(owner, name, refuse)
     cfg = str(configs_dir() / "default.toml")

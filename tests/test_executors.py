@@ -33,7 +33,8 @@ def _readme_block() -> str:
         "          'simulation.dt_days': 7.0, 'simulation.output_interval_days': 28.0}\n"
         "alssim.load_config = lambda path=None, overrides=None, **kw: "
         "_load(path, overrides={**_small, **(overrides or {})}, **kw)\n")
-    return prelude + code + "print('README block done', cohort.n, len(table), len(results))\n"
+    return prelude + code + ("print('README block done', cohort.n, len(sweep.runs), "
+                             "len(results))\n")
 
 
 def _run_python(args: list[str], stdin: str | None, tmp: Path) -> subprocess.Popen:

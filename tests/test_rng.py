@@ -46,8 +46,8 @@ def test_cohort_and_sweep_take_rng_and_record_the_seed():
     assert cohort.seed == resolve_seed(None, np.random.default_rng(2)) != cfg.simulation.seed
     same = alssim.run_cohort(cfg, 3, seed=cohort.seed, executor="serial", progress=False)
     assert cohort.patients.equals(same.patients)
-    table = alssim.sweep(cfg, {"spread.contralateral_rate": [0.01]}, rng=np.random.default_rng(2),
-                         executor="serial", progress=False)
-    assert table.attrs["sweep"]["seed"] == cohort.seed  # one draw of the same generator
+    result = alssim.sweep(cfg, {"spread.contralateral_rate": [0.01]}, rng=np.random.default_rng(2),
+                          executor="serial", progress=False)
+    assert result.seed == result.design["seed"] == cohort.seed  # one draw of the same generator
     with pytest.raises(TypeError, match="not both"):
         alssim.run_cohort(cfg, 3, seed=1, rng=1, executor="serial", progress=False)

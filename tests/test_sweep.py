@@ -16,7 +16,7 @@ import pytest
 import alssim
 from alssim.batch import derive_seed, table_to_csv
 from alssim.cli.main import main
-from alssim.sweep import load_runs, load_sweep_spec, make_design
+from alssim.sweeps import load_runs, load_sweep_spec, make_design
 from tests.conftest import SMALL, small_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ def test_grid_table_is_tidy_with_common_random_numbers(cfg):
     design = {"spread.caudal_rate": [0.005, 0.02], "mechanisms.excitotoxicity.enabled":
               [True, False], "simulation.seed": [3]}
     t = alssim.sweep(cfg, design, replicates=2, seed=7, executor="serial", progress=False,
-                     outputs=OUT)
+                     outputs=OUT).runs
     assert list(t.columns[:7]) == ["run_id", "point", "replicate", "seed", "spread.caudal_rate",
                                    "mechanisms.excitotoxicity.enabled", "simulation.seed"]
     assert len(t) == 8 and list(t["run_id"]) == list(range(8))
@@ -45,7 +45,7 @@ def test_grid_table_is_tidy_with_common_random_numbers(cfg):
     # common random numbers: each point's replicate r runs with the same seed, so a change that
     # is neutral at this onset gives identical rows
     own = alssim.sweep(cfg, design, replicates=2, seed=7, executor="serial", progress=False,
-                       outputs=OUT, common_random_numbers=False)
+                       outputs=OUT, common_random_numbers=False).runs
     assert len(set(own["seed"])) == 8
     # the row of a point equals a single run with that point's config and seed
     row = t.iloc[5]
@@ -261,7 +261,7 @@ def test_points_design_and_table_csv_roundtrip(cfg, tmp_path):
     pts = [{"spread.caudal_rate": 0.01, "onset.segment": "bulbar"},
            {"spread.caudal_rate": 0.02, "onset.segment": "lumbosacral"}]
     t = alssim.sweep(cfg, pts, seed=1, executor="serial", progress=False, outputs=OUT,
-                     out=tmp_path / "p")
+                     out=tmp_path / "p").runs
     assert list(t["onset.segment"]) == ["bulbar", "lumbosacral"]
     assert (tmp_path / "p" / "runs.csv").read_text() == table_to_csv(t)
     pd.testing.assert_frame_equal(load_runs(tmp_path / "p" / "runs.csv"), t)
@@ -330,7 +330,7 @@ def test_every_run_has_the_same_columns_whether_or_not_it_has_a_d50_fit(cfg):
     # not depend on which run comes first
     outs = ["clinical.clinical_onset_months", "clinical.d50*", "clinical.phenotype"]
     tables = [alssim.sweep(cfg, {"simulation.horizon_years": h}, executor="serial",
-                           progress=False, outputs=outs, seed=3)
+                           progress=False, outputs=outs, seed=3).runs
               for h in ([0.2, 5.0], [5.0, 0.2])]
     d50 = [f"clinical.d50.{k}" for k in ("d50_months", "dx_months", "rmse",
                                           "highly_aggressive")]
@@ -366,7 +366,7 @@ def test_values_may_be_numpy_arrays(cfg, tmp_path):
     assert e.value.key == "simulation.seed"
     # the sweep runs and its spec (JSON) holds plain numbers
     t = alssim.sweep(cfg, {"spread.caudal_rate": rates}, executor="serial", progress=False,
-                     outputs=["onset.site"], out=tmp_path / "np")
+                     outputs=["onset.site"], out=tmp_path / "np").runs
     assert list(t["spread.caudal_rate"]) == [0.005, 0.02]
     # read back, the table knows its design (the swept keys) from the folder's spec.json
     assert load_runs(tmp_path / "np" / "runs.csv").attrs["sweep"] == t.attrs["sweep"]
@@ -382,7 +382,8 @@ def test_sweep_seed_beyond_simulation_seed_range_is_refused():
 def test_a_sweep_written_with_parquet_holds_the_same_table(tmp_path):
     pytest.importorskip("pyarrow")
     table = alssim.sweep(small_config(), {"spread.contralateral_rate": [0.01, 0.02]}, seed=1,
-                         executor="serial", progress=False, out=tmp_path / "s", parquet=True)
+                         executor="serial", progress=False, out=tmp_path / "s",
+                         parquet=True).runs
     back = pd.read_parquet(tmp_path / "s" / "runs.parquet")
     assert list(back.columns) == list(table.columns) and len(back) == len(table)
     for col in ("run_id", "seed", "spread.contralateral_rate"):

@@ -18,24 +18,44 @@ from alssim.config.loader import _dotted_keys
 from alssim.config.schema import unit_of
 from alssim.errors import ConfigError
 from alssim.survival import kaplan_meier
+from alssim.sweeps.result import SweepResult
 
-__all__ = ["SweepPoint", "km_median", "plot_sweep", "sweep_summary", "swept_keys"]
+__all__ = ["SweepPoint", "km_median", "plot_sweep", "sweep_summary", "sweep_table",
+           "swept_keys"]
 
 
 #: Sweep columns that come before the swept keys (see :func:`alssim.sweep`).
 _SWEEP_LEADING = ("run_id", "point", "replicate", "seed")
 
 
-def swept_keys(table) -> list[str]:
-    """The swept config keys of a sweep table, in design order.
+def sweep_table(sweep) -> pd.DataFrame:
+    """The runs table of a sweep: a :class:`~alssim.sweeps.SweepResult`'s ``runs``, a table
+    itself, or the ``patients`` table of a cohort result.
 
-    From ``table.attrs["sweep"]`` (set by :func:`alssim.sweep` and by
-    :func:`alssim.sweep.load_runs` when the folder's ``spec.json`` is beside ``runs.csv``);
+    Raises
+    ------
+    TypeError
+        For anything else.
+    """
+    if isinstance(sweep, SweepResult):
+        return sweep.runs
+    if isinstance(sweep, pd.DataFrame):
+        return sweep
+    return patient_table(sweep)
+
+
+def swept_keys(table) -> list[str]:
+    """The swept config keys of a sweep (a :class:`~alssim.sweeps.SweepResult` or its runs
+    table), in design order.
+
+    From the sweep's design (a table's ``attrs["sweep"]``, set by :func:`alssim.sweep` and by
+    :func:`alssim.sweeps.load_runs` when the folder's ``spec.json`` is beside ``runs.csv``);
     otherwise the columns after ``seed`` that are config keys (a sweep table has the swept keys
     right after ``run_id``, ``point``, ``replicate``, ``seed``). Empty for a table that is not a
     sweep's.
     """
-    meta = getattr(table, "attrs", {}).get("sweep")
+    table = sweep_table(table)
+    meta = table.attrs.get("sweep")
     if isinstance(meta, dict) and isinstance(meta.get("axes"), list):
         return [str(a["key"]) for a in meta["axes"] if isinstance(a, dict) and "key" in a]
     cols = [str(c) for c in table.columns]
@@ -176,8 +196,8 @@ def sweep_summary(table, parameter: str, outcome: str, *, confidence: float = 0.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        A sweep table (one row per run), or the rows of one group of it.
+    table : SweepResult or pandas.DataFrame
+        A sweep, its runs table (one row per run), or the rows of one group of it.
     parameter, outcome : str
         Column names (exact).
     confidence : float
@@ -192,6 +212,7 @@ def sweep_summary(table, parameter: str, outcome: str, *, confidence: float = 0.
         The event's name (``"died"``, ``"reached"``) when the outcome is a time to an event
         summarised as censored data (see :func:`_event_times`), else ``None``.
     """
+    table = sweep_table(table)
     xs = np.asarray(table[parameter], dtype=float)
     ev = _event_times(table, outcome)
     ys = np.asarray(table[outcome], dtype=float)
@@ -218,19 +239,22 @@ def sweep_summary(table, parameter: str, outcome: str, *, confidence: float = 0.
 
 
 @styled
-def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
-               pool: Sequence[str] = (), log_x: bool = False, confidence: float = 0.95, ax=None):
+def plot_sweep(table, parameter: str | None = None, outcome: str = "clinical.survival_months",
+               *, by: str | None = None, pool: Sequence[str] = (), log_x: bool = False,
+               confidence: float = 0.95, ax=None):
     """An outcome against a swept parameter, every run accounted for.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        A sweep table (one row per run), e.g. from :func:`alssim.sweep` or
-        :func:`alssim.sweep.load_runs`.
-    parameter : str
-        Column of the swept parameter (e.g. ``"spread.contralateral_rate"``).
+    table : SweepResult or pandas.DataFrame
+        A sweep (:func:`alssim.sweep`, :func:`alssim.sweeps.load_sweep`) or its runs table (one
+        row per run, e.g. from :func:`alssim.sweeps.load_runs`).
+    parameter : str, optional
+        Column of the swept parameter (e.g. ``"spread.contralateral_rate"``); default the
+        sweep's only swept key.
     outcome : str
-        Column of the outcome (found exactly or as a dotted suffix).
+        Column of the outcome (found exactly or as a dotted suffix); default
+        ``"clinical.survival_months"``.
     by : str, optional
         Column to draw one line per value of (e.g. a second swept parameter).
     pool : sequence of str
@@ -261,7 +285,8 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
     ------
     ConfigError
         (key ``by``) If another swept parameter varies in the table and is neither ``by`` nor
-        in ``pool``; the message says what to pass.
+        in ``pool``; the message says what to pass. (Key ``parameter``) If no parameter is
+        given and the sweep does not have exactly one swept key.
     MissingColumnError
         If a column is missing, or a survival-type outcome has censored runs and the table
         lacks the columns to censor them (``horizon_months``, ``clinical.censored``,
@@ -270,8 +295,14 @@ def plot_sweep(table, parameter: str, outcome: str, *, by: str | None = None,
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    if not isinstance(table, pd.DataFrame):
-        table = patient_table(table)
+    table = sweep_table(table)
+    if parameter is None:
+        keys = swept_keys(table)
+        if len(keys) != 1:
+            found = f"sweeps {', '.join(map(repr, keys))}" if keys else "has no swept keys"
+            raise ConfigError(f"the table {found}: name the one to draw against with "
+                              "parameter=", key="parameter")
+        parameter = keys[0]
     pcol = str(find_column(table, parameter))  # required columns: never None
     ocol = str(find_column(table, outcome))
     bycol = str(find_column(table, by)) if by is not None else None

@@ -1,6 +1,6 @@
 """Many runs of one config: the worker function, per-run records and the resumable run folder.
 
-Shared by :mod:`alssim.cohort` and :mod:`alssim.sweep`. A *run* is one simulated patient,
+Shared by :mod:`alssim.cohort` and :mod:`alssim.sweeps`. A *run* is one simulated patient,
 described by plain data (:class:`RunTask`): its id, integer seed, the dotted-key overrides of its
 parameter point, whether it is a heterogeneous patient of a cohort, and whether to keep its
 trajectories. The worker function :func:`run_chunk` is module-level and takes the base config as

@@ -14,7 +14,7 @@ from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
 from alssim.outdir import OutputFolder
 from alssim.sensitivity import analyze
-from alssim.sweep import METHODS, load_sweep_spec, run_sweep_spec
+from alssim.sweeps import METHODS, load_sweep_spec, run_sweep_spec
 
 EXAMPLE = """examples:
   alssim sweep configs/sweeps/example.toml --out results/example
@@ -62,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
     spec = load_sweep_spec(args.spec)
     out = args.out or Path("results") / Path(args.spec).stem
     executor, workers = executor_from_args(args)
-    table = run_sweep_spec(spec, out=out, executor=executor, workers=workers,
-                           method=args.method, samples=args.samples, replicates=args.replicates,
-                           seed=args.seed, force=args.force, progress=not args.quiet,
-                           parquet=args.parquet)
-    method = table.attrs["sweep"]["method"]
+    result = run_sweep_spec(spec, out=out, executor=executor, workers=workers,
+                            method=args.method, samples=args.samples, replicates=args.replicates,
+                            seed=args.seed, force=args.force, progress=not args.quiet,
+                            parquet=args.parquet)
+    method = result.design["method"]
     extra = ""
     if method in ("sobol", "morris"):
-        indices = analyze(table, on_missing="skip")
+        indices = analyze(result, on_missing="skip")
         with OutputFolder(out, command="alssim sweep") as folder:  # locked again for the write
             folder.reserve("sensitivity.csv")
             atomic_write_text(out / "sensitivity.csv", table_to_csv(indices))
@@ -78,9 +78,8 @@ def run(args: argparse.Namespace) -> int:
         if skipped:
             print(f"alssim: note: {len(skipped)} output(s) left out of the sensitivity analysis "
                   f"for missing values, e.g. {skipped[0]}", file=sys.stderr)
-    n_points = int(table["point"].nunique()) if len(table) else 0
     if args.parquet:
         extra = ", runs.parquet" + extra
-    print(f"alssim: wrote {out}/runs.csv{extra} ({len(table):,} runs, {n_points:,} points, "
-          f"method {method})")
+    print(f"alssim: wrote {out}/runs.csv{extra} ({len(result.runs):,} runs, "
+          f"{result.n_points:,} points, method {method})")
     return 0

@@ -7,7 +7,7 @@ stream of plain-data payloads through it, with a bounded number of tasks in flig
 each result to a callback in the main process as it completes.
 
 Results are identified by the payload index, never by completion order, so the callers
-(:mod:`alssim.cohort`, :mod:`alssim.sweep`) produce identical tables whatever the backend and
+(:mod:`alssim.cohort`, :mod:`alssim.sweeps`) produce identical tables whatever the backend and
 worker count.
 
 Local processes use the ``"spawn"`` start method: workers import alssim afresh, the functions

@@ -14,6 +14,7 @@ import pandas as pd
 from alssim.batch import read_table_file, write_table
 from alssim.config.loader import dumps_toml, load_config
 from alssim.fileio import atomic_write_text, prepare_output_dir
+from alssim.plotting import plot as _plot
 from alssim.trials.spec import TrialSpec, load_trial
 
 __all__ = ["TrialResult"]
@@ -92,6 +93,29 @@ class TrialResult:
         """The analyses, one row per replicate, trial size, treated arm and endpoint (a copy of
         :attr:`analyses`)."""
         return self.analyses.copy()
+
+    def plot(self, kind: str | None = None, **kwargs: Any) -> Any:
+        """Draw a figure of the trial with the analysis layer (:mod:`alssim.analysis`).
+
+        Parameters
+        ----------
+        kind : str, optional
+            ``"survival"`` (default and only kind): Kaplan–Meier survival from entry by arm,
+            with the hazard ratio and log-rank p (:func:`~alssim.analysis.plot_trial_survival`).
+        **kwargs
+            Passed to that function: ``replicate=`` (default 0; ``None`` pools them), ``alpha=``
+            and ``ax=``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ConfigError
+            For an unknown kind (naming the valid ones).
+        """
+        return _plot(self, kind, **kwargs)
 
     @classmethod
     def load(cls, path: str | Path) -> TrialResult:

@@ -19,6 +19,7 @@ from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
 from alssim.errors import ConfigError
 from alssim.fileio import atomic_write_text
+from alssim.plotting import plot as _plot
 from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import trial_population as _trial
 from alssim.validation.metrics import (
@@ -137,6 +138,29 @@ class ValidationReport:
         if self.failures:
             text += "\n  outside: " + ", ".join(self.failures)
         return text
+
+    def plot(self, kind: str | None = None, **kwargs: Any) -> Any:
+        """Draw the report with the analysis layer (:mod:`alssim.analysis`).
+
+        Parameters
+        ----------
+        kind : str, optional
+            ``"targets"`` (default and only kind): each figure's simulated value and 95%
+            interval against its acceptance interval, on one axis, failures marked
+            (:func:`~alssim.analysis.plot_validation`).
+        **kwargs
+            Passed to that function (``ax=``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ConfigError
+            For an unknown kind (naming the valid ones).
+        """
+        return _plot(self, kind, **kwargs)
 
     def to_markdown(self) -> str:
         """The report: a header and the table of figures."""

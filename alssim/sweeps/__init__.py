@@ -2,10 +2,12 @@
 
 >>> import alssim
 >>> cfg = alssim.load_config(overrides={"simulation.scale": 0.01, "simulation.dt_days": 7.0})
->>> table = alssim.sweep(cfg, {"spread.contralateral_rate": [0.01, 0.05]}, replicates=2,
-...                      seed=1, executor="serial", progress=False)
->>> list(table.columns[:5])
+>>> result = alssim.sweep(cfg, {"spread.contralateral_rate": [0.01, 0.05]}, replicates=2,
+...                       seed=1, executor="serial", progress=False)
+>>> list(result.runs.columns[:5])
 ['run_id', 'point', 'replicate', 'seed', 'spread.contralateral_rate']
+>>> result.summary["n_runs"], result.summary["swept_keys"]
+(4, ['spread.contralateral_rate'])
 
 Designs (``method``)
     ``"grid"``: every combination of lists of values. From ranges ``{low, high[, scale]}``:
@@ -22,27 +24,33 @@ Runs and seeds
     blurred by different random draws; otherwise ``derive_seed(seed, run_id)``. The table is a
     function of the config, design, replicates and seed only: byte-identical on every executor.
 
-The returned table is tidy: one row per run with ``run_id``, ``point``, ``replicate``, ``seed``,
-one column per swept key (named by the key), the sampled patient attributes when
-``heterogeneity`` is on, and the flattened summary outputs.
+:func:`sweep` returns a :class:`SweepResult`: its ``runs`` table is tidy, one row per run with
+``run_id``, ``point``, ``replicate``, ``seed``, one column per swept key (named by the key), the
+sampled patient attributes when ``heterogeneity`` is on, and the flattened summary outputs; with
+it the ``design``, ``seed`` and ``config``, a ``summary``, ``save()`` (:func:`load_sweep` reads
+it back) and ``plot()``.
 
-Modules: :mod:`~alssim.sweep.design` (axes, values and design points),
-:mod:`~alssim.sweep.run` (:func:`sweep` itself and :func:`load_runs`) and
-:mod:`~alssim.sweep.spec` (``SWEEP.toml`` files: :func:`load_sweep_spec`, :func:`run_sweep_spec`).
+Modules: :mod:`~alssim.sweeps.design` (axes, values and design points),
+:mod:`~alssim.sweeps.run` (:func:`sweep` itself and :func:`load_runs`),
+:mod:`~alssim.sweeps.result` (:class:`SweepResult`, :func:`load_sweep`) and
+:mod:`~alssim.sweeps.spec` (``SWEEP.toml`` files: :func:`load_sweep_spec`, :func:`run_sweep_spec`).
 """
 
 from __future__ import annotations
 
-from alssim.sweep.design import DESIGN_METHODS, METHODS, Axis, make_design, parse_design
-from alssim.sweep.run import load_runs, sweep
-from alssim.sweep.spec import SweepSpec, load_sweep_spec, run_sweep_spec
+from alssim.sweeps.design import DESIGN_METHODS, METHODS, Axis, make_design, parse_design
+from alssim.sweeps.result import SweepResult, load_sweep
+from alssim.sweeps.run import load_runs, sweep
+from alssim.sweeps.spec import SweepSpec, load_sweep_spec, run_sweep_spec
 
 __all__ = [
     "DESIGN_METHODS",
     "METHODS",
     "Axis",
+    "SweepResult",
     "SweepSpec",
     "load_runs",
+    "load_sweep",
     "load_sweep_spec",
     "make_design",
     "parse_design",

@@ -7,14 +7,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from alssim.batch import check_patterns
 from alssim.config.loader import load_config, read_toml
 from alssim.errors import ConfigError
 from alssim.fields import build, nearest_key, param, section
-from alssim.sweep.design import METHODS
-from alssim.sweep.run import sweep
+from alssim.sweeps.design import METHODS
+from alssim.sweeps.result import SweepResult
+from alssim.sweeps.run import sweep
 
 __all__ = ["SweepSpec", "load_sweep_spec", "run_sweep_spec"]
 
@@ -159,15 +158,14 @@ def run_sweep_spec(
     force: bool = False,
     progress: bool = True,
     parquet: bool = False,
-) -> pd.DataFrame:
+) -> SweepResult:
     """Run a :class:`SweepSpec` (arguments given here override the spec's; ``parquet`` as
-    for :func:`alssim.sweep`)."""
+    for :func:`alssim.sweep`) and return its :class:`SweepResult`."""
     cfg = spec.load_config()
     method = method or spec.method
     n = samples if samples is not None else spec.samples
-    table = sweep(cfg, spec.parameters, replicates if replicates is not None else spec.replicates,
+    return sweep(cfg, spec.parameters, replicates if replicates is not None else spec.replicates,
                   seed if seed is not None else spec.seed, executor, out, method=method, n=n,
                   workers=workers, outputs=spec.outputs, heterogeneity=spec.heterogeneity,
                   common_random_numbers=spec.common_random_numbers, force=force,
                   progress=progress, source=str(spec.path), parquet=parquet)
-    return table

@@ -1,5 +1,5 @@
 """Running a sweep: its runs (points times replicates, with their seeds) on any executor, resumable
-in a run folder, and the tidy table of the results (:func:`sweep`, :func:`load_runs`)."""
+in a run folder, and its result (:func:`sweep`; :func:`load_runs` reads the runs table back)."""
 
 from __future__ import annotations
 
@@ -20,19 +20,15 @@ from alssim.batch import (
     input_files,
     read_table_file,
     require_pyarrow,
-    write_table,
 )
 from alssim.config.schema import check_seed
 from alssim.executors import local_workers
-from alssim.fileio import atomic_write_text
 from alssim.resources import check_batch_memory, design_points
 from alssim.streams import SeedLike, resolve_seed
-from alssim.sweep.design import check_int, make_design
+from alssim.sweeps.design import check_int, make_design
+from alssim.sweeps.result import OWNED, SweepResult
 
 __all__ = ["load_runs", "sweep"]
-
-
-_OWNED = ("runs.csv", "runs.schema.json", "runs.parquet", "sensitivity.csv", "sweep.toml")
 
 
 def sweep(
@@ -55,7 +51,7 @@ def sweep(
     progress: bool = True,
     chunksize: int | None = None,
     source: str | None = None,
-) -> pd.DataFrame:
+) -> SweepResult:
     """Run ``cfg`` at every point of a design, ``replicates`` times each.
 
     Parameters
@@ -110,10 +106,13 @@ def sweep(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per run, ordered by ``run_id``: ``run_id``, ``point``, ``replicate``, ``seed``,
-        the swept keys, patient attributes (with ``heterogeneity``), outputs. ``attrs["sweep"]``
-        holds the design description for :func:`alssim.sensitivity.analyze`.
+    SweepResult
+        Its ``runs`` table has one row per run, ordered by ``run_id``: ``run_id``, ``point``,
+        ``replicate``, ``seed``, the swept keys, patient attributes (with ``heterogeneity``),
+        outputs; ``attrs["sweep"]`` and the result's ``design`` hold the design description
+        for :func:`alssim.sensitivity.analyze`. (Before it returned this object, ``sweep``
+        returned the table itself: DataFrame operations on the result still reach the table,
+        with a ``DeprecationWarning``.)
 
     Raises
     ------
@@ -153,18 +152,18 @@ def sweep(
             "heterogeneity": bool(heterogeneity), "outputs": patterns}
     inputs = input_files(cfg, source)
     spec_text = Path(source).read_text(encoding="utf-8") if source in inputs else None
-    store = (RunStore(out, spec, force=force, extra_owned=_OWNED, inputs=inputs,
+    store = (RunStore(out, spec, force=force, extra_owned=OWNED, inputs=inputs,
                       command="alssim sweep") if out is not None else None)
     try:
         return _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor,
-                          workers, store, progress, chunksize, spec_text, parquet)
+                          workers, store, progress, chunksize, spec_text, parquet, seed, spec)
     finally:
         if store is not None:
             store.close()
 
 
 def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, executor, workers,
-               store, progress, chunksize, spec_text, parquet=False) -> pd.DataFrame:
+               store, progress, chunksize, spec_text, parquet, seed, spec) -> SweepResult:
     keys = [a["key"] for a in meta["axes"]]
     # the table is built as the runs finish, so their records are not all held at once
     builder = TableBuilder(leading=("run_id", "point", "replicate", "seed", *keys))
@@ -181,12 +180,10 @@ def _run_sweep(cfg, tasks, meta, points, replicates, patterns, config_toml, exec
     table = builder.finish()
     # the design description (small, comparable) for alssim.sensitivity.analyze
     table.attrs["sweep"] = {k: v for k, v in meta.items() if k != "transformed"}
+    result = SweepResult(table, table.attrs["sweep"], seed, cfg, spec, sweep_toml=spec_text)
     if store is not None:
-        # runs.csv with its schema (and, with parquet, runs.parquet)
-        write_table(store.path / "runs.csv", table, parquet=parquet)
-        if spec_text is not None:  # the sweep file this table was made from
-            atomic_write_text(store.path / "sweep.toml", spec_text)
-    return table
+        result._write_tables(store.path, parquet=parquet)
+    return result
 
 
 def load_runs(path: str | Path) -> pd.DataFrame:
@@ -194,8 +191,9 @@ def load_runs(path: str | Path) -> pd.DataFrame:
     its kind in ``runs.schema.json`` beside it; see :mod:`alssim.batch.schema`).
 
     With the sweep's ``spec.json`` beside it (a sweep's output folder), ``attrs["sweep"]``
-    holds the design description as in the table :func:`sweep` returned (the swept keys, for
-    :func:`alssim.analysis.plot_sweep` and :func:`alssim.sensitivity.analyze`).
+    holds the design description as in the runs table of the :class:`SweepResult` that
+    :func:`sweep` returned (the swept keys, for :func:`alssim.analysis.plot_sweep` and
+    :func:`alssim.sensitivity.analyze`). :func:`load_sweep` loads the whole result.
     """
     import json
 

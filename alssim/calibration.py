@@ -40,6 +40,7 @@ from scipy import optimize
 
 from alssim.cohort import run_cohort
 from alssim.errors import ConfigError
+from alssim.plotting import plot as _plot
 from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import METRICS, load_targets, prepare, validation_config
 
@@ -139,6 +140,30 @@ class CalibrationResult:
     def to_dataframe(self) -> pd.DataFrame:
         """Every evaluated point, in order: one column per parameter and ``distance``."""
         return pd.DataFrame([{**point, "distance": d} for point, d in self.history])
+
+    def plot(self, kind: str | None = None, **kwargs: Any) -> Any:
+        """Draw the calibration with the analysis layer (:mod:`alssim.analysis`).
+
+        Parameters
+        ----------
+        kind : str, optional
+            ``"distance"`` (default): the distance at every evaluation and the best so far
+            (:func:`~alssim.analysis.plot_calibration`); ``"targets"``: each target before and
+            after the fit against its acceptance interval
+            (:func:`~alssim.analysis.plot_calibration_targets`).
+        **kwargs
+            Passed to that function (``ax=``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ConfigError
+            For an unknown kind (naming the valid ones).
+        """
+        return _plot(self, kind, **kwargs)
 
     def to_markdown(self) -> str:
         """The fit report: parameters and targets before and after."""
