@@ -43,7 +43,7 @@ from alssim import _moved
 from alssim import results as _results
 from alssim._version import __version__
 from alssim.analysis import cohort_figures as _cohort_figures
-from alssim.calibration import calibrate
+from alssim.calibration import CalibrationResult, calibrate, load_calibration
 from alssim.clinical import assess as _assess
 from alssim.cohort import CohortResult, load_cohort, run_cohort
 from alssim.config import Config, load_config
@@ -51,7 +51,8 @@ from alssim.engine import simulate, simulate_batch
 from alssim.errors import AlssimError, ConfigError, ResultFormatError
 from alssim.results import Result, load
 from alssim.sweeps import SweepResult, load_sweep, sweep
-from alssim.trials import run_trial
+from alssim.trials import TrialResult, run_trial
+from alssim.validation import ValidationReport, load_validation, run_validation
 from alssim.validation import report as _validation_report
 
 _results.register_clinical_assessment(_assess)
@@ -60,20 +61,26 @@ _moved.install(__name__)
 
 __all__ = [
     "AlssimError",
+    "CalibrationResult",
     "CohortResult",
     "Config",
     "ConfigError",
     "Result",
     "ResultFormatError",
     "SweepResult",
+    "TrialResult",
+    "ValidationReport",
     "__version__",
     "calibrate",
     "load",
+    "load_calibration",
     "load_cohort",
     "load_config",
     "load_sweep",
+    "load_validation",
     "run_cohort",
     "run_trial",
+    "run_validation",
     "simulate",
     "simulate_batch",
     "sweep",

@@ -29,25 +29,33 @@ Methods
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from alssim.batch import read_table_file, typed_table, write_table
 from alssim.cohort import run_cohort
-from alssim.errors import ConfigError
+from alssim.config.loader import config_from_saved
+from alssim.errors import ConfigError, ResultFormatError, escape_text
+from alssim.fileio import atomic_write_text, prepare_output_dir
 from alssim.plotting import plot as _plot
 from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import METRICS, load_targets, prepare, validation_config
 
-__all__ = ["PENALTY", "CalibrationResult", "calibrate", "distance"]
+__all__ = ["PENALTY", "CalibrationResult", "calibrate", "distance", "load_calibration"]
 
 #: Distance added for a target whose metric is undefined at a parameter point.
 PENALTY = 100.0
+#: ``format`` of a saved fit's ``calibration.json``.
+CALIBRATION_FORMAT = "alssim.calibration"
+CALIBRATION_FORMAT_VERSION = 1
 
 
 def distance(values: Mapping[str, float], targets: Sequence, weights: Mapping[str, float]
@@ -165,6 +173,27 @@ class CalibrationResult:
         """
         return _plot(self, kind, **kwargs)
 
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write the fit to folder ``path``, each file atomically: ``calibration.json`` (the
+        fitted, starting and bounding values, distances, every evaluation and the meta),
+        ``targets.csv`` (with its schema ``targets.schema.json``), ``config.toml`` (the
+        starting config with the fitted values) and ``calibration.md``.
+        :func:`load_calibration` reads it back.
+
+        Raises
+        ------
+        OutputExistsError
+            If ``path`` is a non-empty folder and ``force`` is false (nothing is touched).
+        """
+        path = prepare_output_dir(path, force=force)
+        write_table(path / "targets.csv", typed_table(self.targets))
+        atomic_write_text(path / "config.toml", self.config.to_toml())
+        atomic_write_text(path / "calibration.md", self.to_markdown())
+        data = {"format": CALIBRATION_FORMAT, "format_version": CALIBRATION_FORMAT_VERSION,
+                **self.summary, "history": [[point, d] for point, d in self.history]}
+        atomic_write_text(path / "calibration.json", json.dumps(data, indent=1) + "\n")
+        return path
+
     def to_markdown(self) -> str:
         """The fit report: parameters and targets before and after."""
         m = self.meta
@@ -180,6 +209,50 @@ class CalibrationResult:
             lines.append(f"| `{r.id}` | [{r.low:g}, {r.high:g}] | {r.before:.4g} | "
                          f"{r.after:.4g} |")
         return "\n".join(lines) + "\n"
+
+
+def load_calibration(path: str | Path) -> CalibrationResult:
+    """Load a fit saved by :meth:`CalibrationResult.save`.
+
+    Raises
+    ------
+    ResultFormatError
+        If the folder holds no saved fit or a file of it is malformed.
+    """
+    path = Path(path)
+    file = path / "calibration.json"
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        targets = read_table_file(path / "targets.csv")
+        toml = (path / "config.toml").read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ResultFormatError(f"{path}: not a saved calibration ({exc.filename} is "
+                                "missing)") from None
+    except (OSError, ValueError, RecursionError, pd.errors.ParserError) as exc:
+        raise ResultFormatError(f"{path}: unreadable ({exc})") from None
+    keys = ("parameters", "start", "bounds", "distance_before", "distance_after",
+            "n_evaluations", "meta", "history")
+    if (not isinstance(data, dict) or data.get("format") != CALIBRATION_FORMAT
+            or any(k not in data for k in keys)):
+        raise ResultFormatError(f"{file}: not a saved calibration")
+    if data.get("format_version", 0) > CALIBRATION_FORMAT_VERSION:
+        raise ResultFormatError(f"{file}: format version "
+                                f"{escape_text(data.get('format_version'))} is newer than this "
+                                "alssim reads; upgrade alssim")
+    try:
+        cfg = config_from_saved(toml, source=str(path / "config.toml"))
+        return CalibrationResult(
+            parameters={str(k): float(v) for k, v in data["parameters"].items()},
+            start={str(k): float(v) for k, v in data["start"].items()},
+            bounds={str(k): (float(v[0]), float(v[1])) for k, v in data["bounds"].items()},
+            targets=targets, distance_before=float(data["distance_before"]),
+            distance_after=float(data["distance_after"]),
+            n_evaluations=int(data["n_evaluations"]),
+            history=[({str(k): float(v) for k, v in point.items()}, float(d))
+                     for point, d in data["history"]],
+            config=cfg, meta=dict(data["meta"]))
+    except (ConfigError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ResultFormatError(f"{file}: malformed ({exc})") from None
 
 
 def _get(cfg, key: str) -> float:

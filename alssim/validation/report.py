@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import functools
+import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from alssim._version import __version__
+from alssim.batch import read_table_file, typed_table, write_table
 from alssim.cohort import run_cohort
 from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
-from alssim.errors import ConfigError
-from alssim.fileio import atomic_write_text
+from alssim.errors import ConfigError, ResultFormatError, escape_text
+from alssim.fileio import atomic_write_text, prepare_output_dir
 from alssim.plotting import plot as _plot
 from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import trial_population as _trial
@@ -36,6 +38,7 @@ __all__ = [
     "VALIDATION_OVERRIDES",
     "ValidationReport",
     "evaluate",
+    "load_validation",
     "passes",
     "register_figure_writer",
     "run_validation",
@@ -57,6 +60,9 @@ VALIDATION_OVERRIDES: dict[str, Any] = {
 
 #: Subgroups smaller than this may pass by their 95% interval overlapping the acceptance
 #: interval; every other figure passes only by its point estimate.
+#: ``format`` of a saved report's ``report.json``.
+REPORT_FORMAT = "alssim.validation-report"
+REPORT_FORMAT_VERSION = 1
 SMALL_SUBGROUP = 100
 
 
@@ -162,6 +168,29 @@ class ValidationReport:
         """
         return _plot(self, kind, **kwargs)
 
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write the report to folder ``path``, each file atomically: ``report.json`` (patients
+        and meta), ``validation.csv`` (the table of figures), ``trial_baseline.csv`` and
+        ``trial_slopes.csv`` when present (each table with its schema, ``NAME.schema.json``)
+        and ``report.md``. :func:`load_validation` reads it back.
+
+        Raises
+        ------
+        OutputExistsError
+            If ``path`` is a non-empty folder and ``force`` is false (nothing is touched).
+        """
+        path = prepare_output_dir(path, force=force)
+        tables = {"validation": self.table, "trial_baseline": self.trial_baseline,
+                  "trial_slopes": self.trial_slopes}
+        for name, table in tables.items():
+            if table is not None:
+                write_table(path / f"{name}.csv", typed_table(table))
+        atomic_write_text(path / "report.md", self.to_markdown())
+        meta = {"format": REPORT_FORMAT, "format_version": REPORT_FORMAT_VERSION,
+                "n_patients": self.n_patients, "meta": self.meta}
+        atomic_write_text(path / "report.json", json.dumps(meta, indent=1) + "\n")
+        return path
+
     def to_markdown(self) -> str:
         """The report: a header and the table of figures."""
         m = self.meta
@@ -201,6 +230,43 @@ class ValidationReport:
         if self.trial_baseline is not None and self.trial_slopes is not None:
             text += "\n" + _trial.to_markdown(self.trial_baseline, self.trial_slopes)
         return text
+
+
+def load_validation(path: str | Path) -> ValidationReport:
+    """Load a report saved by :meth:`ValidationReport.save` (its tables held as
+    :func:`alssim.batch.typed_table` holds them).
+
+    Raises
+    ------
+    ResultFormatError
+        If the folder holds no saved report or a file of it is malformed.
+    """
+    path = Path(path)
+    try:
+        meta = json.loads((path / "report.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultFormatError(f"{path}: no report.json here; not a saved validation "
+                                "report") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ResultFormatError(f"{path / 'report.json'}: unreadable ({exc})") from None
+    if (not isinstance(meta, dict) or meta.get("format") != REPORT_FORMAT
+            or not isinstance(meta.get("n_patients"), int)
+            or not isinstance(meta.get("meta"), dict)):
+        raise ResultFormatError(f"{path / 'report.json'}: not a saved validation report")
+    if meta.get("format_version", 0) > REPORT_FORMAT_VERSION:
+        raise ResultFormatError(f"{path / 'report.json'}: format version "
+                                f"{escape_text(meta.get('format_version'))} is newer than this "
+                                "alssim reads; upgrade alssim")
+    tables = {}
+    for name in ("validation", "trial_baseline", "trial_slopes"):
+        file = path / f"{name}.csv"
+        if name == "validation" or file.exists():
+            try:
+                tables[name] = read_table_file(file)
+            except (OSError, ValueError, pd.errors.ParserError) as exc:
+                raise ResultFormatError(f"{file}: unreadable ({exc})") from None
+    return ValidationReport(tables["validation"], meta["n_patients"], meta["meta"],
+                            tables.get("trial_baseline"), tables.get("trial_slopes"))
 
 
 def _num(x: float) -> str:
@@ -363,7 +429,7 @@ def validation_config(config=None, overrides: dict[str, Any] | None = None):
 def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | None = None,
                    executor: Any = None, n_boot: int = 400, overrides: dict | None = None,
                    targets: Sequence[Target] | None = None, progress: bool = False,
-                   rng: SeedLike = None):
+                   rng: SeedLike = None) -> ValidationReport:
     """Simulate the validation cohort and compare it with the published figures.
 
     Parameters
