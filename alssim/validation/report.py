@@ -16,7 +16,7 @@ import pandas as pd
 
 from alssim._version import __version__
 from alssim.batch import read_table_file, typed_table, write_table
-from alssim.cohort import run_cohort
+from alssim.cohort import CohortResult, run_cohort
 from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
 from alssim.errors import ConfigError, ResultFormatError, escape_text
@@ -429,7 +429,7 @@ def validation_config(config=None, overrides: dict[str, Any] | None = None):
 def run_validation(config=None, *, n: int = 2000, seed: int = 1, workers: int | None = None,
                    executor: Any = None, n_boot: int = 400, overrides: dict | None = None,
                    targets: Sequence[Target] | None = None, progress: bool = False,
-                   rng: SeedLike = None) -> ValidationReport:
+                   rng: SeedLike = None) -> tuple[ValidationReport, CohortResult]:
     """Simulate the validation cohort and compare it with the published figures.
 
     Parameters
