@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from alssim.config.schema import Config
+from alssim.counting import COUNTING_METHODS, counting_method, walk_counts
 from alssim.population import (
     UNIT_TYPES,
     Population,
@@ -182,7 +183,7 @@ def key_bands(n_populations: int) -> np.ndarray:
 
 
 def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
-                draws: Iterable[PopulationDraws]) -> SortedKeys:
+                draws: Iterable[PopulationDraws], out: np.ndarray | None = None) -> SortedKeys:
     """Sort one patient's keys, one population at a time (see :class:`SortedKeys`).
 
     Parameters
@@ -195,6 +196,9 @@ def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
         Every population once, in population order (e.g.
         :func:`~alssim.population.iter_population_draws`), so no per-neuron attribute of the
         whole patient is held at once.
+    out : ndarray of float64, shape (2 * n_neurons,), optional
+        Where to write the keys (e.g. the patient's part of a batch's array); default a new
+        array.
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_pop = len(counts)
@@ -204,7 +208,9 @@ def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
     start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     band = key_bands(n_pop)
     key_offsets = (start[None, :] + n * np.arange(n_kinds)[:, None]).ravel()
-    keys = np.empty(n_kinds * n)
+    keys = np.empty(n_kinds * n) if out is None else out
+    if keys.shape != (n_kinds * n,) or keys.dtype != np.float64:
+        raise ValueError(f"out must be float64 of shape ({n_kinds * n},)")
     lmn_total = int(counts[lmn_mask].sum())
     # prefix sums over LMN neurons in each key order, with one leading zero per population
     prefix_start = np.zeros(n_pop, dtype=np.int64)
@@ -273,15 +279,23 @@ class ExactFates(FateEngine):
         One per patient (:func:`sorted_keys`), all with the same populations.
     lmn_mask : ndarray of bool, shape (n_populations,)
 
+    method : {"numpy", "numba"}, optional
+        How to count (:mod:`alssim.counting`); default :func:`~alssim.counting.counting_method`.
+
     Notes
     -----
-    The logarithms, clips and band shifts of every patient are one set of array operations and
-    each patient's keys get one ``searchsorted``; the numbers are those of each patient alone, bit
-    for bit.
+    The logarithms, clips and band shifts of every patient are one set of array operations; the
+    counts then come from :mod:`alssim.counting`: each patient's keys get one
+    ``searchsorted``, or one compiled pointer walk moves every count of the batch forward. The
+    numbers are those of each patient alone, bit for bit, either way.
     """
 
-    def __init__(self, patients: Sequence[SortedKeys], lmn_mask: np.ndarray):
+    def __init__(self, patients: Sequence[SortedKeys], lmn_mask: np.ndarray,
+                 method: str | None = None):
         self.patients = list(patients)
+        self.method = counting_method() if method is None else method
+        if self.method not in COUNTING_METHODS:
+            raise ValueError(f"method must be one of {COUNTING_METHODS}; got {self.method!r}")
         self.lmn_mask = np.asarray(lmn_mask, dtype=bool)
         k = len(self.patients)
         n_pop = len(self.lmn_mask)
@@ -299,13 +313,42 @@ class ExactFates(FateEngine):
         self._zero = np.zeros((k, n_pop))
         self._positive = np.zeros((k, n_pop), dtype=bool)
         self._log_finite = False
+        if self.method == "numba":
+            self._walk_setup()
+
+    def _walk_setup(self) -> None:
+        """One array of every patient's keys (the batch's own when :meth:`for_patients` built
+        them there, else a copy), and each (patient, kind, population) segment's bounds and
+        pointer in it, for :func:`alssim.counting.walk_counts`."""
+        sizes = np.array([p.keys.size for p in self.patients], dtype=np.int64)
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        base = self.patients[0].keys.base if self.patients else None
+        shared = (isinstance(base, np.ndarray) and base.ndim == 1
+                  and base.dtype == np.float64 and base.size == int(sizes.sum())
+                  and all(p.keys.base is base and p.keys.ctypes.data
+                          == base.ctypes.data + base.itemsize * int(f)
+                          for p, f in zip(self.patients, first, strict=True)))
+        self._all_keys: np.ndarray = (base if shared and base is not None
+                                      else np.concatenate(self._keys))
+        starts = self._start + first[:, None]
+        ends = np.empty_like(starts)
+        ends[:, :-1] = starts[:, 1:]
+        ends[:, -1] = first + sizes
+        self._seg_start = np.ascontiguousarray(starts).reshape(-1)
+        self._seg_end = np.ascontiguousarray(ends).reshape(-1)
+        self._pointer = self._seg_start.copy()
+        self._q_flat = self._q.reshape(-1)
 
     @classmethod
     def for_patients(cls, cfgs: Sequence[Config], roots: Sequence[np.random.SeedSequence],
                      counts: np.ndarray, lmn_mask: np.ndarray) -> ExactFates:
-        # keys are built population by population: no per-neuron arrays outlive this call
-        return cls([sorted_keys(counts, lmn_mask, iter_population_draws(cfg, root))
-                    for cfg, root in zip(cfgs, roots, strict=True)], lmn_mask)
+        # keys are built population by population, into one array of the batch: no per-neuron
+        # arrays outlive this call
+        per_patient = len(KINDS) * int(np.sum(counts))
+        keys = np.empty(len(cfgs) * per_patient)
+        return cls([sorted_keys(counts, lmn_mask, iter_population_draws(cfg, root),
+                                out=keys[i * per_patient:(i + 1) * per_patient])
+                    for i, (cfg, root) in enumerate(zip(cfgs, roots, strict=True))], lmn_mask)
 
     @property
     def nbytes(self) -> int:
@@ -330,6 +373,11 @@ class ExactFates(FateEngine):
         np.minimum(lq, self._q_high, out=lq)
         np.add(lq[:, None, :], self._band, out=self._q)
         found = self._found
+        if self.method == "numba":
+            walk_counts(self._all_keys, self._q_flat, self._pointer, self._seg_start,
+                        self._seg_end)
+            np.subtract(self._pointer, self._seg_start, out=found.reshape(-1))
+            return self._counts
         for i, (keys, q) in enumerate(zip(self._keys, self._q_rows, strict=True)):
             found[i] = keys.searchsorted(q, side="right")
         found -= self._start

@@ -1,0 +1,100 @@
+"""Counting keys at or below a rising query: the numba pointer walk and the numpy search give the
+same integers, and every shipped config simulates bit for bit alike with either."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alssim
+from alssim import counting
+from alssim.config.loader import configs_dir
+from alssim.fates import ExactFates
+from tests.test_baselines import SMALL, shipped_configs
+from tests.test_batch_engine import _assert_identical, _patients
+
+numba = pytest.importorskip("numba")
+
+
+@given(st.lists(st.lists(st.floats(-5, 5), min_size=0, max_size=30), min_size=1, max_size=6),
+       st.lists(st.lists(st.floats(-6, 6), min_size=1, max_size=6), min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_the_walk_counts_what_a_search_counts(segments, query_rows):
+    # queries that rise, fall and repeat: the walk's count is the search's count at every step
+    keys = [np.sort(np.asarray(s, dtype=np.float64)) for s in segments]
+    flat = np.concatenate(keys) if keys else np.empty(0)
+    sizes = np.array([k.size for k in keys], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    ends = starts + sizes
+    pointers = starts.copy()
+    for row in query_rows:
+        q = np.resize(np.asarray(row, dtype=np.float64), len(keys))
+        counting.walk_counts(flat, q, pointers, starts, ends)
+        want = [int(np.searchsorted(k, x, side="right")) for k, x in zip(keys, q, strict=True)]
+        assert list(pointers - starts) == want
+
+
+@pytest.mark.parametrize("name", shipped_configs())
+def test_every_shipped_config_is_the_same_counted_either_way(name, monkeypatch):
+    cfg = alssim.load_config(configs_dir() / name, overrides=SMALL)
+    results = {}
+    for method in counting.COUNTING_METHODS:
+        monkeypatch.setenv("ALSSIM_COUNTING", method)
+        results[method] = alssim.simulate(cfg, seed=1)
+    _assert_identical(results["numpy"], results["numba"])
+
+
+def test_a_heterogeneous_batch_is_the_same_counted_either_way(monkeypatch):
+    cfgs, seeds = _patients(6, seed=5)
+    results = {}
+    for method in counting.COUNTING_METHODS:
+        monkeypatch.setenv("ALSSIM_COUNTING", method)
+        results[method] = alssim.simulate_batch(cfgs, seeds=seeds)
+    for a, b in zip(results["numpy"], results["numba"], strict=True):
+        _assert_identical(a, b)
+
+
+def test_the_engine_walks_the_batch_s_own_key_array(monkeypatch):
+    # for_patients builds every patient's keys into one array, which the walk reads in place
+    monkeypatch.setenv("ALSSIM_COUNTING", "numba")
+    cfgs, seeds = _patients(3, seed=2)
+    roots = [np.random.SeedSequence(s) for s in seeds]
+    anat = cfgs[0].anatomy
+    counts = anat.counts(cfgs[0].simulation.scale).astype(np.int64)
+    lmn_mask = anat.population_table()["compartment_index"] == 1
+    fates = ExactFates.for_patients(cfgs, roots, counts, lmn_mask)
+    assert fates.method == "numba"
+    assert all(p.keys.base is fates._all_keys for p in fates.patients)
+
+
+def test_the_method_is_chosen_by_the_environment(monkeypatch):
+    monkeypatch.setenv("ALSSIM_COUNTING", "numpy")
+    assert counting.counting_method() == "numpy"
+    monkeypatch.setenv("ALSSIM_COUNTING", "Numba ")
+    assert counting.counting_method() == "numba"
+    monkeypatch.delenv("ALSSIM_COUNTING")
+    assert counting.counting_method() == "numba"  # installed here
+    monkeypatch.setenv("ALSSIM_COUNTING", "fortran")
+    with pytest.raises(alssim.ConfigError, match=r"ALSSIM_COUNTING.*numpy, numba.*'fortran'"):
+        counting.counting_method()
+
+
+def test_without_numba_the_search_counts_and_numba_asked_for_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)  # as if it were not installed
+    monkeypatch.delenv("ALSSIM_COUNTING", raising=False)
+    assert counting.counting_method() == "numpy"
+    monkeypatch.setenv("ALSSIM_COUNTING", "numba")
+    with pytest.raises(alssim.AlssimError, match=r"pip install 'alssim\[fast\]'"):
+        counting.counting_method()
+
+
+def test_importing_alssim_loads_no_compiled_extension():
+    code = ("import sys, alssim; "
+            "assert 'numba' not in sys.modules and 'llvmlite' not in sys.modules, "
+            "[m for m in sys.modules if m.startswith(('numba', 'llvmlite'))]")
+    subprocess.run([sys.executable, "-c", code], check=True)
