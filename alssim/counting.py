@@ -16,14 +16,16 @@ the same integers:
     imported only when a simulation first counts. A query that falls (it cannot, but a walk
     that allowed it would be wrong) walks back, so the count is exact either way.
 
-The method is :func:`counting_method`: ``"numba"`` when numba imports, else ``"numpy"``; the
+The method is :func:`counting_method`: ``"numba"`` when numba is installed, else ``"numpy"``; the
 environment variable ``ALSSIM_COUNTING`` (``numpy`` or ``numba``) chooses one. Outputs do not
 depend on it (the counts are the same integers; tests check every shipped config both ways).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -40,8 +42,8 @@ _walker: Callable[..., Any] | None = None
 
 
 def counting_method() -> str:
-    """The counting method in use: ``ALSSIM_COUNTING`` if set, else ``"numba"`` when numba
-    imports, else ``"numpy"``.
+    """The counting method in use: ``ALSSIM_COUNTING`` if set, else ``"numba"`` when numba is
+    installed, else ``"numpy"``.
 
     Raises
     ------
@@ -59,11 +61,18 @@ def counting_method() -> str:
     if chosen == "numba":
         import_optional("numba", "fast", "ALSSIM_COUNTING=numba")
         return "numba"
+    return "numba" if _numba_installed() else "numpy"
+
+
+def _numba_installed() -> bool:
+    """Whether numba can be imported, found without importing it (a memory estimate asks in
+    processes that never count)."""
+    if "numba" in sys.modules:
+        return sys.modules["numba"] is not None  # None: imports of it are blocked
     try:
-        import numba  # noqa: F401
-    except ImportError:
-        return "numpy"
-    return "numba"
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _compiled_walker() -> Callable[..., Any]:

@@ -4,10 +4,11 @@
 arrays, the engine's sorted keys and prefix sums (or the reference stepper's per-step
 temporaries), the construction temporaries of the largest population, the recorded outputs, the
 ``n_populations**2`` spread matrix, treatment schedules, the clinical course and, for a single
-run, its tidy table and CSV text. Every process adds :data:`BASELINE_BYTES` (interpreter and
-imports). :func:`check_memory` guards one run or engine batch; :func:`check_batch_memory` guards
-a cohort, sweep or trial from its sizes alone (every local worker, the main process's tasks,
-design, table and kept trajectories), before any task or design exists. Both compare with the
+run, its tidy table and CSV text. Every process adds :func:`process_bytes` (interpreter and
+imports, and the compiler when the engine counts with numba). :func:`check_memory` guards one
+run or engine batch; :func:`check_batch_memory` guards a cohort, sweep or trial from its sizes
+alone (every local worker, the main process's tasks, design, table and kept trajectories),
+before any task or design exists. Both compare with the
 configured limit (``simulation.memory_limit_gb``) or, when that is 0, with the memory available
 plus what this process holds, and refuse with the knobs that shrink the work.
 ``benchmarks/bench_memory.py`` prints measured peaks against the estimates.
@@ -22,11 +23,13 @@ from numbers import Integral
 from typing import Any
 
 from alssim.config.schema import Config
+from alssim.counting import counting_method
 from alssim.errors import AlssimError
 
 __all__ = ["ResourceError", "available_memory_bytes", "check_batch_memory", "check_memory",
            "design_points", "engine_batch_size", "estimate_batch_bytes", "estimate_clinical_bytes",
-           "estimate_result_bytes", "estimate_run_bytes", "estimate_table_bytes", "table_rows"]
+           "estimate_result_bytes", "estimate_run_bytes", "estimate_table_bytes", "process_bytes",
+           "table_rows"]
 
 #: Bytes per neuron of the agent arrays (population, vulnerability, unit type and size, thresholds).
 AGENT_BYTES = 2 + 4 + 1 + 4 + 4 + 4
@@ -64,6 +67,9 @@ TREATMENT_TERMS = 6
 #: Resident memory of one Python process running alssim before its runs: the interpreter with
 #: numpy, scipy, pandas, tqdm and matplotlib imported (measured 130-185 MiB, figures included).
 BASELINE_BYTES = 224 * 2**20
+#: Resident memory numba and its LLVM add to a process that counts with them
+#: (:mod:`alssim.counting`; measured 100-120 MiB, compiling or loading the cached kernel).
+COMPILED_COUNTING_BYTES = 160 * 2**20
 #: Bytes per patient of a cohort or sweep table while it is built: an upper bound (the column-wise
 #: builder measured ~3.3 kB per patient at 10,000 patients; the row-wise one it replaced ~16 kB).
 TABLE_BYTES_PER_RUN = 20_000
@@ -155,6 +161,14 @@ def estimate_table_bytes(cfg: Config) -> int:
     return table_rows(cfg) * TABLE_ROW_BYTES
 
 
+def process_bytes() -> int:
+    """Resident memory of one process before its runs: :data:`BASELINE_BYTES`, plus
+    :data:`COMPILED_COUNTING_BYTES` when the engine counts with numba
+    (:func:`alssim.counting.counting_method`)."""
+    extra = COMPILED_COUNTING_BYTES if counting_method() == "numba" else 0
+    return BASELINE_BYTES + extra
+
+
 def estimate_run_bytes(cfg: Config, *, table: bool = False) -> int:
     """Peak memory of one patient of ``cfg`` on top of the process baseline, in bytes.
 
@@ -164,7 +178,7 @@ def estimate_run_bytes(cfg: Config, *, table: bool = False) -> int:
     ``n_populations**2`` spread matrix, treatment schedules, the clinical course
     (:func:`estimate_clinical_bytes`) and, with ``table``, the tidy table and its CSV text
     (:func:`estimate_table_bytes`). The process itself (interpreter and imports) is
-    :data:`BASELINE_BYTES` more.
+    :func:`process_bytes` more.
 
     Parameters
     ----------
@@ -256,7 +270,7 @@ def check_memory(cfg: Config, *, copies: int = 1, extra_bytes: int = 0,
                  table: bool = False) -> int:
     """Refuse a run that would not fit in memory.
 
-    The estimate is this process's peak: :data:`BASELINE_BYTES` plus ``copies`` patients
+    The estimate is this process's peak: :func:`process_bytes` plus ``copies`` patients
     (:func:`estimate_run_bytes`) plus ``extra_bytes``; it is compared with
     ``simulation.memory_limit_gb`` or, when that is 0, with the available memory plus what
     this process holds already.
@@ -283,7 +297,7 @@ def check_memory(cfg: Config, *, copies: int = 1, extra_bytes: int = 0,
     """
     run = estimate_run_bytes(cfg) * copies
     tab = estimate_table_bytes(cfg) if table else 0
-    need = BASELINE_BYTES + run + tab + int(extra_bytes)
+    need = process_bytes() + run + tab + int(extra_bytes)
     limit, what = _limit(cfg)
     if need > limit:
         n = int(cfg.anatomy.counts(cfg.simulation.scale).sum())
@@ -323,13 +337,13 @@ def estimate_batch_bytes(cfg: Config, n_runs: int, *, workers: int = 1, keep: in
         simulates, the tasks, the design, the table and the kept trajectories).
     """
     per_run = estimate_run_bytes(cfg) * engine_batch_size(cfg)
-    main = (BASELINE_BYTES + int(n_runs) * (TASK_BYTES_PER_RUN + TABLE_BYTES_PER_RUN)
+    main = (process_bytes() + int(n_runs) * (TASK_BYTES_PER_RUN + TABLE_BYTES_PER_RUN)
             + int(n_points) * (POINT_BYTES + int(n_keys) * POINT_KEY_BYTES)
             + int(keep) * estimate_result_bytes(cfg))
     if workers <= 1:
         main += per_run
         return main, main
-    return main + workers * (BASELINE_BYTES + per_run), main
+    return main + workers * (process_bytes() + per_run), main
 
 
 def check_batch_memory(cfg: Config, n_runs: int, *, workers: int = 1, keep: int = 0,
