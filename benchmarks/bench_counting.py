@@ -3,7 +3,12 @@
 
 Prints
 1. the CPU per cohort patient (scale 0.1, 10 years of daily steps, engine batches as a cohort
-   runs them) with each counting method, and their ratio;
+   runs them) with each counting method, and their ratio; beside them the patient's *floor*,
+   the work no exact agent-based engine can skip, done directly in numpy in the same run: the
+   same per-neuron draws (:func:`alssim.population.iter_population_draws`), one key per neuron
+   and kind (``log(threshold / vulnerability)``) sorted per population, and the regional driver
+   arithmetic of every step (one matrix-vector product and a few element-wise operations per
+   patient and step); and alssim's ratio to it;
 2. the cost of one counting step (``ExactFates.update`` for one patient) from 10^4 to 10^7
    neurons, with each method, and its max/min ratio over that range (flat is the goal: a
    search of a large array misses the cache at every probe, a walk reads a few neighbouring
@@ -46,6 +51,43 @@ def cohort_cpu_per_patient(method: str, n: int, seed: int) -> float:
     return (time.process_time() - t0) / n
 
 
+def cohort_floor_per_patient(n: int, seed: int) -> float:
+    """CPU seconds per patient of the floor (see the module docstring) of ``n`` patients."""
+    from alssim.batch import derive_seed
+    from alssim.patients import derive_config, sample_patient
+
+    base = alssim.load_config(overrides={"simulation.scale": 0.1, "simulation.dt_days": 1.0,
+                                         "simulation.horizon_years": 10.0})
+    seeds = [derive_seed(seed, i) for i in range(n)]
+    cfgs = [derive_config(base, sample_patient(base, np.random.SeedSequence(s)))
+            for s in seeds]
+    n_pop = base.anatomy.n_populations
+    steps = base.simulation.n_steps
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0.0, 0.01, size=(n, n_pop, n_pop))
+    t0 = time.process_time()
+    with np.errstate(divide="ignore"):  # a zero threshold's key is -inf, as in the engine
+        for cfg, s in zip(cfgs, seeds, strict=True):
+            for d in iter_population_draws(cfg, np.random.SeedSequence(s)):
+                log_v = np.log(d.vulnerability, dtype=np.float64)
+                for threshold in (d.death_threshold, d.dysfunction_threshold):
+                    key = np.log(threshold, dtype=np.float64)
+                    key -= log_v
+                    key.sort()
+    p = np.full((n, n_pop), 1e-3)
+    drive = np.empty_like(p)
+    for _ in range(steps):
+        for i in range(n):
+            spread[i].dot(p[i], out=drive[i])
+        drive += 0.05 * p
+        drive *= -1.0 / 30.4375
+        np.exp(drive, out=drive)
+        p -= 1.0
+        p *= drive
+        p += 1.0
+    return (time.process_time() - t0) / n
+
+
 def step_cost(method: str, scale: float, steps: int) -> tuple[int, float]:
     """(neurons, seconds per counting step) of one patient at ``scale``."""
     cfg = alssim.load_config(overrides={"simulation.scale": scale})
@@ -83,10 +125,13 @@ def main() -> None:
     cohort_cpu_per_patient("numba", 2, 0)  # compile (or load the cached kernel) first
     best = {m: min(cohort_cpu_per_patient(m, args.patients, r) for r in range(args.repeats))
             for m in methods}
+    floor = min(cohort_floor_per_patient(args.patients, r) for r in range(args.repeats))
     print(f"\ncohort patient (scale 0.1, 10 years daily, batches of the engine's size; best of "
           f"{args.repeats}, {args.patients} patients each):")
     for m in methods:
-        print(f"  {m:6s} {1000 * best[m]:7.1f} ms CPU per patient")
+        print(f"  {m:6s} {1000 * best[m]:7.1f} ms CPU per patient  ({best[m] / floor:.2f}x the "
+              f"floor)")
+    print(f"  floor  {1000 * floor:7.1f} ms CPU per patient (draws, keys, sort, driver steps)")
     print(f"  numpy / numba: {best['numpy'] / best['numba']:.2f}x")
 
     print(f"\ncounting step of one patient ({args.steps} steps, best of {args.repeats}):")
