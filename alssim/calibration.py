@@ -43,9 +43,10 @@ from scipy import optimize
 from alssim.batch import read_table_file, typed_table, write_table
 from alssim.cohort import run_cohort
 from alssim.config.loader import config_from_saved
-from alssim.errors import ConfigError, ResultFormatError, escape_text
+from alssim.errors import ConfigError, ResultFormatError
 from alssim.fileio import atomic_write_text, prepare_output_dir
 from alssim.plotting import plot as _plot
+from alssim.results import read_saved_json
 from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import METRICS, load_targets, prepare, validation_config
 
@@ -222,23 +223,21 @@ def load_calibration(path: str | Path) -> CalibrationResult:
     path = Path(path)
     file = path / "calibration.json"
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = read_saved_json(file, CALIBRATION_FORMAT, CALIBRATION_FORMAT_VERSION,
+                               "calibration")
         targets = read_table_file(path / "targets.csv")
         toml = (path / "config.toml").read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ResultFormatError(f"{path}: not a saved calibration ({exc.filename} is "
                                 "missing)") from None
-    except (OSError, ValueError, RecursionError, pd.errors.ParserError) as exc:
+    except ResultFormatError:
+        raise
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise ResultFormatError(f"{path}: unreadable ({exc})") from None
     keys = ("parameters", "start", "bounds", "distance_before", "distance_after",
             "n_evaluations", "meta", "history")
-    if (not isinstance(data, dict) or data.get("format") != CALIBRATION_FORMAT
-            or any(k not in data for k in keys)):
+    if any(k not in data for k in keys):
         raise ResultFormatError(f"{file}: not a saved calibration")
-    if data.get("format_version", 0) > CALIBRATION_FORMAT_VERSION:
-        raise ResultFormatError(f"{file}: format version "
-                                f"{escape_text(data.get('format_version'))} is newer than this "
-                                "alssim reads; upgrade alssim")
     try:
         cfg = config_from_saved(toml, source=str(path / "config.toml"))
         return CalibrationResult(

@@ -47,7 +47,7 @@ from alssim.batch import (
 from alssim.config.loader import config_from_saved
 from alssim.config.schema import check_seed
 from alssim.engine import simulate
-from alssim.errors import ConfigError, ResultFormatError, escape_text
+from alssim.errors import ConfigError, ResultFormatError, check_format_version
 from alssim.executors import local_workers
 from alssim.fileio import OutputExistsError, atomic_write_text, sha256_file
 from alssim.patients import derive_config, sample_patient
@@ -268,10 +268,7 @@ def load_cohort(path: str | Path) -> CohortResult:
         raise ResultFormatError(f"{path}: no cohort.json here; not a saved alssim cohort")
 
     meta = read_meta(meta_path, COHORT_FORMAT)
-    version = meta.get("format_version", 0)
-    if not isinstance(version, int) or version > COHORT_FORMAT_VERSION:
-        raise ResultFormatError(f"{meta_path}: format version {escape_text(version)} is newer "
-                                "than this alssim reads; upgrade alssim")
+    check_format_version(meta.get("format_version", 0), COHORT_FORMAT_VERSION, meta_path)
     sums = meta.get("sha256")
     if not isinstance(sums, dict) or not all(isinstance(v, str) for v in sums.values()):
         raise ResultFormatError(f"{meta_path}: 'sha256' must be a table of file name to checksum")

@@ -20,6 +20,7 @@ __all__ = [
     "AlssimError",
     "ConfigError",
     "ResultFormatError",
+    "check_format_version",
     "escape_text",
     "import_optional",
     "show_value",
@@ -163,3 +164,17 @@ def import_optional(module: str, extra: str, needed_for: str) -> Any:
     except ImportError:
         raise AlssimError(f"{needed_for} needs {module}; install it with "
                           f"`pip install 'alssim[{extra}]'`") from None
+
+
+def check_format_version(version: Any, supported: int, where: Any) -> None:
+    """Refuse a saved file whose ``format_version`` this alssim cannot read.
+
+    Raises
+    ------
+    ResultFormatError
+        If ``version`` is not an integer or is newer than ``supported`` (naming ``where``).
+    """
+    if isinstance(version, bool) or not isinstance(version, int) or version > supported:
+        raise ResultFormatError(f"{escape_text(str(where))}: format version "
+                                f"{escape_text(version)} is newer than this alssim reads; "
+                                "upgrade alssim")

@@ -27,7 +27,13 @@ from alssim._version import __version__
 from alssim.anatomy import COMPARTMENTS, SIDES
 from alssim.care_draws import CLINICAL_DRAWS, default_clinical_draws
 from alssim.config.loader import config_from_saved
-from alssim.errors import ConfigError, ResultFormatError, escape_text, show_value
+from alssim.errors import (
+    ConfigError,
+    ResultFormatError,
+    check_format_version,
+    escape_text,
+    show_value,
+)
 from alssim.fileio import OutputExistsError, atomic_write_bytes, atomic_write_text, sha256_file
 from alssim.onset import OnsetSite
 from alssim.plotting import plot as _plot
@@ -476,6 +482,29 @@ def read_meta(meta_path: Path, fmt: str) -> dict[str, Any]:
                       "content; its config, seed and onset are not verified (save it again to "
                       "add one)", UserWarning, stacklevel=3)
     return meta
+
+
+def read_saved_json(file: Path, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """Read the JSON file of a saved result: an object of format ``fmt`` and a format version
+    this alssim reads (``FileNotFoundError`` is left to the caller, which names what is
+    missing).
+
+    Raises
+    ------
+    ResultFormatError
+        If the file is unreadable or not JSON (naming it), not an object of format ``fmt``
+        ("not a saved ``what``") or of a newer format version.
+    """
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ResultFormatError(f"{file}: unreadable ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise ResultFormatError(f"{file}: not a saved {what}")
+    check_format_version(data.get("format_version", 0), version, file)
+    return data
 
 
 def load(path: str | Path) -> Result:

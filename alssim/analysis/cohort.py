@@ -129,6 +129,23 @@ def _survival_data(df):
     return t[keep], ev[keep], keep
 
 
+def draw_survival(ax: Any, km: KaplanMeier, *, colour: Any, label: str, lw: float,
+                  band_alpha: float) -> None:
+    """One Kaplan–Meier curve (percent alive, a step) and its confidence band on ``ax``."""
+    ax.step(km.time, 100 * km.survival, where="post", color=colour, lw=lw, label=label)
+    ax.fill_between(km.time, 100 * km.lower, 100 * km.upper, step="post", color=colour,
+                    alpha=band_alpha, lw=0)
+
+
+def finish_survival_axes(ax: Any, xlabel: str) -> None:
+    """The axes of a survival figure: percent alive from 0, time from 0, the 50% line."""
+    ax.axhline(50, color="0.5", lw=1, ls=":")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("alive (%)")
+    ax.set_ylim(0, 102)
+    ax.set_xlim(0, None)
+
+
 # --------------------------------------------------------------------------- figures
 @styled
 def plot_survival_by_onset(cohort, *, alpha: float = 0.05, ax=None):
@@ -166,11 +183,8 @@ def plot_survival_by_onset(cohort, *, alpha: float = 0.05, ax=None):
         medians[site] = km.median
         colour = SITE_COLOURS[site]
         med = f"{km.median:.0f} mo" if np.isfinite(km.median) else "not reached"
-        ax.step(km.time, 100 * km.survival, where="post", color=colour, lw=2.6,
-                label=f"{SITE_NAMES[site]} (n = {km.n}, median {med})")
-        ax.fill_between(km.time, 100 * km.lower, 100 * km.upper, step="post", color=colour,
-                        alpha=0.2, lw=0)
-    ax.axhline(50, color="0.5", lw=1, ls=":")
+        draw_survival(ax, km, colour=colour, label=f"{SITE_NAMES[site]} (n = {km.n}, median "
+                      f"{med})", lw=2.6, band_alpha=0.2)
     published = {"bulbar": PUBLISHED_MEDIAN_SURVIVAL["bulbar"],
                  "limb": PUBLISHED_MEDIAN_SURVIVAL["upper_limb"]}
     for i, (name, (lo, hi)) in enumerate(published.items()):
@@ -180,10 +194,7 @@ def plot_survival_by_onset(cohort, *, alpha: float = 0.05, ax=None):
         ax.text(hi + 1, y, f"published median, {name} onset ({lo:.0f}–{hi:.0f} mo)",
                 va="center", fontsize=11, zorder=5,
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
-    ax.set_xlabel("months from clinical onset")
-    ax.set_ylabel("alive (%)")
-    ax.set_ylim(0, 102)
-    ax.set_xlim(0, None)
+    finish_survival_axes(ax, "months from clinical onset")
     ax.legend(loc="upper right")
     conf = f"{100 * (1 - alpha):.0f}%"
     title = "Survival by onset site"

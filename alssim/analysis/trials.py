@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from alssim.analysis._style import single_axes, styled
+from alssim.analysis.cohort import draw_survival, finish_survival_axes
 from alssim.analysis.palette import OKABE_ITO
 from alssim.errors import ConfigError
 from alssim.survival import format_pvalue, kaplan_meier
@@ -93,14 +94,8 @@ def plot_trial_survival(trial: Any, *, replicate: int | None = 0, alpha: float =
         if row is not None and math.isfinite(float(row["effect"])):
             label += (f"\n  HR {row['effect']:.2f} ({row['lower']:.2f}–{row['upper']:.2f}), "
                       f"log-rank {format_pvalue(row['pvalue'])}")
-        ax.step(km.time, 100 * km.survival, where="post", color=colour, lw=2.4, label=label)
-        ax.fill_between(km.time, 100 * km.lower, 100 * km.upper, step="post", color=colour,
-                        alpha=0.12, lw=0)
-    ax.axhline(50, color="0.5", lw=1, ls=":")
-    ax.set_xlabel("months from trial entry")
-    ax.set_ylabel("alive (%)")
-    ax.set_ylim(0, 102)
-    ax.set_xlim(0, None)
+        draw_survival(ax, km, colour=colour, label=label, lw=2.4, band_alpha=0.12)
+    finish_survival_axes(ax, "months from trial entry")
     ax.legend(loc="upper right", fontsize=10)
     which = (f"replicate {replicate}" if replicate is not None
              else f"{len(reps)} replicates pooled")

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from alssim.errors import ResultFormatError, escape_text
+from alssim.errors import ResultFormatError, check_format_version
 
 __all__ = ["COLUMN_KINDS", "SCHEMA_FORMAT", "TableSchema", "column_kind", "read_csv_exact",
            "schema_path", "typed_column", "typed_table"]
@@ -207,10 +207,7 @@ class TableSchema:
             raise ResultFormatError(f"{source}: not JSON ({exc})") from None
         if not isinstance(data, dict) or data.get("format") != SCHEMA_FORMAT:
             raise ResultFormatError(f"{source}: not an alssim table schema")
-        version = data.get("format_version")
-        if not isinstance(version, int) or version > SCHEMA_FORMAT_VERSION:
-            raise ResultFormatError(f"{source}: schema version {escape_text(version)} is newer "
-                                    "than this alssim reads; upgrade alssim")
+        check_format_version(data.get("format_version"), SCHEMA_FORMAT_VERSION, source)
         cols = data.get("columns")
         if not isinstance(cols, list) or not all(
                 isinstance(c, dict) and isinstance(c.get("name"), str)

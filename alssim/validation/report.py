@@ -19,9 +19,10 @@ from alssim.batch import read_table_file, typed_table, write_table
 from alssim.cohort import CohortResult, run_cohort
 from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
-from alssim.errors import ConfigError, ResultFormatError, escape_text
+from alssim.errors import ConfigError, ResultFormatError
 from alssim.fileio import atomic_write_text, prepare_output_dir
 from alssim.plotting import plot as _plot
+from alssim.results import read_saved_json
 from alssim.streams import SeedLike, seed_from_rng
 from alssim.validation import trial_population as _trial
 from alssim.validation.metrics import (
@@ -243,20 +244,13 @@ def load_validation(path: str | Path) -> ValidationReport:
     """
     path = Path(path)
     try:
-        meta = json.loads((path / "report.json").read_text(encoding="utf-8"))
+        meta = read_saved_json(path / "report.json", REPORT_FORMAT, REPORT_FORMAT_VERSION,
+                               "validation report")
     except FileNotFoundError:
         raise ResultFormatError(f"{path}: no report.json here; not a saved validation "
                                 "report") from None
-    except (OSError, ValueError, RecursionError) as exc:
-        raise ResultFormatError(f"{path / 'report.json'}: unreadable ({exc})") from None
-    if (not isinstance(meta, dict) or meta.get("format") != REPORT_FORMAT
-            or not isinstance(meta.get("n_patients"), int)
-            or not isinstance(meta.get("meta"), dict)):
+    if not isinstance(meta.get("n_patients"), int) or not isinstance(meta.get("meta"), dict):
         raise ResultFormatError(f"{path / 'report.json'}: not a saved validation report")
-    if meta.get("format_version", 0) > REPORT_FORMAT_VERSION:
-        raise ResultFormatError(f"{path / 'report.json'}: format version "
-                                f"{escape_text(meta.get('format_version'))} is newer than this "
-                                "alssim reads; upgrade alssim")
     tables = {}
     for name in ("validation", "trial_baseline", "trial_slopes"):
         file = path / f"{name}.csv"
