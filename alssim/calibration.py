@@ -44,7 +44,8 @@ from alssim.batch import read_table_file, typed_table, write_table
 from alssim.cohort import run_cohort
 from alssim.config.loader import config_from_saved
 from alssim.errors import ConfigError, ResultFormatError
-from alssim.fileio import atomic_write_text, prepare_output_dir
+from alssim.fileio import atomic_write_text
+from alssim.outdir import saving_into
 from alssim.plotting import plot as _plot
 from alssim.results import read_saved_json
 from alssim.streams import SeedLike, seed_from_rng
@@ -184,16 +185,21 @@ class CalibrationResult:
         Raises
         ------
         OutputExistsError
-            If ``path`` is a non-empty folder and ``force`` is false (nothing is touched).
+            If ``path`` is a non-empty folder and ``force`` is false, or holds a file of one of
+            these names that alssim did not write (nothing is touched).
+        OutputLockedError
+            If another alssim command is writing into ``path``.
         """
-        path = prepare_output_dir(path, force=force)
-        write_table(path / "targets.csv", typed_table(self.targets))
-        atomic_write_text(path / "config.toml", self.config.to_toml())
-        atomic_write_text(path / "calibration.md", self.to_markdown())
-        data = {"format": CALIBRATION_FORMAT, "format_version": CALIBRATION_FORMAT_VERSION,
-                **self.summary, "history": [[point, d] for point, d in self.history]}
-        atomic_write_text(path / "calibration.json", json.dumps(data, indent=1) + "\n")
-        return path
+        names = ("calibration.json", "calibration.md", "targets.csv", "targets.schema.json",
+                 "config.toml")
+        with saving_into(path, names, force=force, command="CalibrationResult.save") as folder:
+            write_table(folder / "targets.csv", typed_table(self.targets))
+            atomic_write_text(folder / "config.toml", self.config.to_toml())
+            atomic_write_text(folder / "calibration.md", self.to_markdown())
+            data = {"format": CALIBRATION_FORMAT, "format_version": CALIBRATION_FORMAT_VERSION,
+                    **self.summary, "history": [[point, d] for point, d in self.history]}
+            atomic_write_text(folder / "calibration.json", json.dumps(data, indent=1) + "\n")
+        return Path(path)
 
     def to_markdown(self) -> str:
         """The fit report: parameters and targets before and after."""

@@ -52,6 +52,7 @@ __all__ = [
     "OutputFolder",
     "OutputLockedError",
     "StaleLockWarning",
+    "saving_into",
 ]
 
 #: Lock file of an output folder.
@@ -561,3 +562,24 @@ class OutputFolder:
                 self.discard_owned(keep=names)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def saving_into(path: str | os.PathLike[str], names: Iterable[str], *, force: bool,
+                command: str) -> Iterator[Path]:
+    """Open ``path`` for a result's ``save()``: locked while the files are written, refused
+    when it holds anything unless ``force``, and ``names`` reserved, so a file of one of those
+    names that alssim did not write is never replaced, whatever ``force`` says.
+
+    Raises
+    ------
+    OutputExistsError
+        If the folder holds files and ``force`` is false, or one of ``names`` is someone
+        else's file.
+    OutputLockedError
+        If another process is writing into the folder.
+    """
+    with OutputFolder(path, force=force, command=command) as folder:
+        folder.require_empty()
+        folder.reserve(*names)
+        yield folder.path

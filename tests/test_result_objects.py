@@ -58,7 +58,7 @@ def report():
 def test_a_saved_validation_report_loads_back_equal(report, tmp_path):
     report.save(tmp_path / "v")
     assert sorted(p.name for p in (tmp_path / "v").iterdir()) == [
-        "report.json", "report.md", "trial_baseline.csv", "trial_baseline.schema.json",
+        ".alssim-manifest", "report.json", "report.md", "trial_baseline.csv", "trial_baseline.schema.json",
         "validation.csv", "validation.schema.json"]
     back = load_validation(tmp_path / "v")
     pd.testing.assert_frame_equal(back.table, report.table, check_exact=True)
@@ -113,3 +113,22 @@ def test_a_saved_calibration_loads_back_equal(fit, tmp_path):
     (tmp_path / "c" / "calibration.json").unlink()
     with pytest.raises(alssim.ResultFormatError, match=r"calibration\.json is missing"):
         load_calibration(tmp_path / "c")
+
+
+def test_a_save_never_replaces_a_user_s_file_and_waits_for_no_one(report, fit, tmp_path):
+    from alssim.outdir import OutputFolder, OutputLockedError
+
+    for obj, name in ((report, "report.md"), (fit, "calibration.md")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / name).write_text("my notes")
+        with pytest.raises(OutputExistsError):
+            obj.save(folder)
+        with pytest.raises(OutputExistsError, match=name.replace(".", r"\.")):
+            obj.save(folder, force=True)  # a file of that name that alssim did not write
+        assert (folder / name).read_text() == "my notes"
+        busy = tmp_path / f"busy-{name}"
+        with OutputFolder(busy, command="another alssim command"):
+            with pytest.raises(OutputLockedError, match="another alssim command"):
+                obj.save(busy)  # a save while another command writes there is refused
+        obj.save(busy)  # and goes ahead once it has finished

@@ -20,7 +20,8 @@ from alssim.cohort import CohortResult, run_cohort
 from alssim.config import load_config
 from alssim.config.schema import DAYS_PER_MONTH
 from alssim.errors import ConfigError, ResultFormatError
-from alssim.fileio import atomic_write_text, prepare_output_dir
+from alssim.fileio import atomic_write_text
+from alssim.outdir import saving_into
 from alssim.plotting import plot as _plot
 from alssim.results import read_saved_json
 from alssim.streams import SeedLike, seed_from_rng
@@ -178,19 +179,24 @@ class ValidationReport:
         Raises
         ------
         OutputExistsError
-            If ``path`` is a non-empty folder and ``force`` is false (nothing is touched).
+            If ``path`` is a non-empty folder and ``force`` is false, or holds a file of one of
+            these names that alssim did not write (nothing is touched).
+        OutputLockedError
+            If another alssim command is writing into ``path``.
         """
-        path = prepare_output_dir(path, force=force)
-        tables = {"validation": self.table, "trial_baseline": self.trial_baseline,
-                  "trial_slopes": self.trial_slopes}
-        for name, table in tables.items():
-            if table is not None:
-                write_table(path / f"{name}.csv", typed_table(table))
-        atomic_write_text(path / "report.md", self.to_markdown())
-        meta = {"format": REPORT_FORMAT, "format_version": REPORT_FORMAT_VERSION,
-                "n_patients": self.n_patients, "meta": self.meta}
-        atomic_write_text(path / "report.json", json.dumps(meta, indent=1) + "\n")
-        return path
+        tables = {name: table for name, table in (
+            ("validation", self.table), ("trial_baseline", self.trial_baseline),
+            ("trial_slopes", self.trial_slopes)) if table is not None}
+        names = ["report.json", "report.md", *(f"{n}{ext}" for n in tables
+                                               for ext in (".csv", ".schema.json"))]
+        with saving_into(path, names, force=force, command="ValidationReport.save") as folder:
+            for name, table in tables.items():
+                write_table(folder / f"{name}.csv", typed_table(table))
+            atomic_write_text(folder / "report.md", self.to_markdown())
+            meta = {"format": REPORT_FORMAT, "format_version": REPORT_FORMAT_VERSION,
+                    "n_patients": self.n_patients, "meta": self.meta}
+            atomic_write_text(folder / "report.json", json.dumps(meta, indent=1) + "\n")
+        return Path(path)
 
     def to_markdown(self) -> str:
         """The report: a header and the table of figures."""
