@@ -58,8 +58,8 @@ def report():
 def test_a_saved_validation_report_loads_back_equal(report, tmp_path):
     report.save(tmp_path / "v")
     assert sorted(p.name for p in (tmp_path / "v").iterdir()) == [
-        ".alssim-manifest", "report.json", "report.md", "trial_baseline.csv", "trial_baseline.schema.json",
-        "validation.csv", "validation.schema.json"]
+        ".alssim-manifest", "report.json", "report.md", "trial_baseline.csv",
+        "trial_baseline.schema.json", "validation.csv", "validation.schema.json"]
     back = load_validation(tmp_path / "v")
     pd.testing.assert_frame_equal(back.table, report.table, check_exact=True)
     pd.testing.assert_frame_equal(back.trial_baseline, report.trial_baseline, check_exact=True)
