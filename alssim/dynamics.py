@@ -158,7 +158,7 @@ class DriverBatch:
     -----
     A mechanism is computed for the batch if any patient has it; a patient without it gets its
     exact neutral value (gain 0, factor 1), so its numbers do not depend on its batch. The
-    transmission product is one ``ndarray.dot`` per patient.
+    transmission product is one stacked ``numpy.matmul`` for the batch.
     """
 
     def __init__(self, members):
@@ -203,7 +203,7 @@ class DriverBatch:
         self._dt = None
         # work buffers of the per-step updates
         self._amp, self._tmp, self._drive = np.empty((3, k, n))
-        self._rows_of: tuple | None = None
+        self._drive_column = self._drive[:, :, None]  # the products' (k, n, 1) output view
 
     def initial_state(self, pathology: np.ndarray) -> DriverState:
         """State at biological onset, arrays of shape (n_patients, n_populations)."""
@@ -272,12 +272,10 @@ class DriverBatch:
             c["relax"] = np.repeat(
                 np.array([-np.expm1(-r * dt_months) for r in self._inflammation_rate])[:, None],
                 self.n_populations, axis=1)
-        if self._rows_of is None or self._rows_of[0] is not p:
-            # per-patient views for the matrix-vector products, made once per state
-            self._rows_of = (p, list(zip(self.transmission, p, drive, strict=True)))
-        # 1 - p <- (1 - p) * exp(-dt * (g * p + K p))
-        for k_i, p_i, d_i in self._rows_of[1]:
-            k_i.dot(p_i, out=d_i)  # K p (ndarray.dot: least call overhead)
+        # 1 - p <- (1 - p) * exp(-dt * (g * p + K p)); K p of every patient in one stacked
+        # product (each patient's product is the BLAS matrix-vector product ndarray.dot makes,
+        # so its numbers do not depend on the batch)
+        np.matmul(self.transmission, p[:, :, None], out=self._drive_column)
         if self._tables:
             drive *= c["spread"]
         np.multiply(p, c["growth"], out=tmp)

@@ -294,7 +294,8 @@ def _simulate_group(
 
 
 def _record(rec, r, counts, dead, dysfunctional, state, lam, cum, units, new_deaths) -> None:
-    """Record row ``r`` of every patient (arrays (n_patients, n_populations); ``units`` a list)."""
+    """Record row ``r`` of every patient (arrays (n_patients, n_populations); ``units`` the
+    batch's :class:`~alssim.fates.UnitSums`)."""
     rec["alive"][r] = counts - dead
     rec["dysfunctional"][r] = dysfunctional
     rec["dead"][r] = dead
@@ -304,8 +305,7 @@ def _record(rec, r, counts, dead, dysfunctional, state, lam, cum, units, new_dea
     rec["excitotoxicity"][r] = state.excitotoxicity
     rec["hazard"][r] = lam
     rec["cumulative_hazard"][r] = cum
-    for i, u in enumerate(units):
-        rec["unit_size_alive"][r, i] = u.alive_size
-        rec["unit_size_dysfunctional"][r, i] = u.dysfunctional_size
-        for t, name in enumerate(UNIT_TYPES):
-            rec[f"alive_{name.lower()}"][r, i] = u.alive_by_type[t]
+    rec["unit_size_alive"][r] = units.alive_size
+    rec["unit_size_dysfunctional"][r] = units.dysfunctional_size
+    for t, name in enumerate(UNIT_TYPES):
+        rec[f"alive_{name.lower()}"][r] = units.alive_by_type[:, t]

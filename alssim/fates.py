@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from alssim.config.schema import Config
-from alssim.counting import COUNTING_METHODS, counting_method, walk_counts
+from alssim.counting import COUNTING_METHODS, counting_method, walk_level_counts
 from alssim.population import (
     UNIT_TYPES,
     Population,
@@ -54,15 +54,16 @@ KINDS = ("death", "affected")
 
 
 class UnitSums:
-    """Motor-unit sums of LMN populations at one time, each of shape (n_populations,).
+    """Motor-unit sums of LMN populations at one time: of one patient, each of shape
+    (n_populations,), or of a batch, with a leading patient axis (row ``i`` patient ``i``).
 
     Attributes
     ----------
-    alive_size : ndarray
+    alive_size : ndarray, shape (n_populations,) or (n_patients, n_populations)
         Summed size of surviving units (0 for UMN populations).
-    dysfunctional_size : ndarray
+    dysfunctional_size : ndarray, shape as ``alive_size``
         Summed size of dysfunctional (alive) units.
-    alive_by_type : ndarray, shape (3, n_populations)
+    alive_by_type : ndarray, shape (3, n_populations) or (n_patients, 3, n_populations)
         Surviving units of each type (S, FR, FF).
     """
 
@@ -120,9 +121,9 @@ class FateEngine(abc.ABC):
         n_populations)."""
 
     @abc.abstractmethod
-    def unit_sums(self) -> list[UnitSums]:
-        """Motor-unit sums of each patient's LMN populations at the last update (before the
-        first: the healthy pools)."""
+    def unit_sums(self) -> UnitSums:
+        """Motor-unit sums of the LMN populations of the batch at the last update (before the
+        first: the healthy pools), arrays with a leading patient axis."""
 
     @property
     @abc.abstractmethod
@@ -183,7 +184,8 @@ def key_bands(n_populations: int) -> np.ndarray:
 
 
 def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
-                draws: Iterable[PopulationDraws], out: np.ndarray | None = None) -> SortedKeys:
+                draws: Iterable[PopulationDraws], out: np.ndarray | None = None,
+                prefix_out: tuple[np.ndarray, np.ndarray] | None = None) -> SortedKeys:
     """Sort one patient's keys, one population at a time (see :class:`SortedKeys`).
 
     Parameters
@@ -199,6 +201,10 @@ def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
     out : ndarray of float64, shape (2 * n_neurons,), optional
         Where to write the keys (e.g. the patient's part of a batch's array); default a new
         array.
+    prefix_out : (ndarray of float64, ndarray of int32), optional
+        Where to write the prefix sums (:attr:`SortedKeys.prefix_size`, shape ``(2, m)``, and
+        :attr:`SortedKeys.prefix_type`, shape ``(3, m)``, with ``m`` the LMN neurons plus the
+        populations), e.g. the patient's columns of a batch's arrays; default new arrays.
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_pop = len(counts)
@@ -214,8 +220,19 @@ def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
     lmn_total = int(counts[lmn_mask].sum())
     # prefix sums over LMN neurons in each key order, with one leading zero per population
     prefix_start = np.zeros(n_pop, dtype=np.int64)
-    prefix_size = np.zeros((n_kinds, lmn_total + n_pop))
-    prefix_type = np.zeros((len(UNIT_TYPES), lmn_total + n_pop), dtype=np.int32)
+    width = lmn_total + n_pop
+    if prefix_out is None:
+        prefix_size = np.zeros((n_kinds, width))
+        prefix_type = np.zeros((len(UNIT_TYPES), width), dtype=np.int32)
+    else:
+        prefix_size, prefix_type = prefix_out
+        if (prefix_size.shape != (n_kinds, width) or prefix_size.dtype != np.float64
+                or prefix_type.shape != (len(UNIT_TYPES), width)
+                or prefix_type.dtype != np.int32):
+            raise ValueError(f"prefix_out must be float64 of shape ({n_kinds}, {width}) and "
+                             f"int32 of shape ({len(UNIT_TYPES)}, {width})")
+        prefix_size[:] = 0.0
+        prefix_type[:] = 0
     total_size = np.zeros(n_pop)
     total_by_type = np.zeros((len(UNIT_TYPES), n_pop))
     pos = 0
@@ -313,13 +330,24 @@ class ExactFates(FateEngine):
         self._zero = np.zeros((k, n_pop))
         self._positive = np.zeros((k, n_pop), dtype=bool)
         self._log_finite = False
+        # motor-unit prefix sums of the batch: patient i's columns i * m .. (i + 1) * m
+        self._prefix_size = _batch_columns([p.prefix_size for p in self.patients])
+        self._prefix_type = _batch_columns([p.prefix_type for p in self.patients])
+        self._lmn = np.flatnonzero(self.lmn_mask)
+        width = self.patients[0].prefix_size.shape[1] if k else 0
+        self._prefix_at = (np.arange(k, dtype=np.int64)[:, None] * width
+                           + np.array([p.prefix_start[self._lmn] for p in self.patients],
+                                      dtype=np.int64).reshape(k, -1))
+        self._total_size = np.array([p.total_size for p in self.patients]).reshape(k, n_pop)
+        self._total_by_type = np.array([p.total_by_type for p in self.patients]).reshape(
+            k, len(UNIT_TYPES), n_pop)
         if self.method == "numba":
             self._walk_setup()
 
     def _walk_setup(self) -> None:
         """One array of every patient's keys (the batch's own when :meth:`for_patients` built
         them there, else a copy), and each (patient, kind, population) segment's bounds and
-        pointer in it, for :func:`alssim.counting.walk_counts`."""
+        pointer in it, for :func:`alssim.counting.walk_level_counts`."""
         sizes = np.array([p.keys.size for p in self.patients], dtype=np.int64)
         first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         base = self.patients[0].keys.base if self.patients else None
@@ -337,7 +365,6 @@ class ExactFates(FateEngine):
         self._seg_start = np.ascontiguousarray(starts).reshape(-1)
         self._seg_end = np.ascontiguousarray(ends).reshape(-1)
         self._pointer = self._seg_start.copy()
-        self._q_flat = self._q.reshape(-1)
 
     @classmethod
     def for_patients(cls, cfgs: Sequence[Config], roots: Sequence[np.random.SeedSequence],
@@ -346,8 +373,14 @@ class ExactFates(FateEngine):
         # arrays outlive this call
         per_patient = len(KINDS) * int(np.sum(counts))
         keys = np.empty(len(cfgs) * per_patient)
+        width = int(np.sum(np.asarray(counts)[np.asarray(lmn_mask, dtype=bool)])) + len(counts)
+        prefix_size = np.empty((len(KINDS), len(cfgs) * width))
+        prefix_type = np.empty((len(UNIT_TYPES), len(cfgs) * width), dtype=np.int32)
+        columns = [slice(i * width, (i + 1) * width) for i in range(len(cfgs))]
         return cls([sorted_keys(counts, lmn_mask, iter_population_draws(cfg, root),
-                                out=keys[i * per_patient:(i + 1) * per_patient])
+                                out=keys[i * per_patient:(i + 1) * per_patient],
+                                prefix_out=(prefix_size[:, columns[i]],
+                                            prefix_type[:, columns[i]]))
                     for i, (cfg, root) in enumerate(zip(cfgs, roots, strict=True))], lmn_mask)
 
     @property
@@ -370,14 +403,14 @@ class ExactFates(FateEngine):
             np.log(cumulative_hazard, out=lq, where=positive)
             self._log_finite = bool(positive.all())
         # (a finite log, >= log(5e-324) = -744.4, is above the lower clip)
+        if self.method == "numba":
+            # the clip, the band shift and the walk in one compiled call
+            walk_level_counts(self._all_keys, lq, _BAND_HALF - 0.5, self._band, self._pointer,
+                              self._seg_start, self._seg_end, self._counts)
+            return self._counts
         np.minimum(lq, self._q_high, out=lq)
         np.add(lq[:, None, :], self._band, out=self._q)
         found = self._found
-        if self.method == "numba":
-            walk_counts(self._all_keys, self._q_flat, self._pointer, self._seg_start,
-                        self._seg_end)
-            np.subtract(self._pointer, self._seg_start, out=found.reshape(-1))
-            return self._counts
         for i, (keys, q) in enumerate(zip(self._keys, self._q_rows, strict=True)):
             found[i] = keys.searchsorted(q, side="right")
         found -= self._start
@@ -386,22 +419,36 @@ class ExactFates(FateEngine):
     def dysfunctional(self) -> np.ndarray:
         return self._counts[:, 1] - self._counts[:, 0]
 
-    def unit_sums(self) -> list[UnitSums]:
-        n_pop = self.n_populations
-        lmn = np.flatnonzero(self.lmn_mask)
-        out = []
-        for p, counts in zip(self.patients, self._counts, strict=True):
-            alive = np.zeros(n_pop)
-            dys = np.zeros(n_pop)
-            by_type = np.zeros((len(UNIT_TYPES), n_pop))
-            # positions in the prefix sums of the dead and of the affected of each LMN population
-            at = p.prefix_start[lmn] + counts[:, lmn]
-            dead_size = p.prefix_size[0, at[0]]
-            alive[lmn] = p.total_size[lmn] - dead_size
-            dys[lmn] = p.prefix_size[1, at[1]] - dead_size
-            by_type[:, lmn] = p.total_by_type[:, lmn] - p.prefix_type[:, at[0]]
-            out.append(UnitSums(alive, dys, by_type))
-        return out
+    def unit_sums(self) -> UnitSums:
+        k, lmn = self.n_patients, self._lmn
+        counts = self._counts
+        alive = np.zeros((k, self.n_populations))
+        dys = np.zeros_like(alive)
+        by_type = np.zeros((k, len(UNIT_TYPES), self.n_populations))
+        # positions in the prefix sums of the dead and of the affected of each LMN population
+        at_dead = self._prefix_at + counts[:, 0, lmn]
+        dead_size = self._prefix_size[0, at_dead]
+        alive[:, lmn] = self._total_size[:, lmn] - dead_size
+        dys[:, lmn] = self._prefix_size[1, self._prefix_at + counts[:, 1, lmn]] - dead_size
+        by_type[:, :, lmn] = (self._total_by_type[:, :, lmn]
+                              - self._prefix_type[:, at_dead].transpose(1, 0, 2))
+        return UnitSums(alive, dys, by_type)
+
+
+def _batch_columns(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """The 2-D arrays ``blocks`` side by side: their common base when they are its consecutive
+    column blocks (as :meth:`ExactFates.for_patients` writes them; no copy), else a copy."""
+    base = blocks[0].base if blocks else None
+    if isinstance(base, np.ndarray) and base.ndim == 2 and base.dtype == blocks[0].dtype:
+        width = blocks[0].shape[1]
+        if base.shape == (blocks[0].shape[0], width * len(blocks)) and all(
+                b.base is base and b.shape == blocks[0].shape
+                and b.ctypes.data == base.ctypes.data + i * width * base.itemsize
+                for i, b in enumerate(blocks)):
+            return base
+    if not blocks:
+        return np.zeros((0, 0))
+    return np.concatenate(blocks, axis=1)
 
 
 class _NeuronStepper:
@@ -516,8 +563,11 @@ class ReferenceFates(FateEngine):
     def dysfunctional(self) -> np.ndarray:
         return np.stack([s.dysfunctional() for s in self.steppers])
 
-    def unit_sums(self) -> list[UnitSums]:
-        return [s.unit_sums() for s in self.steppers]
+    def unit_sums(self) -> UnitSums:
+        sums = [s.unit_sums() for s in self.steppers]
+        return UnitSums(np.stack([u.alive_size for u in sums]),
+                        np.stack([u.dysfunctional_size for u in sums]),
+                        np.stack([u.alive_by_type for u in sums]))
 
 
 #: The fate engines by the name ``simulation.engine`` gives them.
