@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import types
 import typing
@@ -109,9 +110,16 @@ def section(cls: _Section) -> _Section:
     return dataclasses.dataclass(frozen=True)(cls)  # type: ignore[return-value]
 
 
-def field_specs(cls: type) -> dict[str, ParamSpec | type]:
-    """Map each field name of a config dataclass to its spec (or nested dataclass type)."""
-    hints = typing.get_type_hints(cls)
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, evaluated once per class (a config is built for every
+    patient of a cohort, and evaluating the annotations was most of the cost)."""
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
+def _field_specs(cls: type) -> dict[str, ParamSpec | type]:
+    hints = _type_hints(cls)
     out: dict[str, ParamSpec | type] = {}
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
@@ -120,6 +128,11 @@ def field_specs(cls: type) -> dict[str, ParamSpec | type]:
         else:
             out[f.name] = f.metadata["spec"]
     return out
+
+
+def field_specs(cls: type) -> dict[str, ParamSpec | type]:
+    """Map each field name of a config dataclass to its spec (or nested dataclass type)."""
+    return dict(_field_specs(cls))
 
 
 def nearest_key(key: str, valid: list[str] | tuple[str, ...]) -> str | None:
@@ -234,8 +247,8 @@ def build(cls: type, data: Mapping[str, Any], *, prefix: str = "", source: str |
     if not isinstance(data, Mapping):
         raise ConfigError(f"must be a table; got {show_value(data)}", key=prefix or None,
                           source=source)
-    hints = typing.get_type_hints(cls)
-    specs = field_specs(cls)
+    hints = _type_hints(cls)
+    specs = _field_specs(cls)
     unknown = [k for k in data if k not in specs]
     if unknown:
         raise unknown_key_error(prefix, unknown[0], list(specs), source)

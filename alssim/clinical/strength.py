@@ -102,18 +102,32 @@ def reinnervated_fibres(
     capacity = (max_unit_enlargement - 1.0) * ((a - d) + dysfunctional_sprouting * d)
     target = np.minimum(orphaned, np.maximum(capacity, 0.0))
     dt = np.diff(np.asarray(times_months, dtype=float))
+    # everything that does not depend on R, for all records at once (the same operations in
+    # the same order as record by record, so the same numbers)
+    kept = ratio(a[1:], a[:-1])  # surviving own fibres kept since the last record
+    lagged = (delay_months > 0) & (dt <= 700.0 * delay_months)
+    h = np.where(lagged, dt / (delay_months if delay_months > 0 else 1.0), 1.0)
+    decay = np.exp(-h)
+    ramp = np.expm1(-h)
+    np.negative(ramp, out=ramp)
+    shape = (-1,) + (1,) * (a.ndim - 1)
+    # exact response of tau R' = target - R to a target linear between the records
+    slope_part = (target[1:] - target[:-1]) * ramp.reshape(shape) / h.reshape(shape)
     r = np.zeros(a.shape[1:])
+    carried = np.empty_like(r)
     for n in range(1, a.shape[0]):
-        carried = np.minimum(r * ratio(a[n], a[n - 1]), target[n - 1])
-        if delay_months <= 0 or dt[n - 1] > 700.0 * delay_months:
-            r = target[n]
+        np.multiply(r, kept[n - 1], out=carried)
+        np.minimum(carried, target[n - 1], out=carried)
+        if lagged[n - 1]:
+            carried -= target[n - 1]
+            carried *= decay[n - 1]
+            np.add(target[n], carried, out=r)
+            r -= slope_part[n - 1]
         else:
-            # exact response of tau R' = target - R to a target linear between the records
-            h = dt[n - 1] / delay_months
-            decay = np.exp(-h)
-            r = (target[n] + (carried - target[n - 1]) * decay
-                 - (target[n] - target[n - 1]) * (-np.expm1(-h)) / h)
-        r = np.clip(r, 0.0, target[n])
+            r[...] = target[n]
+        # clip to [0, target] (target >= 0)
+        np.maximum(r, 0.0, out=r)
+        np.minimum(r, target[n], out=r)
         out[n] = r
     return out
 
