@@ -108,6 +108,49 @@ def test_reinnervation_bounds(losses, dys, k, tau, s):
     assert ((m >= 0) & (m <= 1)).all()
 
 
+def _reinnervated_record_by_record(t, f0, a, d, k, tau, s):
+    """The recurrence of :func:`strength.reinnervated_fibres` written one record at a time, as
+    its docstring states it: the vectorised function must give these numbers bit for bit."""
+    orphaned = np.maximum(f0 - a, 0.0)
+    target = np.minimum(orphaned, np.maximum((k - 1.0) * ((a - d) + s * d), 0.0))
+    out = np.zeros_like(a)
+    r = np.zeros(a.shape[1:])
+    for n in range(1, a.shape[0]):
+        kept = np.zeros(a.shape[1:])
+        np.divide(a[n], a[n - 1], out=kept, where=a[n - 1] != 0)
+        carried = np.minimum(r * kept, target[n - 1])
+        dt = t[n] - t[n - 1]
+        if tau <= 0 or dt > 700.0 * tau:
+            r = target[n]
+        else:
+            h = dt / tau
+            r = (target[n] + (carried - target[n - 1]) * np.exp(-h)
+                 - (target[n] - target[n - 1]) * (-np.expm1(-h)) / h)
+        r = np.clip(r, 0.0, target[n])
+        out[n] = r
+    return out
+
+
+@settings(max_examples=40)
+@given(
+    losses=hnp.arrays(float, (12, 3), elements=st.floats(0.0, 0.6)),
+    dys=hnp.arrays(float, (13, 3), elements=st.floats(0.0, 1.0)),
+    steps=hnp.arrays(float, 12, elements=st.floats(0.01, 40.0)),
+    k=st.floats(1.0, 10.0), tau=st.sampled_from([0.0, 0.01, 0.5, 3.0, 24.0]),
+    s=st.floats(0.0, 1.0),
+)
+def test_reinnervation_is_the_record_by_record_recurrence_exactly(losses, dys, steps, k, tau,
+                                                                   s):
+    t = np.concatenate([[0.0], np.cumsum(steps)])
+    alive = 100.0 * np.vstack([np.ones((1, 3)), np.cumprod(1 - losses, axis=0)])
+    alive[alive < 20.0] = 0.0  # pools lost entirely
+    d = alive * dys
+    got = strength.reinnervated_fibres(t, np.full(3, 100.0), alive, d, max_unit_enlargement=k,
+                                       delay_months=tau, dysfunctional_sprouting=s)
+    want = _reinnervated_record_by_record(t, np.full(3, 100.0), alive, d, k, tau, s)
+    assert np.array_equal(got, want)
+
+
 @settings(max_examples=40)
 @given(losses=hnp.arrays(float, (12, 2), elements=st.floats(0.0, 0.5)),
        umn=hnp.arrays(float, (12, 2), elements=st.floats(0.0, 0.5)))

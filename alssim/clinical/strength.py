@@ -106,7 +106,8 @@ def reinnervated_fibres(
     # the same order as record by record, so the same numbers)
     kept = ratio(a[1:], a[:-1])  # surviving own fibres kept since the last record
     lagged = (delay_months > 0) & (dt <= 700.0 * delay_months)
-    h = np.where(lagged, dt / (delay_months if delay_months > 0 else 1.0), 1.0)
+    h = np.ones_like(dt)
+    np.divide(dt, delay_months, out=h, where=lagged)  # <= 700 where lagged
     decay = np.exp(-h)
     ramp = np.expm1(-h)
     np.negative(ramp, out=ramp)
