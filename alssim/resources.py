@@ -16,20 +16,24 @@ plus what this process holds, and refuse with the knobs that shrink the work.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Mapping, Sequence, Sized
 from numbers import Integral
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from alssim.config.schema import Config
 from alssim.counting import counting_method
 from alssim.errors import AlssimError
 
-__all__ = ["ResourceError", "available_memory_bytes", "check_batch_memory", "check_memory",
-           "design_points", "engine_batch_size", "estimate_batch_bytes", "estimate_clinical_bytes",
-           "estimate_result_bytes", "estimate_run_bytes", "estimate_table_bytes", "process_bytes",
-           "table_rows"]
+__all__ = ["ResourceError", "available_memory_bytes", "cache_bytes", "check_batch_memory",
+           "check_memory", "design_points", "engine_batch_size", "estimate_batch_bytes",
+           "estimate_clinical_bytes", "estimate_result_bytes", "estimate_run_bytes",
+           "estimate_table_bytes", "process_bytes", "step_bytes_per_patient", "table_rows"]
 
 #: Bytes per neuron of the agent arrays (population, vulnerability, unit type and size, thresholds).
 AGENT_BYTES = 2 + 4 + 1 + 4 + 4 + 4
@@ -83,6 +87,9 @@ POINT_KEY_BYTES = 300
 MAX_ENGINE_BATCH = 16
 #: Memory one engine batch may take, in bytes: large patients go through the loop fewer at a time.
 ENGINE_BATCH_BYTES = 256 * 2**20
+#: Bytes of a cache line, and the level-2 cache assumed where ``sysfs`` does not give it.
+CACHE_LINE_BYTES = 64
+DEFAULT_CACHE_BYTES = 1 * 2**20
 
 
 class ResourceError(AlssimError, MemoryError):
@@ -231,7 +238,58 @@ def engine_batch_size(cfg: Config) -> int:
     """
     if cfg.simulation.engine != "exact":
         return 1
-    return int(max(1, min(MAX_ENGINE_BATCH, ENGINE_BATCH_BYTES // estimate_run_bytes(cfg))))
+    by_memory = ENGINE_BATCH_BYTES // estimate_run_bytes(cfg)
+    by_cache = cache_bytes() // step_bytes_per_patient(cfg)
+    return int(max(1, min(MAX_ENGINE_BATCH, by_memory, by_cache)))
+
+
+def step_bytes_per_patient(cfg: Config) -> int:
+    """Memory one patient's counting step touches, in bytes: its share of the working set a
+    batch's step keeps in cache.
+
+    Each (kind, population) segment of sorted keys is read at one place per step: by the
+    pointer walk (:mod:`alssim.counting`, ``"numba"``) about two cache lines (the keys at the
+    pointer, its bounds and pointer), by a binary search (``"numpy"``) one line per level,
+    ``ceil(log2(neurons per population))``.
+
+    Parameters
+    ----------
+    cfg : Config
+
+    Returns
+    -------
+    int
+        Bytes per patient and step (at least one cache line).
+    """
+    counts = cfg.anatomy.counts(cfg.simulation.scale)
+    segments = 2 * len(counts)  # death and affected keys of every population
+    if counting_method() == "numba":
+        lines = 2
+    else:
+        lines = int(np.ceil(np.log2(max(2.0, float(np.mean(counts))))))
+    return max(CACHE_LINE_BYTES, segments * lines * CACHE_LINE_BYTES)
+
+
+@functools.cache
+def cache_bytes() -> int:
+    """Size of a core's level-2 cache, in bytes (Linux ``sysfs``; :data:`DEFAULT_CACHE_BYTES`
+    where it cannot be read). The engine sizes its batches so that a step's working set fits
+    (:func:`engine_batch_size`)."""
+    root = Path("/sys/devices/system/cpu/cpu0/cache")
+    try:
+        for index in sorted(root.glob("index*")):
+            if (index / "level").read_text().strip() == "2":
+                return _parse_size((index / "size").read_text())
+    except (OSError, ValueError):
+        pass
+    return DEFAULT_CACHE_BYTES
+
+
+def _parse_size(text: str) -> int:
+    """Bytes of a ``sysfs`` cache size such as ``"2048K"`` or ``"1M"``."""
+    text = text.strip().upper()
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+    return int(text.rstrip("KMG")) * scale
 
 
 def _fmt(b: float) -> str:

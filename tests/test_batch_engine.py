@@ -126,6 +126,34 @@ def test_engine_batch_size_follows_memory():
     assert 1 <= engine_batch_size(big) < MAX_ENGINE_BATCH
 
 
+def test_engine_batch_size_follows_the_cache(monkeypatch):
+    from alssim import resources
+    cfg = alssim.load_config(overrides={"simulation.scale": 0.1})
+    line = resources.CACHE_LINE_BYTES
+    monkeypatch.setenv("ALSSIM_COUNTING", "numpy")
+    search = resources.step_bytes_per_patient(cfg)
+    n_pop = cfg.anatomy.n_populations
+    per_pop = cfg.anatomy.counts(0.1).mean()
+    assert search == 2 * n_pop * int(np.ceil(np.log2(per_pop))) * line  # one line per level
+    monkeypatch.setattr(resources, "cache_bytes", lambda: 5 * search + 1)
+    assert engine_batch_size(cfg) == 5
+    monkeypatch.setattr(resources, "cache_bytes", lambda: 10)
+    assert engine_batch_size(cfg) == 1  # at least one patient
+    pytest.importorskip("numba")
+    monkeypatch.setenv("ALSSIM_COUNTING", "numba")
+    assert resources.step_bytes_per_patient(cfg) == 2 * n_pop * 2 * line  # two lines a walk
+    monkeypatch.setattr(resources, "cache_bytes", lambda: 5 * search + 1)
+    assert engine_batch_size(cfg) == MAX_ENGINE_BATCH  # the walk's working set is small
+
+
+def test_cache_size_is_read_from_sysfs_sizes():
+    from alssim.resources import _parse_size, cache_bytes
+    assert _parse_size("2048K\n") == 2 * 2**20
+    assert _parse_size("1M") == 2**20
+    assert _parse_size("512") == 512
+    assert cache_bytes() >= 64 * 2**10
+
+
 def test_every_engine_the_config_allows_is_registered():
     from alssim.config.schema import Simulation
     from alssim.fates import FATE_ENGINES, FateEngine
