@@ -10,11 +10,13 @@ the same integers:
     no state between steps. Always available.
 ``"numba"``
     a pointer per segment that walks from the previous step's count: queries rise with the
-    cumulative hazard, so the walk moves forward by the neurons newly passed, amortised
-    ``O(new deaths)`` per step, and reads few cache lines where a search of a large array
-    reads many. Compiled with numba (an optional dependency, ``pip install "alssim[fast]"``),
-    imported only when a simulation first counts. A query that falls (it cannot, but a walk
-    that allowed it would be wrong) walks back, so the count is exact either way.
+    cumulative hazard, so the pointer moves forward by the neurons newly passed, one key at a
+    time for the first :data:`LINEAR_STEPS` and then galloping (doubling steps, then a binary
+    search of the last), ``O(log(new passes))`` per segment and step; it reads few cache lines
+    where a search of a large array reads many. Compiled with numba (an optional dependency,
+    ``pip install "alssim[fast]"``), imported only when a simulation first counts. A query
+    that falls (it cannot, but a walk that allowed it would be wrong) walks back, so the count
+    is exact either way.
 
 The method is :func:`counting_method`: ``"numba"`` when numba is installed, else ``"numpy"``; the
 environment variable ``ALSSIM_COUNTING`` (``numpy`` or ``numba``) chooses one. Outputs do not
@@ -38,8 +40,6 @@ __all__ = ["COUNTING_METHODS", "counting_method", "walk_counts", "walk_level_cou
 #: The counting methods (see the module docstring).
 COUNTING_METHODS = ("numpy", "numba")
 
-_walker: Callable[..., Any] | None = None
-_level_walker: Callable[..., Any] | None = None
 
 
 def counting_method() -> str:
@@ -76,35 +76,58 @@ def _numba_installed() -> bool:
         return False
 
 
-def _compiled_walker() -> Callable[..., Any]:
-    """The numba-compiled pointer walk (compiled at its first call, cached on disk)."""
-    global _walker
-    if _walker is None:
+#: Keys a pointer steps over one by one before it gallops (doubling steps, then a binary
+#: search of the last one): few new passes cost a few neighbouring reads, many cost their log.
+LINEAR_STEPS = 16
+
+_kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+
+
+def _compiled_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The numba-compiled walks of :func:`walk_counts` and :func:`walk_level_counts`
+    (compiled at their first call, cached on disk)."""
+    global _kernels
+    if _kernels is None:
         numba = import_optional("numba", "fast", "counting with numba")
+        linear = LINEAR_STEPS
+
+        @numba.njit(cache=True, nogil=True, inline="always")
+        def advance(keys, q, p, start, end):  # pragma: no cover - compiled
+            # forward: one by one, then galloping once more than `linear` keys are passed
+            taken = 0
+            while p < end and keys[p] <= q:
+                p += 1
+                taken += 1
+                if taken == linear and p < end and keys[p] <= q:
+                    # keys[p] <= q: double the step until a key above q (or the end), then
+                    # bisect for the first key above q
+                    low = p
+                    step = 1
+                    high = low + step
+                    while high < end and keys[high] <= q:
+                        low = high
+                        step *= 2
+                        high = low + step
+                    if high > end:
+                        high = end
+                    low += 1
+                    while low < high:
+                        mid = (low + high) >> 1
+                        if keys[mid] <= q:
+                            low = mid + 1
+                        else:
+                            high = mid
+                    p = low
+                    break
+            # back (a query that fell): one by one
+            while p > start and keys[p - 1] > q:
+                p -= 1
+            return p
 
         @numba.njit(cache=True, nogil=True)
         def walk(keys, queries, pointers, starts, ends):  # pragma: no cover - compiled
             for i in range(queries.size):
-                q = queries[i]
-                p = pointers[i]
-                end = ends[i]
-                while p < end and keys[p] <= q:
-                    p += 1
-                start = starts[i]
-                while p > start and keys[p - 1] > q:
-                    p -= 1
-                pointers[i] = p
-
-        _walker = walk
-    return _walker
-
-
-def _compiled_level_walker() -> Callable[..., Any]:
-    """The numba-compiled walk of :func:`walk_level_counts` (compiled at its first call, cached
-    on disk)."""
-    global _level_walker
-    if _level_walker is None:
-        numba = import_optional("numba", "fast", "counting with numba")
+                pointers[i] = advance(keys, queries[i], pointers[i], starts[i], ends[i])
 
         @numba.njit(cache=True, nogil=True)
         def walk_levels(keys, levels, high, bands, pointers, starts, ends,
@@ -118,19 +141,13 @@ def _compiled_level_walker() -> Callable[..., Any]:
                         # the query numpy's minimum and add would give: both are exact
                         # IEEE-754 operations, so the float is the same bit for bit
                         q = min(levels[patient, pop], high) + bands[kind, pop]
-                        p = pointers[i]
-                        end = ends[i]
-                        while p < end and keys[p] <= q:
-                            p += 1
-                        start = starts[i]
-                        while p > start and keys[p - 1] > q:
-                            p -= 1
+                        p = advance(keys, q, pointers[i], starts[i], ends[i])
                         pointers[i] = p
-                        counts[patient, kind, pop] = p - start
+                        counts[patient, kind, pop] = p - starts[i]
                         i += 1
 
-        _level_walker = walk_levels
-    return _level_walker
+        _kernels = (walk, walk_levels)
+    return _kernels
 
 
 def walk_counts(keys: np.ndarray, queries: np.ndarray, pointers: np.ndarray,
@@ -149,7 +166,7 @@ def walk_counts(keys: np.ndarray, queries: np.ndarray, pointers: np.ndarray,
     starts, ends : ndarray of int64, shape (n_segments,)
         Each segment's first index and one past its last.
     """
-    _compiled_walker()(keys, queries, pointers, starts, ends)
+    _compiled_kernels()[0](keys, queries, pointers, starts, ends)
 
 
 def walk_level_counts(keys: np.ndarray, levels: np.ndarray, high: float, bands: np.ndarray,
@@ -178,4 +195,4 @@ def walk_level_counts(keys: np.ndarray, levels: np.ndarray, high: float, bands: 
     counts : ndarray of int64, shape (n_patients, n_kinds, n_populations)
         Written: the keys at or below each query.
     """
-    _compiled_level_walker()(keys, levels, high, bands, pointers, starts, ends, counts)
+    _compiled_kernels()[1](keys, levels, high, bands, pointers, starts, ends, counts)

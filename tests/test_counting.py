@@ -21,7 +21,10 @@ from tests.test_batch_engine import _assert_identical, _patients
 numba = pytest.importorskip("numba")
 
 
-@given(st.lists(st.lists(st.floats(-5, 5), min_size=0, max_size=30), min_size=1, max_size=6),
+_KEY = st.one_of(st.floats(-5, 5), st.integers(-20, 20).map(lambda i: i / 4))  # ties too
+
+
+@given(st.lists(st.lists(_KEY, min_size=0, max_size=300), min_size=1, max_size=6),
        st.lists(st.lists(st.floats(-6, 6), min_size=1, max_size=6), min_size=1, max_size=12))
 @settings(max_examples=200, deadline=None)
 def test_the_walk_counts_what_a_search_counts(segments, query_rows):
@@ -37,6 +40,35 @@ def test_the_walk_counts_what_a_search_counts(segments, query_rows):
         counting.walk_counts(flat, q, pointers, starts, ends)
         want = [int(np.searchsorted(k, x, side="right")) for k, x in zip(keys, q, strict=True)]
         assert list(pointers - starts) == want
+
+
+@given(st.integers(1, 3), st.integers(1, 4), st.data())
+@settings(max_examples=100, deadline=None)
+def test_the_level_walk_counts_what_a_search_counts(n_patients, n_pop, data):
+    # segments (patient, kind, population) in that order; queries min(level, high) + band
+    n_kinds = 2
+    n_seg = n_patients * n_kinds * n_pop
+    keys = [np.sort(np.asarray(data.draw(st.lists(_KEY, max_size=120)), dtype=np.float64))
+            for _ in range(n_seg)]
+    bands = np.asarray(data.draw(st.lists(st.floats(-2, 2), min_size=n_kinds * n_pop,
+                                          max_size=n_kinds * n_pop))).reshape(n_kinds, n_pop)
+    flat = np.concatenate(keys)
+    sizes = np.array([k.size for k in keys], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    ends = starts + sizes
+    pointers = starts.copy()
+    counts = np.zeros((n_patients, n_kinds, n_pop), dtype=np.int64)
+    high = 3.0
+    for _ in range(data.draw(st.integers(1, 8))):
+        levels = np.asarray(data.draw(st.lists(st.floats(-6, 6), min_size=n_patients * n_pop,
+                                               max_size=n_patients * n_pop)))
+        levels = levels.reshape(n_patients, n_pop)
+        counting.walk_level_counts(flat, levels, high, bands, pointers, starts, ends, counts)
+        q = np.minimum(levels, high)[:, None, :] + bands  # what the numpy path computes
+        want = [int(np.searchsorted(k, x, side="right"))
+                for k, x in zip(keys, q.reshape(-1), strict=True)]
+        assert counts.reshape(-1).tolist() == want
+        assert (pointers - starts).tolist() == want
 
 
 @pytest.mark.parametrize("name", shipped_configs())
