@@ -7,12 +7,13 @@ Prints
    the work no exact agent-based engine can skip, done directly in numpy in the same run: the
    same per-neuron draws (:func:`alssim.population.iter_population_draws`), one key per neuron
    and kind (``log(threshold / vulnerability)``) sorted per population, and the regional driver
-   arithmetic of every step (one matrix-vector product and a few element-wise operations per
-   patient and step); and alssim's ratio to it;
+   arithmetic of every step (one stacked matrix-vector product and a few element-wise
+   operations per batch and step; :mod:`benchmarks.floor`); and alssim's ratio to it;
 2. the cost of one counting step (``ExactFates.update`` for one patient) from 10^4 to 10^7
-   neurons, with each method, and its max/min ratio over that range (flat is the goal: a
-   search of a large array misses the cache at every probe, a walk reads a few neighbouring
-   keys).
+   neurons, with each method, over the cumulative hazards of a real course (a default patient's,
+   3,652 daily steps), and its max/min ratio over that range (flat is the goal: a search of a
+   large array misses the cache at every probe; the walk reads a few neighbouring keys, and
+   gallops where a step passes many).
 
 Both methods give the same integers (``tests/test_counting.py``); only the time differs.
 
@@ -26,86 +27,57 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+# benchmarks.floor, from a checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import alssim
 from alssim.fates import ExactFates, sorted_keys
 from alssim.population import iter_population_draws
+from benchmarks.floor import cohort_patients, engine_cpu, floor_cpu
 
 
 def cohort_cpu_per_patient(method: str, n: int, seed: int) -> float:
     """CPU seconds per patient of ``n`` cohort patients simulated in engine batches."""
     os.environ["ALSSIM_COUNTING"] = method
-    from alssim.batch import derive_seed
-    from alssim.patients import derive_config, sample_patient
-
-    base = alssim.load_config(overrides={"simulation.scale": 0.1, "simulation.dt_days": 1.0,
-                                         "simulation.horizon_years": 10.0})
-    seeds = [derive_seed(seed, i) for i in range(n)]
-    cfgs = [derive_config(base, sample_patient(base, np.random.SeedSequence(s)))
-            for s in seeds]
-    t0 = time.process_time()
-    alssim.simulate_batch(cfgs, seeds=seeds)
-    return (time.process_time() - t0) / n
+    cfgs, seeds = cohort_patients(n, seed)
+    return engine_cpu(cfgs, seeds) / n
 
 
 def cohort_floor_per_patient(n: int, seed: int) -> float:
-    """CPU seconds per patient of the floor (see the module docstring) of ``n`` patients."""
-    from alssim.batch import derive_seed
-    from alssim.patients import derive_config, sample_patient
-
-    base = alssim.load_config(overrides={"simulation.scale": 0.1, "simulation.dt_days": 1.0,
-                                         "simulation.horizon_years": 10.0})
-    seeds = [derive_seed(seed, i) for i in range(n)]
-    cfgs = [derive_config(base, sample_patient(base, np.random.SeedSequence(s)))
-            for s in seeds]
-    n_pop = base.anatomy.n_populations
-    steps = base.simulation.n_steps
-    rng = np.random.default_rng(0)
-    spread = rng.uniform(0.0, 0.01, size=(n, n_pop, n_pop))
-    t0 = time.process_time()
-    with np.errstate(divide="ignore"):  # a zero threshold's key is -inf, as in the engine
-        for cfg, s in zip(cfgs, seeds, strict=True):
-            for d in iter_population_draws(cfg, np.random.SeedSequence(s)):
-                log_v = np.log(d.vulnerability, dtype=np.float64)
-                for threshold in (d.death_threshold, d.dysfunction_threshold):
-                    key = np.log(threshold, dtype=np.float64)
-                    key -= log_v
-                    key.sort()
-    p = np.full((n, n_pop), 1e-3)
-    drive = np.empty_like(p)
-    for _ in range(steps):
-        for i in range(n):
-            spread[i].dot(p[i], out=drive[i])
-        drive += 0.05 * p
-        drive *= -1.0 / 30.4375
-        np.exp(drive, out=drive)
-        p -= 1.0
-        p *= drive
-        p += 1.0
-    return (time.process_time() - t0) / n
+    """CPU seconds per patient of the floor (:mod:`benchmarks.floor`) of ``n`` patients."""
+    cfgs, seeds = cohort_patients(n, seed)
+    return floor_cpu(cfgs, seeds) / n
 
 
-def step_cost(method: str, scale: float, steps: int) -> tuple[int, float]:
-    """(neurons, seconds per counting step) of one patient at ``scale``."""
+def patient_levels(steps: int) -> np.ndarray:
+    """Cumulative hazards of a default patient (seed 1) at ``steps`` evenly spaced times over
+    its 10-year horizon, shape (steps, n_populations): the counting steps of a real course."""
+    res = alssim.simulate(alssim.load_config(overrides={"simulation.scale": 0.01}), seed=1)
+    cum = res.variables["cumulative_hazard"]
+    t = np.linspace(0.0, res.times_months[-1], steps)
+    return np.stack([np.interp(t, res.times_months, cum[:, p]) for p in range(cum.shape[1])],
+                    axis=1)
+
+
+def step_cost(method: str, scale: float, levels: np.ndarray) -> tuple[int, float]:
+    """(neurons, seconds per counting step) of one patient at ``scale`` over ``levels``."""
     cfg = alssim.load_config(overrides={"simulation.scale": scale})
     anat = cfg.anatomy
     counts = anat.counts(scale).astype(np.int64)
     lmn_mask = np.asarray(anat.population_table()["compartment_index"] == 1)
     keys = sorted_keys(counts, lmn_mask, iter_population_draws(cfg, np.random.SeedSequence(1)))
     fates = ExactFates([keys], lmn_mask, method=method)
-    # cumulative hazards rising from 1e-4 to 10 over the steps (every neuron's threshold is
-    # passed along the way), one rate per population
-    rng = np.random.default_rng(0)
-    rates = rng.uniform(0.5, 1.5, size=len(counts))
-    levels = np.geomspace(1e-4, 10.0, steps)[:, None] * rates[None, :]
     fates.update(levels[:1] * 0.0)
     t0 = time.perf_counter()
     for row in levels:
         fates.update(row[None, :])
-    return int(counts.sum()), (time.perf_counter() - t0) / steps
+    return int(counts.sum()), (time.perf_counter() - t0) / len(levels)
 
 
 def main() -> None:
@@ -134,13 +106,15 @@ def main() -> None:
     print(f"  floor  {1000 * floor:7.1f} ms CPU per patient (draws, keys, sort, driver steps)")
     print(f"  numpy / numba: {best['numpy'] / best['numba']:.2f}x")
 
-    print(f"\ncounting step of one patient ({args.steps} steps, best of {args.repeats}):")
+    levels = patient_levels(args.steps)
+    print(f"\ncounting step of one patient over the course of a default patient ({args.steps} "
+          f"steps over 10 years, best of {args.repeats}):")
     print(f"  {'neurons':>11s} " + " ".join(f"{m + ' (us)':>12s}" for m in methods))
     per: dict[str, list[float]] = {m: [] for m in methods}
     for scale in (0.004, 0.04, 0.4, 4.0):
         row = []
         for m in methods:
-            cost = [step_cost(m, scale, args.steps) for _ in range(args.repeats)]
+            cost = [step_cost(m, scale, levels) for _ in range(args.repeats)]
             n = cost[0][0]
             row.append(min(c for _, c in cost))
             per[m].append(row[-1])
