@@ -23,12 +23,14 @@ per-neuron part is alssim's, so the two differ only where the engines differ:
   removes them from the active agents at the end of the step.
 
 Written to be fast *as Starsim*: Starsim's default options (common random numbers from its
-counter-based hash, 32-bit floats, Numba gathers), the time step in months so that alssim's
-monthly hazards convert exactly, per-population counters updated from the step's deaths and new
-dysfunctions (no scan of all agents to count), ``people_results=False`` (Starsim's documented
-switch that skips the per-step ``n_alive``/``n_female`` counts nobody reads here), a
-:class:`starsim.BoolArr` rather than a ``BoolState`` for ``dysfunctional`` (no automatic count
-every step) and the per-population table written only at output times.
+counter-based hash, 32-bit floats, Numba gathers), the hazards in Starsim's float type (so the
+per-neuron probabilities are computed in 32 bits like the rest of its arithmetic), the time step
+in months so that alssim's monthly hazards convert exactly, per-population counters updated from
+the step's deaths and new dysfunctions (no scan of all agents to count),
+``people_results=False`` (Starsim's documented switch that skips the per-step ``n_alive`` and
+``n_female`` counts nobody reads here), a :class:`starsim.BoolArr` rather than a ``BoolState``
+for ``dysfunctional`` (no automatic count every step) and the per-population table written only
+at output times.
 
 Usage::
 
@@ -85,7 +87,7 @@ class ALS(ss.Disease):
         self.driver_state = self.drivers.initial_state(
             initial_load(onset, anat, cfg.onset.initial_load)[None, :]
         )
-        self.hazard = ss.permonth(np.zeros(n_pop))  # lambda of each population, this step
+        self.hazard = ss.permonth(np.zeros(n_pop, ss.dtypes.float))  # lambda_p of this step
         # the table at alssim's output times: row k after step record_steps[k] (row 0: onset)
         self.record_steps = sim.record_steps
         self.record_row = {int(s): k for k, s in enumerate(self.record_steps)}
@@ -119,7 +121,8 @@ class ALS(ss.Disease):
 
     def step_state(self) -> None:
         """Regional hazard at the start of the step (alssim's order: before the fates)."""
-        self.hazard = ss.permonth(self.drivers.hazard(self.driver_state)[0])
+        lam = self.drivers.hazard(self.driver_state)[0]
+        self.hazard = ss.permonth(lam.astype(ss.dtypes.float))  # Starsim's precision
 
     def step(self) -> None:
         """Draw every living neuron's fate over the step."""
