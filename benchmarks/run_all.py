@@ -24,7 +24,7 @@ Writes ``benchmarks/results/performance.json`` and ``benchmarks/results/performa
 
 Usage::
 
-    pip install -e ".[bench]"          # Mesa and Starsim, for the side-by-side comparison
+    pip install -e ".[bench]"          # Mesa and Starsim (>= 3.6), for the side-by-side comparison
     python benchmarks/run_all.py       # about 5 minutes, 1-2 of which are Mesa's
     python benchmarks/run_all.py --quick   # a smoke run of every section (seconds)
 """

@@ -1,4 +1,4 @@
-"""alssim's core model in Starsim 3.7, people as neurons: a vectorised comparison point.
+"""alssim's core model in Starsim (3.6 or later), people as neurons: a vectorised comparison point.
 
 Starsim (https://starsim.org) is the nearest real peer of alssim's engine: agents are rows of
 struct-of-arrays states, updated a whole array at a time. This is the model a Starsim user would
