@@ -172,7 +172,11 @@ class ALS(ss.Disease):
 
 
 def make_people(pop: Population) -> ss.People:
-    """Starsim people, one agent per neuron of ``pop``, with its population and vulnerability."""
+    """Starsim people, one agent per neuron of ``pop``, with its population and vulnerability.
+
+    The states' defaults give the neurons' values to the agents created at initialisation (UIDs
+    ``0 .. n - 1``, in ``pop``'s order); no agent is born later.
+    """
     population, vulnerability = pop.population, pop.vulnerability
     return ss.People(
         pop.n_neurons,
