@@ -8,9 +8,14 @@ Measured in this one run, on one core:
    reference stepper's cost per step on the same patient is measured over a short slice and
    scaled to the full horizon (said so in the output).
 2. **Side by side at equal model and size**: alssim, the same model in Mesa 3
-   (:mod:`benchmarks.mesa_model`, one ``mesa.Agent`` per neuron) and alssim's per-neuron
-   reference stepper, all on the same configuration, at a size Mesa finishes in about a minute
-   (``--mesa-agents`` neurons over ``--mesa-days`` daily steps).
+   (:mod:`benchmarks.mesa_model`, one ``mesa.Agent`` per neuron), in Starsim 3.7
+   (:mod:`benchmarks.starsim_model`, one agent of ``ss.People`` per neuron, vectorised) and
+   alssim's per-neuron reference stepper, all on the same configuration, at a size Mesa finishes
+   in about a minute (``--mesa-agents`` neurons over ``--mesa-days`` daily steps). Then the
+   headline patient in Starsim: its set-up and first ``--starsim-slice-steps`` steps are timed
+   and scaled to the full horizon, with the fall in cost as neurons die measured on a smaller
+   patient over the whole horizon (said so in the output); ``--starsim-slice-steps 0`` runs the
+   whole horizon instead.
 3. **Scaling curves**: wall time, cost per step and peak bytes per agent over neuron count
    (10^3 to 10^7 agents, through ``simulation.scale``); wall time over the horizon; wall time over
    the number of patients (independent patients, one after another, one core).
@@ -19,8 +24,8 @@ Writes ``benchmarks/results/performance.json`` and ``benchmarks/results/performa
 
 Usage::
 
-    pip install -e ".[bench]"          # Mesa, for the side-by-side comparison
-    python benchmarks/run_all.py       # about 4 minutes, 1-2 of which are Mesa's
+    pip install -e ".[bench]"          # Mesa and Starsim (>= 3.6), for the side-by-side comparison
+    python benchmarks/run_all.py       # about 5 minutes, 1-2 of which are Mesa's
     python benchmarks/run_all.py --quick   # a smoke run of every section (seconds)
 """
 
@@ -46,6 +51,7 @@ import alssim  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # so that ``benchmarks.mesa_model`` imports from a checkout
+_STARSIM_MISSING = "(pip install -e '.[bench]')"
 
 try:
     from alssim.clinical import assess as _assess
@@ -170,6 +176,7 @@ def side_by_side(args) -> dict:
     out["alssim_dead"] = int(_run(cfg)["dead"][-1].sum())
     out["reference_s"] = _best_of(lambda: _run(ref_cfg), max(1, args.repeat // 2))
     out["reference_dead"] = int(_run(ref_cfg)["dead"][-1].sum())
+    out.update(_side_by_side_starsim(cfg, out["alssim_s"]))
     try:
         from benchmarks.mesa_model import run_mesa
     except ImportError as exc:  # mesa not installed
@@ -186,6 +193,108 @@ def side_by_side(args) -> dict:
     out["mesa_ns_per_agent_step"] = out["mesa_s"] / (n * steps) * 1e9
     out["speedup_vs_mesa"] = out["mesa_s"] / out["alssim_s"]
     out["speedup_vs_reference"] = out["reference_s"] / out["alssim_s"]
+    return out
+
+
+def _starsim_warm_up():
+    """Import Starsim and load its compiled kernels (a tiny run), so that timings exclude them."""
+    from benchmarks.starsim_model import run_starsim
+
+    run_starsim(_config(2e3, 5), seed=1)
+
+
+def _side_by_side_starsim(cfg, alssim_s: float) -> dict:
+    """The Starsim model on the side-by-side configuration: wall time (one run), deaths."""
+    try:
+        import starsim
+
+        from benchmarks.starsim_model import run_starsim
+    except ImportError as exc:  # starsim not installed
+        return {"starsim_error": f"{exc} {_STARSIM_MISSING}"}
+    n, steps = _agents(cfg), cfg.simulation.n_steps
+    _starsim_warm_up()
+    gc.collect()
+    t0 = time.perf_counter()
+    res = run_starsim(cfg, seed=1)
+    wall = time.perf_counter() - t0
+    return {
+        "starsim_version": starsim.__version__,
+        "starsim_s": wall,
+        "starsim_dead": int(res["dead"][-1].sum()),
+        "starsim_ns_per_agent_step": wall / (n * steps) * 1e9,
+        "speedup_vs_starsim": wall / alssim_s,
+    }
+
+
+def _starsim_run_s(cfg) -> tuple[float, float]:
+    """Set-up (neurons, ``ss.Sim`` and its initialisation) and run time of the Starsim model."""
+    from benchmarks.starsim_model import make_sim, run_starsim
+
+    gc.collect()
+    t0 = time.perf_counter()
+    model = make_sim(cfg, seed=1).init()
+    t1 = time.perf_counter()
+    run_starsim(cfg, seed=1, sim=model)
+    return t1 - t0, time.perf_counter() - t1
+
+
+def starsim_full_scale(args, headline: dict) -> dict:
+    """The headline patient in Starsim: measured over the whole horizon, or over a slice of it
+    and scaled.
+
+    Scaling: the first ``--starsim-slice-steps`` steps are timed, when nearly every neuron is
+    alive. Most die over the horizon and Starsim's cost per step falls with the living agents
+    (though less than in proportion: the survivors' rows are read scattered through its
+    arrays), so the steps' cost is scaled by the ratio of the whole horizon's run time to the
+    slice's cost times the steps, measured in the same run on the same patient at
+    ``--starsim-calibration-scale`` (0.1: 262,300 neurons; measured 0.54, 0.56, 0.47 at scales
+    0.03, 0.1, 0.3). Scaling by the steps alone is given too, as an upper bound.
+    """
+    try:
+        import starsim
+    except ImportError as exc:
+        return {"error": f"{exc} {_STARSIM_MISSING}"}
+    cfg = BASE.with_overrides({"simulation.engine": "exact", "simulation.scale": args.scale})
+    sim = cfg.simulation
+    n, steps = _agents(cfg), sim.n_steps
+    slice_steps = int(args.starsim_slice_steps)
+    scaled = 0 < slice_steps < steps
+
+    def head(c, k):  # the first k steps of config c
+        return c.with_overrides({"simulation.horizon_years": k * sim.dt_days / 365.25})
+
+    _starsim_warm_up()
+    setup, run = _starsim_run_s(head(cfg, slice_steps) if scaled else cfg)
+    out = {
+        "starsim_version": starsim.__version__,
+        "neuron_agents": n,
+        "steps": steps,
+        "scaled": scaled,
+        "setup_s": setup,
+    }
+    if scaled:
+        per_step = run / slice_steps
+        cal = cfg.with_overrides({"simulation.scale": args.starsim_calibration_scale})
+        cal_slice = _starsim_run_s(head(cal, slice_steps))[1] / slice_steps
+        cal_full = _starsim_run_s(cal)[1]
+        ratio = cal_full / (cal_slice * steps)
+        out.update(
+            {
+                "slice_steps": slice_steps,
+                "slice_run_s": run,
+                "s_per_step_slice": per_step,
+                "calibration_agents": _agents(cal),
+                "calibration_run_s": cal_full,
+                "calibration_ratio": ratio,
+                "full_s": setup + ratio * per_step * steps,
+                "full_s_steps_scaled": setup + per_step * steps,
+            }
+        )
+    else:
+        out["full_s"] = setup + run
+    out["ns_per_agent_step"] = out["full_s"] / (n * steps) * 1e9
+    out["agent_steps_per_s"] = n * steps / out["full_s"]
+    out["speedup_vs_starsim"] = out["full_s"] / headline["engine_wall_s"]
     return out
 
 
@@ -285,6 +394,41 @@ def _print_table(fig: dict) -> None:
         print(f"  Mesa cost per agent-step: {s['mesa_ns_per_agent_step']:.0f} ns")
     else:
         print(f"  Mesa: not run ({s['mesa_error']})")
+    if "starsim_s" in s:
+        print(
+            f"  {'Starsim ' + s['starsim_version'] + ' (ss.People, vectorised)':<34}"
+            f"{s['starsim_s']:>10.2f}{s['starsim_dead']:>14,}{s['speedup_vs_starsim']:>13.0f}x"
+        )
+        print(f"  Starsim cost per agent-step: {s['starsim_ns_per_agent_step']:.1f} ns")
+    else:
+        print(f"  Starsim: not run ({s['starsim_error']})")
+    f = fig["starsim_full_scale"]
+    if "error" in f:
+        print(f"  Full-scale patient in Starsim: not run ({f['error']})")
+    else:
+        print(
+            f"Full-scale patient in Starsim {f['starsim_version']}: {f['neuron_agents']:,} "
+            f"neuron agents, {f['steps']:,} steps"
+        )
+        if f["scaled"]:
+            print(
+                f"  set-up {f['setup_s']:.1f} s; first {f['slice_steps']} steps timed: "
+                f"{f['slice_run_s']:.1f} s ({f['s_per_step_slice'] * 1e3:.0f} ms/step)"
+            )
+            print(
+                f"  SCALED to {f['steps']:,} steps: x {f['calibration_ratio']:.2f} for the "
+                f"neurons dying, measured on {f['calibration_agents']:,} agents over the whole "
+                f"horizon ({f['calibration_run_s']:.0f} s): {f['full_s']:.0f} s "
+                f"(by steps alone: {f['full_s_steps_scaled']:.0f} s)"
+            )
+        else:
+            print(f"  measured over the whole horizon (set-up {f['setup_s']:.1f} s): "
+                  f"{f['full_s']:.1f} s")
+        print(
+            f"  Starsim {f['ns_per_agent_step']:.1f} ns per agent-step, "
+            f"{f['agent_steps_per_s']:.2e} agent-steps/s; alssim's engine is "
+            f"{f['speedup_vs_starsim']:.0f}x faster   target >= 100x"
+        )
     print("-" * 96)
     print("Scaling over neuron agents (10 years, daily steps; engine only)")
     print(
@@ -351,6 +495,24 @@ def _figure(fig: dict, path: Path) -> None:
             color="C3",
             label=f"Mesa measured ({s['steps']} steps, scaled to 10 years)",
         )
+    if "starsim_ns_per_agent_step" in s:
+        ax.loglog(
+            n,
+            n * steps * s["starsim_ns_per_agent_step"] * 1e-9,
+            ":",
+            color="C4",
+            label="Starsim (cost per agent-step x agent-steps)",
+        )
+    full = fig.get("starsim_full_scale", {})
+    if "full_s" in full:
+        ax.loglog(
+            [full["neuron_agents"]],
+            [full["full_s"]],
+            "v",
+            color="C4",
+            label="Starsim full-scale patient"
+            + (f" ({full['slice_steps']} steps, scaled)" if full["scaled"] else ""),
+        )
     ax.axhline(0.5, color="grey", lw=0.8)
     ax.set_xlabel("neuron agents")
     ax.set_ylabel("wall time for 10 years of daily steps (s)")
@@ -397,6 +559,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--mesa-days", type=float, default=1200,
                     help="daily steps of that run (default: Mesa takes about a minute on an "
                     "idle core of the development machine)")
+    ap.add_argument("--starsim-slice-steps", type=int, default=40,
+                    help="steps of the full-scale Starsim run, scaled to the horizon (0: the "
+                    "whole horizon, several minutes)")
+    ap.add_argument("--starsim-calibration-scale", type=float, default=0.1,
+                    help="scale of the whole-horizon Starsim run that calibrates that scaling")
     ap.add_argument("--reference-days", type=float, default=20, help="reference slice (steps)")
     ap.add_argument("--reference-max-agents", type=float, default=1e7)
     ap.add_argument(
@@ -419,7 +586,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.repeat, args.mesa_agents, args.mesa_days = 1, 2e3, 30
         args.agents, args.horizons, args.patients = [1e3, 1e4], [1, 2], [1, 2]
         args.per_step_days, args.curve_agents, args.reference_days = 365.25, 2e3, 5
-        args.scale = 0.002
+        args.scale, args.starsim_slice_steps, args.starsim_calibration_scale = 0.002, 5, 0.001
 
     cpu = platform.processor() or platform.machine()
     machine = f"{cpu}, {os.cpu_count()} CPUs, numpy {np.__version__}"
@@ -432,6 +599,8 @@ def main(argv: list[str] | None = None) -> dict:
     fig["headline"] = headline(args)
     print("side by side (Mesa takes about a minute) ...", flush=True)
     fig["side_by_side"] = side_by_side(args)
+    print("full-scale patient in Starsim ...", flush=True)
+    fig["starsim_full_scale"] = starsim_full_scale(args, fig["headline"])
     print("scaling over agents ...", flush=True)
     fig["agents"] = scaling_agents(args)
     print("scaling over horizon and patients ...", flush=True)
