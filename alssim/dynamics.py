@@ -203,7 +203,6 @@ class DriverBatch:
         self._dt = None
         # work buffers of the per-step updates
         self._amp, self._tmp, self._drive = np.empty((3, k, n))
-        self._drive_column = self._drive[:, :, None]  # the products' (k, n, 1) output view
 
     def initial_state(self, pathology: np.ndarray) -> DriverState:
         """State at biological onset, arrays of shape (n_patients, n_populations)."""
@@ -275,7 +274,7 @@ class DriverBatch:
         # 1 - p <- (1 - p) * exp(-dt * (g * p + K p)); K p of every patient in one stacked
         # product (each patient's product is the BLAS matrix-vector product ndarray.dot makes,
         # so its numbers do not depend on the batch)
-        np.matmul(self.transmission, p[:, :, None], out=self._drive_column)
+        np.matmul(self.transmission, p[:, :, None], out=drive[:, :, None])
         if self._tables:
             drive *= c["spread"]
         np.multiply(p, c["growth"], out=tmp)

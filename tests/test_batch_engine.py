@@ -161,3 +161,22 @@ def test_every_engine_the_config_allows_is_registered():
 
     assert set(FATE_ENGINES) == set(field_specs(Simulation)["engine"].choices)
     assert all(issubclass(e, FateEngine) for e in FATE_ENGINES.values())
+
+
+def test_a_copied_or_pickled_driver_batch_advances_like_the_original():
+    # peers' models (benchmarks/starsim_model.py) copy their modules; dask pickles tasks
+    import copy
+    import pickle
+    cfg = small_config()
+    batch = DriverBatch([RegionalDrivers(cfg)] * 2)
+    n = batch.n_populations
+    copies = [batch, copy.deepcopy(batch), pickle.loads(pickle.dumps(batch))]
+    ends = []
+    for b in copies:
+        state = b.initial_state(np.full((2, n), 0.01))
+        for _ in range(3):
+            b.advance(state, 0.5, np.full((2, n), 0.1), np.full((2, n), 0.2))
+        ends.append(state.pathology)
+    assert ends[0][0, 0] > 0.01
+    for other in ends[1:]:
+        np.testing.assert_array_equal(other, ends[0])
