@@ -35,7 +35,8 @@ import numpy as np
 
 from alssim.errors import ConfigError, import_optional
 
-__all__ = ["COUNTING_METHODS", "counting_method", "walk_counts", "walk_level_counts"]
+__all__ = ["COUNTING_METHODS", "counting_method", "segment_bounds", "walk_counts",
+           "walk_level_counts"]
 
 #: The counting methods (see the module docstring).
 COUNTING_METHODS = ("numpy", "numba")
@@ -130,8 +131,8 @@ def _compiled_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
                 pointers[i] = advance(keys, queries[i], pointers[i], starts[i], ends[i])
 
         @numba.njit(cache=True, nogil=True)
-        def walk_levels(keys, levels, high, bands, pointers, starts, ends,
-                        counts):  # pragma: no cover - compiled
+        def walk_levels(keys, levels, high, bands, pointers, starts, ends, counts,
+                        bounds):  # pragma: no cover - compiled
             n_patients, n_pop = levels.shape
             n_kinds = bands.shape[0]
             i = 0
@@ -141,9 +142,16 @@ def _compiled_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
                         # the query numpy's minimum and add would give: both are exact
                         # IEEE-754 operations, so the float is the same bit for bit
                         q = min(levels[patient, pop], high) + bands[kind, pop]
-                        p = advance(keys, q, pointers[i], starts[i], ends[i])
-                        pointers[i] = p
-                        counts[patient, kind, pop] = p - starts[i]
+                        # most steps pass no new key: the keys either side of the pointer,
+                        # kept side by side, say so without reading the (large) keys array
+                        if not (bounds[i, 0] <= q < bounds[i, 1]):
+                            start = starts[i]
+                            end = ends[i]
+                            p = advance(keys, q, pointers[i], start, end)
+                            pointers[i] = p
+                            counts[patient, kind, pop] = p - start
+                            bounds[i, 0] = keys[p - 1] if p > start else -np.inf
+                            bounds[i, 1] = keys[p] if p < end else np.inf
                         i += 1
 
         _kernels = (walk, walk_levels)
@@ -171,7 +179,7 @@ def walk_counts(keys: np.ndarray, queries: np.ndarray, pointers: np.ndarray,
 
 def walk_level_counts(keys: np.ndarray, levels: np.ndarray, high: float, bands: np.ndarray,
                       pointers: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                      counts: np.ndarray) -> None:
+                      counts: np.ndarray, bounds: np.ndarray | None = None) -> None:
     """:func:`walk_counts` with the queries made from levels and bands, and the counts written.
 
     Segment ``i = (patient * n_kinds + kind) * n_populations + population`` has the query
@@ -179,6 +187,9 @@ def walk_level_counts(keys: np.ndarray, levels: np.ndarray, high: float, bands: 
     ``numpy.minimum`` and ``+`` give) and, on return, ``counts[patient, kind, population] =
     pointers[i] - starts[i]``. One compiled call per step, instead of the three array
     operations and the subtraction around :func:`walk_counts`.
+
+    A segment whose query still lies between the keys either side of its pointer (``bounds``)
+    is not touched, so a step reads the large ``keys`` array only where thresholds are passed.
 
     Parameters
     ----------
@@ -193,6 +204,26 @@ def walk_level_counts(keys: np.ndarray, levels: np.ndarray, high: float, bands: 
     pointers, starts, ends : ndarray of int64, shape (n_patients * n_kinds * n_populations,)
         As for :func:`walk_counts`.
     counts : ndarray of int64, shape (n_patients, n_kinds, n_populations)
-        Written: the keys at or below each query.
+        The pointers' counts (``pointers - starts``; zeros with the pointers at their starts),
+        updated: the keys at or below each query.
+    bounds : ndarray of float64, shape (n_segments, 2), optional
+        The keys either side of each pointer (``-inf`` / ``inf`` past a segment's ends), as
+        :func:`segment_bounds` makes them, updated in place; kept by the caller between calls.
+        Default: made for this call.
     """
-    _compiled_kernels()[1](keys, levels, high, bands, pointers, starts, ends, counts)
+    if bounds is None:
+        bounds = segment_bounds(keys, pointers, starts, ends)
+    _compiled_kernels()[1](keys, levels, high, bands, pointers, starts, ends, counts, bounds)
+
+
+def segment_bounds(keys: np.ndarray, pointers: np.ndarray, starts: np.ndarray,
+                   ends: np.ndarray) -> np.ndarray:
+    """The keys either side of each segment's pointer, shape (n_segments, 2): ``keys[p - 1]``
+    (``-inf`` at the segment's start) and ``keys[p]`` (``inf`` at its end)."""
+    bounds = np.empty((len(pointers), 2))
+    keys = keys if keys.size else np.zeros(1)  # every segment empty: both bounds infinite
+    at_start = pointers <= starts
+    at_end = pointers >= ends
+    bounds[:, 0] = np.where(at_start, -np.inf, keys[np.where(at_start, 0, pointers - 1)])
+    bounds[:, 1] = np.where(at_end, np.inf, keys[np.where(at_end, 0, pointers)])
+    return bounds

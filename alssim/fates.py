@@ -34,7 +34,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from alssim.config.schema import Config
-from alssim.counting import COUNTING_METHODS, counting_method, walk_level_counts
+from alssim.counting import (
+    COUNTING_METHODS,
+    counting_method,
+    segment_bounds,
+    walk_level_counts,
+)
 from alssim.population import (
     UNIT_TYPES,
     Population,
@@ -365,6 +370,8 @@ class ExactFates(FateEngine):
         self._seg_start = np.ascontiguousarray(starts).reshape(-1)
         self._seg_end = np.ascontiguousarray(ends).reshape(-1)
         self._pointer = self._seg_start.copy()
+        self._bounds = segment_bounds(self._all_keys, self._pointer, self._seg_start,
+                                      self._seg_end)
 
     @classmethod
     def for_patients(cls, cfgs: Sequence[Config], roots: Sequence[np.random.SeedSequence],
@@ -406,7 +413,7 @@ class ExactFates(FateEngine):
         if self.method == "numba":
             # the clip, the band shift and the walk in one compiled call
             walk_level_counts(self._all_keys, lq, _BAND_HALF - 0.5, self._band, self._pointer,
-                              self._seg_start, self._seg_end, self._counts)
+                              self._seg_start, self._seg_end, self._counts, self._bounds)
             return self._counts
         np.minimum(lq, self._q_high, out=lq)
         np.add(lq[:, None, :], self._band, out=self._q)

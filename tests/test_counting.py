@@ -58,17 +58,23 @@ def test_the_level_walk_counts_what_a_search_counts(n_patients, n_pop, data):
     ends = starts + sizes
     pointers = starts.copy()
     counts = np.zeros((n_patients, n_kinds, n_pop), dtype=np.int64)
+    bounds = counting.segment_bounds(flat, pointers, starts, ends)
+    keep_bounds = data.draw(st.booleans())  # kept between calls, or made at each
     high = 3.0
     for _ in range(data.draw(st.integers(1, 8))):
         levels = np.asarray(data.draw(st.lists(st.floats(-6, 6), min_size=n_patients * n_pop,
                                                max_size=n_patients * n_pop)))
         levels = levels.reshape(n_patients, n_pop)
-        counting.walk_level_counts(flat, levels, high, bands, pointers, starts, ends, counts)
+        counting.walk_level_counts(flat, levels, high, bands, pointers, starts, ends, counts,
+                                   bounds if keep_bounds else None)
         q = np.minimum(levels, high)[:, None, :] + bands  # what the numpy path computes
         want = [int(np.searchsorted(k, x, side="right"))
                 for k, x in zip(keys, q.reshape(-1), strict=True)]
         assert counts.reshape(-1).tolist() == want
         assert (pointers - starts).tolist() == want
+        if keep_bounds:
+            np.testing.assert_array_equal(bounds,
+                                          counting.segment_bounds(flat, pointers, starts, ends))
 
 
 @pytest.mark.parametrize("name", shipped_configs())
