@@ -37,8 +37,8 @@ from alssim.config.schema import Config
 from alssim.counting import (
     COUNTING_METHODS,
     counting_method,
+    level_walker,
     segment_bounds,
-    walk_level_counts,
 )
 from alssim.population import (
     UNIT_TYPES,
@@ -353,6 +353,7 @@ class ExactFates(FateEngine):
         """One array of every patient's keys (the batch's own when :meth:`for_patients` built
         them there, else a copy), and each (patient, kind, population) segment's bounds and
         pointer in it, for :func:`alssim.counting.walk_level_counts`."""
+        self._walk = level_walker()
         sizes = np.array([p.keys.size for p in self.patients], dtype=np.int64)
         first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         base = self.patients[0].keys.base if self.patients else None
@@ -412,8 +413,9 @@ class ExactFates(FateEngine):
         # (a finite log, >= log(5e-324) = -744.4, is above the lower clip)
         if self.method == "numba":
             # the clip, the band shift and the walk in one compiled call
-            walk_level_counts(self._all_keys, lq, _BAND_HALF - 0.5, self._band, self._pointer,
-                              self._seg_start, self._seg_end, self._counts, self._bounds)
+            # (alssim.counting.walk_level_counts, its compiled kernel called directly)
+            self._walk(self._all_keys, lq, _BAND_HALF - 0.5, self._band, self._pointer,
+                       self._seg_start, self._seg_end, self._counts, self._bounds)
             return self._counts
         np.minimum(lq, self._q_high, out=lq)
         np.add(lq[:, None, :], self._band, out=self._q)
