@@ -36,6 +36,8 @@ import numpy as np
 
 from alssim.anatomy import EDGE_KINDS
 from alssim.config.schema import Config
+from alssim.counting import counting_method
+from alssim.driver_kernels import kernels
 
 __all__ = ["DriverBatch", "DriverState", "RegionalDrivers"]
 
@@ -161,7 +163,7 @@ class DriverBatch:
     transmission product is one stacked ``numpy.matmul`` for the batch.
     """
 
-    def __init__(self, members):
+    def __init__(self, members, method: str | None = None):
         first = members[0]
         if any(m.n_populations != first.n_populations
                or not np.array_equal(m.lmn_index, first.lmn_index) for m in members):
@@ -171,6 +173,12 @@ class DriverBatch:
         self.transmission = np.stack([m.transmission for m in members])  # (k, n, n)
         self._lmn = _as_slice(first.lmn_index)
         self._umn_of_lmn = _as_slice(first.umn_of_lmn)
+        self._lmn_index = np.ascontiguousarray(first.lmn_index, dtype=np.int64)
+        self._umn_index = np.ascontiguousarray(first.umn_of_lmn, dtype=np.int64)
+        #: "numba": the element-wise arithmetic in compiled loops (:mod:`alssim.driver_kernels`)
+        self.method = counting_method() if method is None else method
+        if self.method == "numba":
+            kernels()  # compile (or load) them now, not in the first step
         values = [m.constants() for m in members]
 
         def column(vals) -> np.ndarray:  # (k, n): patient i's value on row i
@@ -200,7 +208,7 @@ class DriverBatch:
             for name, tab in self._tables.items():
                 self._const[name] = tab[0]
         self._step = 0
-        self._dt = None
+        self._dt: float | None = None
         # work buffers of the per-step updates
         self._amp, self._tmp, self._drive = np.empty((3, k, n))
 
@@ -263,6 +271,24 @@ class DriverBatch:
         affected_fraction : ndarray, shape (n_patients, n_populations)
             Fraction dysfunctional or dead at the end of the step.
         """
+        self._advance(state, dt_months, lost_fraction, affected_fraction, None)
+
+    def advance_and_hazard(self, state: DriverState, dt_months: float,
+                           lost_fraction: np.ndarray, affected_fraction: np.ndarray,
+                           out: np.ndarray) -> np.ndarray:
+        """:meth:`advance`, then :meth:`hazard` of the new state into ``out`` (one pass with the
+        compiled kernels; the same numbers either way).
+
+        Returns
+        -------
+        ndarray, shape (n_patients, n_populations)
+            ``out``, the hazard factors (1/month) at the end of the step.
+        """
+        self._advance(state, dt_months, lost_fraction, affected_fraction, out)
+        return out
+
+    def _advance(self, state: DriverState, dt_months: float, lost_fraction: np.ndarray,
+                 affected_fraction: np.ndarray, hazard_out: np.ndarray | None) -> None:
         p = state.pathology
         drive, tmp, c = self._drive, self._tmp, self._const
         if dt_months != self._dt:
@@ -275,6 +301,21 @@ class DriverBatch:
         # product (each patient's product is the BLAS matrix-vector product ndarray.dot makes,
         # so its numbers do not depend on the batch)
         np.matmul(self.transmission, p[:, :, None], out=drive[:, :, None])
+        if self.method == "numba":
+            spread_exponent, finish_step = kernels()
+            spread_exponent(drive, p, c["growth"], c["minus_dt"], c["spread"],
+                            bool(self._tables))
+            np.exp(drive, out=drive)
+            self._next_constants()
+            want = hazard_out is not None
+            finish_step(p, drive, state.inflammation, lost_fraction, c["relax"],
+                        state.excitotoxicity, affected_fraction, self._lmn_index,
+                        self._umn_index, hazard_out if want else drive,
+                        c["pathology_hazard"], c["inflammation_gain"],
+                        c["excitotoxicity_gain"], c["ageing_hazard"], c["stress_factor"],
+                        self._use_inflammation, self._use_excitotoxicity, self._use_ageing,
+                        self._use_stress, want)
+            return
         if self._tables:
             drive *= c["spread"]
         np.multiply(p, c["growth"], out=tmp)
@@ -290,10 +331,16 @@ class DriverBatch:
         tmp *= c["relax"]
         g += tmp
         state.excitotoxicity[:, self._lmn] = affected_fraction[:, self._umn_of_lmn]
-        if self._tables:  # the next step's treatment constants
+        self._next_constants()
+        if hazard_out is not None:
+            self.hazard(state, out=hazard_out)
+
+    def _next_constants(self) -> None:
+        """Move the treated terms' constants to the next step's."""
+        if self._tables:
             self._step += 1
             for name, tab in self._tables.items():
-                c[name] = tab[min(self._step, len(tab) - 1)]
+                self._const[name] = tab[min(self._step, len(tab) - 1)]
 
 
 def _as_slice(index: np.ndarray) -> slice | np.ndarray:

@@ -261,8 +261,7 @@ def _simulate_group(
         dead = dead_by_step[n + 1]
         dead[...] = found[:, 0]
         np.divide(found, counts, out=fractions)
-        drivers.advance(state, dt, fractions[:, 0], fractions[:, 1])
-        drivers.hazard(state, out=lam)
+        drivers.advance_and_hazard(state, dt, fractions[:, 0], fractions[:, 1], out=lam)
         if record_at[n + 1]:
             units = fates.unit_sums()
             dysfunctional = fates.dysfunctional()

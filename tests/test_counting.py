@@ -136,3 +136,42 @@ def test_importing_alssim_loads_no_compiled_extension():
             "assert 'numba' not in sys.modules and 'llvmlite' not in sys.modules, "
             "[m for m in sys.modules if m.startswith(('numba', 'llvmlite'))]")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@given(inflammation=st.booleans(), excitotoxicity=st.booleans(), ageing=st.booleans(),
+       stress=st.booleans(), treated=st.booleans(), k=st.integers(1, 4),
+       seed=st.integers(0, 2**16))
+@settings(max_examples=25, deadline=None)
+def test_the_compiled_driver_step_is_numpys_bit_for_bit(inflammation, excitotoxicity, ageing,
+                                                         stress, treated, k, seed):
+    # every mechanism on or off, with and without per-step treatment constants
+    from alssim.dynamics import DriverBatch, RegionalDrivers
+    cfg = alssim.load_config(overrides={
+        **SMALL, "mechanisms.inflammation.enabled": inflammation,
+        "mechanisms.excitotoxicity.enabled": excitotoxicity,
+        "mechanisms.ageing.enabled": ageing, "mechanisms.oxidative_stress.enabled": stress})
+    rng = np.random.default_rng(seed)
+    steps = 12
+    members = []
+    for _ in range(k):
+        multipliers = ({term: rng.uniform(0.5, 1.5, steps + 1) for term in
+                        ("pathology_hazard", "local_growth", "spread", "excitotoxicity")}
+                       if treated else None)
+        members.append(RegionalDrivers(cfg, multipliers))
+    n = members[0].n_populations
+    start = rng.uniform(0.0, 0.05, (k, n))
+    lost = np.cumsum(rng.uniform(0.0, 0.02, (steps, k, n)), axis=0)
+    ends = {}
+    for method in ("numpy", "numba"):
+        batch = DriverBatch(members, method=method)
+        state = batch.initial_state(start)
+        lam = batch.hazard(state)
+        trace = [lam.copy()]
+        for s in range(steps):
+            batch.advance_and_hazard(state, 0.5, lost[s], np.minimum(1.0, 1.5 * lost[s]),
+                                     out=lam)
+            trace.append(lam.copy())
+        ends[method] = (np.array(trace), state.pathology, state.inflammation,
+                        state.excitotoxicity)
+    for a, b in zip(ends["numpy"], ends["numba"], strict=True):
+        np.testing.assert_array_equal(a, b)

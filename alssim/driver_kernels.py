@@ -1,0 +1,91 @@
+"""The regional drivers' per-step arithmetic compiled with numba: the same numbers as numpy's.
+
+:class:`alssim.dynamics.DriverBatch` advances the drivers of a batch with a dozen numpy calls a
+step, each on ``(n_patients, n_populations)`` arrays of a few hundred values, so their fixed
+cost, not the arithmetic, is the time. With numba installed (``pip install "alssim[fast]"``, the
+method of :func:`alssim.counting.counting_method`), the element-wise parts run as two compiled
+loops instead:
+
+* :func:`spread_exponent`: ``-dt * (spread * K p + g * p)`` from the transmission product;
+* :func:`finish_step`: after ``numpy.exp`` of it, the pathology update
+  ``p <- 1 - (1 - p) * exp(...)``, glial relaxation, the excitotoxic drive of each LMN pool and
+  the hazard factor of the next step.
+
+The transmission product stays one ``numpy.matmul`` and the exponential ``numpy.exp``, the same
+calls as the numpy path; the compiled loops do the same IEEE-754 additions, subtractions and
+multiplications in the same order (numba fuses no multiply-add without ``fastmath``), so every
+number is the same bit for bit (``tests/test_counting.py`` runs every shipped config both ways).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from alssim.errors import import_optional
+
+__all__ = ["kernels"]
+
+_kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+
+
+def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``(spread_exponent, finish_step)``, compiled at their first call and cached on disk.
+
+    ``spread_exponent(drive, p, growth, minus_dt, spread, use_spread)`` overwrites ``drive``
+    (the product ``K p``, float64 (k, n)) with ``minus_dt * (drive * spread + p * growth)``
+    (``spread`` only where ``use_spread``).
+
+    ``finish_step(p, decay, g, lost, relax, e, affected, lmn, umn_of_lmn, lam, h, g_inf,
+    g_exc, ageing, stress, use_inflammation, use_excitotoxicity, use_ageing, use_stress,
+    want_hazard)`` updates, in place, the pathology ``p`` with ``decay = exp(-dt * (...))``,
+    the glial activation ``g`` towards ``lost`` at ``relax``, the excitotoxic drive ``e`` of the
+    LMN populations ``lmn`` from ``affected`` of their UMN populations ``umn_of_lmn`` (int64
+    index arrays), and, with ``want_hazard``, writes the hazard factor into ``lam``.
+    """
+    global _kernels
+    if _kernels is None:
+        numba = import_optional("numba", "fast", "the compiled engine step")
+
+        @numba.njit(cache=True, nogil=True)
+        def spread_exponent(drive, p, growth, minus_dt, spread,
+                            use_spread):  # pragma: no cover - compiled
+            k, n = drive.shape
+            for a in range(k):
+                for b in range(n):
+                    d = drive[a, b]
+                    if use_spread:
+                        d = d * spread[a, b]
+                    d = d + p[a, b] * growth[a, b]
+                    drive[a, b] = d * minus_dt[a, b]
+
+        @numba.njit(cache=True, nogil=True)
+        def finish_step(p, decay, g, lost, relax, e, affected, lmn, umn_of_lmn, lam, h, g_inf,
+                        g_exc, ageing, stress, use_inflammation, use_excitotoxicity,
+                        use_ageing, use_stress, want_hazard):  # pragma: no cover - compiled
+            k, n = p.shape
+            for a in range(k):
+                for b in range(n):
+                    p[a, b] = 1.0 - (1.0 - p[a, b]) * decay[a, b]
+                    g[a, b] = g[a, b] + (lost[a, b] - g[a, b]) * relax[a, b]
+                for j in range(lmn.size):
+                    e[a, lmn[j]] = affected[a, umn_of_lmn[j]]
+                if not want_hazard:
+                    continue
+                for b in range(n):
+                    x = p[a, b] * h[a, b]
+                    if use_inflammation:
+                        amp = g[a, b] * g_inf[a, b] + 1.0
+                        if use_excitotoxicity:
+                            amp = amp * (e[a, b] * g_exc[a, b] + 1.0)
+                        x = x * amp
+                    elif use_excitotoxicity:
+                        x = x * (e[a, b] * g_exc[a, b] + 1.0)
+                    if use_ageing:
+                        x = x + ageing[a, b]
+                    if use_stress:
+                        x = x * stress[a, b]
+                    lam[a, b] = x
+
+        _kernels = (spread_exponent, finish_step)
+    return _kernels
