@@ -85,6 +85,8 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=32, help="cohort patients per method")
     ap.add_argument("--repeats", type=int, default=3, help="repeats of each measurement")
     ap.add_argument("--steps", type=int, default=3652, help="counting steps per size")
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run: the two smallest sizes only")
     args = ap.parse_args()
     methods = ("numpy", "numba")
     try:
@@ -111,7 +113,7 @@ def main() -> None:
           f"steps over 10 years, best of {args.repeats}):")
     print(f"  {'neurons':>11s} " + " ".join(f"{m + ' (us)':>12s}" for m in methods))
     per: dict[str, list[float]] = {m: [] for m in methods}
-    for scale in (0.004, 0.04, 0.4, 4.0):
+    for scale in (0.004, 0.04) if args.quick else (0.004, 0.04, 0.4, 4.0):
         row = []
         for m in methods:
             cost = [step_cost(m, scale, levels) for _ in range(args.repeats)]
