@@ -211,6 +211,7 @@ class DriverBatch:
         self._dt: float | None = None
         # work buffers of the per-step updates
         self._amp, self._tmp, self._drive = np.empty((3, k, n))
+        self._kernel_args: tuple | None = None  # see _compiled_advance
 
     def initial_state(self, pathology: np.ndarray) -> DriverState:
         """State at biological onset, arrays of shape (n_patients, n_populations)."""
@@ -284,7 +285,10 @@ class DriverBatch:
         ndarray, shape (n_patients, n_populations)
             ``out``, the hazard factors (1/month) at the end of the step.
         """
-        self._advance(state, dt_months, lost_fraction, affected_fraction, out)
+        if self.method == "numba" and dt_months == self._dt:
+            self._compiled_advance(state, lost_fraction, affected_fraction, out)
+        else:
+            self._advance(state, dt_months, lost_fraction, affected_fraction, out)
         return out
 
     def _advance(self, state: DriverState, dt_months: float, lost_fraction: np.ndarray,
@@ -293,6 +297,7 @@ class DriverBatch:
         drive, tmp, c = self._drive, self._tmp, self._const
         if dt_months != self._dt:
             self._dt = dt_months
+            self._kernel_args = None
             c["minus_dt"] = np.full(p.shape, -dt_months)
             c["relax"] = np.repeat(
                 np.array([-np.expm1(-r * dt_months) for r in self._inflammation_rate])[:, None],
@@ -300,22 +305,10 @@ class DriverBatch:
         # 1 - p <- (1 - p) * exp(-dt * (g * p + K p)); K p of every patient in one stacked
         # product (each patient's product is the BLAS matrix-vector product ndarray.dot makes,
         # so its numbers do not depend on the batch)
-        np.matmul(self.transmission, p[:, :, None], out=drive[:, :, None])
         if self.method == "numba":
-            spread_exponent, finish_step = kernels()
-            spread_exponent(drive, p, c["growth"], c["minus_dt"], c["spread"],
-                            bool(self._tables))
-            np.exp(drive, out=drive)
-            self._next_constants()
-            want = hazard_out is not None
-            finish_step(p, drive, state.inflammation, lost_fraction, c["relax"],
-                        state.excitotoxicity, affected_fraction, self._lmn_index,
-                        self._umn_index, hazard_out if want else drive,
-                        c["pathology_hazard"], c["inflammation_gain"],
-                        c["excitotoxicity_gain"], c["ageing_hazard"], c["stress_factor"],
-                        self._use_inflammation, self._use_excitotoxicity, self._use_ageing,
-                        self._use_stress, want)
+            self._compiled_advance(state, lost_fraction, affected_fraction, hazard_out)
             return
+        np.matmul(self.transmission, p[:, :, None], out=drive[:, :, None])
         if self._tables:
             drive *= c["spread"]
         np.multiply(p, c["growth"], out=tmp)
@@ -334,6 +327,47 @@ class DriverBatch:
         self._next_constants()
         if hazard_out is not None:
             self.hazard(state, out=hazard_out)
+
+    def _compiled_advance(self, state: DriverState, lost_fraction: np.ndarray,
+                          affected_fraction: np.ndarray, hazard_out: np.ndarray | None) -> None:
+        """:meth:`_advance` with the compiled kernels; their arguments are made once and kept
+        while the engine passes the same arrays (it does, every step), so a step costs the
+        calls themselves."""
+        arrays = (state.pathology, state.inflammation, state.excitotoxicity, lost_fraction,
+                  affected_fraction, hazard_out)
+        # the arrays' identities (the kept arguments hold the arrays, so no id is reused)
+        key = tuple(map(id, arrays))
+        args = self._kernel_args
+        if args is None or args[0] != key:
+            args = self._kernel_args = (key, *self._make_kernel_args(*arrays), kernels())
+        _, product, exponent, finish, (spread_exponent, finish_step) = args
+        # 1 - p <- (1 - p) * exp(-dt * (g * p + K p)), K p as in the numpy path
+        np.matmul(*product)
+        spread_exponent(*exponent)
+        np.exp(self._drive, out=self._drive)
+        if self._tables:
+            self._next_constants()
+            finish = self._make_kernel_args(*arrays)[2]  # the next step's constants
+        finish_step(*finish)
+
+    def _make_kernel_args(self, p, g, e, lost, affected, hazard_out) -> tuple:
+        """Arguments of the stacked product and of the two compiled kernels (see
+        :mod:`alssim.driver_kernels`)."""
+        c, drive = self._const, self._drive
+        want = hazard_out is not None
+        product = (self.transmission, p[:, :, None], drive[:, :, None])
+        exponent = (drive, p, c["growth"], c["minus_dt"], c["spread"], bool(self._tables))
+        finish = (p, drive, g, lost, c["relax"], e, affected, self._lmn_index, self._umn_index,
+                  hazard_out if want else drive, c["pathology_hazard"], c["inflammation_gain"],
+                  c["excitotoxicity_gain"], c["ageing_hazard"], c["stress_factor"],
+                  self._use_inflammation, self._use_excitotoxicity, self._use_ageing,
+                  self._use_stress, want)
+        return product, exponent, finish
+
+    def __getstate__(self) -> dict:
+        # the kept kernel arguments hold views of the state, which a copy would not keep
+        # views of: a copy (or unpickled batch) makes its own
+        return {**self.__dict__, "_kernel_args": None}
 
     def _next_constants(self) -> None:
         """Move the treated terms' constants to the next step's."""

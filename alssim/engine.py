@@ -254,14 +254,16 @@ def _simulate_group(
     last_dead = dead_by_step[0]
     record_at = np.zeros(n_steps + 1, dtype=np.int64)  # row of the state after step n, or 0
     record_at[sim.record_steps[1:]] = np.arange(1, n_out)
+    lost, affected = fractions[:, 0], fractions[:, 1]  # the same views every step
+    update, advance = fates.update, drivers.advance_and_hazard
     for n in range(n_steps):
         np.multiply(lam, dt_array, out=step_hazard)
         cum += step_hazard
-        found = fates.update(cum, lam, dt)  # dead and affected, shape (k, 2, n_pop)
+        found = update(cum, lam, dt)  # dead and affected, shape (k, 2, n_pop)
         dead = dead_by_step[n + 1]
         dead[...] = found[:, 0]
         np.divide(found, counts, out=fractions)
-        drivers.advance_and_hazard(state, dt, fractions[:, 0], fractions[:, 1], out=lam)
+        advance(state, dt, lost, affected, out=lam)
         if record_at[n + 1]:
             units = fates.unit_sums()
             dysfunctional = fates.dysfunctional()

@@ -373,6 +373,9 @@ class ExactFates(FateEngine):
         self._pointer = self._seg_start.copy()
         self._bounds = segment_bounds(self._all_keys, self._pointer, self._seg_start,
                                       self._seg_end)
+        self._walk_args = (self._all_keys, self._lq, _BAND_HALF - 0.5, self._band,
+                           self._pointer, self._seg_start, self._seg_end, self._counts,
+                           self._bounds)
 
     @classmethod
     def for_patients(cls, cfgs: Sequence[Config], roots: Sequence[np.random.SeedSequence],
@@ -414,8 +417,7 @@ class ExactFates(FateEngine):
         if self.method == "numba":
             # the clip, the band shift and the walk in one compiled call
             # (alssim.counting.walk_level_counts, its compiled kernel called directly)
-            self._walk(self._all_keys, lq, _BAND_HALF - 0.5, self._band, self._pointer,
-                       self._seg_start, self._seg_end, self._counts, self._bounds)
+            self._walk(*self._walk_args)
             return self._counts
         np.minimum(lq, self._q_high, out=lq)
         np.add(lq[:, None, :], self._band, out=self._q)

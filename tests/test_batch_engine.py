@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -168,15 +170,21 @@ def test_a_copied_or_pickled_driver_batch_advances_like_the_original():
     import copy
     import pickle
     cfg = small_config()
-    batch = DriverBatch([RegionalDrivers(cfg)] * 2)
-    n = batch.n_populations
-    copies = [batch, copy.deepcopy(batch), pickle.loads(pickle.dumps(batch))]
-    ends = []
-    for b in copies:
-        state = b.initial_state(np.full((2, n), 0.01))
-        for _ in range(3):
-            b.advance(state, 0.5, np.full((2, n), 0.1), np.full((2, n), 0.2))
-        ends.append(state.pathology)
-    assert ends[0][0, 0] > 0.01
-    for other in ends[1:]:
-        np.testing.assert_array_equal(other, ends[0])
+    methods = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
+    for method in methods:
+        batch = DriverBatch([RegionalDrivers(cfg)] * 2, method=method)
+        n = batch.n_populations
+        lost, affected, lam = np.full((2, n), 0.1), np.full((2, n), 0.2), np.empty((2, n))
+        state = batch.initial_state(np.full((2, n), 0.01))
+        batch.advance_and_hazard(state, 0.5, lost, affected, out=lam)  # arguments kept
+        copies = [batch, copy.deepcopy(batch), pickle.loads(pickle.dumps(batch))]
+        ends = []
+        for b in copies:
+            s = copy.deepcopy(state)
+            for _ in range(3):
+                b.advance_and_hazard(s, 0.5, lost, affected, out=lam)
+            b.advance(s, 0.5, lost, affected)
+            ends.append(s.pathology)
+        assert ends[0][0, 0] > 0.01
+        for other in ends[1:]:
+            np.testing.assert_array_equal(other, ends[0])
