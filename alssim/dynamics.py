@@ -155,6 +155,10 @@ class DriverBatch:
     members : sequence of RegionalDrivers
         One per patient, all of the same anatomy and, if any is treated, the same number of
         steps. Row ``i`` of every array is patient ``i``.
+    method : {"numpy", "numba"}, optional
+        ``"numba"``: the element-wise arithmetic of a step in the compiled loops of
+        :mod:`alssim.driver_kernels`; the same numbers either way. Default
+        :func:`alssim.counting.counting_method`.
 
     Notes
     -----
