@@ -335,14 +335,15 @@ class DriverBatch:
     def _compiled_advance(self, state: DriverState, lost_fraction: np.ndarray,
                           affected_fraction: np.ndarray, hazard_out: np.ndarray | None) -> None:
         """:meth:`_advance` with the compiled kernels; their arguments are made once and kept
-        while the engine passes the same arrays (it does, every step), so a step costs the
-        calls themselves."""
+        while the engine passes the same arrays (it does, every step) and no treatment changes
+        the constants, so a step costs the calls themselves."""
         arrays = (state.pathology, state.inflammation, state.excitotoxicity, lost_fraction,
                   affected_fraction, hazard_out)
         # the arrays' identities (the kept arguments hold the arrays, so no id is reused)
         key = tuple(map(id, arrays))
         args = self._kernel_args
-        if args is None or args[0] != key:
+        if args is None or args[0] != key or self._tables:
+            # (a treated batch's constants are other arrays every step: made again each step)
             args = self._kernel_args = (key, *self._make_kernel_args(*arrays), kernels())
         _, product, exponent, finish, (spread_exponent, finish_step) = args
         # 1 - p <- (1 - p) * exp(-dt * (g * p + K p)), K p as in the numpy path

@@ -87,6 +87,23 @@ def test_every_shipped_config_is_the_same_counted_either_way(name, monkeypatch):
     _assert_identical(results["numpy"], results["numba"])
 
 
+def test_a_treated_patient_is_the_same_either_way(monkeypatch):
+    # treatments change the drivers' constants every step (riluzole, edaravone, tofersen from
+    # diagnosis; NIV at the ventilation indication), through the engine's own loop
+    cfg = alssim.load_config(overrides={
+        **SMALL, **{f"interventions.{name}.enabled": True
+                    for name in ("riluzole", "edaravone", "tofersen", "niv")},
+        # a SOD1 carrier on tofersen from a time within the course, so the constants of the
+        # pathology's growth and spread change during the run
+        "interventions.genotype": "sod1_a4v",
+        "interventions.tofersen.start": "time", "interventions.tofersen.delay_months": 30.0})
+    results = {}
+    for method in counting.COUNTING_METHODS:
+        monkeypatch.setenv("ALSSIM_COUNTING", method)
+        results[method] = alssim.simulate(cfg, seed=3)
+    _assert_identical(results["numpy"], results["numba"])
+
+
 def test_a_heterogeneous_batch_is_the_same_counted_either_way(monkeypatch):
     cfgs, seeds = _patients(6, seed=5)
     results = {}
@@ -167,9 +184,12 @@ def test_the_compiled_driver_step_is_numpys_bit_for_bit(inflammation, excitotoxi
         state = batch.initial_state(start)
         lam = batch.hazard(state)
         trace = [lam.copy()]
+        # the same fraction arrays every step, refilled, as the engine passes them
+        lost_now, affected_now = np.empty((k, n)), np.empty((k, n))
         for s in range(steps):
-            batch.advance_and_hazard(state, 0.5, lost[s], np.minimum(1.0, 1.5 * lost[s]),
-                                     out=lam)
+            lost_now[...] = lost[s]
+            np.minimum(1.0, 1.5 * lost[s], out=affected_now)
+            batch.advance_and_hazard(state, 0.5, lost_now, affected_now, out=lam)
             trace.append(lam.copy())
         ends[method] = (np.array(trace), state.pathology, state.inflammation,
                         state.excitotoxicity)
