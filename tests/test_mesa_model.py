@@ -7,58 +7,30 @@ Skipped when Mesa (the optional ``bench`` extra) is not installed.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy import stats
 
 import alssim
 from tests.conftest import small_config
-from tests.test_engine import CONSTANT_HAZARD, UNIFORM_NEURONS
+from tests.peer_models import constant_hazard_config, interval_deaths, load_benchmark_model
+from tests.test_engine import UNIFORM_NEURONS
 
 pytest.importorskip("mesa", reason="Mesa is optional: pip install -e '.[bench]'")
 
-_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "mesa_model.py"
-
-
-def _mesa_module():
-    spec = importlib.util.spec_from_file_location("alssim_bench_mesa_model", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_mesa = _mesa_module().run_mesa
-
-
-def _interval_deaths(dead: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Deaths per record interval pooled over populations, and survivors at the end."""
-    total = dead.sum(axis=1)
-    return np.append(np.diff(total), counts.sum() - total[-1])
+run_mesa = load_benchmark_model("mesa_model").run_mesa
 
 
 def test_mesa_model_matches_alssim_under_constant_hazard():
     """Chi-square two-sample test on binned death times; both near exp(-lambda t) survival."""
     lam = 0.03
-    cfg = small_config(
-        **CONSTANT_HAZARD,
-        **UNIFORM_NEURONS,
-        **{
-            "mechanisms.ageing.hazard_rate": lam,
-            "simulation.scale": 0.002,
-            "simulation.horizon_years": 4.0,
-            "simulation.dt_days": 7.0,
-            "simulation.output_interval_days": 91.0,
-        },
-    )
+    cfg = constant_hazard_config(lam, **UNIFORM_NEURONS)
     res = alssim.simulate(cfg, seed=4)
     mesa = run_mesa(cfg, seed=4)
     assert np.array_equal(mesa["counts"], res.counts)
     assert np.allclose(mesa["times_months"], res.times_months)
     table = np.vstack(
-        [_interval_deaths(res["dead"], res.counts), _interval_deaths(mesa["dead"], mesa["counts"])]
+        [interval_deaths(res["dead"], res.counts), interval_deaths(mesa["dead"], mesa["counts"])]
     )
     _, pvalue, _, _ = stats.chi2_contingency(table)
     assert pvalue > 0.001, table

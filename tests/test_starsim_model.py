@@ -7,9 +7,6 @@ Skipped when Starsim (the optional ``bench`` extra) is not installed.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -18,47 +15,18 @@ import alssim
 from alssim.population import build_population
 from alssim.streams import as_seed_sequence
 from tests.conftest import small_config
-from tests.test_engine import CONSTANT_HAZARD, UNIFORM_NEURONS
+from tests.peer_models import constant_hazard_config, interval_deaths, load_benchmark_model
+from tests.test_engine import UNIFORM_NEURONS
 
 pytest.importorskip("starsim", reason="Starsim is optional: pip install -e '.[bench]'")
 
-_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "starsim_model.py"
-
-
-def _starsim_module():
-    spec = importlib.util.spec_from_file_location("alssim_bench_starsim_model", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_model = _starsim_module()
+_model = load_benchmark_model("starsim_model")
 run_starsim, make_sim = _model.run_starsim, _model.make_sim
-
-
-def _interval_deaths(dead: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Deaths per record interval pooled over populations, and survivors at the end."""
-    total = dead.sum(axis=1)
-    return np.append(np.diff(total), counts.sum() - total[-1])
-
-
-def _constant_hazard_config(lam: float, **overrides):
-    return small_config(
-        **CONSTANT_HAZARD,
-        **{
-            "mechanisms.ageing.hazard_rate": lam,
-            "simulation.scale": 0.002,
-            "simulation.horizon_years": 4.0,
-            "simulation.dt_days": 7.0,
-            "simulation.output_interval_days": 91.0,
-            **overrides,
-        },
-    )
 
 
 def test_starsim_agents_are_alssim_neurons():
     """One agent per neuron, with alssim's population and vulnerability, over alssim's steps."""
-    cfg = _constant_hazard_config(0.03)
+    cfg = constant_hazard_config(0.03)
     sim = make_sim(cfg, seed=4).init()
     pop = build_population(cfg, as_seed_sequence(4))
     assert len(sim.people) == pop.n_neurons
@@ -70,14 +38,14 @@ def test_starsim_agents_are_alssim_neurons():
 def test_starsim_model_matches_alssim_under_constant_hazard():
     """Chi-square two-sample test on binned death times; both near exp(-lambda t) survival."""
     lam = 0.03
-    cfg = _constant_hazard_config(lam, **UNIFORM_NEURONS)
+    cfg = constant_hazard_config(lam, **UNIFORM_NEURONS)
     res = alssim.simulate(cfg, seed=4)
     star = run_starsim(cfg, seed=4)
     assert np.array_equal(star["counts"], res.counts)
     assert np.allclose(star["times_months"], res.times_months)
     assert star["dead"].shape == res["dead"].shape
     table = np.vstack(
-        [_interval_deaths(res["dead"], res.counts), _interval_deaths(star["dead"], star["counts"])]
+        [interval_deaths(res["dead"], res.counts), interval_deaths(star["dead"], star["counts"])]
     )
     _, pvalue, _, _ = stats.chi2_contingency(table)
     assert pvalue > 0.001, table
@@ -92,11 +60,11 @@ def test_starsim_model_matches_alssim_under_constant_hazard():
 
 def test_starsim_model_matches_alssim_with_heterogeneous_vulnerability():
     """Vulnerability by neuron (lognormal, by motor-unit type) scales each neuron's hazard."""
-    cfg = _constant_hazard_config(0.03, **{"neurons.vulnerability_sigma": 0.8})
+    cfg = constant_hazard_config(0.03, **{"neurons.vulnerability_sigma": 0.8})
     res = alssim.simulate(cfg, seed=5)
     star = run_starsim(cfg, seed=5)
     table = np.vstack(
-        [_interval_deaths(res["dead"], res.counts), _interval_deaths(star["dead"], star["counts"])]
+        [interval_deaths(res["dead"], res.counts), interval_deaths(star["dead"], star["counts"])]
     )
     _, pvalue, _, _ = stats.chi2_contingency(table)
     assert pvalue > 0.001, table
