@@ -336,8 +336,8 @@ class ExactFates(FateEngine):
         self._positive = np.zeros((k, n_pop), dtype=bool)
         self._log_finite = False
         # motor-unit prefix sums of the batch: patient i's columns i * m .. (i + 1) * m
-        self._prefix_size = _batch_columns([p.prefix_size for p in self.patients])
-        self._prefix_type = _batch_columns([p.prefix_type for p in self.patients])
+        self._prefix_size = _side_by_side([p.prefix_size for p in self.patients])
+        self._prefix_type = _side_by_side([p.prefix_type for p in self.patients])
         self._lmn = np.flatnonzero(self.lmn_mask)
         width = self.patients[0].prefix_size.shape[1] if k else 0
         self._prefix_at = (np.arange(k, dtype=np.int64)[:, None] * width
@@ -356,14 +356,7 @@ class ExactFates(FateEngine):
         self._walk = level_walker()
         sizes = np.array([p.keys.size for p in self.patients], dtype=np.int64)
         first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        base = self.patients[0].keys.base if self.patients else None
-        shared = (isinstance(base, np.ndarray) and base.ndim == 1
-                  and base.dtype == np.float64 and base.size == int(sizes.sum())
-                  and all(p.keys.base is base and p.keys.ctypes.data
-                          == base.ctypes.data + base.itemsize * int(f)
-                          for p, f in zip(self.patients, first, strict=True)))
-        self._all_keys: np.ndarray = (base if shared and base is not None
-                                      else np.concatenate(self._keys))
+        self._all_keys = _side_by_side(self._keys)
         starts = self._start + first[:, None]
         ends = np.empty_like(starts)
         ends[:, :-1] = starts[:, 1:]
@@ -446,20 +439,21 @@ class ExactFates(FateEngine):
         return UnitSums(alive, dys, by_type)
 
 
-def _batch_columns(blocks: Sequence[np.ndarray]) -> np.ndarray:
-    """The 2-D arrays ``blocks`` side by side: their common base when they are its consecutive
-    column blocks (as :meth:`ExactFates.for_patients` writes them; no copy), else a copy."""
-    base = blocks[0].base if blocks else None
-    if isinstance(base, np.ndarray) and base.ndim == 2 and base.dtype == blocks[0].dtype:
-        width = blocks[0].shape[1]
-        if base.shape == (blocks[0].shape[0], width * len(blocks)) and all(
-                b.base is base and b.shape == blocks[0].shape
-                and b.ctypes.data == base.ctypes.data + i * width * base.itemsize
-                for i, b in enumerate(blocks)):
-            return base
+def _side_by_side(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """The arrays ``blocks`` joined along their last axis: their common base when they are its
+    consecutive blocks (as :meth:`ExactFates.for_patients` writes them; no copy), else a copy."""
     if not blocks:
         return np.zeros((0, 0))
-    return np.concatenate(blocks, axis=1)
+    first = blocks[0]
+    base = first.base
+    width = first.shape[-1]
+    if (isinstance(base, np.ndarray) and base.dtype == first.dtype
+            and base.shape == (*first.shape[:-1], width * len(blocks))
+            and all(b.base is base and b.shape == first.shape
+                    and b.ctypes.data == base.ctypes.data + i * width * base.itemsize
+                    for i, b in enumerate(blocks))):
+        return base
+    return np.concatenate(blocks, axis=-1)
 
 
 class _NeuronStepper:
