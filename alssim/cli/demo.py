@@ -148,6 +148,35 @@ def _where(segment: str, side: str | None) -> str:
     return words.replace("the ", f"the {side} ", 1) if words.startswith("the ") else words
 
 
+def _first_spread_words(fs: dict, summary: dict) -> str:
+    """The sentence on the first clinical spread; segments first involved at the same record as
+    ``fs`` (a tie at the records' resolution) are named with it, not left out."""
+    seg_months = summary.get("segment_involvement_months") or {}
+    onset = (summary.get("onset_segment"), summary.get("onset_side"))
+    order = list(_SEGMENT_WORDS)
+    tied = sorted((key.split(":") for key, m in seg_months.items()
+                   if m is not None and m == fs["months"]
+                   and tuple(key.split(":")) != onset),
+                  key=lambda p: (order.index(p[0]) if p[0] in order else len(order), p[1]))
+    when = f"{_months(fs['months'])} after onset"
+    if len(tied) <= 1:
+        return (f"Clinically, the first spread was {fs['direction']}: to "
+                f"{_where(fs['segment'], fs.get('side'))}, {when}.")
+    seg0 = summary.get("onset_segment")
+    ranks = {s: i for i, s in enumerate(order)}
+
+    def direction(seg: str) -> str:
+        if seg == seg0:
+            return "the other side"
+        above = ranks.get(seg, 0) < ranks.get(seg0 or "", 0)
+        return "above the onset" if above else "below the onset"
+
+    places = [f"{_where(seg, side)} ({direction(seg)})" for seg, side in tied]
+    return (f"Clinically, the disease spread to {len(tied)} places first seen at the same visit, "
+            f"{when}: " + ", ".join(places[:-1]) + f" and {places[-1]}; the records, a month "
+            "apart, do not tell which came first.")
+
+
 def patient_story(result, *, seconds: float | None = None,
                   figures: list[Path] | None = None) -> str:
     """What happened to one simulated patient, in plain words (Markdown).
@@ -214,9 +243,7 @@ def patient_story(result, *, seconds: float | None = None,
                      + ", ".join(steps) + more + ".")
     fs = c.get("first_spread") or {}
     if fs.get("direction"):
-        lines.append(
-            f"Clinically, the first spread was {fs['direction']}: to "
-            f"{_where(fs['segment'], fs.get('side'))}, {_months(fs['months'])} after onset.")
+        lines.append(_first_spread_words(fs, c))
     regions = c.get("region_involvement_months") or {}
     reached = sorted((v, k) for k, v in regions.items() if v is not None)
     if reached:
