@@ -232,7 +232,9 @@ def test_validation_figure_marks_the_failures(report):
 
     fig = analysis.plot_validation(report)
     ax = fig.axes[0]
-    assert "51 of 56" in ax.get_title()
+    passed, total = int(report.table["passed"].sum()), len(report.table)
+    assert 0 < passed < total  # the shipped report has failures to mark
+    assert f"{passed} of {total}" in ax.get_title()
     red = [t.get_text() for t in ax.get_yticklabels() if t.get_color() != "black"]
     assert red == report.failures
 
