@@ -115,3 +115,33 @@ def test_story_tells_no_neuron_loss_after_death():
     n_listed = min(told, 6) + (int(listed.rsplit("and ", 1)[1].split(" more")[0])
                                if " more" in listed else 0)
     assert n_listed == told
+
+
+def test_story_names_a_tie_in_the_first_spread():
+    """Segments first seen involved at the same record are named together, not one of them
+    picked silently; without a tie the story names the one segment."""
+    from alssim.config.loader import configs_dir
+
+    cfg = alssim.load_config(configs_dir() / "teaching" / "onset_and_spread.toml")
+    for seed in (1, 2):
+        res = alssim.simulate(cfg, seed=seed)
+        c = res.summary["clinical"]
+        first = c["first_spread"]["months"]
+        onset = f"{c['onset_segment']}:{c['onset_side']}"
+        tied = [k for k, m in c["segment_involvement_months"].items()
+                if m == first and k != onset]
+        story = demo_cmd.patient_story(res)
+        line = next(ln for ln in story.splitlines() if ln.startswith("Clinically"))
+        if len(tied) > 1:
+            assert f"spread to {len(tied)} places first seen at the same visit" in line
+            assert "do not tell which came first" in line
+            assert line.count("(C") >= len(tied) - 1  # each place named with its segments
+        else:
+            assert line.startswith(f"Clinically, the first spread was "
+                                   f"{c['first_spread']['direction']}")
+    # seed 1 has a tie (the other hand, the shoulder above and the leg at one visit)
+    res = alssim.simulate(cfg, seed=1)
+    story = demo_cmd.patient_story(res)
+    assert "3 places first seen at the same visit" in story
+    for place in ("the left arm and hand", "the right neck and shoulder", "the right leg"):
+        assert place in story
