@@ -172,7 +172,11 @@ def spread_rows(res) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_onset_and_spread_claims(seed):
-    res, c = course("onset_and_spread", seed)
+    check_onset_and_spread_claims(*course("onset_and_spread", seed))
+
+
+def check_onset_and_spread_claims(res, c):
+    """The claims of onset_and_spread.toml's text, checked on one run of it."""
     s = c.summary()
     assert 12 <= c.clinical_onset_months <= 24         # "a year or more", "a year and a half"
     # "it spreads first to the other hand": no segment is involved before the left hand (at the
@@ -313,3 +317,14 @@ def test_bulbar_vs_limb_claims(seed):
     mixed = ((bulbar["jaw_jerk"][:, b, 1] >= 3) & (bulbar["fasciculation_score"][:, b, 1] >= 1)
              & (bulbar["mrc"][:, b, 1] <= 4))
     assert mixed.any()
+
+
+def test_onset_and_spread_claims_hold_in_the_demo():
+    """`alssim demo` runs this scenario at DEMO_SCALE with the default seed: its text must hold
+    for that run too, not only for the scenario's own runs."""
+    from alssim.cli.demo import DEMO_CONFIG, DEMO_SCALE
+
+    cfg = alssim.load_config(alssim.config.configs_dir() / DEMO_CONFIG,
+                             overrides={"simulation.scale": DEMO_SCALE})
+    res = alssim.simulate(cfg)
+    check_onset_and_spread_claims(res, res.clinical)
