@@ -343,31 +343,39 @@ class DriverBatch:
         key = tuple(map(id, arrays))
         args = self._kernel_args
         if args is None or args[0] != key or self._tables:
-            # (a treated batch's constants are other arrays every step: made again each step)
-            args = self._kernel_args = (key, *self._make_kernel_args(*arrays), kernels())
-        _, product, exponent, finish, (spread_exponent, finish_step) = args
+            # (a treated batch's constants are other arrays every step: made again each step,
+            # the last kernel's after they move to the next step's, below)
+            args = self._kernel_args = (key, self._front_args(state.pathology),
+                                        None if self._tables else self._finish_args(*arrays),
+                                        kernels())
+        _, (product, exponent), finish, (spread_exponent, finish_step) = args
         # 1 - p <- (1 - p) * exp(-dt * (g * p + K p)), K p as in the numpy path
         np.matmul(*product)
         spread_exponent(*exponent)
         np.exp(self._drive, out=self._drive)
         if self._tables:
             self._next_constants()
-            finish = self._make_kernel_args(*arrays)[2]  # the next step's constants
+            finish = self._finish_args(*arrays)  # with the next step's constants
         finish_step(*finish)
 
-    def _make_kernel_args(self, p, g, e, lost, affected, hazard_out) -> tuple:
-        """Arguments of the stacked product and of the two compiled kernels (see
-        :mod:`alssim.driver_kernels`)."""
+    def _front_args(self, p) -> tuple:
+        """Arguments of the stacked product and of the compiled ``spread_exponent`` (see
+        :mod:`alssim.driver_kernels`), for this step's constants."""
         c, drive = self._const, self._drive
-        want = hazard_out is not None
         product = (self.transmission, p[:, :, None], drive[:, :, None])
         exponent = (drive, p, c["growth"], c["minus_dt"], c["spread"], bool(self._tables))
-        finish = (p, drive, g, lost, c["relax"], e, affected, self._lmn_index, self._umn_index,
-                  hazard_out if want else drive, c["pathology_hazard"], c["inflammation_gain"],
-                  c["excitotoxicity_gain"], c["ageing_hazard"], c["stress_factor"],
-                  self._use_inflammation, self._use_excitotoxicity, self._use_ageing,
-                  self._use_stress, want)
-        return product, exponent, finish
+        return product, exponent
+
+    def _finish_args(self, p, g, e, lost, affected, hazard_out) -> tuple:
+        """Arguments of the compiled ``finish_step``, for the constants of the next step's
+        hazard."""
+        c, drive = self._const, self._drive
+        want = hazard_out is not None
+        return (p, drive, g, lost, c["relax"], e, affected, self._lmn_index, self._umn_index,
+                hazard_out if want else drive, c["pathology_hazard"], c["inflammation_gain"],
+                c["excitotoxicity_gain"], c["ageing_hazard"], c["stress_factor"],
+                self._use_inflammation, self._use_excitotoxicity, self._use_ageing,
+                self._use_stress, want)
 
     def __getstate__(self) -> dict:
         # the kept kernel arguments hold views of the state, which a copy would not keep

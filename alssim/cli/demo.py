@@ -17,6 +17,7 @@ from typing import Any
 import alssim
 from alssim.cli.common import FORCE_HELP, write_json
 from alssim.cli.plot import FIGURES_DIR, write_figures
+from alssim.clinical.events import spread_direction
 from alssim.config.loader import configs_dir
 from alssim.fileio import atomic_write_text
 from alssim.outdir import OutputFolder
@@ -151,30 +152,29 @@ def _where(segment: str, side: str | None) -> str:
     return words.replace("the ", f"the {side} ", 1) if words.startswith("the ") else words
 
 
-def _first_spread_words(fs: dict, summary: dict) -> str:
+#: How the story names each direction of :func:`alssim.clinical.events.spread_direction`.
+_DIRECTION_WORDS = {"contralateral": "on the other side", "rostral": "above the onset",
+                    "caudal": "below the onset"}
+
+
+def _first_spread_words(fs: dict, summary: dict, segments: tuple[str, ...]) -> str:
     """The sentence on the first clinical spread; segments first involved at the same record as
-    ``fs`` (a tie at the records' resolution) are named with it, not left out."""
+    ``fs`` (a tie at the records' resolution) are named with it, not left out. ``segments``:
+    the anatomy's segment names, rostral to caudal."""
     seg_months = summary.get("segment_involvement_months") or {}
     onset = (summary.get("onset_segment"), summary.get("onset_side"))
-    order = list(_SEGMENT_WORDS)
     tied = sorted((key.split(":") for key, m in seg_months.items()
                    if m is not None and m == fs["months"]
                    and tuple(key.split(":")) != onset),
-                  key=lambda p: (order.index(p[0]) if p[0] in order else len(order), p[1]))
+                  key=lambda p: (segments.index(p[0]), p[1]))
     when = f"{_months(fs['months'])} after onset"
     if len(tied) <= 1:
         return (f"Clinically, the first spread was {fs['direction']}: to "
                 f"{_where(fs['segment'], fs.get('side'))}, {when}.")
-    seg0 = summary.get("onset_segment")
-    ranks = {s: i for i, s in enumerate(order)}
-
-    def direction(seg: str) -> str:
-        if seg == seg0:
-            return "on the other side"
-        above = ranks.get(seg, 0) < ranks.get(seg0 or "", 0)
-        return "above the onset" if above else "below the onset"
-
-    places = [f"{_where(seg, side)}, {direction(seg)}" for seg, side in tied]
+    s0 = segments.index(str(onset[0]))
+    places = [f"{_where(seg, side)}, "
+              f"{_DIRECTION_WORDS[spread_direction(s0, segments.index(seg))]}"
+              for seg, side in tied]
     return (f"Clinically, the disease spread to {len(tied)} places first seen at the same visit, "
             f"{when}: " + "; ".join(places[:-1]) + f"; and {places[-1]}. The records, a month "
             "apart, do not tell which came first.")
@@ -246,7 +246,7 @@ def patient_story(result, *, seconds: float | None = None,
                      + ", ".join(steps) + more + ".")
     fs = c.get("first_spread") or {}
     if fs.get("direction"):
-        lines.append(_first_spread_words(fs, c))
+        lines.append(_first_spread_words(fs, c, cfg.anatomy.segment_names))
     regions = c.get("region_involvement_months") or {}
     reached = sorted((v, k) for k, v in regions.items() if v is not None)
     if reached:

@@ -22,8 +22,18 @@ __all__ = [
     "diagnosis_details",
     "onset_muscle_mune_50",
     "onset_site",
+    "spread_direction",
     "stage_entry_months",
 ]
+
+
+def spread_direction(onset_segment: int, segment: int) -> str:
+    """Direction of spread from the onset segment to ``segment`` (indices in the anatomy's
+    rostral-to-caudal order): ``"contralateral"`` (the same segment, so the other side),
+    ``"rostral"`` or ``"caudal"``."""
+    if segment == onset_segment:
+        return "contralateral"
+    return "rostral" if segment < onset_segment else "caudal"
 
 
 def stage_entry_months(t, onset_t, death_t, stage, four_a,
@@ -187,9 +197,8 @@ def course_events(anat, t, onset_t, involved, capacity, region_inv, kings, gastr
             k1 = int(np.searchsorted(t, tmin))
             cand = np.where(others == tmin, capacity[k1], np.inf)
             s1, d1 = np.unravel_index(int(np.argmin(cand)), cand.shape)
-            direction = ("contralateral" if s1 == s0 else "rostral" if s1 < s0 else "caudal")
-            first_spread = {"direction": direction, "segment": names[s1], "side": SIDES[d1],
-                            "months": rel(tmin)}
+            first_spread = {"direction": spread_direction(int(s0), int(s1)),
+                            "segment": names[s1], "side": SIDES[d1], "months": rel(tmin)}
     seg_months = {f"{names[s]}:{SIDES[d]}": rel(seg_t[s, d])
                   for s in range(len(names)) for d in range(2)}
     reg_t = first_time(region_inv & lived[:, None], t)
