@@ -16,9 +16,9 @@ Layers, bottom to top; a module imports only from its own layer and the layers b
 2. fields: ``fields`` (how a config field is declared and checked; ``config.params``)
 3. anatomy: ``anatomy``
 4. config: the rest of ``config`` (every section schema, TOML in and out, overrides)
-5. model: ``onset``, ``population``, ``counting``, ``driver_kernels``, ``fates``, ``dynamics``,
-   ``patients``, ``care_draws``, ``resources``, ``interventions``, ``engine``, ``variables``,
-   ``result_tables``, ``results``
+5. model: ``onset``, ``population``, ``counting``, ``driver_kernels``, ``step_kernels``,
+   ``keys``, ``fates``, ``dynamics``, ``patients``, ``care_draws``, ``resources``,
+   ``interventions``, ``engine``, ``variables``, ``result_tables``, ``results``
 6. clinical: ``clinical``
 7. runs: ``batch``, ``executors``, ``cohort``, ``sweeps``, ``sensitivity``, ``trials``,
    ``teaching``

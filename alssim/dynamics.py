@@ -358,6 +358,34 @@ class DriverBatch:
             finish = self._finish_args(*arrays)  # with the next step's constants
         finish_step(*finish)
 
+    def compiled_step_args(self, state: DriverState, dt_months: float,
+                           hazard_out: np.ndarray) -> tuple | None:
+        """The drivers' arguments of :class:`alssim.step_kernels.CompiledStep`: the stacked
+        product's ``(K, p, out)``, the spread exponent's ``(drive, p, growth, minus_dt, spread,
+        use_spread)`` and ``finish_step``'s without ``lost`` and ``affected`` (see
+        :func:`alssim.step_kernels.kernels`); ``None`` unless the drivers compute with numba,
+        have taken a step of ``dt_months`` and keep their constants between steps (no
+        treatment tables).
+
+        Parameters
+        ----------
+        state : DriverState
+            The state the engine advances (arrays updated in place).
+        dt_months : float
+        hazard_out : ndarray, shape (n_patients, n_populations)
+            Where each step writes the next hazard factor.
+        """
+        if self.method != "numba" or self._tables or dt_months != self._dt:
+            return None
+        c = self._const
+        product, exponent = self._front_args(state.pathology)
+        finish = (state.pathology, self._drive, state.inflammation, c["relax"],
+                  state.excitotoxicity, self._lmn_index, self._umn_index, hazard_out,
+                  c["pathology_hazard"], c["inflammation_gain"], c["excitotoxicity_gain"],
+                  c["ageing_hazard"], c["stress_factor"], self._use_inflammation,
+                  self._use_excitotoxicity, self._use_ageing, self._use_stress)
+        return product, exponent, finish
+
     def _front_args(self, p) -> tuple:
         """Arguments of the stacked product and of the compiled ``spread_exponent`` (see
         :mod:`alssim.driver_kernels`), for this step's constants."""

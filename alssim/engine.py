@@ -55,6 +55,7 @@ from alssim.onset import choose_onset, initial_load
 from alssim.population import UNIT_TYPES
 from alssim.resources import check_memory, engine_batch_size
 from alssim.results import VARIABLES, Result
+from alssim.step_kernels import CompiledStep
 from alssim.streams import SeedLike, as_seed_sequence, seed_from_rng
 
 __all__ = ["LOSS_MILESTONES", "simulate", "simulate_batch"]
@@ -256,14 +257,23 @@ def _simulate_group(
     record_at[sim.record_steps[1:]] = np.arange(1, n_out)
     lost, affected = fractions[:, 0], fractions[:, 1]  # the same views every step
     update, advance = fates.update, drivers.advance_and_hazard
+    # with numba, an untreated batch's steps after the first are two compiled calls
+    # (alssim.step_kernels: the same numbers); the first step sets the drivers' constants
+    compiled: CompiledStep | None = None
     for n in range(n_steps):
-        np.multiply(lam, dt_array, out=step_hazard)
-        cum += step_hazard
-        found = update(cum, lam, dt)  # dead and affected, shape (k, 2, n_pop)
         dead = dead_by_step[n + 1]
-        dead[...] = found[:, 0]
-        np.divide(found, counts, out=fractions)
-        advance(state, dt, lost, affected, out=lam)
+        if compiled is not None:
+            compiled(n + 1)
+        else:
+            np.multiply(lam, dt_array, out=step_hazard)
+            cum += step_hazard
+            found = update(cum, lam, dt)  # dead and affected, shape (k, 2, n_pop)
+            dead[...] = found[:, 0]
+            np.divide(found, counts, out=fractions)
+            advance(state, dt, lost, affected, out=lam)
+            if n == 0:
+                compiled = CompiledStep.build(fates, drivers, state, dt, cum, lam, dt_array,
+                                              fractions, dead_by_step, counts)
         if record_at[n + 1]:
             units = fates.unit_sums()
             dysfunctional = fates.dysfunctional()

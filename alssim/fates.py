@@ -28,8 +28,7 @@ dysfunctional neurons and the motor-unit sums of the LMN pools. A single patient
 from __future__ import annotations
 
 import abc
-import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,10 +39,10 @@ from alssim.counting import (
     level_walker,
     segment_bounds,
 )
+from alssim.keys import _BAND_HALF, KINDS, SortedKeys, key_bands, key_space, sorted_keys
 from alssim.population import (
     UNIT_TYPES,
     Population,
-    PopulationDraws,
     build_population,
     iter_population_draws,
 )
@@ -51,12 +50,6 @@ from alssim.streams import stream
 
 __all__ = ["FATE_ENGINES", "ExactFates", "FateEngine", "ReferenceFates", "SortedKeys",
            "UnitSums", "sorted_keys"]
-
-_BAND_HALF = 1000.0
-_BAND = 2 * _BAND_HALF + 1.0
-#: key kinds, in their order in a patient's key array
-KINDS = ("death", "affected")
-
 
 class UnitSums:
     """Motor-unit sums of LMN populations at one time: of one patient, each of shape
@@ -136,162 +129,6 @@ class FateEngine(abc.ABC):
         """Memory the engine holds for its patients, in bytes."""
 
 
-@dataclasses.dataclass(frozen=True)
-class SortedKeys:
-    """One patient's sorted keys and the prefix sums kept in their order (:func:`sorted_keys`).
-
-    Two keys per neuron: its death key ``kd = log(death_threshold / v)`` and its *affected* key
-    ``ka = min(kd, ky)`` with ``ky = log(dysfunction_threshold / v)`` (the neuron is affected,
-    i.e. dysfunctional or dead, once either threshold is passed). Counting keys at or below
-    ``log Lambda`` gives the dead and the affected; the dysfunctional (alive) are their difference,
-    since a dead neuron is affected. One float64 array holds all death keys then all affected
-    keys, each sorted within its population and shifted into its own band, so one
-    ``searchsorted`` of ``2 * n_populations`` query points per step counts every population. For
-    LMN pools, prefix sums of motor-unit sizes (and unit-type counts) are kept in each key order,
-    so surviving and dysfunctional motor-unit sums are lookups.
-
-    Attributes
-    ----------
-    keys : ndarray of float64, shape (2 * n_neurons,)
-        Death keys, then affected keys, sorted within each population and shifted into its band.
-    key_offsets : ndarray of int64, shape (2 * n_populations,)
-        Index of the first key of each (kind, population), kinds first.
-    prefix_start : ndarray of int64, shape (n_populations,)
-        Where each LMN population's prefix sums start (its leading zero).
-    prefix_size : ndarray of float64, shape (2, n_lmn_neurons + n_populations)
-        Summed motor-unit sizes in death-key and in affected-key order.
-    prefix_type : ndarray of int32, shape (3, n_lmn_neurons + n_populations)
-        Units of each type (S, FR, FF) in death-key order.
-    total_size : ndarray, shape (n_populations,)
-        Summed motor-unit size of each healthy LMN pool (0 for UMN populations).
-    total_by_type : ndarray, shape (3, n_populations)
-        Units of each type in each healthy LMN pool.
-    """
-
-    keys: np.ndarray
-    key_offsets: np.ndarray
-    prefix_start: np.ndarray
-    prefix_size: np.ndarray
-    prefix_type: np.ndarray
-    total_size: np.ndarray
-    total_by_type: np.ndarray
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the sorted keys and prefix sums, in bytes."""
-        return self.keys.nbytes + self.prefix_size.nbytes + self.prefix_type.nbytes
-
-
-def key_bands(n_populations: int) -> np.ndarray:
-    """Centre of the band of each (kind, population), shape (2, n_populations)."""
-    return (np.arange(len(KINDS) * n_populations).reshape(len(KINDS), n_populations) * _BAND
-            + _BAND_HALF)
-
-
-def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
-                draws: Iterable[PopulationDraws], out: np.ndarray | None = None,
-                prefix_out: tuple[np.ndarray, np.ndarray] | None = None) -> SortedKeys:
-    """Sort one patient's keys, one population at a time (see :class:`SortedKeys`).
-
-    Parameters
-    ----------
-    counts : ndarray of int, shape (n_populations,)
-        Neurons per population.
-    lmn_mask : ndarray of bool, shape (n_populations,)
-        Which populations are LMN pools (motor-unit sums are kept for those).
-    draws : iterable of PopulationDraws
-        Every population once, in population order (e.g.
-        :func:`~alssim.population.iter_population_draws`), so no per-neuron attribute of the
-        whole patient is held at once.
-    out : ndarray of float64, shape (2 * n_neurons,), optional
-        Where to write the keys (e.g. the patient's part of a batch's array); default a new
-        array.
-    prefix_out : (ndarray of float64, ndarray of int32), optional
-        Where to write the prefix sums (:attr:`SortedKeys.prefix_size`, shape ``(2, m)``, and
-        :attr:`SortedKeys.prefix_type`, shape ``(3, m)``, with ``m`` the LMN neurons plus the
-        populations), e.g. the patient's columns of a batch's arrays; default new arrays.
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    n_pop = len(counts)
-    n = int(counts.sum())
-    n_kinds = len(KINDS)
-    lmn_mask = np.asarray(lmn_mask, dtype=bool)
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    band = key_bands(n_pop)
-    key_offsets = (start[None, :] + n * np.arange(n_kinds)[:, None]).ravel()
-    keys = np.empty(n_kinds * n) if out is None else out
-    if keys.shape != (n_kinds * n,) or keys.dtype != np.float64:
-        raise ValueError(f"out must be float64 of shape ({n_kinds * n},)")
-    lmn_total = int(counts[lmn_mask].sum())
-    # prefix sums over LMN neurons in each key order, with one leading zero per population
-    prefix_start = np.zeros(n_pop, dtype=np.int64)
-    width = lmn_total + n_pop
-    if prefix_out is None:
-        prefix_size = np.zeros((n_kinds, width))
-        prefix_type = np.zeros((len(UNIT_TYPES), width), dtype=np.int32)
-    else:
-        prefix_size, prefix_type = prefix_out
-        if (prefix_size.shape != (n_kinds, width) or prefix_size.dtype != np.float64
-                or prefix_type.shape != (len(UNIT_TYPES), width)
-                or prefix_type.dtype != np.int32):
-            raise ValueError(f"prefix_out must be float64 of shape ({n_kinds}, {width}) and "
-                             f"int32 of shape ({len(UNIT_TYPES)}, {width})")
-        prefix_size[:] = 0.0
-        prefix_type[:] = 0
-    total_size = np.zeros(n_pop)
-    total_by_type = np.zeros((len(UNIT_TYPES), n_pop))
-    pos = 0
-    seen = 0
-    for d in draws:
-        p, k = d.index, int(counts[d.index])
-        seen += 1
-        lo = start[p]
-        dest = [keys[j * n + lo : j * n + lo + k] for j in range(n_kinds)]
-        # keys log(threshold / vulnerability) in float64; temporaries of this population only
-        kd, ka = dest
-        with np.errstate(divide="ignore"):
-            log_v = np.log(d.vulnerability, dtype=np.float64)
-            np.log(d.death_threshold, out=kd, dtype=np.float64)
-            np.log(d.dysfunction_threshold, out=ka, dtype=np.float64)
-        kd -= log_v
-        ka -= log_v
-        np.minimum(ka, kd, out=ka)
-        del log_v
-        if lmn_mask[p]:
-            # LMN draws carry their motor units (alssim.population.PopulationDraws)
-            assert d.unit_size is not None and d.unit_type is not None
-            size = d.unit_size.astype(np.float64)
-            sl = slice(pos + 1, pos + k + 1)
-            prefix_start[p] = pos
-            for j, key in enumerate(dest):
-                # tied keys are equal and sums of float32 sizes are exact in float64, so
-                # neither the sorted keys nor a prefix sum at the end of a tie depends on
-                # how the sort orders ties
-                order = np.argsort(key)
-                key[:] = key[order]
-                np.cumsum(size[order], out=prefix_size[j, sl])
-                if j == 0:
-                    utype = d.unit_type[order]
-                    for t in range(len(UNIT_TYPES)):
-                        np.cumsum(utype == t, out=prefix_type[t, sl])
-            total_size[p] = size.sum()
-            total_by_type[:, p] = np.bincount(d.unit_type, minlength=len(UNIT_TYPES))
-            pos += k + 1
-        else:
-            kd.sort()
-            ka.sort()
-        for j, key in enumerate(dest):
-            # clip to the band (inf keys: never, or at once) and shift into it; the keys
-            # are sorted, so only their ends can need clipping
-            key[: key.searchsorted(-_BAND_HALF, side="left")] = -_BAND_HALF
-            key[key.searchsorted(_BAND_HALF, side="right") :] = _BAND_HALF
-            key += band[j, p]
-    if seen != n_pop:
-        raise ValueError(f"draws gave {seen} populations; expected {n_pop}")
-    return SortedKeys(keys, key_offsets, prefix_start, prefix_size, prefix_type, total_size,
-                      total_by_type)
-
-
 class ExactFates(FateEngine):
     """Exact fates by sorted thresholds and binary search (see the module docstring).
 
@@ -300,7 +137,6 @@ class ExactFates(FateEngine):
     patients : sequence of SortedKeys
         One per patient (:func:`sorted_keys`), all with the same populations.
     lmn_mask : ndarray of bool, shape (n_populations,)
-
     method : {"numpy", "numba"}, optional
         How to count (:mod:`alssim.counting`); default :func:`~alssim.counting.counting_method`.
 
@@ -376,7 +212,7 @@ class ExactFates(FateEngine):
         # keys are built population by population, into one array of the batch: no per-neuron
         # arrays outlive this call
         per_patient = len(KINDS) * int(np.sum(counts))
-        keys = np.empty(len(cfgs) * per_patient)
+        keys = key_space(len(cfgs) * per_patient)
         width = int(np.sum(np.asarray(counts)[np.asarray(lmn_mask, dtype=bool)])) + len(counts)
         prefix_size = np.empty((len(KINDS), len(cfgs) * width))
         prefix_type = np.empty((len(UNIT_TYPES), len(cfgs) * width), dtype=np.int32)
@@ -395,18 +231,8 @@ class ExactFates(FateEngine):
                dt: float | None = None) -> np.ndarray:
         """Counts of every patient once its cumulative hazard has reached ``Lambda`` (the step
         hazard and ``dt`` are not needed: see :meth:`FateEngine.update`)."""
+        self.log_levels(cumulative_hazard)
         lq = self._lq
-        if self._log_finite:
-            np.log(cumulative_hazard, out=lq)
-        else:
-            # Until every population has had some hazard: where Lambda = 0, log Lambda = -inf,
-            # clipped to the band's lower edge, which ``lq`` holds from the start (Lambda never
-            # decreases, so an entry once positive stays positive).
-            positive = self._positive
-            np.greater(cumulative_hazard, self._zero, out=positive)
-            np.log(cumulative_hazard, out=lq, where=positive)
-            self._log_finite = bool(positive.all())
-        # (a finite log, >= log(5e-324) = -744.4, is above the lower clip)
         if self.method == "numba":
             # the clip, the band shift and the walk in one compiled call
             # (alssim.counting.walk_level_counts, its compiled kernel called directly)
@@ -419,6 +245,29 @@ class ExactFates(FateEngine):
             found[i] = keys.searchsorted(q, side="right")
         found -= self._start
         return self._counts
+
+    def log_levels(self, cumulative_hazard: np.ndarray) -> None:
+        """Write ``log Lambda`` of every patient and population into the levels the counting
+        reads, from ``cumulative_hazard`` (float64, (n_patients, n_populations)): the first half
+        of :meth:`update` (:class:`alssim.step_kernels.CompiledStep` calls it, then walks)."""
+        lq = self._lq
+        if self._log_finite:
+            np.log(cumulative_hazard, out=lq)
+        else:
+            # Until every population has had some hazard: where Lambda = 0, log Lambda = -inf,
+            # clipped to the band's lower edge, which ``lq`` holds from the start (Lambda never
+            # decreases, so an entry once positive stays positive).
+            positive = self._positive
+            np.greater(cumulative_hazard, self._zero, out=positive)
+            np.log(cumulative_hazard, out=lq, where=positive)
+            self._log_finite = bool(positive.all())
+        # (a finite log, >= log(5e-324) = -744.4, is above the lower clip)
+
+    def walk_args(self) -> tuple:
+        """Arguments of the compiled walk (:func:`.level_walker`) of this batch; numba only."""
+        if self.method != "numba":
+            raise ValueError("walk_args needs the numba counting method")
+        return self._walk_args
 
     def dysfunctional(self) -> np.ndarray:
         return self._counts[:, 1] - self._counts[:, 0]
@@ -453,6 +302,14 @@ def _side_by_side(blocks: Sequence[np.ndarray]) -> np.ndarray:
                     and b.ctypes.data == base.ctypes.data + i * width * base.itemsize
                     for i, b in enumerate(blocks))):
         return base
+    if (first.ndim == 1 and isinstance(base, np.ndarray) and base.ndim == 1
+            and base.dtype == first.dtype and base.flags.c_contiguous
+            and all(b.base is base and b.shape == first.shape
+                    and b.ctypes.data == first.ctypes.data + i * width * base.itemsize
+                    for i, b in enumerate(blocks))):
+        # consecutive blocks of a larger array (alssim.keys.key_space): their span of it
+        at = (first.ctypes.data - base.ctypes.data) // base.itemsize
+        return base[at:at + width * len(blocks)]
     return np.concatenate(blocks, axis=-1)
 
 

@@ -41,6 +41,7 @@ import gc  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -73,10 +74,15 @@ def _best_of(fn, repeat: int, clock=time.perf_counter) -> float:
 
 
 def _peak_bytes(fn) -> int:
+    """Traced peak of ``fn()``, run in a new thread: the engine keeps a batch's key array per
+    thread for the next batch (``alssim.keys.key_space``), so a new thread allocates it inside
+    the measurement, as a process's first run does."""
     gc.collect()
+    worker = threading.Thread(target=fn)
     tracemalloc.start()
     try:
-        fn()
+        worker.start()
+        worker.join()
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

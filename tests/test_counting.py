@@ -124,7 +124,9 @@ def test_the_engine_walks_the_batch_s_own_key_array(monkeypatch):
     lmn_mask = anat.population_table()["compartment_index"] == 1
     fates = ExactFates.for_patients(cfgs, roots, counts, lmn_mask)
     assert fates.method == "numba"
-    assert all(p.keys.base is fates._all_keys for p in fates.patients)
+    # one array, not a copy: every patient's keys are a view of the same memory
+    assert all(np.shares_memory(p.keys, fates._all_keys) for p in fates.patients)
+    assert fates._all_keys.size == sum(p.keys.size for p in fates.patients)
 
 
 def test_the_method_is_chosen_by_the_environment(monkeypatch):
@@ -195,3 +197,73 @@ def test_the_compiled_driver_step_is_numpys_bit_for_bit(inflammation, excitotoxi
                         state.excitotoxicity)
     for a, b in zip(ends["numpy"], ends["numba"], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+_THRESHOLD = st.one_of(st.floats(0.0, 50.0, width=32), st.sampled_from([0.0, 1e-38, 3e38]))
+
+
+@given(st.lists(st.tuples(st.floats(1e-30, 1e30), _THRESHOLD, _THRESHOLD,
+                          st.floats(1.0, 100.0, width=32), st.integers(0, 2)),
+                min_size=0, max_size=60),
+       st.integers(0, 2), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_the_compiled_key_passes_make_numpys_keys(neurons, pop, lmn):
+    # keys past the band's edges (a zero threshold, huge or tiny vulnerabilities, an infinite
+    # dysfunction threshold) are clipped; equal keys are ties; LMN pools keep prefix sums
+    from alssim.keys import sorted_keys
+    from alssim.population import PopulationDraws
+    counts = np.array([len(neurons) if p == pop else 3 for p in range(3)], dtype=np.int64)
+    lmn_mask = np.array([lmn and p == pop for p in range(3)])
+    rng = np.random.default_rng(len(neurons))
+    draws = []
+    for p in range(3):
+        if p == pop:
+            v, d, y, size, kind = (np.array(c, dtype=dt) for c, dt in zip(
+                zip(*neurons, strict=True) if neurons else ([],) * 5,
+                (np.float32, np.float32, np.float32, np.float32, np.int8), strict=True))
+        else:
+            v, d, y = (rng.exponential(size=3).astype(np.float32) for _ in range(3))
+            size, kind = np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.int8)
+        if p == 2:
+            y = np.full(counts[p], np.inf, dtype=np.float32)  # no dysfunction: inf keys
+        draws.append(PopulationDraws(p, v, kind if lmn_mask[p] else None,
+                                     size if lmn_mask[p] else None, d, y))
+    a, b = (sorted_keys(counts, lmn_mask, draws, method=m) for m in ("numpy", "numba"))
+    for field in ("keys", "prefix_size", "prefix_type", "total_size", "total_by_type"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+def test_an_untreated_batch_steps_compiled_and_a_treated_one_does_not(monkeypatch):
+    # the compiled step is what makes a step cheap; a treated batch keeps the separate calls
+    import alssim.step_kernels as step_kernels
+    made = []
+    build = step_kernels.CompiledStep.build.__func__
+
+    def spy(cls, *args, **kwargs):
+        made.append(build(cls, *args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(step_kernels.CompiledStep, "build", classmethod(spy))
+    monkeypatch.setenv("ALSSIM_COUNTING", "numba")
+    alssim.simulate(alssim.load_config(overrides=SMALL), seed=1)
+    assert isinstance(made[-1], step_kernels.CompiledStep)
+    alssim.simulate(alssim.load_config(overrides={**SMALL,
+                                                  "interventions.riluzole.enabled": True}),
+                    seed=1)
+    assert made[-1] is None
+    monkeypatch.setenv("ALSSIM_COUNTING", "numpy")
+    alssim.simulate(alssim.load_config(overrides=SMALL), seed=1)
+    assert made[-1] is None
+
+
+def test_a_batch_reuses_the_key_space_only_when_nothing_holds_it():
+    from alssim.keys import key_space
+    first = key_space(1000)
+    second = key_space(1000)  # the first is alive: a new array
+    assert not np.shares_memory(first, second)
+    kept_at = second.ctypes.data
+    del first, second
+    third = key_space(500)  # nothing holds the kept array any more: it is reused
+    assert third.ctypes.data == kept_at
+    fourth = key_space(500)  # the third holds it: a new array
+    assert not np.shares_memory(third, fourth)
