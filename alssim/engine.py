@@ -257,27 +257,34 @@ def _simulate_group(
     record_at[sim.record_steps[1:]] = np.arange(1, n_out)
     lost, affected = fractions[:, 0], fractions[:, 1]  # the same views every step
     update, advance = fates.update, drivers.advance_and_hazard
-    # with numba, an untreated batch's steps after the first are two compiled calls
-    # (alssim.step_kernels: the same numbers); the first step sets the drivers' constants
+    # with numba, an untreated batch's steps after the first are two compiled calls each, run
+    # from record to record (alssim.step_kernels: the same numbers); the first step sets the
+    # drivers' constants
+    record_rows = sim.record_steps[1:]
     compiled: CompiledStep | None = None
-    for n in range(n_steps):
-        dead = dead_by_step[n + 1]
+    n = 0  # steps taken: dead_by_step[n] is the state now
+    while n < n_steps:
         if compiled is not None:
-            compiled(n + 1)
+            i = int(np.searchsorted(record_rows, n + 1))
+            stop = min(int(record_rows[i]) if i < len(record_rows) else n_steps, n_steps)
+            compiled.run(n + 1, stop + 1)
+            n = stop
         else:
             np.multiply(lam, dt_array, out=step_hazard)
             cum += step_hazard
             found = update(cum, lam, dt)  # dead and affected, shape (k, 2, n_pop)
-            dead[...] = found[:, 0]
+            dead_by_step[n + 1] = found[:, 0]
             np.divide(found, counts, out=fractions)
             advance(state, dt, lost, affected, out=lam)
-            if n == 0:
+            n += 1
+            if n == 1:
                 compiled = CompiledStep.build(fates, drivers, state, dt, cum, lam, dt_array,
                                               fractions, dead_by_step, counts)
-        if record_at[n + 1]:
+        if record_at[n]:
+            dead = dead_by_step[n]
             units = fates.unit_sums()
             dysfunctional = fates.dysfunctional()
-            _record(rec, record_at[n + 1], counts, dead, dysfunctional, state, lam, cum, units,
+            _record(rec, record_at[n], counts, dead, dysfunctional, state, lam, cum, units,
                     dead - last_dead)
             last_dead = dead
 

@@ -39,7 +39,15 @@ from alssim.counting import (
     level_walker,
     segment_bounds,
 )
-from alssim.keys import _BAND_HALF, KINDS, SortedKeys, key_bands, key_space, sorted_keys
+from alssim.keys import (
+    _BAND_HALF,
+    KINDS,
+    SortedKeys,
+    compiled_passes,
+    key_bands,
+    key_space,
+    sorted_keys,
+)
 from alssim.population import (
     UNIT_TYPES,
     Population,
@@ -278,6 +286,11 @@ class ExactFates(FateEngine):
         alive = np.zeros((k, self.n_populations))
         dys = np.zeros_like(alive)
         by_type = np.zeros((k, len(UNIT_TYPES), self.n_populations))
+        if self.method == "numba":  # the same arithmetic, compiled (alssim.keys)
+            compiled_passes()[2](counts, lmn, self._prefix_at, self._prefix_size,
+                                 self._prefix_type, self._total_size, self._total_by_type,
+                                 alive, dys, by_type)
+            return UnitSums(alive, dys, by_type)
         # positions in the prefix sums of the dead and of the affected of each LMN population
         at_dead = self._prefix_at + counts[:, 0, lmn]
         dead_size = self._prefix_size[0, at_dead]

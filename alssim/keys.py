@@ -2,19 +2,20 @@
 
 :func:`sorted_keys` makes each neuron's two keys (death, and affected: dysfunctional or dead) from
 the logarithms of its thresholds and of its vulnerability, sorts them within their population,
-clips them to their population's band and shifts them into it, and keeps the prefix sums of the
-LMN pools' motor units in each key order (:class:`SortedKeys`); :class:`alssim.fates.ExactFates`
-counts them.
+clips them to their population's band and shifts them into it, and keeps the prefix sums of the LMN
+pools' motor units in each key order (:class:`SortedKeys`); :class:`alssim.fates.ExactFates` counts
+them.
 
 With numpy this is a dozen passes over arrays of up to millions of values besides the sort. With
 numba (``pip install "alssim[fast]"``, the method of :func:`alssim.counting.counting_method`) two
 compiled passes do the same arithmetic (:func:`compiled_passes`): one makes, clips and shifts the
 keys before the sort, the other gathers an LMN pool's keys into their sorted order and accumulates
-its prefix sums. The numbers are the same bit for bit: clipping and adding the band's centre are
-monotone in IEEE-754 arithmetic, so they commute with the sort (keys that become equal only
-after the shift are a tie, and no count or prefix sum is read inside a tie); the prefix sums are
-the same sequential additions as ``numpy.cumsum``, and sums of float32 sizes are exact in float64.
-The logarithms, the sorts and the argsorts stay numpy's.
+its prefix sums; a third reads a batch's motor-unit sums from them at each record. The numbers are
+the same bit for bit: clipping and adding the band's centre are monotone in IEEE-754 arithmetic, so
+they commute with the sort (keys that become equal only after the shift are a tie, and no count or
+prefix sum is read inside a tie); the prefix sums are the same sequential additions as
+``numpy.cumsum``, and sums of float32 sizes are exact in float64. The logarithms, the sorts and the
+argsorts stay numpy's.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _BAND = 2 * _BAND_HALF + 1.0
 #: key kinds, in their order in a patient's key array
 KINDS = ("death", "affected")
 
-_kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+_kernels: tuple[Callable[..., Any], ...] | None = None
 _spaces = threading.local()
 
 
@@ -62,8 +63,9 @@ def key_space(size: int) -> np.ndarray:
     return _spaces.keys[:size]
 
 
-def compiled_passes() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """``(band_keys, gather_prefix)``, compiled at their first call and cached on disk.
+def compiled_passes() -> tuple[Callable[..., Any], ...]:
+    """``(band_keys, gather_prefix, unit_sums)``, compiled at their first call and cached on
+    disk.
 
     ``band_keys(death, affected, log_vulnerability, half, death_centre, affected_centre)``:
     ``death`` and ``affected`` (float64, shape (k,)) hold the logarithms of the death and
@@ -77,6 +79,11 @@ def compiled_passes() -> tuple[Callable[..., Any], Callable[..., Any]]:
     (float64, (k,)) and, with ``with_types``, the running counts of each unit type
     (``unit_type``, int8, (k,)) into the rows of ``prefix_type`` (int32, (3, k)); ``scratch``
     is float64 work space of shape (k,).
+
+    ``unit_sums(counts, lmn, prefix_at, prefix_size, prefix_type, total_size, total_by_type,
+    alive, dysfunctional, by_type)``: the motor-unit sums of a batch's LMN populations ``lmn``
+    read from their prefix sums at the counts, written into ``alive``, ``dysfunctional`` and
+    ``by_type`` (the arithmetic of :meth:`alssim.fates.ExactFates.unit_sums`).
     """
     global _kernels
     if _kernels is None:
@@ -122,7 +129,21 @@ def compiled_passes() -> tuple[Callable[..., Any], Callable[..., Any]]:
                     for t in range(n_types):
                         prefix_type[t, i] = seen[t]
 
-        _kernels = (band_keys, gather_prefix)
+        @numba.njit(cache=True, nogil=True)
+        def unit_sums(counts, lmn, prefix_at, prefix_size, prefix_type, total_size,
+                      total_by_type, alive, dysfunctional, by_type):  # pragma: no cover
+            for a in range(counts.shape[0]):
+                for j in range(lmn.size):
+                    p = lmn[j]
+                    at = prefix_at[a, j] + counts[a, 0, p]
+                    dead_size = prefix_size[0, at]
+                    alive[a, p] = total_size[a, p] - dead_size
+                    dysfunctional[a, p] = (prefix_size[1, prefix_at[a, j] + counts[a, 1, p]]
+                                           - dead_size)
+                    for t in range(total_by_type.shape[1]):
+                        by_type[a, t, p] = total_by_type[a, t, p] - prefix_type[t, at]
+
+        _kernels = (band_keys, gather_prefix, unit_sums)
     return _kernels
 
 

@@ -152,18 +152,36 @@ class CompiledStep:
 
     def __call__(self, row: int) -> None:
         """Advance one step; the state after it is row ``row`` of ``dead_by_step``."""
-        np.matmul(*self._product)
-        self._front(*self._front_args)
-        self._log_levels(self._cum)
-        np.exp(self._drive, out=self._drive)
-        args = (*self._head, row, *self._tail)
-        self._back(*args)
-        if not self._resolved:
+        self.run(row, row + 1)
+
+    def run(self, start: int, stop: int) -> None:
+        """Advance ``stop - start`` steps, the states after them rows ``start`` to ``stop - 1``
+        of ``dead_by_step``."""
+        if not self._resolved and start < stop:
             # the arguments' types do not change between steps (the same arrays, an int row),
             # so later steps call the compiled functions without numba's type dispatch
+            self._step(start, self._front, self._back)
             self._front = _compiled_entry(self._front, self._front_args)
-            self._back = _compiled_entry(self._back, args)
+            self._back = _compiled_entry(self._back, (*self._head, start, *self._tail))
             self._resolved = True
+            start += 1
+        matmul, product, exp, drive = np.matmul, self._product, np.exp, self._drive
+        front, front_args, back, head, tail = (self._front, self._front_args, self._back,
+                                               self._head, self._tail)
+        log_levels, cum = self._log_levels, self._cum
+        for row in range(start, stop):
+            matmul(*product)
+            front(*front_args)
+            log_levels(cum)
+            exp(drive, out=drive)
+            back(*head, row, *tail)
+
+    def _step(self, row: int, front: Callable[..., Any], back: Callable[..., Any]) -> None:
+        np.matmul(*self._product)
+        front(*self._front_args)
+        self._log_levels(self._cum)
+        np.exp(self._drive, out=self._drive)
+        back(*self._head, row, *self._tail)
 
 
 def _compiled_entry(dispatcher: Any, args: tuple) -> Callable[..., Any]:
