@@ -287,6 +287,9 @@ def _simulate_group(
             _record(rec, record_at[n], counts, dead, dysfunctional, state, lam, cum, units,
                     dead - last_dead)
             last_dead = dead
+    # the keys are done with: the next batch of this thread may reuse their array (after an
+    # error it is not handed back, and the next batch makes its own)
+    fates.release()
 
     times = sim.record_steps * dt
     step_times = np.arange(n_steps + 1) * dt

@@ -46,6 +46,7 @@ from alssim.keys import (
     compiled_passes,
     key_bands,
     key_space,
+    return_key_space,
     sorted_keys,
 )
 from alssim.population import (
@@ -130,6 +131,11 @@ class FateEngine(abc.ABC):
     def unit_sums(self) -> UnitSums:
         """Motor-unit sums of the LMN populations of the batch at the last update (before the
         first: the healthy pools), arrays with a leading patient axis."""
+
+    def release(self) -> None:
+        """Hand back reusable work space when the batch is done (the engine calls it); the
+        engine must not be used afterwards. Nothing to hand back by default."""
+        return None
 
     @property
     @abc.abstractmethod
@@ -280,6 +286,11 @@ class ExactFates(FateEngine):
     def dysfunctional(self) -> np.ndarray:
         return self._counts[:, 1] - self._counts[:, 0]
 
+    def release(self) -> None:
+        """Return the batch's key array to this thread's key space (:func:`.key_space`) for
+        the next batch; the keys may be overwritten from then on."""
+        return_key_space(self._keys[0] if self._keys else np.zeros(0))
+
     def unit_sums(self) -> UnitSums:
         k, lmn = self.n_patients, self._lmn
         counts = self._counts
@@ -311,13 +322,13 @@ def _side_by_side(blocks: Sequence[np.ndarray]) -> np.ndarray:
     width = first.shape[-1]
     if (isinstance(base, np.ndarray) and base.dtype == first.dtype
             and base.shape == (*first.shape[:-1], width * len(blocks))
-            and all(b.base is base and b.shape == first.shape
+            and all(b.base is base and b.shape == first.shape and b.strides == base.strides
                     and b.ctypes.data == base.ctypes.data + i * width * base.itemsize
                     for i, b in enumerate(blocks))):
         return base
     if (first.ndim == 1 and isinstance(base, np.ndarray) and base.ndim == 1
             and base.dtype == first.dtype and base.flags.c_contiguous
-            and all(b.base is base and b.shape == first.shape
+            and all(b.base is base and b.shape == first.shape and b.flags.c_contiguous
                     and b.ctypes.data == first.ctypes.data + i * width * base.itemsize
                     for i, b in enumerate(blocks))):
         # consecutive blocks of a larger array (alssim.keys.key_space): their span of it

@@ -13,15 +13,16 @@ keys before the sort, the other gathers an LMN pool's keys into their sorted ord
 its prefix sums; a third reads a batch's motor-unit sums from them at each record. The numbers are
 the same bit for bit: clipping and adding the band's centre are monotone in IEEE-754 arithmetic, so
 they commute with the sort (keys that become equal only after the shift are a tie, and no count or
-prefix sum is read inside a tie); the prefix sums are the same sequential additions as
-``numpy.cumsum``, and sums of float32 sizes are exact in float64. The logarithms, the sorts and the
-argsorts stay numpy's.
+prefix sum is read inside a tie; a NaN key, from a zero vulnerability, becomes the band's upper edge
+either way); the prefix sums are the same sequential additions as ``numpy.cumsum``. Both ways a
+prefix sum at the end of a tie depends on how the sort ordered the tie only if the sums of a pool's
+float32 sizes are inexact in float64, which needs a pool whose summed size passes 2**30 (the
+default pools' are about 10**6). The logarithms, the sorts and the argsorts stay numpy's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -32,7 +33,8 @@ from alssim.counting import counting_method
 from alssim.errors import import_optional
 from alssim.population import UNIT_TYPES, PopulationDraws
 
-__all__ = ["KINDS", "SortedKeys", "compiled_passes", "key_bands", "key_space", "sorted_keys"]
+__all__ = ["KINDS", "SortedKeys", "compiled_passes", "key_bands", "key_space",
+           "return_key_space", "sorted_keys"]
 
 _BAND_HALF = 1000.0
 _BAND = 2 * _BAND_HALF + 1.0
@@ -45,22 +47,34 @@ _spaces = threading.local()
 
 def key_space(size: int) -> np.ndarray:
     """A float64 array of ``size`` elements for a batch's keys, its contents undefined (as
-    :func:`numpy.empty`'s): the array the last batch of this thread used when nothing holds it
-    any more (no fate engine, key set or view of it is alive), else a new one, kept for the
-    next batch.
+    :func:`numpy.empty`'s), lent until :func:`return_key_space`: the array this thread's last
+    batch returned, when it is large enough and not lent, else a new one (kept for the next
+    batch unless the kept one is lent).
 
     A batch's keys are one array of tens of megabytes; a new one of that size is mapped fresh
     from the operating system every time and its pages are zeroed on first touch, which costs
-    as much as a tenth of the batch's engine time. Successive batches of a worker reuse one.
+    as much as a tenth of the batch's engine time. The engine returns the array when its batch
+    is done (:meth:`alssim.fates.FateEngine.release`), so successive batches of a worker reuse
+    one; an array that is never returned is never reused.
     """
     kept = getattr(_spaces, "keys", None)
-    # references: the thread's attribute, ``kept`` and getrefcount's argument; any live view
-    # (a view holds its base) adds one
-    if kept is not None and kept.size >= size and sys.getrefcount(kept) == 3:
+    lent = getattr(_spaces, "lent", False)
+    if kept is not None and not lent and kept.size >= size:
+        _spaces.lent = True
         return kept[:size]
-    del kept
+    if lent:
+        return np.empty(size)  # the kept array is in use: one of this batch's own
     _spaces.keys = np.empty(max(size, 1))
+    _spaces.lent = True
     return _spaces.keys[:size]
+
+
+def return_key_space(keys: np.ndarray) -> None:
+    """Return an array :func:`key_space` lent (or a view of it), for this thread's next batch;
+    nothing may read or write it afterwards. An array it did not lend is left alone."""
+    kept = getattr(_spaces, "keys", None)
+    if kept is not None and (keys is kept or keys.base is kept):
+        _spaces.lent = False
 
 
 def compiled_passes() -> tuple[Callable[..., Any], ...]:
@@ -96,15 +110,16 @@ def compiled_passes() -> tuple[Callable[..., Any], ...]:
             for i in range(death.size):
                 d = death[i] - log_v[i]
                 a = affected[i] - log_v[i]
-                if d < a:
+                if d < a or d != d:  # numpy.minimum: a NaN of either wins
                     a = d
+                # a NaN key sorts last and the clip makes it the band's upper edge
                 if d < low:
                     d = low
-                elif d > half:
+                elif not d <= half:
                     d = half
                 if a < low:
                     a = low
-                elif a > half:
+                elif not a <= half:
                     a = half
                 death[i] = d + death_centre
                 affected[i] = a + affected_centre
@@ -287,9 +302,9 @@ def sorted_keys(counts: np.ndarray, lmn_mask: np.ndarray,
                 for j, key in enumerate(dest):
                     compiled[1](key, np.argsort(key), d.unit_size, d.unit_type, scratch,
                                 prefix_size[j, sl], prefix_type[:, sl], j == 0)
-                if k:  # the running sums' last values (the sums are exact in any order)
-                    total_size[p] = prefix_size[0, sl.stop - 1]
-                    total_by_type[:, p] = prefix_type[:, sl.stop - 1]
+                total_size[p] = d.unit_size.astype(np.float64).sum()  # as below
+                if k:
+                    total_by_type[:, p] = prefix_type[:, sl.stop - 1]  # counts: exact
                 continue
             size = d.unit_size.astype(np.float64)
             for j, key in enumerate(dest):

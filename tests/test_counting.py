@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -200,9 +201,10 @@ def test_the_compiled_driver_step_is_numpys_bit_for_bit(inflammation, excitotoxi
 
 
 _THRESHOLD = st.one_of(st.floats(0.0, 50.0, width=32), st.sampled_from([0.0, 1e-38, 3e38]))
+_VULNERABILITY = st.one_of(st.floats(1e-30, 1e30), st.just(0.0))  # 0: NaN and inf keys
 
 
-@given(st.lists(st.tuples(st.floats(1e-30, 1e30), _THRESHOLD, _THRESHOLD,
+@given(st.lists(st.tuples(_VULNERABILITY, _THRESHOLD, _THRESHOLD,
                           st.floats(1.0, 100.0, width=32), st.integers(0, 2)),
                 min_size=0, max_size=60),
        st.integers(0, 2), st.booleans())
@@ -228,9 +230,24 @@ def test_the_compiled_key_passes_make_numpys_keys(neurons, pop, lmn):
             y = np.full(counts[p], np.inf, dtype=np.float32)  # no dysfunction: inf keys
         draws.append(PopulationDraws(p, v, kind if lmn_mask[p] else None,
                                      size if lmn_mask[p] else None, d, y))
-    a, b = (sorted_keys(counts, lmn_mask, draws, method=m) for m in ("numpy", "numba"))
-    for field in ("keys", "prefix_size", "prefix_type", "total_size", "total_by_type"):
+    with np.errstate(invalid="ignore"):  # a zero vulnerability and threshold: inf - inf
+        a, b = (sorted_keys(counts, lmn_mask, draws, method=m) for m in ("numpy", "numba"))
+    for field in ("keys", "total_size", "total_by_type", "prefix_start"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    # prefix sums are read where a count can stop: after the last of equal keys (the order
+    # within a tie is the sort's; an argsort of clipped keys may order it otherwise)
+    n = int(counts.sum())
+    for p in np.flatnonzero(lmn_mask):
+        k, lo, at = int(counts[p]), int(counts[:p].sum()), int(a.prefix_start[p])
+        for kind in range(2):
+            keys = a.keys[kind * n + lo: kind * n + lo + k]
+            ends = at + 1 + np.flatnonzero(np.r_[keys[1:] != keys[:-1], True]) if k else []
+            readable = np.r_[at, ends].astype(int)
+            np.testing.assert_array_equal(a.prefix_size[kind, readable],
+                                          b.prefix_size[kind, readable])
+            if kind == 0:
+                np.testing.assert_array_equal(a.prefix_type[:, readable],
+                                              b.prefix_type[:, readable])
 
 
 def test_an_untreated_batch_steps_compiled_and_a_treated_one_does_not(monkeypatch):
@@ -256,14 +273,76 @@ def test_an_untreated_batch_steps_compiled_and_a_treated_one_does_not(monkeypatc
     assert made[-1] is None
 
 
-def test_a_batch_reuses_the_key_space_only_when_nothing_holds_it():
-    from alssim.keys import key_space
-    first = key_space(1000)
-    second = key_space(1000)  # the first is alive: a new array
-    assert not np.shares_memory(first, second)
-    kept_at = second.ctypes.data
-    del first, second
-    third = key_space(500)  # nothing holds the kept array any more: it is reused
-    assert third.ctypes.data == kept_at
-    fourth = key_space(500)  # the third holds it: a new array
-    assert not np.shares_memory(third, fourth)
+def test_a_batch_reuses_the_key_space_only_once_it_is_returned():
+    from alssim.keys import key_space, return_key_space
+
+    def in_a_new_thread(work):
+        out = []
+        worker = threading.Thread(target=lambda: out.append(work()))
+        worker.start()
+        worker.join()
+        return out[0]
+
+    def lend_and_return():
+        first = key_space(1000)
+        second = key_space(1000)  # the first is lent: an array of its own
+        assert not np.shares_memory(first, second)
+        return_key_space(second)  # not the kept array: the first stays lent
+        third = key_space(10)
+        assert not np.shares_memory(first, third)
+        kept_at = first.ctypes.data
+        return_key_space(first)
+        fourth = key_space(500)  # returned: reused
+        assert fourth.ctypes.data == kept_at
+        fifth = key_space(500)  # lent again: not shared
+        assert not np.shares_memory(fourth, fifth)
+        return_key_space(fourth)
+        return key_space(2000).ctypes.data != kept_at  # too small: a new kept array
+
+    assert in_a_new_thread(lend_and_return)
+
+
+def test_the_engine_hands_its_keys_back_and_a_kept_engine_keeps_them(monkeypatch):
+    # simulate returns its batch's key array; an engine built and kept by hand keeps its own
+    from alssim.keys import key_space, return_key_space
+    monkeypatch.setenv("ALSSIM_COUNTING", "numba")
+    cfgs, seeds = _patients(2, seed=4)
+    roots = [np.random.SeedSequence(s) for s in seeds]
+    anat = cfgs[0].anatomy
+    counts = anat.counts(cfgs[0].simulation.scale).astype(np.int64)
+    lmn_mask = anat.population_table()["compartment_index"] == 1
+
+    def work():
+        alssim.simulate_batch(cfgs, seeds=seeds)
+        probe = key_space(1)  # free again after the run: the kept array
+        return_key_space(probe)
+        kept = ExactFates.for_patients(cfgs, roots, counts, lmn_mask)
+        before = kept._all_keys.copy()
+        alssim.simulate_batch(cfgs, seeds=seeds)  # must not write into the kept engine's keys
+        return probe.base is not None, np.array_equal(before, kept._all_keys)
+
+    out = []
+    worker = threading.Thread(target=lambda: out.append(work()))
+    worker.start()
+    worker.join()
+    assert out[0] == (True, True)
+
+
+@pytest.mark.parametrize("grid", [
+    {"simulation.horizon_years": 52 * 7 / 365.25, "simulation.dt_days": 7.0,
+     "simulation.output_interval_days": 28.0},    # the last step is a record step
+    {"simulation.horizon_years": 0.6, "simulation.dt_days": 3.0,
+     "simulation.output_interval_days": 3.0},     # every step recorded
+    {"simulation.horizon_years": 0.3, "simulation.dt_days": 7.0,
+     "simulation.output_interval_days": 365.0},   # one interval longer than the horizon
+    {"simulation.horizon_years": 1.0, "simulation.dt_days": 13.3,
+     "simulation.output_interval_days": 40.0},    # steps left over after the last record
+])
+def test_the_compiled_steps_record_where_single_steps_do(grid, monkeypatch):
+    # the compiled path runs from record to record; the numpy path steps one at a time
+    cfg = alssim.load_config(overrides={"simulation.scale": 0.01, **grid})
+    results = {}
+    for method in counting.COUNTING_METHODS:
+        monkeypatch.setenv("ALSSIM_COUNTING", method)
+        results[method] = alssim.simulate(cfg, seed=2)
+    _assert_identical(results["numpy"], results["numba"])
