@@ -377,14 +377,11 @@ class DriverBatch:
         """
         if self.method != "numba" or self._tables or dt_months != self._dt:
             return None
-        c = self._const
         product, exponent = self._front_args(state.pathology)
-        finish = (state.pathology, self._drive, state.inflammation, c["relax"],
-                  state.excitotoxicity, self._lmn_index, self._umn_index, hazard_out,
-                  c["pathology_hazard"], c["inflammation_gain"], c["excitotoxicity_gain"],
-                  c["ageing_hazard"], c["stress_factor"], self._use_inflammation,
-                  self._use_excitotoxicity, self._use_ageing, self._use_stress)
-        return product, exponent, finish
+        finish = self._finish_args(state.pathology, state.inflammation, state.excitotoxicity,
+                                   None, None, hazard_out)
+        # without lost (3), affected (6) and want_hazard (last): the compiled step supplies them
+        return product, exponent, finish[:3] + finish[4:6] + finish[7:-1]
 
     def _front_args(self, p) -> tuple:
         """Arguments of the stacked product and of the compiled ``spread_exponent`` (see

@@ -63,20 +63,16 @@ def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     if _kernels is None:
         numba = import_optional("numba", "fast", "the compiled engine step")
         walk_levels = level_walker()
-        finish_step = driver_kernels()[1]
+        spread_exponent, finish_step = driver_kernels()
 
         @numba.njit(cache=True, nogil=True)
         def front(lam, dt, cum, drive, p, growth, minus_dt, spread,
                   use_spread):  # pragma: no cover - compiled
-            k, n = drive.shape
+            k, n = cum.shape
             for a in range(k):
                 for b in range(n):
                     cum[a, b] = cum[a, b] + lam[a, b] * dt[a, b]
-                    d = drive[a, b]
-                    if use_spread:
-                        d = d * spread[a, b]
-                    d = d + p[a, b] * growth[a, b]
-                    drive[a, b] = d * minus_dt[a, b]
+            spread_exponent(drive, p, growth, minus_dt, spread, use_spread)
 
         @numba.njit(cache=True, nogil=True)
         def back(keys, levels, high, bands, pointers, starts, ends, counts, bounds,
@@ -150,21 +146,20 @@ class CompiledStep:
             return None
         return cls(fates, cum, lam, dt_array, fractions, dead_by_step, totals, driver_args)
 
-    def __call__(self, row: int) -> None:
-        """Advance one step; the state after it is row ``row`` of ``dead_by_step``."""
-        self.run(row, row + 1)
-
     def run(self, start: int, stop: int) -> None:
         """Advance ``stop - start`` steps, the states after them rows ``start`` to ``stop - 1``
         of ``dead_by_step``."""
         if not self._resolved and start < stop:
+            self._advance(start, start + 1)
             # the arguments' types do not change between steps (the same arrays, an int row),
             # so later steps call the compiled functions without numba's type dispatch
-            self._step(start, self._front, self._back)
             self._front = _compiled_entry(self._front, self._front_args)
             self._back = _compiled_entry(self._back, (*self._head, start, *self._tail))
             self._resolved = True
             start += 1
+        self._advance(start, stop)
+
+    def _advance(self, start: int, stop: int) -> None:
         matmul, product, exp, drive = np.matmul, self._product, np.exp, self._drive
         front, front_args, back, head, tail = (self._front, self._front_args, self._back,
                                                self._head, self._tail)
@@ -175,13 +170,6 @@ class CompiledStep:
             log_levels(cum)
             exp(drive, out=drive)
             back(*head, row, *tail)
-
-    def _step(self, row: int, front: Callable[..., Any], back: Callable[..., Any]) -> None:
-        np.matmul(*self._product)
-        front(*self._front_args)
-        self._log_levels(self._cum)
-        np.exp(self._drive, out=self._drive)
-        back(*self._head, row, *self._tail)
 
 
 def _compiled_entry(dispatcher: Any, args: tuple) -> Callable[..., Any]:

@@ -115,15 +115,29 @@ def test_a_heterogeneous_batch_is_the_same_counted_either_way(monkeypatch):
         _assert_identical(a, b)
 
 
-def test_the_engine_walks_the_batch_s_own_key_array(monkeypatch):
-    # for_patients builds every patient's keys into one array, which the walk reads in place
-    monkeypatch.setenv("ALSSIM_COUNTING", "numba")
-    cfgs, seeds = _patients(3, seed=2)
-    roots = [np.random.SeedSequence(s) for s in seeds]
+def _fates_inputs(n: int, seed: int):
+    """``ExactFates.for_patients``'s arguments for ``n`` cohort patients, and their seeds."""
+    cfgs, seeds = _patients(n, seed=seed)
     anat = cfgs[0].anatomy
     counts = anat.counts(cfgs[0].simulation.scale).astype(np.int64)
     lmn_mask = anat.population_table()["compartment_index"] == 1
-    fates = ExactFates.for_patients(cfgs, roots, counts, lmn_mask)
+    return (cfgs, [np.random.SeedSequence(s) for s in seeds], counts, lmn_mask), seeds
+
+
+def _in_a_new_thread(work):
+    """``work()`` run in a new thread (whose key space is its own), its value returned."""
+    out = []
+    worker = threading.Thread(target=lambda: out.append(work()))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+def test_the_engine_walks_the_batch_s_own_key_array(monkeypatch):
+    # for_patients builds every patient's keys into one array, which the walk reads in place
+    monkeypatch.setenv("ALSSIM_COUNTING", "numba")
+    inputs, _ = _fates_inputs(3, seed=2)
+    fates = ExactFates.for_patients(*inputs)
     assert fates.method == "numba"
     # one array, not a copy: every patient's keys are a view of the same memory
     assert all(np.shares_memory(p.keys, fates._all_keys) for p in fates.patients)
@@ -276,13 +290,6 @@ def test_an_untreated_batch_steps_compiled_and_a_treated_one_does_not(monkeypatc
 def test_a_batch_reuses_the_key_space_only_once_it_is_returned():
     from alssim.keys import key_space, return_key_space
 
-    def in_a_new_thread(work):
-        out = []
-        worker = threading.Thread(target=lambda: out.append(work()))
-        worker.start()
-        worker.join()
-        return out[0]
-
     def lend_and_return():
         first = key_space(1000)
         second = key_space(1000)  # the first is lent: an array of its own
@@ -299,33 +306,26 @@ def test_a_batch_reuses_the_key_space_only_once_it_is_returned():
         return_key_space(fourth)
         return key_space(2000).ctypes.data != kept_at  # too small: a new kept array
 
-    assert in_a_new_thread(lend_and_return)
+    assert _in_a_new_thread(lend_and_return)
 
 
 def test_the_engine_hands_its_keys_back_and_a_kept_engine_keeps_them(monkeypatch):
     # simulate returns its batch's key array; an engine built and kept by hand keeps its own
     from alssim.keys import key_space, return_key_space
     monkeypatch.setenv("ALSSIM_COUNTING", "numba")
-    cfgs, seeds = _patients(2, seed=4)
-    roots = [np.random.SeedSequence(s) for s in seeds]
-    anat = cfgs[0].anatomy
-    counts = anat.counts(cfgs[0].simulation.scale).astype(np.int64)
-    lmn_mask = anat.population_table()["compartment_index"] == 1
+    inputs, seeds = _fates_inputs(2, seed=4)
+    cfgs = inputs[0]
 
     def work():
         alssim.simulate_batch(cfgs, seeds=seeds)
         probe = key_space(1)  # free again after the run: the kept array
         return_key_space(probe)
-        kept = ExactFates.for_patients(cfgs, roots, counts, lmn_mask)
+        kept = ExactFates.for_patients(*inputs)
         before = kept._all_keys.copy()
         alssim.simulate_batch(cfgs, seeds=seeds)  # must not write into the kept engine's keys
         return probe.base is not None, np.array_equal(before, kept._all_keys)
 
-    out = []
-    worker = threading.Thread(target=lambda: out.append(work()))
-    worker.start()
-    worker.join()
-    assert out[0] == (True, True)
+    assert _in_a_new_thread(work) == (True, True)
 
 
 @pytest.mark.parametrize("grid", [
