@@ -140,7 +140,10 @@ def iter_population_draws(cfg: Config, root: np.random.SeedSequence) -> Iterator
     type_fraction = np.array([nc.fraction_s, nc.fraction_fr, nc.fraction_ff])
     type_vuln = np.array([nc.vulnerability_s, nc.vulnerability_fr, nc.vulnerability_ff])
     mean_type_vuln = float(type_fraction @ type_vuln)
-    cut = np.cumsum(type_fraction)[:-1]
+    # each unit type's factor on the vulnerability, type_vuln / mean (the same divisions as
+    # dividing neuron by neuron)
+    type_factor = type_vuln / mean_type_vuln if mean_type_vuln > 0 else None
+    cut = [float(x) for x in np.cumsum(type_fraction)[:-1]]
     log_range = np.log(nc.unit_size_range)
     c = nc.dysfunction_rate_ratio
 
@@ -154,11 +157,15 @@ def iter_population_draws(cfg: Config, root: np.random.SeedSequence) -> Iterator
             # Motor-unit pool (Fuglevand 1993): rank u ~ U(0, 1), size = range**u; the smallest
             # units are S, then FR, then FF (Henneman's size principle).
             u = stream(root, "motor_units", p).random(size=k)
-            unit_type = np.searchsorted(cut, u, side="right").astype(np.int8)
+            # the number of cut points at or below u (numpy.searchsorted(cut, u, "right")),
+            # counted by comparisons: the cut has two points, a search per neuron is slower
+            unit_type = np.zeros(k, dtype=np.int8)
+            for point in cut:
+                unit_type += u >= point
             u *= log_range
             unit_size = np.exp(u, out=u).astype(np.float32)
-            if mean_type_vuln > 0:
-                v *= type_vuln[unit_type] / mean_type_vuln
+            if type_factor is not None:
+                v *= type_factor[unit_type]
         death = stream(root, "death_threshold", p).standard_exponential(size=k, dtype=np.float32)
         if c > 0:
             dysfunction = stream(root, "dysfunction_threshold", p).standard_exponential(
