@@ -346,3 +346,50 @@ def test_the_compiled_steps_record_where_single_steps_do(grid, monkeypatch):
         monkeypatch.setenv("ALSSIM_COUNTING", method)
         results[method] = alssim.simulate(cfg, seed=2)
     _assert_identical(results["numpy"], results["numba"])
+
+
+_FIBRES = st.floats(0.0, 200.0, allow_nan=False)
+
+
+@given(st.integers(1, 40), st.integers(1, 5), st.data())
+@settings(max_examples=150, deadline=None)
+def test_the_compiled_reinnervation_recurrence_gives_numpys_numbers(n_records, width, data):
+    # the record-by-record part of reinnervated_fibres, lagged and immediate intervals mixed,
+    # zero and equal targets included (the clips' ties): the same floats bit for bit
+    from alssim.clinical.reinnervation_kernel import reinnervation_recurrence
+
+    def array(shape, elements):
+        return np.array(data.draw(st.lists(elements, min_size=int(np.prod(shape)),
+                                           max_size=int(np.prod(shape)))),
+                        dtype=np.float64).reshape(shape)
+
+    target = array((n_records, width), st.one_of(_FIBRES, st.just(0.0), st.just(50.0)))
+    kept = array((n_records - 1, width), st.floats(0.0, 1.0))
+    decay = array((n_records - 1,), st.floats(0.0, 1.0))
+    slope_part = array((n_records - 1, width), st.floats(-50.0, 50.0))
+    lagged = np.array(data.draw(st.lists(st.booleans(), min_size=n_records - 1,
+                                         max_size=n_records - 1)), dtype=bool)
+    got = {method: reinnervation_recurrence(kept, target, lagged, decay, slope_part,
+                                            method=method)
+           for method in counting.COUNTING_METHODS}
+    assert got["numba"].tobytes() == got["numpy"].tobytes()
+    assert (got["numpy"] >= 0).all() and (got["numpy"] <= target).all()
+
+
+@pytest.mark.parametrize("name", ["default.toml", "phenotypes/flail_arm.toml",
+                                  "phenotypes/sod1_a4v.toml"])
+def test_the_clinical_course_is_the_same_either_way(name, monkeypatch):
+    # the clinical layer's compiled part (collateral reinnervation) on whole patients
+    from alssim.clinical import assess
+
+    cfg = alssim.load_config(configs_dir() / name, overrides=SMALL)
+    res = alssim.simulate(cfg, seed=2)
+    courses = {}
+    for method in counting.COUNTING_METHODS:
+        monkeypatch.setenv("ALSSIM_COUNTING", method)
+        courses[method] = assess(res)
+    a, b = courses["numpy"], courses["numba"]
+    for kind in ("segment_variables", "muscle_variables", "global_variables"):
+        for var, values in getattr(a, kind).items():
+            assert values.tobytes() == getattr(b, kind)[var].tobytes(), var
+    assert a.summary() == b.summary()

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from alssim.clinical._util import grade, ratio
+from alssim.clinical.reinnervation_kernel import reinnervation_recurrence
 
 __all__ = [
     "atrophy_sign",
@@ -114,23 +115,7 @@ def reinnervated_fibres(
     shape = (-1,) + (1,) * (a.ndim - 1)
     # exact response of tau R' = target - R to a target linear between the records
     slope_part = (target[1:] - target[:-1]) * ramp.reshape(shape) / h.reshape(shape)
-    r = np.zeros(a.shape[1:])
-    carried = np.empty_like(r)
-    for n in range(1, a.shape[0]):
-        np.multiply(r, kept[n - 1], out=carried)
-        np.minimum(carried, target[n - 1], out=carried)
-        if lagged[n - 1]:
-            carried -= target[n - 1]
-            carried *= decay[n - 1]
-            np.add(target[n], carried, out=r)
-            r -= slope_part[n - 1]
-        else:
-            r[...] = target[n]
-        # clip to [0, target] (target >= 0)
-        np.maximum(r, 0.0, out=r)
-        np.minimum(r, target[n], out=r)
-        out[n] = r
-    return out
+    return reinnervation_recurrence(kept, target, lagged, decay, slope_part)
 
 
 def innervated_fraction(size_healthy: float | np.ndarray, size_alive: np.ndarray,
