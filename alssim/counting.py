@@ -11,12 +11,12 @@ the same integers:
 ``"numba"``
     a pointer per segment that walks from the previous step's count: queries rise with the
     cumulative hazard, so the pointer moves forward by the neurons newly passed, one key at a
-    time for the first :data:`LINEAR_STEPS` and then galloping (doubling steps, then a binary
-    search of the last), ``O(log(new passes))`` per segment and step; it reads few cache lines
-    where a search of a large array reads many. Compiled with numba (an optional dependency,
-    ``pip install "alssim[fast]"``), imported only when a simulation first counts. A query
-    that falls (it cannot, but a walk that allowed it would be wrong) walks back, so the count
-    is exact either way.
+    time for the first :data:`alssim.numba_kernels.LINEAR_STEPS` and then galloping (doubling
+    steps, then a binary search of the last), ``O(log(new passes))`` per segment and step; it
+    reads few cache lines where a search of a large array reads many. Compiled with numba (an
+    optional dependency, ``pip install "alssim[fast]"``), imported only when a simulation first
+    counts. A query that falls (it cannot, but a walk that allowed it would be wrong) walks
+    back, so the count is exact either way.
 
 The method is :func:`counting_method`: ``"numba"`` when numba is installed, else ``"numpy"``; the
 environment variable ``ALSSIM_COUNTING`` (``numpy`` or ``numba``) chooses one. Outputs do not
@@ -77,97 +77,18 @@ def _numba_installed() -> bool:
         return False
 
 
-#: Keys a pointer steps over one by one before it gallops (doubling steps, then a binary
-#: search of the last one): few new passes cost a few neighbouring reads, many cost their log.
-LINEAR_STEPS = 16
-
 _kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
 
 
 def _compiled_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The numba-compiled walks of :func:`walk_counts` and :func:`walk_level_counts`
-    (compiled at their first call, cached on disk)."""
+    (:mod:`alssim.numba_kernels`: compiled at their first call, cached on disk)."""
     global _kernels
     if _kernels is None:
-        numba = import_optional("numba", "fast", "counting with numba")
-        linear = LINEAR_STEPS
+        import_optional("numba", "fast", "counting with numba")
+        from alssim import numba_kernels
 
-        @numba.njit(cache=True, nogil=True, inline="always")
-        def advance(keys, q, p, start, end):  # pragma: no cover - compiled
-            # forward: the next (up to) 8 keys compared without a branch on each (keys are
-            # sorted, so those at or below q are the first ones); past them one by one, then
-            # galloping once more than `linear` keys are passed
-            ahead = end - p
-            if ahead > 8:
-                ahead = 8
-            passed = 0
-            for j in range(ahead):
-                passed += keys[p + j] <= q
-            p += passed
-            if passed < 8:
-                while p > start and keys[p - 1] > q:  # back (a query that fell)
-                    p -= 1
-                return p
-            taken = 8
-            while p < end and keys[p] <= q:
-                p += 1
-                taken += 1
-                if taken == linear and p < end and keys[p] <= q:
-                    # keys[p] <= q: double the step until a key above q (or the end), then
-                    # bisect for the first key above q
-                    low = p
-                    step = 1
-                    high = low + step
-                    while high < end and keys[high] <= q:
-                        low = high
-                        step *= 2
-                        high = low + step
-                    if high > end:
-                        high = end
-                    low += 1
-                    while low < high:
-                        mid = (low + high) >> 1
-                        if keys[mid] <= q:
-                            low = mid + 1
-                        else:
-                            high = mid
-                    p = low
-                    break
-            # back (a query that fell): one by one
-            while p > start and keys[p - 1] > q:
-                p -= 1
-            return p
-
-        @numba.njit(cache=True, nogil=True)
-        def walk(keys, queries, pointers, starts, ends):  # pragma: no cover - compiled
-            for i in range(queries.size):
-                pointers[i] = advance(keys, queries[i], pointers[i], starts[i], ends[i])
-
-        @numba.njit(cache=True, nogil=True)
-        def walk_levels(keys, levels, high, bands, pointers, starts, ends, counts,
-                        bounds):  # pragma: no cover - compiled
-            n_patients, n_pop = levels.shape
-            n_kinds = bands.shape[0]
-            i = 0
-            for patient in range(n_patients):
-                for kind in range(n_kinds):
-                    for pop in range(n_pop):
-                        # the query numpy's minimum and add would give: both are exact
-                        # IEEE-754 operations, so the float is the same bit for bit
-                        q = min(levels[patient, pop], high) + bands[kind, pop]
-                        # most steps pass no new key: the keys either side of the pointer,
-                        # kept side by side, say so without reading the (large) keys array
-                        if not (bounds[i, 0] <= q < bounds[i, 1]):
-                            start = starts[i]
-                            end = ends[i]
-                            p = advance(keys, q, pointers[i], start, end)
-                            pointers[i] = p
-                            counts[patient, kind, pop] = p - start
-                            bounds[i, 0] = keys[p - 1] if p > start else -np.inf
-                            bounds[i, 1] = keys[p] if p < end else np.inf
-                        i += 1
-
-        _kernels = (walk, walk_levels)
+        _kernels = (numba_kernels.walk, numba_kernels.walk_levels)
     return _kernels
 
 

@@ -30,7 +30,8 @@ _kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
 
 
 def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """``(spread_exponent, finish_step)``, compiled at their first call and cached on disk.
+    """``(spread_exponent, finish_step)`` (:mod:`alssim.numba_kernels`), compiled at their first
+    call and cached on disk.
 
     ``spread_exponent(drive, p, growth, minus_dt, spread, use_spread)`` overwrites ``drive``
     (the product ``K p``, float64 (k, n)) with ``minus_dt * (drive * spread + p * growth)``
@@ -45,47 +46,8 @@ def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """
     global _kernels
     if _kernels is None:
-        numba = import_optional("numba", "fast", "the compiled engine step")
+        import_optional("numba", "fast", "the compiled engine step")
+        from alssim import numba_kernels
 
-        @numba.njit(cache=True, nogil=True)
-        def spread_exponent(drive, p, growth, minus_dt, spread,
-                            use_spread):  # pragma: no cover - compiled
-            k, n = drive.shape
-            for a in range(k):
-                for b in range(n):
-                    d = drive[a, b]
-                    if use_spread:
-                        d = d * spread[a, b]
-                    d = d + p[a, b] * growth[a, b]
-                    drive[a, b] = d * minus_dt[a, b]
-
-        @numba.njit(cache=True, nogil=True)
-        def finish_step(p, decay, g, lost, relax, e, affected, lmn, umn_of_lmn, lam, h, g_inf,
-                        g_exc, ageing, stress, use_inflammation, use_excitotoxicity,
-                        use_ageing, use_stress, want_hazard):  # pragma: no cover - compiled
-            k, n = p.shape
-            for a in range(k):
-                for b in range(n):
-                    p[a, b] = 1.0 - (1.0 - p[a, b]) * decay[a, b]
-                    g[a, b] = g[a, b] + (lost[a, b] - g[a, b]) * relax[a, b]
-                for j in range(lmn.size):
-                    e[a, lmn[j]] = affected[a, umn_of_lmn[j]]
-                if not want_hazard:
-                    continue
-                for b in range(n):
-                    x = p[a, b] * h[a, b]
-                    if use_inflammation:
-                        amp = g[a, b] * g_inf[a, b] + 1.0
-                        if use_excitotoxicity:
-                            amp = amp * (e[a, b] * g_exc[a, b] + 1.0)
-                        x = x * amp
-                    elif use_excitotoxicity:
-                        x = x * (e[a, b] * g_exc[a, b] + 1.0)
-                    if use_ageing:
-                        x = x + ageing[a, b]
-                    if use_stress:
-                        x = x * stress[a, b]
-                    lam[a, b] = x
-
-        _kernels = (spread_exponent, finish_step)
+        _kernels = (numba_kernels.spread_exponent, numba_kernels.finish_step)
     return _kernels

@@ -33,8 +33,6 @@ from typing import Any
 
 import numpy as np
 
-from alssim.counting import level_walker
-from alssim.driver_kernels import kernels as driver_kernels
 from alssim.errors import import_optional
 
 __all__ = ["CompiledStep", "kernels"]
@@ -43,7 +41,8 @@ _kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
 
 
 def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """``(front, back)``, compiled at their first call and cached on disk.
+    """``(front, back)`` (:mod:`alssim.numba_kernels`), compiled at their first call and cached
+    on disk.
 
     ``front(lam, dt, cum, drive, p, growth, minus_dt, spread, use_spread)`` adds ``lam * dt``
     to ``cum`` and overwrites ``drive`` (the product ``K p``) with
@@ -61,37 +60,10 @@ def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """
     global _kernels
     if _kernels is None:
-        numba = import_optional("numba", "fast", "the compiled engine step")
-        walk_levels = level_walker()
-        spread_exponent, finish_step = driver_kernels()
+        import_optional("numba", "fast", "the compiled engine step")
+        from alssim import numba_kernels
 
-        @numba.njit(cache=True, nogil=True)
-        def front(lam, dt, cum, drive, p, growth, minus_dt, spread,
-                  use_spread):  # pragma: no cover - compiled
-            k, n = cum.shape
-            for a in range(k):
-                for b in range(n):
-                    cum[a, b] = cum[a, b] + lam[a, b] * dt[a, b]
-            spread_exponent(drive, p, growth, minus_dt, spread, use_spread)
-
-        @numba.njit(cache=True, nogil=True)
-        def back(keys, levels, high, bands, pointers, starts, ends, counts, bounds,
-                 dead_by_step, row, totals, fractions, p, decay, g, relax, e, lmn, umn_of_lmn,
-                 lam, h, g_inf, g_exc, ageing, stress, use_inflammation, use_excitotoxicity,
-                 use_ageing, use_stress):  # pragma: no cover - compiled
-            walk_levels(keys, levels, high, bands, pointers, starts, ends, counts, bounds)
-            k, n_kinds, n = counts.shape
-            for a in range(k):
-                for b in range(n):
-                    dead_by_step[row, a, b] = counts[a, 0, b]
-                for j in range(n_kinds):
-                    for b in range(n):
-                        fractions[a, j, b] = counts[a, j, b] / totals[b]
-            finish_step(p, decay, g, fractions[:, 0], relax, e, fractions[:, 1], lmn,
-                        umn_of_lmn, lam, h, g_inf, g_exc, ageing, stress, use_inflammation,
-                        use_excitotoxicity, use_ageing, use_stress, True)
-
-        _kernels = (front, back)
+        _kernels = (numba_kernels.front, numba_kernels.back)
     return _kernels
 
 

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("anatomy", ("alssim.anatomy",)),
     ("config", ("alssim.config",)),
     ("model", ("alssim.onset", "alssim.population", "alssim.counting", "alssim.driver_kernels",
-               "alssim.step_kernels", "alssim.keys",
+               "alssim.step_kernels", "alssim.numba_kernels", "alssim.keys",
                "alssim.fates", "alssim.dynamics", "alssim.patients", "alssim.care_draws",
                "alssim.resources", "alssim.interventions", "alssim.engine", "alssim.variables",
                "alssim.result_tables", "alssim.results")),

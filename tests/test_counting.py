@@ -3,6 +3,7 @@ same integers, and every shipped config simulates bit for bit alike with either.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -170,6 +171,25 @@ def test_importing_alssim_loads_no_compiled_extension():
             "assert 'numba' not in sys.modules and 'llvmlite' not in sys.modules, "
             "[m for m in sys.modules if m.startswith(('numba', 'llvmlite'))]")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_new_process_loads_every_compiled_kernel_from_the_disk_cache(tmp_path):
+    # numba's cache finds a kernel again only if its index key is the same in every process
+    # (a kernel holding another compiled function in a closure cell never was: each process
+    # compiled it again, about a second, and wrote one more file into the cache). The first
+    # process compiles what is not cached yet; the second must compile nothing.
+    code = ("import alssim; cfg = alssim.load_config(overrides={'simulation.scale': 0.002, "
+            "'simulation.horizon_years': 1.0}); alssim.simulate(cfg, seed=1).summary")
+    env = {**os.environ, "NUMBA_DEBUG_CACHE": "1", "ALSSIM_COUNTING": "numba",
+           "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, check=True, cwd=tmp_path) for _ in range(2)]
+    first, second = (r.stdout + r.stderr for r in runs)
+    assert "data saved" in first  # an empty cache directory: everything compiled once
+    loaded = [line for line in second.splitlines() if "data loaded" in line]
+    for kernel in ("walk_levels", "front", "back", "finish_step", "band_keys", "recurrence"):
+        assert any(kernel in line for line in loaded), (kernel, second[-2000:])
+    assert "data saved" not in second, second[-2000:]
 
 
 @given(inflammation=st.booleans(), excitotoxicity=st.booleans(), ageing=st.booleans(),

@@ -30,15 +30,9 @@ def _compiled() -> Callable[..., Any]:
     if _kernel is None:
         numba = import_optional("numba", "fast", "the compiled reinnervation recurrence")
 
-        @numba.njit(cache=True, nogil=True, inline="always")
-        def minimum(x, y):  # pragma: no cover - compiled
-            # numpy.minimum: NaN propagates (the first operand's when both are NaN)
-            return x if (x <= y or x != x) else y
-
-        @numba.njit(cache=True, nogil=True, inline="always")
-        def maximum(x, y):  # pragma: no cover - compiled
-            return x if (x >= y or x != x) else y
-
+        # numpy.minimum and numpy.maximum written out (a NaN operand propagates): a helper
+        # function held in a closure would keep numba's disk cache from finding the kernel
+        # again in a new process
         @numba.njit(cache=True, nogil=True)
         def recurrence(out, kept, target, lagged, decay, slope_part):  # pragma: no cover
             n_records, m = out.shape
@@ -46,8 +40,10 @@ def _compiled() -> Callable[..., Any]:
                 out[0, j] = 0.0
             for n in range(1, n_records):
                 for j in range(m):
-                    r = out[n - 1, j]
-                    carried = minimum(r * kept[n - 1, j], target[n - 1, j])
+                    carried = out[n - 1, j] * kept[n - 1, j]
+                    low = target[n - 1, j]
+                    if not (carried <= low or carried != carried):
+                        carried = low
                     if lagged[n - 1]:
                         carried = carried - target[n - 1, j]
                         carried = carried * decay[n - 1]
@@ -55,8 +51,12 @@ def _compiled() -> Callable[..., Any]:
                         r = r - slope_part[n - 1, j]
                     else:
                         r = target[n, j]
-                    r = maximum(r, 0.0)
-                    out[n, j] = minimum(r, target[n, j])
+                    if not (r >= 0.0 or r != r):
+                        r = 0.0
+                    high = target[n, j]
+                    if not (r <= high or r != r):
+                        r = high
+                    out[n, j] = r
 
         _kernel = recurrence
     return _kernel
