@@ -286,6 +286,19 @@ def test_higher_contralateral_rate_never_delays_contralateral_involvement(
     assert np.all(r_hi["dead"] >= r_lo["dead"])
 
 
+def test_an_anatomy_builds_its_spread_edges_once_and_read_only():
+    # every patient of a cohort shares one anatomy: the edges are built at the first call,
+    # cannot be changed by a caller, and an anatomy made from it by replacement has its own
+    anat = alssim.load_config().anatomy
+    edges = anat.spread_edges()
+    assert anat.spread_edges() is edges
+    with pytest.raises(ValueError, match="read-only"):
+        edges.weight[0] = 0.0
+    other = dataclasses.replace(anat, long_range=(), long_range_weights=())
+    assert len(other.spread_edges().source) < len(edges.source)
+    assert anat.spread_edges() is edges
+
+
 # ----------------------------------------------------------------------------- long-range spread
 #: A bulbar-onset patient (UMN and LMN), the case the long-range edges are about.
 BULBAR_ONSET = {"onset.mode": "fixed", "onset.segment": "bulbar", "onset.compartment": "both"}

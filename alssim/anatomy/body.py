@@ -4,6 +4,7 @@ index layout and the spread graph."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -257,7 +258,8 @@ class Anatomy:
         return np.maximum(1, np.rint(base * scale)).astype(np.int64)
 
     def spread_edges(self) -> SpreadEdges:
-        """Directed, typed edges of the spread graph.
+        """Directed, typed edges of the spread graph (built once per anatomy; the arrays are
+        read-only).
 
         contralateral: LMN(seg, L) <-> LMN(seg, R); caudal: LMN(seg i) -> LMN(seg i+1), rostral the
         reverse, on each side; anterograde: UMN -> LMN and retrograde: LMN -> UMN of the same
@@ -281,6 +283,11 @@ class Anatomy:
         - directed: the clinical asymmetry (bulbar -> legs far more often than legs -> bulbar)
           is the only evidence on direction; a reverse route is a second declared pair.
         """
+        return self._spread_edges
+
+    @functools.cached_property
+    def _spread_edges(self) -> SpreadEdges:
+        # the anatomy is frozen, so its edges are too: every patient of a cohort shares them
         src: list[int] = []
         dst: list[int] = []
         kind: list[int] = []
@@ -329,4 +336,7 @@ class Anatomy:
         source, target = np.array(src), np.array(dst)
         between = seg_of[source] != seg_of[target]
         w = np.array(weight) * np.where(between, susceptibility[seg_of[target]], 1.0)
-        return SpreadEdges(source, target, np.array(kind), w)
+        kinds = np.array(kind)
+        for array in (source, target, kinds, w):
+            array.setflags(write=False)
+        return SpreadEdges(source, target, kinds, w)
