@@ -452,7 +452,7 @@ def _print_table(fig: dict) -> None:
     if steps:
         print(
             f"  per-step cost, 10^4 to 10^7 agents: max/min = {max(steps) / min(steps):.2f}   "
-            "target <= 2"
+            "target <= 1.5"
         )
     print("-" * 96)
     print(f"Scaling over horizon ({fig['curve_agents']:,} agents, daily steps, + clinical)")
