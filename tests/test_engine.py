@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -297,6 +299,12 @@ def test_an_anatomy_builds_its_spread_edges_once_and_read_only():
     other = dataclasses.replace(anat, long_range=(), long_range_weights=())
     assert len(other.spread_edges().source) < len(edges.source)
     assert anat.spread_edges() is edges
+    # a copy, or an anatomy sent to a worker process, builds its own: equal, and read-only too
+    for twin in (copy.deepcopy(anat), pickle.loads(pickle.dumps(anat))):
+        assert twin == anat
+        theirs = twin.spread_edges()
+        assert theirs is not edges and not theirs.weight.flags.writeable
+        assert np.array_equal(theirs.weight, edges.weight)
 
 
 # ----------------------------------------------------------------------------- long-range spread

@@ -285,6 +285,13 @@ class Anatomy:
         """
         return self._spread_edges
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy or an unpickled anatomy (a worker's config) builds its own edges: the cached
+        # ones would arrive writeable
+        state = dict(self.__dict__)
+        state.pop("_spread_edges", None)
+        return state
+
     @functools.cached_property
     def _spread_edges(self) -> SpreadEdges:
         # the anatomy is frozen, so its edges are too: every patient of a cohort shares them

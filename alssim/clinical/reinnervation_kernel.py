@@ -7,11 +7,14 @@ fixed cost, not the arithmetic, is its time (about a millisecond per patient). W
 installed (``pip install "alssim[fast]"``; the method of :func:`alssim.counting.counting_method`,
 ``ALSSIM_COUNTING`` to choose) it runs as one compiled loop that does the same IEEE-754
 operations in the same order (numba fuses no multiply-add without ``fastmath``), so the fibres
-are the same bit for bit; ``tests/test_reinnervation_kernel.py`` checks both ways.
+are the same bit for bit (NaN where numpy gives NaN, and the sign of a zero numpy's:
+``tests/test_counting.py`` checks both ways). It is used only in a process that has already
+loaded numba to simulate: the clinical layer alone (e.g. reading saved results) does not load it.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +33,10 @@ def _compiled() -> Callable[..., Any]:
     if _kernel is None:
         numba = import_optional("numba", "fast", "the compiled reinnervation recurrence")
 
-        # numpy.minimum and numpy.maximum written out (a NaN operand propagates): a helper
-        # function held in a closure would keep numba's disk cache from finding the kernel
-        # again in a new process
+        # numpy.minimum and numpy.maximum written out: a NaN operand propagates, and of two
+        # equal operands (0.0 and -0.0) the second is kept, as numpy does. (A helper function
+        # held in a closure would keep numba's disk cache from finding the kernel again in a
+        # new process.)
         @numba.njit(cache=True, nogil=True)
         def recurrence(out, kept, target, lagged, decay, slope_part):  # pragma: no cover
             n_records, m = out.shape
@@ -42,7 +46,7 @@ def _compiled() -> Callable[..., Any]:
                 for j in range(m):
                     carried = out[n - 1, j] * kept[n - 1, j]
                     low = target[n - 1, j]
-                    if not (carried <= low or carried != carried):
+                    if not (carried < low or carried != carried):
                         carried = low
                     if lagged[n - 1]:
                         carried = carried - target[n - 1, j]
@@ -51,10 +55,10 @@ def _compiled() -> Callable[..., Any]:
                         r = r - slope_part[n - 1, j]
                     else:
                         r = target[n, j]
-                    if not (r >= 0.0 or r != r):
+                    if not (r > 0.0 or r != r):
                         r = 0.0
                     high = target[n, j]
-                    if not (r <= high or r != r):
+                    if not (r < high or r != r):
                         r = high
                     out[n, j] = r
 
@@ -84,20 +88,32 @@ def reinnervation_recurrence(kept: np.ndarray, target: np.ndarray, lagged: np.nd
     slope_part : ndarray of float64, shape (T - 1, ...)
         The part of the exact response due to the target's slope over each interval.
     method : {"numpy", "numba"}, optional
-        Default :func:`alssim.counting.counting_method`; both give the same numbers.
+        Default: ``"numba"`` when :func:`alssim.counting.counting_method` is numba and numba
+        is already loaded (a process that simulates), else ``"numpy"``; both give the same
+        numbers.
+
+    Raises
+    ------
+    ValueError
+        If ``kept``, ``slope_part``, ``lagged`` or ``decay`` do not have the shapes above.
 
     Returns
     -------
     ndarray of float64, shape (T, ...)
         ``R``, zero at the first record.
     """
-    out = np.zeros(target.shape)
+    target = np.asarray(target, dtype=np.float64)
     t = target.shape[0]
-    if (method or counting_method()) == "numba" and t > 1:
-        _compiled()(out.reshape(t, -1), _records(kept, target), _records(target, target),
+    _check_shapes(kept, target, lagged, decay, slope_part)
+    out = np.zeros(target.shape)
+    if method is None:
+        method = ("numba" if counting_method() == "numba" and "numba" in sys.modules
+                  else "numpy")
+    if method == "numba" and t > 1:
+        _compiled()(out.reshape(t, -1), _records(kept), _records(target),
                     np.ascontiguousarray(lagged, dtype=np.bool_),
                     np.ascontiguousarray(decay, dtype=np.float64),
-                    _records(slope_part, target))
+                    _records(slope_part))
         return out
     r = np.zeros(target.shape[1:])
     carried = np.empty_like(r)
@@ -118,9 +134,16 @@ def reinnervation_recurrence(kept: np.ndarray, target: np.ndarray, lagged: np.nd
     return out
 
 
-def _records(x: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``x`` (records first) as a contiguous float64 array of shape ``(len(x), places)``, its
-    places broadcast to those of ``like``."""
+def _check_shapes(kept, target, lagged, decay, slope_part) -> None:
+    steps = (max(target.shape[0] - 1, 0),)
+    for name, x, shape in (("kept", kept, steps + target.shape[1:]),
+                           ("slope_part", slope_part, steps + target.shape[1:]),
+                           ("lagged", lagged, steps), ("decay", decay, steps)):
+        if np.shape(x) != shape:
+            raise ValueError(f"{name} must have shape {shape}; got {np.shape(x)}")
+
+
+def _records(x: np.ndarray) -> np.ndarray:
+    """``x`` (records first) as a contiguous float64 array of shape ``(len(x), places)``."""
     x = np.asarray(x, dtype=np.float64)
-    rows = x.shape[0]
-    return np.ascontiguousarray(np.broadcast_to(x, (rows, *like.shape[1:]))).reshape(rows, -1)
+    return np.ascontiguousarray(x).reshape(x.shape[0], -1)
