@@ -29,14 +29,15 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from alssim.errors import ConfigError, import_optional
 
-__all__ = ["COUNTING_METHODS", "counting_method", "level_walker", "segment_bounds",
-           "walk_counts", "walk_level_counts"]
+__all__ = ["COUNTING_METHODS", "compiled_kernels", "counting_method", "level_walker",
+           "segment_bounds", "walk_counts", "walk_level_counts"]
 
 #: The counting methods (see the module docstring).
 COUNTING_METHODS = ("numpy", "numba")
@@ -77,19 +78,15 @@ def _numba_installed() -> bool:
         return False
 
 
-_kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+def compiled_kernels(purpose: str) -> ModuleType:
+    """:mod:`alssim.numba_kernels`, imported (and numba with it) at the first call: the one
+    place the compiled kernels are loaded from, saying how to install numba, for ``purpose``,
+    when it is missing. Python keeps the module, and numba each kernel compiled or loaded from
+    its disk cache, so later calls cost a dictionary lookup."""
+    import_optional("numba", "fast", purpose)
+    from alssim import numba_kernels
 
-
-def _compiled_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The numba-compiled walks of :func:`walk_counts` and :func:`walk_level_counts`
-    (:mod:`alssim.numba_kernels`: compiled at their first call, cached on disk)."""
-    global _kernels
-    if _kernels is None:
-        import_optional("numba", "fast", "counting with numba")
-        from alssim import numba_kernels
-
-        _kernels = (numba_kernels.walk, numba_kernels.walk_levels)
-    return _kernels
+    return numba_kernels
 
 
 def walk_counts(keys: np.ndarray, queries: np.ndarray, pointers: np.ndarray,
@@ -108,7 +105,7 @@ def walk_counts(keys: np.ndarray, queries: np.ndarray, pointers: np.ndarray,
     starts, ends : ndarray of int64, shape (n_segments,)
         Each segment's first index and one past its last.
     """
-    _compiled_kernels()[0](keys, queries, pointers, starts, ends)
+    compiled_kernels("counting with numba").walk(keys, queries, pointers, starts, ends)
 
 
 def walk_level_counts(keys: np.ndarray, levels: np.ndarray, high: float, bands: np.ndarray,
@@ -153,7 +150,7 @@ def walk_level_counts(keys: np.ndarray, levels: np.ndarray, high: float, bands: 
 def level_walker() -> Callable[..., Any]:
     """The compiled kernel of :func:`walk_level_counts`, to call directly in a time loop (the
     same arguments, ``bounds`` required): no Python wrapper between steps."""
-    return _compiled_kernels()[1]
+    return compiled_kernels("counting with numba").walk_levels
 
 
 def segment_bounds(keys: np.ndarray, pointers: np.ndarray, starts: np.ndarray,

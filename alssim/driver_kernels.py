@@ -22,12 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from alssim.errors import import_optional
+from alssim.counting import compiled_kernels
 
 __all__ = ["kernels"]
-
-_kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
-
 
 def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """``(spread_exponent, finish_step)`` (:mod:`alssim.numba_kernels`), compiled at their first
@@ -44,10 +41,5 @@ def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     LMN populations ``lmn`` from ``affected`` of their UMN populations ``umn_of_lmn`` (int64
     index arrays), and, with ``want_hazard``, writes the hazard factor into ``lam``.
     """
-    global _kernels
-    if _kernels is None:
-        import_optional("numba", "fast", "the compiled engine step")
-        from alssim import numba_kernels
-
-        _kernels = (numba_kernels.spread_exponent, numba_kernels.finish_step)
-    return _kernels
+    compiled = compiled_kernels("the compiled engine step")
+    return compiled.spread_exponent, compiled.finish_step

@@ -29,8 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from alssim.counting import counting_method
-from alssim.errors import import_optional
+from alssim.counting import compiled_kernels, counting_method
 from alssim.population import UNIT_TYPES, PopulationDraws
 
 __all__ = ["KINDS", "SortedKeys", "compiled_passes", "key_bands", "key_space",
@@ -41,7 +40,6 @@ _BAND = 2 * _BAND_HALF + 1.0
 #: key kinds, in their order in a patient's key array
 KINDS = ("death", "affected")
 
-_kernels: tuple[Callable[..., Any], ...] | None = None
 _spaces = threading.local()
 
 
@@ -78,8 +76,8 @@ def return_key_space(keys: np.ndarray) -> None:
 
 
 def compiled_passes() -> tuple[Callable[..., Any], ...]:
-    """``(band_keys, gather_prefix, unit_sums)``, compiled at their first call and cached on
-    disk.
+    """``(band_keys, gather_prefix, unit_sums)`` (:mod:`alssim.numba_kernels`), compiled at their
+    first call and cached on disk.
 
     ``band_keys(death, affected, log_vulnerability, half, death_centre, affected_centre)``:
     ``death`` and ``affected`` (float64, shape (k,)) hold the logarithms of the death and
@@ -99,67 +97,8 @@ def compiled_passes() -> tuple[Callable[..., Any], ...]:
     read from their prefix sums at the counts, written into ``alive``, ``dysfunctional`` and
     ``by_type`` (the arithmetic of :meth:`alssim.fates.ExactFates.unit_sums`).
     """
-    global _kernels
-    if _kernels is None:
-        numba = import_optional("numba", "fast", "the compiled key passes")
-
-        @numba.njit(cache=True, nogil=True)
-        def band_keys(death, affected, log_v, half, death_centre,
-                      affected_centre):  # pragma: no cover - compiled
-            low = -half
-            for i in range(death.size):
-                d = death[i] - log_v[i]
-                a = affected[i] - log_v[i]
-                if d < a or d != d:  # numpy.minimum: a NaN of either wins
-                    a = d
-                # a NaN key sorts last and the clip makes it the band's upper edge
-                if d < low:
-                    d = low
-                elif not d <= half:
-                    d = half
-                if a < low:
-                    a = low
-                elif not a <= half:
-                    a = half
-                death[i] = d + death_centre
-                affected[i] = a + affected_centre
-
-        @numba.njit(cache=True, nogil=True)
-        def gather_prefix(key, order, size, unit_type, scratch, prefix_size, prefix_type,
-                          with_types):  # pragma: no cover - compiled
-            k = key.size
-            for i in range(k):
-                scratch[i] = key[order[i]]
-            for i in range(k):
-                key[i] = scratch[i]
-            total = 0.0
-            n_types = prefix_type.shape[0]
-            seen = np.zeros(n_types, dtype=np.int32)
-            for i in range(k):
-                o = order[i]
-                total = total + np.float64(size[o])
-                prefix_size[i] = total
-                if with_types:
-                    seen[unit_type[o]] += 1
-                    for t in range(n_types):
-                        prefix_type[t, i] = seen[t]
-
-        @numba.njit(cache=True, nogil=True)
-        def unit_sums(counts, lmn, prefix_at, prefix_size, prefix_type, total_size,
-                      total_by_type, alive, dysfunctional, by_type):  # pragma: no cover
-            for a in range(counts.shape[0]):
-                for j in range(lmn.size):
-                    p = lmn[j]
-                    at = prefix_at[a, j] + counts[a, 0, p]
-                    dead_size = prefix_size[0, at]
-                    alive[a, p] = total_size[a, p] - dead_size
-                    dysfunctional[a, p] = (prefix_size[1, prefix_at[a, j] + counts[a, 1, p]]
-                                           - dead_size)
-                    for t in range(total_by_type.shape[1]):
-                        by_type[a, t, p] = total_by_type[a, t, p] - prefix_type[t, at]
-
-        _kernels = (band_keys, gather_prefix, unit_sums)
-    return _kernels
+    compiled = compiled_kernels("the compiled key passes")
+    return compiled.band_keys, compiled.gather_prefix, compiled.unit_sums
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The engine step's numba-compiled kernels, in one module imported only when a simulation first
 counts with numba (``pip install "alssim[fast]"``; :func:`alssim.counting.counting_method`).
 
-What each kernel computes is documented where it is used: the counting walk in
-:mod:`alssim.counting` (``walk``, ``walk_levels``), the drivers' arithmetic in
+What each kernel computes is documented where it is used: the key passes in
+:func:`alssim.keys.compiled_passes` (``band_keys``, ``gather_prefix``, ``unit_sums``), the
+counting walk in :mod:`alssim.counting` (``walk``, ``walk_levels``), the drivers' arithmetic in
 :mod:`alssim.driver_kernels` (``spread_exponent``, ``finish_step``) and the compiled step in
 :mod:`alssim.step_kernels` (``front``, ``back``).
 
@@ -19,8 +20,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["LINEAR_STEPS", "back", "finish_step", "front", "spread_exponent", "walk",
-           "walk_levels"]
+__all__ = ["LINEAR_STEPS", "back", "band_keys", "finish_step", "front", "gather_prefix",
+           "spread_exponent", "unit_sums", "walk", "walk_levels"]
 
 #: Keys a pointer steps over one by one before it gallops (doubling steps, then a binary
 #: search of the last one): few new passes cost a few neighbouring reads, many cost their log.
@@ -173,3 +174,60 @@ def back(keys, levels, high, bands, pointers, starts, ends, counts, bounds,
     finish_step(p, decay, g, fractions[:, 0], relax, e, fractions[:, 1], lmn,
                 umn_of_lmn, lam, h, g_inf, g_exc, ageing, stress, use_inflammation,
                 use_excitotoxicity, use_ageing, use_stress, True)
+
+@numba.njit(cache=True, nogil=True)
+def band_keys(death, affected, log_v, half, death_centre,
+              affected_centre):  # pragma: no cover - compiled
+    low = -half
+    for i in range(death.size):
+        d = death[i] - log_v[i]
+        a = affected[i] - log_v[i]
+        if d < a or d != d:  # numpy.minimum: a NaN of either wins
+            a = d
+        # a NaN key sorts last and the clip makes it the band's upper edge
+        if d < low:
+            d = low
+        elif not d <= half:
+            d = half
+        if a < low:
+            a = low
+        elif not a <= half:
+            a = half
+        death[i] = d + death_centre
+        affected[i] = a + affected_centre
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_prefix(key, order, size, unit_type, scratch, prefix_size, prefix_type,
+                  with_types):  # pragma: no cover - compiled
+    k = key.size
+    for i in range(k):
+        scratch[i] = key[order[i]]
+    for i in range(k):
+        key[i] = scratch[i]
+    total = 0.0
+    n_types = prefix_type.shape[0]
+    seen = np.zeros(n_types, dtype=np.int32)
+    for i in range(k):
+        o = order[i]
+        total = total + np.float64(size[o])
+        prefix_size[i] = total
+        if with_types:
+            seen[unit_type[o]] += 1
+            for t in range(n_types):
+                prefix_type[t, i] = seen[t]
+
+
+@numba.njit(cache=True, nogil=True)
+def unit_sums(counts, lmn, prefix_at, prefix_size, prefix_type, total_size,
+              total_by_type, alive, dysfunctional, by_type):  # pragma: no cover
+    for a in range(counts.shape[0]):
+        for j in range(lmn.size):
+            p = lmn[j]
+            at = prefix_at[a, j] + counts[a, 0, p]
+            dead_size = prefix_size[0, at]
+            alive[a, p] = total_size[a, p] - dead_size
+            dysfunctional[a, p] = (prefix_size[1, prefix_at[a, j] + counts[a, 1, p]]
+                                   - dead_size)
+            for t in range(total_by_type.shape[1]):
+                by_type[a, t, p] = total_by_type[a, t, p] - prefix_type[t, at]

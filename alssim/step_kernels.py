@@ -33,12 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from alssim.errors import import_optional
+from alssim.counting import compiled_kernels
 
 __all__ = ["CompiledStep", "kernels"]
-
-_kernels: tuple[Callable[..., Any], Callable[..., Any]] | None = None
-
 
 def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """``(front, back)`` (:mod:`alssim.numba_kernels`), compiled at their first call and cached
@@ -58,13 +55,8 @@ def kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     the drivers and writes the next hazard into ``lam`` as ``finish_step`` does with
     ``lost = fractions[:, 0]`` and ``affected = fractions[:, 1]``.
     """
-    global _kernels
-    if _kernels is None:
-        import_optional("numba", "fast", "the compiled engine step")
-        from alssim import numba_kernels
-
-        _kernels = (numba_kernels.front, numba_kernels.back)
-    return _kernels
+    compiled = compiled_kernels("the compiled engine step")
+    return compiled.front, compiled.back
 
 
 class CompiledStep:
